@@ -1,0 +1,41 @@
+# soakwatch — the two set-up commands are `make demo` and `make test`; both work on a fresh machine.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit screenshots snapshot-update bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)  ## a full stage against the built-in demo engine (TUI on a terminal, headless otherwise)
+	$(BIN)/soakwatch demo
+
+test: lint typecheck unit  ## ruff, mypy --strict and the test suite
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	TZ=UTC $(BIN)/pytest -q -n 2
+
+screenshots: $(STAMP)  ## regenerate the SVG screenshots shown in the README
+	TZ=UTC $(BIN)/python -m tui.screenshots screenshots
+
+snapshot-update: $(STAMP)  ## accept changed TUI snapshots
+	TZ=UTC $(BIN)/pytest -q tests/tui --snapshot-update
+
+bench: $(STAMP)  ## benchmarks: print ratios measured in one run
+	$(BIN)/python -m pip install --quiet locust
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

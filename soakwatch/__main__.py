@@ -1,0 +1,7 @@
+"""``python -m soakwatch``."""
+
+import sys
+
+from soakwatch.cli import main
+
+sys.exit(main())

@@ -1,0 +1,218 @@
+"""The ``soakwatch`` command line.
+
+Imports stay lazy: ``--help``, ``profiles`` and headless runs never import textual
+or HTTP clients, and pydantic only when a profile is read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["build_parser", "main"]
+
+EXIT_USAGE = 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {v}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return v
+
+
+def _duration(text: str) -> float:
+    from soakwatch._units import parse_duration
+
+    try:
+        v = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return v
+
+
+def _add_stage_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--profile", metavar="NAME|PATH", help="built-in profile name or TOML file")
+    p.add_argument("--target", metavar="SPEC", help="module.path:function (http:// and cmd: to come)")
+    p.add_argument("--root", metavar="DIR", help="sandbox root, put on sys.path (default: current dir)")
+    p.add_argument("--cases", metavar="FILE", help="JSONL file of cases, cycled, one per call")
+    lim = p.add_mutually_exclusive_group()
+    lim.add_argument("--calls", type=_positive_int, metavar="N", help="number of calls")
+    lim.add_argument("--duration", type=_duration, metavar="30m", help="run for this long")
+    p.add_argument("--concurrency", type=_positive_int, metavar="N", help="concurrent calls (closed model)")
+    p.add_argument("--rate", type=_positive_float, metavar="PER_S", help="fixed arrival rate (open model)")
+    p.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="per-call timeout")
+    p.add_argument("--isolation", choices=["process", "inline"], help="where the target runs")
+    p.add_argument("--gate", action="append", default=[], metavar="RULE", help="add a fail gate")
+    p.add_argument("--abort-on", action="append", default=[], metavar="RULE", help="add an abort gate")
+    p.add_argument("--out-dir", metavar="DIR", help="where run directories go (default .soakwatch/runs)")
+    p.add_argument("--no-tui", action="store_true", help="headless: status lines and a summary")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override any profile field, e.g. --set watch.snapshot_every=50",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="soakwatch",
+        description="Run a stress, pressure or soak test stage, watch it live, judge it with gates, keep the evidence.",
+        epilog="Exit codes: 0 passed, 1 a fail-gate failed, 2 bad invocation or profile, "
+        "3 aborted by the operator, 130 interrupted.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    run = sub.add_parser("run", help="run a stage")
+    _add_stage_args(run)
+    demo = sub.add_parser("demo", help="a full stage against the built-in demo engine")
+    _add_stage_args(demo)
+    rep = sub.add_parser("report", help="rebuild summary.json/.md from a run directory")
+    rep.add_argument("run_dir", metavar="RUN_DIR")
+    sub.add_parser("profiles", help="list the built-in profiles")
+    val = sub.add_parser("validate", help="check a profile")
+    val.add_argument("profile", metavar="PROFILE")
+    return parser
+
+
+def _gate_dicts(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = []
+    if args.gate or args.abort_on:
+        from gates import rule_from_cli
+
+        rules += [rule_from_cli(text, abort=False, where="--gate") for text in args.gate]
+        rules += [rule_from_cli(text, abort=True, where="--abort-on") for text in args.abort_on]
+    return rules
+
+
+def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
+    from soakwatch.profile import load_profile
+
+    overrides = {
+        "target": args.target,
+        "root": args.root,
+        "cases": args.cases,
+        "calls": args.calls,
+        "duration": args.duration,
+        "concurrency": args.concurrency,
+        "rate": args.rate,
+        "timeout": args.timeout,
+        "isolation": args.isolation,
+    }
+    return load_profile(args.profile or default_profile, overrides, args.set, _gate_dicts(args))
+
+
+def _run_stage(args: argparse.Namespace, profile: Any) -> int:
+    from soakwatch.headless import HeadlessView, print_summary
+    from soakwatch.reports import build_summary
+    from soakwatch.stage import Stage
+
+    stage = Stage(profile, out_dir=Path(args.out_dir).resolve() if args.out_dir else None)
+    run_dir = stage.prepare()
+    view = HeadlessView(profile.status_every)
+    stage.subscribers.append(view)
+    print(f"soakwatch: stage {profile.name} → {run_dir}", flush=True)
+    stage.install_signal_handlers()
+    code = stage.run()
+    print_summary(build_summary(run_dir))
+    return code
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    profile = _load(args)
+    return _run_stage(args, profile)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from soakwatch.demo import prepare_sandbox
+
+    if args.root is None:
+        args.root = str(prepare_sandbox())
+        print(f"soakwatch: demo sandbox {args.root}", flush=True)
+    profile = _load(args, default_profile="demo")
+    return _run_stage(args, profile)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from soakwatch.headless import print_summary
+    from soakwatch.reports import build_summary, write_reports
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        from soakwatch.errors import UsageError
+
+        raise UsageError("no such run directory", where="report", value=args.run_dir)
+    paths = write_reports(run_dir)
+    print_summary(build_summary(run_dir))
+    for p in paths:
+        print(f"wrote {p}")
+    return 0
+
+
+def cmd_profiles(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from soakwatch.profile import builtin_profiles
+
+    for name, path in builtin_profiles().items():
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+        desc = data.get("description", "")
+        size = f"{data['calls']} calls" if "calls" in data else f"{data.get('duration', '?')}"
+        print(f"{name:<16} {size:<12} {desc}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from soakwatch.profile import load_profile
+
+    profile = load_profile(args.profile)
+    if profile.gates:
+        from gates import check_rules
+
+        check_rules(profile)
+    print(f"{args.profile}: ok ({profile.name})")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "demo": cmd_demo, "report": cmd_report, "profiles": cmd_profiles, "validate": cmd_validate}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return EXIT_USAGE
+    from soakwatch.errors import UsageError
+
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"soakwatch: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

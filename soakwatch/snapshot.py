@@ -1,0 +1,168 @@
+"""The seam between the stage and every view: immutable snapshots of the live state.
+
+The stage builds one :class:`Snapshot` per refresh and hands it to its subscribers
+(the headless view, the control socket that ``run``'s TUI and ``attach`` read). A
+snapshot serialises to one JSON line and back, so views in other processes see
+exactly what an in-process view sees. Views never compute metrics from raw data.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "ErrorKindView",
+    "EventView",
+    "FileView",
+    "GateView",
+    "Mark",
+    "ProcView",
+    "Snapshot",
+    "SnapshotRow",
+    "StageState",
+]
+
+StageState = Literal[
+    "STARTING", "RUNNING", "PAUSED", "ABORTING", "STOPPING", "PASSED", "FAILED", "ABORTED", "INTERRUPTED"
+]
+FINAL_STATES = frozenset({"PASSED", "FAILED", "ABORTED", "INTERRUPTED"})
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ErrorKindView(_View):
+    kind: str
+    count: int
+    first_message: str = ""
+    last_message: str = ""
+
+
+class EventView(_View):
+    seq: int
+    t: float
+    kind: str
+    level: str
+    message: str
+
+
+class FileView(_View):
+    """A watched file (collectors.files)."""
+
+    path: str
+    size: int = 0
+    lines: int = 0
+    growth_lines: int = 0
+    growth_bytes: int = 0
+    json_ok: bool | None = None
+    corrupt_reads: int = 0
+    over_warn: bool = False
+    exists: bool = True
+
+
+class SnapshotRow(_View):
+    """One snapshot Δ line: ``final_400 → final_500: pra_log.json Δ=0 lines``."""
+
+    label: str
+    previous: str
+    file: str
+    lines: int
+    delta: int
+    calls: int
+    t: float
+
+
+class ProcView(_View):
+    """A process's memory and CPU (collectors.processes)."""
+
+    name: str
+    pid: int | None = None
+    alive: bool = True
+    rss_mb: float = 0.0
+    cpu: float = 0.0
+    threads: int = 0
+    open_files: int = 0
+    growth: float | None = None
+    slope_mb_h: float | None = None
+    slope_confidence: float | None = None
+    rss_tail: list[float] = Field(default_factory=list)
+
+
+class GateView(_View):
+    """A gate's live state (gates)."""
+
+    name: str
+    metric: str
+    condition: str
+    severity: str
+    status: str
+    observed: float | str | None = None
+    margin: float | None = None
+    changed_at: float | None = None
+    abort: bool = False
+    forecast_s: float | None = None
+
+
+class Mark(_View):
+    """A moment to mark on time charts: chaos, gate transitions, operator actions."""
+
+    t: float
+    kind: str
+    label: str
+
+
+class Snapshot(_View):
+    """The live state at one refresh."""
+
+    seq: int
+    stage: str
+    profile: str
+    target: str
+    run_dir: str
+    state: StageState
+    elapsed: float
+    eta: float | None = None
+    planned_calls: int | None = None
+    planned_duration: float | None = None
+    open_model: bool = False
+    calls: int = 0
+    ok: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    in_flight: int = 0
+    rate: float = 0.0
+    rate_avg: float = 0.0
+    latency: dict[str, float] = Field(default_factory=dict)
+    latency_run: dict[str, float] = Field(default_factory=dict)
+    latency_sched: dict[str, float] | None = None
+    error_kinds: list[ErrorKindView] = Field(default_factory=list)
+    series: dict[str, list[float]] = Field(default_factory=dict)
+    files: list[FileView] = Field(default_factory=list)
+    snapshots: list[SnapshotRow] = Field(default_factory=list)
+    processes: list[ProcView] = Field(default_factory=list)
+    gates: list[GateView] = Field(default_factory=list)
+    events: list[EventView] = Field(default_factory=list)
+    marks: list[Mark] = Field(default_factory=list)
+    output: list[str] = Field(default_factory=list)
+    auto_abort: bool = True
+    chaos_actions: list[str] = Field(default_factory=list)
+    verdict: str | None = None
+    exit_code: int | None = None
+    reports: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.state in FINAL_STATES
+
+    @property
+    def progress(self) -> float | None:
+        """0..1 for count stages and duration stages, None otherwise."""
+        if self.planned_calls:
+            return min(1.0, self.calls / self.planned_calls)
+        if self.planned_duration:
+            return min(1.0, self.elapsed / self.planned_duration)
+        return None

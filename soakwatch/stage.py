@@ -1,0 +1,428 @@
+"""The composition root: one :class:`Stage` wires profile, target, runner, recorder,
+plugins (collectors, gates, chaos), control and views together, runs the tick loop
+and writes the reports.
+
+Threads: the runner's slots call the target (or drive worker processes); the stage
+thread ticks every ``profile.tick`` seconds (fold results, tick plugins, publish a
+snapshot); commands arrive from signals, the control socket or code through
+:meth:`Stage.command`, all recorded as events.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from soakwatch.errors import UsageError
+from soakwatch.events import EventLog
+from soakwatch.plugins import Plugin, StageContext
+from soakwatch.profile import Profile
+from soakwatch.recorder import Recorder
+from soakwatch.rundir import create_run_dir, write_run_config
+from soakwatch.runner import InlineRunner, Plan, Runner
+from soakwatch.snapshot import (
+    ErrorKindView,
+    EventView,
+    Mark,
+    Snapshot,
+    StageState,
+)
+from soakwatch.target import TargetSpec, load_cases, parse_target
+
+__all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "Stage"]
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+#: points of each series carried in a snapshot, for sparklines
+SERIES_TAIL = 120
+#: series every snapshot carries
+SNAPSHOT_SERIES = ("rate", "p50_ms", "p95_ms", "p99_ms", "error_delta", "in_flight")
+#: event kinds marked on time charts
+MARK_KINDS = {"chaos_start": "chaos", "chaos_end": "chaos", "gate": "gate", "operator": "op"}
+MAX_MARKS = 200
+
+Subscriber = Callable[[Snapshot], None]
+
+
+class Stage:
+    """One stage of a stress, pressure or soak test."""
+
+    def __init__(self, profile: Profile, *, out_dir: Path | None = None, cwd: Path | None = None) -> None:
+        self.profile = profile
+        self.cwd = (cwd or Path.cwd()).resolve()
+        self.root = self._resolve_root()
+        if profile.target is None:
+            raise UsageError(
+                "no target: give --target module:function or set 'target' in the profile", where="--target"
+            )
+        self.spec: TargetSpec = parse_target(profile.target)
+        if self.spec.kind != "python":
+            raise UsageError(f"{self.spec.kind} targets are not supported yet", where="--target", value=profile.target)
+        self.cases_path = self._resolve_cases()
+        self.cases = load_cases(self.cases_path) if self.cases_path else None
+        self.out_dir = out_dir or self.cwd / ".soakwatch" / "runs"
+        self.subscribers: list[Subscriber] = []
+        self.state: StageState = "STARTING"
+        self.auto_abort = True
+        self.exit_code: int | None = None
+        self.abort_reason: str | None = None
+        self._abort_kind: str | None = None  # "operator" | "gate" | "signal"
+        self._seq = 0
+        self._event_seq = 0
+        self._marks: list[Mark] = []
+        self._wake = threading.Event()
+        self._kill_now = False
+        self._signals = 0
+        self.plugins: list[Plugin] = []
+        self.run_dir: Path | None = None
+
+    # ---------------------------------------------------------------- setup
+    def _resolve_root(self) -> Path:
+        raw = self.profile.root
+        root = (self.cwd / raw).resolve() if raw else self.cwd
+        if not root.is_dir():
+            raise UsageError("no such directory", where="--root", value=raw)
+        return root
+
+    def _resolve_cases(self) -> Path | None:
+        if not self.profile.cases:
+            return None
+        p = Path(self.profile.cases)
+        for base in (self.cwd, self.root):
+            cand = p if p.is_absolute() else base / p
+            if cand.is_file():
+                return cand
+        raise UsageError("no such cases file", where="--cases", value=self.profile.cases)
+
+    def prepare(self) -> Path:
+        """Create the run dir, load plugins and the target. Raises UsageError on bad input."""
+        self.run_dir = create_run_dir(self.out_dir, self.profile.name)
+        self.events = EventLog(self.run_dir / "events.jsonl")
+        self.recorder = Recorder(self.run_dir, self.events, open_model=self.profile.open_model)
+        self.plugins = _build_plugins(self.profile)
+        barrier = min((b for p in self.plugins if (b := p.barrier_every())), default=None)
+        plan = Plan(
+            self.profile.calls,
+            self.profile.duration,
+            self.profile.concurrency,
+            self.profile.rate,
+            self.profile.timeout,
+            barrier,
+        )
+        runner_cls: type[Runner]
+        if self.profile.isolation == "inline":
+            runner_cls = InlineRunner
+        else:
+            from soakwatch.process_runner import ProcessRunner
+
+            runner_cls = ProcessRunner
+        self.runner = runner_cls(
+            plan, self.recorder, self.spec, self.root, self.cases, self._on_barrier if barrier else None
+        )
+        self.ctx = StageContext(
+            self.profile,
+            self.root,
+            self.run_dir,
+            self.recorder,
+            self.events,
+            self.runner.pids,
+            os.getpid(),
+            self._gate_abort,
+            self._calls_done,
+        )
+        write_run_config(self.run_dir, self.profile, self.root, self.cases_path)
+        # the target (and its workers, which inherit the environment) may want to know
+        os.environ["SOAKWATCH_ROOT"] = str(self.root)
+        os.environ["SOAKWATCH_RUN_DIR"] = str(self.run_dir)
+        try:
+            for plugin in self.plugins:
+                plugin.prepare(self.ctx)
+            self.runner.prepare()
+        except UsageError:
+            self.events.emit("stage_refused", "the stage did not start", "error")
+            self.events.close()
+            raise
+        return self.run_dir
+
+    def _calls_done(self) -> int:
+        return self.recorder.calls + self.recorder.pending_calls()
+
+    # ---------------------------------------------------------------- commands
+    def command(self, name: str, args: dict[str, Any] | None = None, source: str = "api") -> str:
+        """Run an operator command; returns a one-line answer. Unknown commands raise ValueError."""
+        args = args or {}
+        if name == "pause":
+            if self.state != "RUNNING":
+                return f"not running ({self.state})"
+            self.runner.pause()
+            self.state = "PAUSED"
+        elif name == "resume":
+            if self.state != "PAUSED":
+                return f"not paused ({self.state})"
+            self.runner.resume()
+            self.state = "RUNNING"
+        elif name in ("abort", "stop"):
+            self._stop("operator" if name == "abort" else "signal", f"{name} by {source}")
+        elif name == "auto_abort":
+            self.auto_abort = bool(args.get("on", not self.auto_abort))
+        elif name in self.ctx.commands:
+            answer = self.ctx.commands[name](args)
+            self._record_operator(name, source, args, answer)
+            return answer
+        else:
+            raise ValueError(f"unknown command {name!r}")
+        answer = f"{name}: ok"
+        self._record_operator(name, source, args, answer)
+        self._wake.set()
+        return answer
+
+    def _record_operator(self, name: str, source: str, args: dict[str, Any], answer: str) -> None:
+        self.events.emit("operator", f"{name} ({source}): {answer}", "info", action=name, source=source, args=args)
+
+    def _stop(self, kind: str, reason: str) -> None:
+        if self._abort_kind is None:
+            self._abort_kind = kind
+            self.abort_reason = reason
+        self.state = "ABORTING" if kind in ("operator", "gate") else "STOPPING"
+        self.runner.stop()
+        self._wake.set()
+
+    def _gate_abort(self, gate: str, reason: str) -> None:
+        if not self.auto_abort:
+            self.events.emit(
+                "abort_suppressed", f"gate {gate} would abort: {reason} (auto-abort off)", "warn", gate=gate
+            )
+            return
+        self.events.emit("abort", f"aborted by gate {gate}: {reason}", "error", gate=gate, reason=reason)
+        self._stop("gate", f"gate {gate}: {reason}")
+
+    def _on_barrier(self, calls: int) -> None:
+        for p in self.plugins:
+            try:
+                p.on_barrier(calls)
+            except Exception as exc:
+                self.events.emit("plugin_error", f"{p.name}.on_barrier: {type(exc).__name__}: {exc}", "error")
+
+    # ---------------------------------------------------------------- signals
+    def install_signal_handlers(self) -> None:
+        """First SIGINT/SIGTERM: graceful stop with a full report; second SIGINT: stop now."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        signal.signal(signal.SIGINT, self._on_signal)
+        signal.signal(signal.SIGTERM, self._on_signal)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self._signals += 1
+        name = signal.Signals(signum).name
+        if self._signals == 1:
+            self.events.emit("signal", f"{name}: stopping gracefully (again to stop now)", "warn", signal=name)
+            self._stop("signal", name)
+        else:
+            self.events.emit("signal", f"{name}: stopping now", "warn", signal=name)
+            self._kill_now = True
+            self.runner.kill()
+            self._wake.set()
+
+    # ---------------------------------------------------------------- run
+    def run(self) -> int:
+        """Run the prepared stage to its end; returns the exit code."""
+        assert self.run_dir is not None, "prepare() first"
+        p = self.profile
+        self.events.restart_clock()
+        self.events.emit(
+            "stage_start",
+            f"stage {p.name} started: {self.spec.spec}",
+            "info",
+            target=self.spec.spec,
+            calls=p.calls,
+            duration=p.duration,
+            concurrency=p.concurrency,
+            rate=p.rate,
+            isolation=p.isolation,
+            run_dir=str(self.run_dir),
+            pid=os.getpid(),
+            workers=self.runner.pids(),
+        )
+        for plugin in self.plugins:
+            self._guard(plugin, "start", plugin.start)
+        self.state = "RUNNING"
+        runner_thread = threading.Thread(target=self.runner.run, name="runner", daemon=True)
+        runner_thread.start()
+        next_tick = time.monotonic() + p.tick
+        while runner_thread.is_alive() and not self._kill_now:
+            self._wake.wait(max(0.0, next_tick - time.monotonic()))
+            self._wake.clear()
+            if time.monotonic() >= next_tick:
+                next_tick += p.tick
+                if next_tick < time.monotonic():
+                    next_tick = time.monotonic() + p.tick
+                self._tick()
+        runner_thread.join(2.0 if self._kill_now else None)
+        return self._finish()
+
+    def _guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except Exception as exc:
+            self.events.emit(
+                "plugin_error", f"{plugin.name}.{hook}: {type(exc).__name__}: {exc}", "error", plugin=plugin.name
+            )
+            return None
+
+    def _tick(self) -> None:
+        self.recorder.tick(self.runner.in_flight)
+        t = self.recorder.last_tick_t
+        for plugin in self.plugins:
+            self._guard(plugin, "tick", plugin.tick, t)
+        self._publish()
+
+    def _finish(self) -> int:
+        for plugin in self.plugins:
+            self._guard(plugin, "stop", plugin.stop)
+        reasons: list[str] = []
+        failed = False
+        for plugin in self.plugins:
+            v = self._guard(plugin, "verdict", plugin.verdict)
+            if v is not None and v.failed:
+                failed = True
+                reasons.extend(v.reasons)
+        if self._abort_kind == "signal" or self._kill_now:
+            self.state, code = "INTERRUPTED", EXIT_INTERRUPTED
+        elif self._abort_kind == "operator":
+            self.state, code = "ABORTED", EXIT_ABORTED
+        elif self._abort_kind == "gate":
+            self.state, code = "ABORTED", EXIT_FAILED
+        elif failed:
+            self.state, code = "FAILED", EXIT_FAILED
+        else:
+            self.state, code = "PASSED", EXIT_OK
+        self.exit_code = code
+        self.recorder.tick(0)
+        self.events.emit(
+            "stage_end",
+            f"stage {self.profile.name} ended: {self.state}",
+            "info",
+            state=self.state,
+            exit_code=code,
+            reason=self.abort_reason,
+            failed_reasons=reasons,
+            calls=self.recorder.calls,
+        )
+        self.events.flush()
+        self.recorder.close()
+        from soakwatch.reports import write_reports
+
+        paths = write_reports(self.run_dir) if self.run_dir else []
+        self._publish(reports=[str(x) for x in paths])
+        self.events.close()
+        return code
+
+    # ---------------------------------------------------------------- snapshots
+    def snapshot(self, reports: list[str] | None = None) -> Snapshot:
+        """The live state now, as an immutable snapshot."""
+        rec = self.recorder
+        p = self.profile
+        self._seq += 1
+        new_events = self.events.since(self._event_seq)
+        if new_events:
+            self._event_seq = new_events[-1].seq
+        for ev in new_events:
+            mk = MARK_KINDS.get(ev.kind)
+            if mk:
+                self._marks.append(Mark(t=ev.t, kind=mk, label=ev.message[:40]))
+        del self._marks[:-MAX_MARKS]
+        elapsed = rec.last_tick_t
+        eta = None
+        if p.calls and rec.rate > 0 and self.state == "RUNNING":
+            eta = max(0.0, (p.calls - rec.calls) / rec.rate)
+        elif p.duration:
+            eta = max(0.0, p.duration - elapsed)
+        series = {}
+        for name in SNAPSHOT_SERIES:
+            s = rec.series(name)
+            if s is not None:
+                series[name] = s.tail(SERIES_TAIL)
+        data: dict[str, Any] = {
+            "seq": self._seq,
+            "stage": p.name,
+            "profile": p.name,
+            "target": self.spec.spec,
+            "run_dir": str(self.run_dir),
+            "state": self.state,
+            "elapsed": elapsed,
+            "eta": eta,
+            "planned_calls": p.calls,
+            "planned_duration": p.duration,
+            "open_model": p.open_model,
+            "calls": rec.calls,
+            "ok": rec.ok,
+            "errors": rec.errors,
+            "timeouts": rec.timeouts,
+            "in_flight": rec.in_flight,
+            "rate": rec.rate,
+            "rate_avg": rec.calls / elapsed if elapsed > 0 else 0.0,
+            "latency": rec.latency,
+            "latency_run": _run_latency(rec),
+            "latency_sched": rec.sched_latency,
+            "error_kinds": [
+                ErrorKindView(kind=k.kind, count=k.count, first_message=k.first_message, last_message=k.last_message)
+                for k in sorted(rec.kinds.values(), key=lambda k: -k.count)
+            ],
+            "series": series,
+            "events": [EventView(seq=e.seq, t=e.t, kind=e.kind, level=e.level, message=e.message) for e in new_events],
+            "marks": list(self._marks),
+            "auto_abort": self.auto_abort,
+            "exit_code": self.exit_code,
+            "reports": reports or [],
+            "verdict": self.state if self.exit_code is not None else None,
+        }
+        for plugin in self.plugins:
+            part = self._guard(plugin, "view", plugin.view)
+            if part:
+                for key, value in part.items():
+                    if isinstance(value, list) and isinstance(data.get(key), list):
+                        data[key] = [*data[key], *value]
+                    elif isinstance(value, dict) and isinstance(data.get(key), dict):
+                        data[key] = {**data[key], **value}
+                    else:
+                        data[key] = value
+        return Snapshot.model_validate(data)
+
+    def _publish(self, reports: list[str] | None = None) -> None:
+        if not self.subscribers:
+            return
+        snap = self.snapshot(reports)
+        for sub in list(self.subscribers):
+            try:
+                sub(snap)
+            except Exception as exc:
+                self.events.emit("view_error", f"{type(exc).__name__}: {exc}", "error")
+
+
+def _run_latency(rec: Recorder) -> dict[str, float]:
+    if not rec.hist.total:
+        return {}
+    p50, p95, p99 = rec.hist.percentiles([50, 95, 99])
+    return {
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "max": rec.hist.hdr.get_max_value() / 1000,
+        "mean": rec.hist.mean() / 1000,
+    }
+
+
+def _build_plugins(profile: Profile) -> list[Plugin]:
+    from collectors import build_collectors
+    from gates import build_gates
+
+    plugins = list(build_collectors(profile))
+    gate = build_gates(profile)
+    if gate is not None:
+        plugins.append(gate)
+    return plugins
