@@ -7,8 +7,9 @@ keeps growing (``state/tul_log.json``), reads a small DAG folder it never writes
 (``dag/``) and holds on to a little memory per call (a slow, capped leak) so the
 memory panel has a trend. It works in the sandbox named by ``SOAKWATCH_ROOT``.
 
-Chaos hook: while ``state/chaos.json`` says ``{"errors_until": <unix time>}`` the
-engine fails most calls; ``{"latency_ms": N, "until": <unix time>}`` slows it down.
+Chaos hook: while ``state/chaos.json`` exists, ``{"errors": 0.8}`` makes that share of
+calls fail with ``EngineOverloaded`` and ``{"latency_ms": 40}`` adds latency to every call
+(a chaos action writes the file for a window and removes it).
 """
 
 from __future__ import annotations
@@ -64,12 +65,11 @@ def run_model(case: dict[str, Any] | None = None) -> dict[str, Any]:
     delay = min(random.lognormvariate(-5.9, 0.6), 0.2)
     if random.random() < 0.01:
         delay += 0.05
-    if chaos.get("latency_ms") and now < float(chaos.get("until", 0)):
-        delay += float(chaos["latency_ms"]) / 1000
+    delay += float(chaos.get("latency_ms", 0)) / 1000
     time.sleep(delay)
     dag = root / "dag"
     nodes = sorted(p.name for p in dag.glob("*.json")) if dag.is_dir() else []
-    if now < float(chaos.get("errors_until", 0)) and random.random() < 0.8:
+    if random.random() < float(chaos.get("errors", 0)):
         raise EngineOverloaded("chaos: engine overloaded")
     r = random.random()
     if r < 0.006:
