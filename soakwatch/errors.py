@@ -35,6 +35,8 @@ class UsageError(SoakwatchError):
         if field:
             parts.append(field)
         prefix = ": ".join(parts)
+        if value is not None and repr(value) not in message and str(value) not in message:
+            message = f"{message}: {value!r}"
         super().__init__(f"{prefix}: {message}" if prefix else message)
 
 

@@ -1,0 +1,26 @@
+"""Shared fixtures: a sandbox root holding the test targets, and a CLI runner."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+TARGETS = Path(__file__).parent / "targets"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A root with the test target modules and a cases file of 1000 cases {"i": n}."""
+    root = tmp_path / "root"
+    root.mkdir()
+    for f in TARGETS.glob("*.py"):
+        shutil.copy(f, root / f.name)
+    with (root / "cases.jsonl").open("w") as fh:
+        for i in range(1000):
+            fh.write(json.dumps({"i": i}) + "\n")
+    monkeypatch.setenv("SOAKWATCH_ROOT", str(root))
+    return root

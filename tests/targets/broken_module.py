@@ -1,0 +1,3 @@
+"""A target module that fails on import."""
+
+import this_dependency_does_not_exist  # noqa: F401

@@ -1,0 +1,73 @@
+"""The runners in-process (the CLI end-to-end tests cover the same through real processes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from soakwatch.events import EventLog
+from soakwatch.process_runner import ProcessRunner
+from soakwatch.recorder import Recorder
+from soakwatch.runner import InlineRunner, Plan, Runner
+from soakwatch.target import load_cases, parse_target
+
+
+def _run(
+    cls: type[Runner], root: Path, spec: str, plan: Plan, cases: bool = True, barrier: list[int] | None = None
+) -> Recorder:
+    rec = Recorder(None, EventLog(None), open_model=plan.rate is not None)
+    runner = cls(
+        plan,
+        rec,
+        parse_target(spec),
+        root,
+        load_cases(root / "cases.jsonl") if cases else None,
+        barrier.append if barrier is not None else None,
+    )
+    runner.prepare()
+    runner.run()
+    rec.tick()
+    return rec
+
+
+@pytest.mark.parametrize("cls", [InlineRunner, ProcessRunner])
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_counts_are_exact(sandbox: Path, cls: type[Runner], concurrency: int) -> None:
+    rec = _run(cls, sandbox, "sw_targets:flaky", Plan(calls=1000, duration=None, concurrency=concurrency))
+    assert (rec.calls, rec.errors, rec.ok) == (1000, 10, 990)
+
+
+@pytest.mark.parametrize("cls", [InlineRunner, ProcessRunner])
+def test_barriers_every_n_calls(sandbox: Path, cls: type[Runner]) -> None:
+    at: list[int] = []
+    _run(
+        cls,
+        sandbox,
+        "sw_targets:noop",
+        Plan(calls=450, duration=None, concurrency=2, barrier_every=100),
+        cases=False,
+        barrier=at,
+    )
+    assert at == [100, 200, 300, 400, 450]
+
+
+def test_duration_stage_ends(sandbox: Path) -> None:
+    rec = _run(InlineRunner, sandbox, "sw_targets:slow", Plan(calls=None, duration=0.3))
+    assert rec.calls > 5
+
+
+def test_inline_sync_timeout_is_counted(sandbox: Path) -> None:
+    rec = _run(InlineRunner, sandbox, "sw_targets:slow", Plan(calls=3, duration=None, timeout=0.001), cases=False)
+    assert rec.timeouts == 3
+
+
+def test_async_timeout_inline(sandbox: Path) -> None:
+    rec = _run(
+        InlineRunner,
+        sandbox,
+        "sw_targets:async_hang",
+        Plan(calls=2, duration=None, concurrency=2, timeout=0.05),
+        cases=False,
+    )
+    assert rec.timeouts == 2 and rec.kinds["Timeout"].count == 2
