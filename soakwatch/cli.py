@@ -65,6 +65,8 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--abort-on", action="append", default=[], metavar="RULE", help="add an abort gate")
     p.add_argument("--out-dir", metavar="DIR", help="where run directories go (default .soakwatch/runs)")
     p.add_argument("--no-tui", action="store_true", help="headless: status lines and a summary")
+    # internal: run as the stage child of a TUI (soakwatch._tui_launch); output goes to stage.log
+    p.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument(
         "--set",
         action="append",
@@ -131,20 +133,41 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     view = HeadlessView(profile.status_every)
     stage.subscribers.append(view)
     print(f"soakwatch: stage {profile.name} → {run_dir}", flush=True)
+    if args.ready_fd is not None:
+        from soakwatch._tui_launch import write_ready
+
+        write_ready(run_dir, args.ready_fd)
     stage.install_signal_handlers()
     code = stage.run()
     print_summary(build_summary(run_dir))
     return code
 
 
+def _tui_wanted(args: argparse.Namespace) -> bool:
+    from soakwatch._tui_launch import wants_tui
+
+    return args.ready_fd is None and wants_tui(args.no_tui)
+
+
+def _run_in_tui(args: argparse.Namespace, profile: Any) -> int:
+    """The stage in a child process, the TUI here (DESIGN.md: never in one process)."""
+    from soakwatch._tui_launch import run_with_tui
+
+    return run_with_tui(args.argv, profile)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     profile = _load(args)
+    if _tui_wanted(args):
+        return _run_in_tui(args, profile)
     return _run_stage(args, profile)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from soakwatch.demo import prepare_sandbox
 
+    if _tui_wanted(args):  # the stage child prepares the sandbox
+        return _run_in_tui(args, _load(args, default_profile="demo"))
     if args.root is None:
         args.root = str(prepare_sandbox())
         print(f"soakwatch: demo sandbox {args.root}", flush=True)
@@ -171,7 +194,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_profiles(args: argparse.Namespace) -> int:
     import tomllib
 
-    from soakwatch.profile import builtin_profiles
+    from soakwatch._builtin import builtin_profiles
 
     for name, path in builtin_profiles().items():
         with path.open("rb") as fh:
@@ -200,6 +223,7 @@ COMMANDS = {"run": cmd_run, "demo": cmd_demo, "report": cmd_report, "profiles": 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if not args.command:
         parser.print_help()
         return EXIT_USAGE

@@ -21,6 +21,8 @@ from collectors.config import (
     WatchConfig,
 )
 from gates.model import GateSpec
+from soakwatch._builtin import BUILTIN_DIR, builtin_profiles
+from soakwatch._chaos_model import ChaosSpec
 from soakwatch._units import parse_duration
 from soakwatch.errors import UsageError
 
@@ -32,8 +34,6 @@ __all__ = [
     "load_profile",
     "resolve_profile_path",
 ]
-
-BUILTIN_DIR = Path(__file__).resolve().parent.parent / "profiles"
 
 
 class Profile(BaseModel):
@@ -62,6 +62,7 @@ class Profile(BaseModel):
     scrape: list[ScrapeConfig] = Field(default_factory=list)
     reports: list[ReportFolderConfig] = Field(default_factory=list)
     gates: list[GateSpec] = Field(default_factory=list)
+    chaos: list[ChaosSpec] = Field(default_factory=list)
 
     @field_validator("duration", "timeout", "tick", "status_every", mode="before")
     @classmethod
@@ -80,11 +81,6 @@ class Profile(BaseModel):
     def open_model(self) -> bool:
         """True when calls arrive at a fixed rate rather than as fast as concurrency allows."""
         return self.rate is not None
-
-
-def builtin_profiles() -> dict[str, Path]:
-    """Built-in profile names and their files."""
-    return {p.stem: p for p in sorted(BUILTIN_DIR.glob("*.toml"))}
 
 
 def resolve_profile_path(name_or_path: str) -> Path:
