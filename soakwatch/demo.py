@@ -87,7 +87,7 @@ def run_model(case: dict[str, Any] | None = None) -> dict[str, Any]:
     except (OSError, ValueError):
         entries = []
     entries = [*entries, entry][-PRA_ENTRIES:]
-    tmp = pra.with_suffix(".tmp")
+    tmp = pra.with_name(f".pra_log.{os.getpid()}.tmp")  # workers write side by side
     tmp.write_text(json.dumps(entries, indent=1))
     os.replace(tmp, pra)
     with (state / "tul_log.json").open("a") as fh:
