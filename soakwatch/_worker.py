@@ -21,8 +21,10 @@ import asyncio
 import faulthandler
 import importlib
 import inspect
+import io
 import json
 import mmap
+import os
 import signal
 import sys
 import time
@@ -75,6 +77,14 @@ def main(
 ) -> None:
     """Worker entry point (run in a spawned process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    # the target's prints, warnings and fatal errors go to the worker's log, never to the monitor's screen
+    fd = os.open(crash_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
     crash_fh = open(crash_log, "a")  # noqa: SIM115 - lives as long as the process
     faulthandler.enable(file=crash_fh, all_threads=True)
     hang_fh = open(hang_log, "a")  # noqa: SIM115

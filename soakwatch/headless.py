@@ -14,7 +14,7 @@ from soakwatch._units import format_duration
 from soakwatch.snapshot import Snapshot
 from soakwatch.summary import Summary
 
-__all__ = ["HeadlessView", "print_summary", "status_line"]
+__all__ = ["HeadlessView", "fmt_ms", "print_summary", "status_line"]
 
 #: event kinds a person wants to see as they happen (errors: only the first few per kind)
 NOTABLE = {
@@ -46,6 +46,13 @@ NOTABLE = {
 ERRORS_SHOWN_PER_KIND = 3
 
 
+def fmt_ms(v: float) -> str:
+    """A latency for a person: microseconds below a millisecond, milliseconds above."""
+    if v < 1.0:
+        return f"{v * 1000:.0f}µs"
+    return f"{v:.1f}ms" if v >= 100 else f"{v:.2f}ms"
+
+
 def status_line(s: Snapshot) -> str:
     """One line: progress, rate, errors, latency, memory."""
     if s.planned_calls:
@@ -54,15 +61,17 @@ def status_line(s: Snapshot) -> str:
         prog = f"{s.calls} calls, {format_duration(s.elapsed)}/{format_duration(s.planned_duration)}"
     else:
         prog = f"{s.calls} calls"
-    lat = s.latency
+    lat = s.latency if not s.finished else (s.latency_run or s.latency)
+    rate = s.rate_avg if s.finished else s.rate
+    failed = s.errors + s.timeouts
     parts = [
         f"[{format_duration(s.elapsed):>8}] {s.state:<8} {prog}",
-        f"{s.rate:,.0f}/s",
-        f"err {s.errors + s.timeouts}" + (f" ({(s.errors + s.timeouts) / s.calls:.2%})" if s.calls else ""),
-        f"p50 {lat.get('p50', 0):.2f}ms p95 {lat.get('p95', 0):.2f}ms",
+        f"{rate:,.0f}/s" + (" avg" if s.finished else ""),
+        f"err {failed}" + (f" ({failed / s.calls:.2%})" if s.calls else ""),
+        f"p50 {fmt_ms(lat.get('p50', 0))} p95 {fmt_ms(lat.get('p95', 0))}",
     ]
     if s.latency_sched:
-        parts.append(f"sched p95 {s.latency_sched.get('p95', 0):.2f}ms")
+        parts.append(f"sched p95 {fmt_ms(s.latency_sched.get('p95', 0))}")
     mem = [f"{p.name} {p.rss_mb:.0f}MB" for p in s.processes[:4]]
     if mem:
         parts.append("rss " + " ".join(mem))
@@ -75,7 +84,7 @@ class HeadlessView:
     def __init__(self, status_every: float = 5.0, out: TextIO | None = None) -> None:
         self.out = out or sys.stdout
         self.status_every = status_every
-        self._last_status = 0.0
+        self._last_status = float("-inf")  # the first snapshot always prints a status
         self._errors_shown: dict[str, int] = {}
 
     def __call__(self, snap: Snapshot) -> None:

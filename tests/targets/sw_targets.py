@@ -67,3 +67,11 @@ async def async_hang() -> None:
 
 
 NOT_CALLABLE = 42
+
+
+def chatty(case: dict[str, Any] | None = None) -> None:
+    """Prints to stdout and stderr on every call."""
+    import sys
+
+    print("hello from the target", flush=True)
+    print("a warning on stderr", file=sys.stderr)
