@@ -122,6 +122,15 @@ class Series:
         if not math.isnan(value):
             self._acc.append(value)
 
+    def put(self, t: float, value: float) -> None:
+        """Set the point at ``t``: replace the newest point if it is at ``t``, else append."""
+        if self.points and self.points[-1][0] == t:
+            self.points[-1] = (t, value)
+            if self._acc and not math.isnan(value):
+                self._acc[-1] = value
+        else:
+            self.append(t, value)
+
     @property
     def last(self) -> float | None:
         return self.points[-1][1] if self.points else None
@@ -164,6 +173,7 @@ class Recorder:
         self._window: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque()
         self._sched_window: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque()
         self.last_tick_t = 0.0
+        self._tick_t: float | None = None
         self.rate = 0.0
         self.latency: dict[str, float] = {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
         self.sched_latency: dict[str, float] | None = dict(self.latency) if open_model else None
@@ -185,8 +195,11 @@ class Recorder:
         """Publish the current value of a named series (sampled into its ring on each tick)."""
         with self._values_lock:
             self._values[name] = float(value)
-            if name not in self._series:
-                self._series[name] = Series(name, unit)
+            series = self._series.get(name)
+            if series is None:
+                series = self._series[name] = Series(name, unit)
+            if self._tick_t is not None:  # published during a tick: it is this tick's point
+                series.put(self._tick_t, float(value))
 
     def declare(self, name: str, unit: str = "") -> None:
         """Name a series before the first tick so it gets a timeline.csv column."""
@@ -264,8 +277,9 @@ class Recorder:
                     "error", f"{kind}: {msg}", "error", error_kind=kind, call=err.index, timeout=err.timeout
                 )
 
-    def tick(self, in_flight: int = 0) -> None:
-        """Fold everything handed over since the last tick and write the evidence."""
+    def tick_begin(self, in_flight: int = 0) -> None:
+        """Fold everything handed over since the last tick; values set until :meth:`tick_end`
+        (by collectors and gates ticking in between) count for this tick."""
         t = self.events.elapsed()
         dt = max(t - self.last_tick_t, 1e-9)
         batches = self._take_pending()
@@ -318,10 +332,23 @@ class Recorder:
             self.set(name, float(value))
         with self._values_lock:
             values = dict(self._values)
-        for name, value in values.items():
-            self._series[name].append(t, value)
+            for name, value in values.items():
+                self._series[name].append(t, value)
+            self._tick_t = t
+
+    def tick_end(self) -> None:
+        """Write this tick's timeline row, with what plugins published since :meth:`tick_begin`."""
+        t = self._tick_t if self._tick_t is not None else self.last_tick_t
+        with self._values_lock:
+            self._tick_t = None
+            values = dict(self._values)
         self._write_row(t, values)
         self.events.flush()
+
+    def tick(self, in_flight: int = 0) -> None:
+        """Fold everything handed over since the last tick and write the evidence."""
+        self.tick_begin(in_flight)
+        self.tick_end()
 
     # ---------------------------------------------------------------- disk
     def _write_row(self, t: float, values: dict[str, float]) -> None:

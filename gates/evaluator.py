@@ -1,0 +1,426 @@
+"""The gate evaluator: one plugin that judges every rule on every tick.
+
+Gate states (what a view shows)::
+
+    pending            before ``delay`` has passed
+    insufficient_data  judged never yet: fewer samples than ``min_samples``
+    pass ─► warn | fail   breached ``for`` consecutive evaluations (severity; strict makes warn fail)
+    warn | fail ─► pass   held ``for`` consecutive evaluations again ("recovered")
+    exempt             inside a chaos window (chaos_start .. chaos_end + exempt_during_chaos)
+
+The final status of a gate is the worst it reached (fail > warn > pass), or
+``insufficient_data`` when it was never judged. Transitions to and from warn, fail and
+exempt are ``gate`` events; ``gate_final`` events at the end carry everything the
+reports need, so summary, failures.md and junit.xml are rebuilt from the run dir alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from gates._format import fmt_value
+from gates._stats import slope
+from gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
+from gates.parse import Window
+from gates.rules import Rule
+from soakwatch.events import Event, Level
+from soakwatch.plugins import Plugin, StageContext, Verdict
+from soakwatch.profile import Profile
+from soakwatch.snapshot import GateView
+
+__all__ = ["GateEvaluator", "GateState"]
+
+#: observed values kept per gate to fit the trend behind the time-to-breach forecast
+TREND_POINTS = 60
+#: statuses that are alerts: transitions to and from them are events
+ALERTS = frozenset({"warn", "fail", "exempt"})
+RANK = {"pass": 0, "warn": 1, "fail": 2}
+
+
+@dataclass
+class GateState:
+    """One gate's live state."""
+
+    rule: Rule
+    judge: Judge
+    severity: str
+    status: str = "pending"
+    judged: str | None = None
+    raw: str = "pending"  # ok | breach | insufficient | pending
+    breach_streak: int = 0
+    ok_streak: int = 0
+    obs: Observation | None = None
+    changed_at: float | None = None
+    first_judged_at: float | None = None
+    worst: str = "pass"
+    worst_t: float | None = None
+    worst_obs: Observation | None = None
+    breaches: int = 0
+    forecast: float | None = None
+    exempt: list[list[Any]] = field(default_factory=list)  # [start, end, action]
+    trend: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=TREND_POINTS))
+
+    @property
+    def name(self) -> str:
+        return self.rule.name
+
+    def exempt_at(self, t: float) -> bool:
+        return any(s <= t <= e for s, e, _ in self.exempt)
+
+
+@dataclass
+class _Recovery:
+    """A chaos action waiting for every gate to be back to pass."""
+
+    action: str
+    started: float
+    since: float
+    #: the chaos is over: its end event arrived, or its announced duration passed
+    ended: bool = False
+
+
+class GateEvaluator(Plugin):
+    """Judges the profile's gates on every tick; aborts, warns, and leaves the evidence."""
+
+    name = "gates"
+
+    def __init__(self, profile: Profile, rules: list[Rule]) -> None:
+        self.profile = profile
+        self.rules = rules
+        self.gates: list[GateState] = []
+        for r in rules:
+            sev = "fail" if profile.strict else r.spec.severity
+            self.gates.append(GateState(r, r.judge(), sev))
+        self._windows = sorted({g.rule.window for g in self.gates if g.rule.window.kind != "run"}, key=str)
+        self._max_calls = max((w.size for w in self._windows if w.kind == "calls"), default=0.0)
+        self._calls: deque[tuple[float, float]] = deque(maxlen=MAX_WINDOW_POINTS)
+        self._calls_total = 0.0
+        self._needs_latency = any(isinstance(g.judge, Latency) and g.rule.window.kind != "run" for g in self.gates)
+        self._lat_prev: npt.NDArray[np.int64] | None = None
+        self._inbox: deque[Event] = deque()
+        self._recoveries: list[_Recovery] = []
+        self._chaos_open: dict[str, _Recovery] = {}
+        self._aborted = False
+        self._finished = False
+        self._last_t = 0.0
+
+    # ---------------------------------------------------------------- hooks
+    def prepare(self, ctx: StageContext) -> None:
+        super().prepare(ctx)
+        from gates import check_rules
+
+        check_rules(self.profile)
+        ctx.events.subscribe(self._on_event)
+        for g in self.gates:
+            ctx.recorder.declare(f"gate_value[{g.name}]")
+            ctx.recorder.declare(f"gate_margin[{g.name}]")
+
+    def start(self) -> None:
+        self.ctx.events.emit(
+            "gate_rules",
+            f"{len(self.gates)} gates: " + "; ".join(f"{g.name} ({g.rule.text})" for g in self.gates),
+            "info",
+            gates=[self._describe(g) for g in self.gates],
+        )
+
+    def _describe(self, g: GateState) -> dict[str, Any]:
+        s = g.rule.spec
+        return {
+            "gate": g.name,
+            "metric": g.rule.metric.text,
+            "condition": g.rule.text,
+            "severity": g.severity,
+            "abort": s.abort,
+            "window": g.rule.window.text,
+            "delay": s.delay,
+            "min_samples": g.rule.min_samples,
+            "for": s.for_,
+            "exempt_during_chaos": s.exempt_during_chaos,
+        }
+
+    def _on_event(self, ev: Event) -> None:
+        # called from whichever thread emitted; only queue here, the stage thread does the work
+        if ev.kind in ("chaos_start", "chaos_end"):
+            self._inbox.append(ev)
+        elif ev.kind in UNEXPECTED_EXIT_KINDS and not ev.data.get("expected"):
+            for g in self.gates:
+                if isinstance(g.judge, Alive):
+                    g.judge.on_exit(ev.t, ev.message)
+
+    def tick(self, t: float) -> None:
+        if self._finished:
+            return
+        self._last_t = t
+        self._drain_chaos()
+        frame = Frame(t, self.ctx.recorder, self._cutoffs(t), self._latency_new())
+        for g in self.gates:
+            self._evaluate(g, frame)
+        self._check_recoveries(t)
+
+    def view(self) -> dict[str, Any]:
+        return {
+            "gates": [
+                GateView(
+                    name=g.name,
+                    metric=g.rule.metric.text,
+                    condition=g.rule.text,
+                    severity=g.severity,
+                    status=g.status,
+                    observed=g.obs.value if g.obs is not None else None,
+                    margin=g.obs.margin if g.obs is not None else None,
+                    changed_at=g.changed_at,
+                    abort=g.rule.spec.abort,
+                    forecast_s=g.forecast,
+                )
+                for g in self.gates
+            ]
+        }
+
+    def stop(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        ev = self.ctx.events
+        for rec in self._recoveries:
+            ev.emit(
+                "gate_recovery",
+                f"chaos {rec.action}: gates not all back to pass by the end",
+                "warn",
+                action=rec.action,
+                chaos_start=rec.started,
+                chaos_end=rec.since,
+                recovered=False,
+                seconds=None,
+            )
+        self._recoveries.clear()
+        for g in self.gates:
+            final = self.final_status(g)
+            obs = g.worst_obs if final in ("warn", "fail") and g.worst_obs is not None else g.obs
+            level: Level = "error" if final == "fail" else "warn" if final in ("warn", "insufficient_data") else "info"
+            value = obs.value if obs is not None else None
+            ev.emit(
+                "gate_final",
+                f"gate {g.name}: {final} ({g.rule.text}, observed {fmt_value(value)})",
+                level,
+                **self._describe(g),
+                status=final,
+                observed=value,
+                detail=obs.detail if obs is not None else "",
+                observed_end=g.obs.value if g.obs is not None else None,
+                samples=g.obs.samples if g.obs is not None else 0,
+                changed_at=g.worst_t if final in ("warn", "fail") else g.first_judged_at,
+                breaches=g.breaches,
+                exempted=[[round(s, 3), round(min(e, self._last_t), 3), a] for s, e, a in g.exempt],
+                insufficient_policy=self.profile.insufficient_data,
+            )
+
+    def verdict(self) -> Verdict:
+        reasons: list[str] = []
+        for g in self.gates:
+            final = self.final_status(g)
+            if final == "fail":
+                obs = g.worst_obs
+                shown = fmt_value(obs.value if obs else None)
+                reasons.append(f"gate {g.name}: {g.rule.text} (observed {shown})")
+            elif final == "insufficient_data" and self.profile.insufficient_data == "fail":
+                n = g.obs.samples if g.obs else 0
+                reasons.append(f"gate {g.name}: insufficient data ({n} of {g.rule.min_samples} samples)")
+        return Verdict(failed=bool(reasons), reasons=tuple(reasons))
+
+    @staticmethod
+    def final_status(g: GateState) -> str:
+        if g.worst in ("warn", "fail"):
+            return g.worst
+        return "pass" if g.first_judged_at is not None else "insufficient_data"
+
+    # ---------------------------------------------------------------- evaluation
+    def _cutoffs(self, t: float) -> dict[Window, float]:
+        rec = self.ctx.recorder
+        if self._max_calls:
+            d = rec.value("calls_delta") or 0.0
+            if d > 0:
+                if len(self._calls) == self._calls.maxlen:
+                    self._calls_total -= self._calls[0][1]
+                self._calls.append((t, d))
+                self._calls_total += d
+            while len(self._calls) > 1 and self._calls_total - self._calls[0][1] >= self._max_calls:
+                self._calls_total -= self._calls.popleft()[1]
+        out: dict[Window, float] = {}
+        for w in self._windows:
+            if w.kind == "time":
+                out[w] = t - w.size
+            else:
+                out[w] = self._calls_cutoff(w.size)
+        return out
+
+    def _calls_cutoff(self, n: float) -> float:
+        acc = 0.0
+        for ts, c in reversed(self._calls):
+            acc += c
+            if acc >= n:
+                return math.nextafter(ts, -math.inf)
+        return -math.inf
+
+    def _latency_new(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]] | None:
+        if not self._needs_latency:
+            return None
+        cur = self.ctx.recorder.hist.counts.astype(np.int64)
+        prev = self._lat_prev
+        self._lat_prev = cur
+        diff = cur if prev is None else cur - prev
+        idx = np.flatnonzero(diff)
+        return idx, diff[idx]
+
+    def _evaluate(self, g: GateState, frame: Frame) -> None:
+        t = frame.t
+        spec = g.rule.spec
+        obs = g.judge.observe(frame)
+        g.obs = obs
+        self._publish(g, obs)
+        if t < spec.delay:
+            return
+        if obs.value is None or obs.samples < g.rule.min_samples:
+            g.raw = "insufficient"
+        else:
+            g.raw = "breach" if obs.breached else "ok"
+        self._forecast(g, t, obs)
+        if g.exempt_at(t):
+            # judged (it had the data) but not held to its limit: it cannot warn or fail here
+            if g.raw != "insufficient" and g.first_judged_at is None:
+                g.first_judged_at = t
+            g.breach_streak = g.ok_streak = 0
+            self._set_status(g, "exempt", t, obs)
+            return
+        if g.raw == "insufficient":
+            self._set_status(g, g.judged or "insufficient_data", t, obs)
+            return
+        if g.judged is None:
+            g.judged = "pass"
+            if g.first_judged_at is None:
+                g.first_judged_at = t
+        if g.raw == "breach":
+            g.breach_streak += 1
+            g.ok_streak = 0
+            if g.breach_streak >= spec.for_:
+                g.judged = g.severity
+        else:
+            g.ok_streak += 1
+            g.breach_streak = 0
+            if g.ok_streak >= spec.for_:
+                g.judged = "pass"
+        if g.judged in ("warn", "fail"):
+            g.breaches += 1
+            if RANK[g.judged] > RANK[g.worst]:
+                g.worst, g.worst_t, g.worst_obs = g.judged, t, obs
+        self._set_status(g, g.judged, t, obs)
+        if g.judged == "fail" and spec.abort and not self._aborted:
+            self._aborted = True
+            self.ctx.abort(g.name, f"{g.rule.text}: observed {fmt_value(obs.value)}" + _detail(obs))
+
+    def _publish(self, g: GateState, obs: Observation) -> None:
+        rec = self.ctx.recorder
+        rec.set(f"gate_value[{g.name}]", obs.value if obs.value is not None else math.nan)
+        rec.set(f"gate_margin[{g.name}]", obs.margin if obs.margin is not None else math.nan)
+
+    def _forecast(self, g: GateState, t: float, obs: Observation) -> None:
+        g.forecast = None
+        if obs.breached or obs.value is None or obs.margin is None:
+            return
+        if obs.forecast is not None:
+            g.forecast = obs.forecast
+            return
+        op = g.rule.condition.op
+        if not g.judge.trend or op not in ("<", "<=", ">", ">="):
+            return
+        g.trend.append((t, obs.value))
+        s = slope(g.trend)
+        if s is None:
+            return
+        towards = s if op in ("<", "<=") else -s
+        if towards > 0:
+            g.forecast = obs.margin / towards
+
+    def _set_status(self, g: GateState, status: str, t: float, obs: Observation) -> None:
+        prev = g.status
+        if status == prev:
+            return
+        g.status = status
+        g.changed_at = t
+        if status not in ALERTS and prev not in ALERTS:
+            return
+        level: Level = "error" if status == "fail" else "warn" if status == "warn" else "info"
+        what = "recovered" if prev in ("warn", "fail") and status == "pass" else f"{prev} → {status}"
+        self.ctx.events.emit(
+            "gate",
+            f"gate {g.name}: {what}: observed {fmt_value(obs.value)} ({g.rule.text})" + _detail(obs),
+            level,
+            gate=g.name,
+            status=status,
+            previous=prev,
+            observed=obs.value,
+            margin=obs.margin,
+            condition=g.rule.text,
+            detail=obs.detail,
+        )
+
+    # ---------------------------------------------------------------- chaos
+    def _drain_chaos(self) -> None:
+        while self._inbox:
+            ev = self._inbox.popleft()
+            action = str(ev.data.get("action", "chaos"))
+            if ev.kind == "chaos_start":
+                dur = float(ev.data.get("duration") or 0.0)
+                rec = _Recovery(action, ev.t, ev.t + dur)
+                self._chaos_open[action] = rec
+                self._recoveries.append(rec)
+                # without an announced duration the exemption lasts until chaos_end
+                end = ev.t + dur if dur > 0 else math.inf
+                for g in self.gates:
+                    margin = g.rule.spec.exempt_during_chaos
+                    if margin is not None:
+                        g.exempt.append([ev.t, end + margin, action])
+            else:
+                opened = self._chaos_open.pop(action, None)
+                if opened is not None:
+                    opened.since = ev.t
+                    opened.ended = True
+                for g in self.gates:
+                    margin = g.rule.spec.exempt_during_chaos
+                    if margin is None:
+                        continue
+                    for w in reversed(g.exempt):
+                        if w[2] == action:
+                            w[1] = ev.t + margin
+                            break
+
+    def _check_recoveries(self, t: float) -> None:
+        if not self._recoveries:
+            return
+        clear = all(g.raw != "breach" for g in self.gates)
+        for rec in list(self._recoveries):
+            if not rec.ended and rec.since > rec.started and t >= rec.since:
+                rec.ended = True
+            if not rec.ended or not clear:
+                continue
+            self._recoveries.remove(rec)
+            secs = max(0.0, t - rec.since)
+            self.ctx.events.emit(
+                "gate_recovery",
+                f"chaos {rec.action}: every gate back to pass {secs:.1f}s after it ended",
+                "info",
+                action=rec.action,
+                chaos_start=rec.started,
+                chaos_end=rec.since,
+                recovered=True,
+                seconds=round(secs, 3),
+            )
+
+
+def _detail(obs: Observation) -> str:
+    return f" [{obs.detail}]" if obs.detail else ""

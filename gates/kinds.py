@@ -1,0 +1,488 @@
+"""Built-in rule kinds: each reads this tick's values and says whether its condition holds.
+
+Kinds, by what they read::
+
+    Judge
+    ├── SeriesStat   a statistic of a series or of ``a - b`` (last/min/max/mean/sum/delta/count/pNN)
+    │                RSS growth and slope, file size, Δ lines, lag percentile, any collector series
+    ├── CounterRatio Δnumerator / Δdenominator over the window (error_ratio, ``failed / total``)
+    ├── Latency      call-latency percentile or max from the recorder's histogram
+    ├── Predicate    monotonic, unchanged, always (an invariant flag), never
+    ├── Stall        seconds since the metric last changed
+    ├── Burst        the same error kind in consecutive windows
+    └── Alive        no unexpected process exit (worker_crash / process_exit events)
+
+Every judge keeps bounded state: whole-run statistics are running aggregates, sliding
+windows hold at most one entry per tick of the window, so a tick costs the same at
+10 k calls and at 10 M calls.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections import deque
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from gates._stats import LogHistogram, percentile_of
+from gates.parse import Condition, Metric, Window
+
+if TYPE_CHECKING:
+    from soakwatch.recorder import Recorder
+
+__all__ = [
+    "MAX_WINDOW_POINTS",
+    "Alive",
+    "Burst",
+    "CounterRatio",
+    "Frame",
+    "Judge",
+    "Latency",
+    "Observation",
+    "Predicate",
+    "SeriesStat",
+    "Stall",
+    "holds",
+    "margin_of",
+]
+
+#: hard bound on the entries any sliding window keeps (two hours of 1 s ticks)
+MAX_WINDOW_POINTS = 7200
+#: events that mean a process exited when nobody asked it to
+UNEXPECTED_EXIT_KINDS = frozenset({"worker_crash", "process_exit", "node_exit"})
+
+Sparse = tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]
+
+
+@dataclass
+class Frame:
+    """What every judge sees on one tick."""
+
+    t: float
+    recorder: Recorder
+    #: time cutoff of a window: samples with ``t > cutoff`` are inside it
+    cutoffs: dict[Window, float]
+    #: latency histogram counts added since the previous tick (sparse), when a latency gate needs them
+    latency_new: Sparse | None = None
+
+    def cutoff(self, window: Window) -> float:
+        return self.cutoffs.get(window, -math.inf)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One evaluation: the observed value, how many samples back it, and the verdict."""
+
+    value: float | None
+    samples: int
+    breached: bool
+    margin: float | None = None
+    detail: str = ""
+    forecast: float | None = None
+
+
+def holds(op: str, value: float, threshold: float) -> bool:
+    """``value OP threshold``."""
+    if op == "<":
+        return value < threshold
+    if op == "<=":
+        return value <= threshold
+    if op == ">":
+        return value > threshold
+    if op == ">=":
+        return value >= threshold
+    if op == "==":
+        return value == threshold
+    return value != threshold
+
+
+def margin_of(op: str, value: float, threshold: float) -> float:
+    """Distance to the limit in the metric's unit: positive while the condition holds (0 on the limit)."""
+    if op in ("<", "<="):
+        return threshold - value
+    if op in (">", ">="):
+        return value - threshold
+    if op == "==":
+        return -abs(value - threshold)
+    return abs(value - threshold)
+
+
+def _read(recorder: Recorder, name: str) -> float | None:
+    v = recorder.value(name)
+    if v is None or math.isnan(v):
+        return None
+    return v
+
+
+class Judge(ABC):
+    """One rule kind bound to its metric, condition and window."""
+
+    #: the observed value is a level worth forecasting (time to breach)
+    trend = False
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
+        self.metric = metric
+        self.condition = condition
+        self.window = window
+
+    @abstractmethod
+    def observe(self, frame: Frame) -> Observation:
+        """Fold this tick's values and judge the window."""
+
+    def read(self, frame: Frame) -> float | None:
+        """This tick's value of the metric (``a - b`` for a difference), or None without data."""
+        names = self.metric.names
+        a = _read(frame.recorder, names[0])
+        if self.metric.op == "":
+            return a
+        b = _read(frame.recorder, names[1])
+        if a is None or b is None:
+            return None
+        if self.metric.op == "-":
+            return a - b
+        return a / b if b else None
+
+    def compare(self, value: float | None, samples: int, detail: str = "") -> Observation:
+        c = self.condition
+        assert c.op is not None and c.threshold is not None
+        if value is None:
+            return Observation(None, samples, False)
+        ok = holds(c.op, value, c.threshold)
+        return Observation(value, samples, not ok, margin_of(c.op, value, c.threshold), detail)
+
+
+class SeriesStat(Judge):
+    """A statistic of one series (or of ``a - b``) over the window, compared with a threshold."""
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
+        super().__init__(metric, condition, window)
+        self.stat = condition.stat or "last"
+        self.trend = self.stat in ("last", "mean", "min", "max")
+        self._pct = condition.percentile
+        self._points: deque[tuple[float, float]] = deque(maxlen=MAX_WINDOW_POINTS)
+        self._sum = 0.0
+        # whole-run aggregates
+        self._n = 0
+        self._total = 0.0
+        self._min = math.inf
+        self._max = -math.inf
+        self._first: float | None = None
+        self._last: float | None = None
+        self._hist = LogHistogram() if self._pct is not None and window.kind == "run" else None
+
+    def observe(self, frame: Frame) -> Observation:
+        v = self.read(frame)
+        if v is not None:
+            self._fold(frame.t, v)
+        if self.window.kind == "run":
+            return self.compare(self._run_value(), self._n)
+        cutoff = frame.cutoff(self.window)
+        pts = self._points
+        while pts and pts[0][0] <= cutoff:
+            self._sum -= pts.popleft()[1]
+        return self.compare(self._window_value(), len(pts))
+
+    def _fold(self, t: float, v: float) -> None:
+        if self.window.kind == "run":
+            self._n += 1
+            self._total += v
+            self._min = min(self._min, v)
+            self._max = max(self._max, v)
+            if self._first is None:
+                self._first = v
+            self._last = v
+            if self._hist is not None:
+                self._hist.add(v)
+            return
+        if len(self._points) == self._points.maxlen:
+            self._sum -= self._points[0][1]
+        self._points.append((t, v))
+        self._sum += v
+        self._last = v
+
+    def _run_value(self) -> float | None:
+        if self._n == 0 or self._first is None or self._last is None:
+            return None
+        s = self.stat
+        if self._hist is not None and self._pct is not None:
+            return self._hist.percentile(self._pct)
+        return {
+            "last": self._last,
+            "min": self._min,
+            "max": self._max,
+            "mean": self._total / self._n,
+            "sum": self._total,
+            "delta": self._last - self._first,
+            "count": float(self._n),
+        }[s]
+
+    def _window_value(self) -> float | None:
+        pts = self._points
+        if not pts:
+            return None
+        s = self.stat
+        if self._pct is not None:
+            return percentile_of(sorted(v for _, v in pts), self._pct)
+        if s == "last":
+            return pts[-1][1]
+        if s == "min":
+            return min(v for _, v in pts)
+        if s == "max":
+            return max(v for _, v in pts)
+        if s == "mean":
+            return self._sum / len(pts)
+        if s == "sum":
+            return self._sum
+        if s == "delta":
+            return pts[-1][1] - pts[0][1]
+        return float(len(pts))
+
+
+class CounterRatio(Judge):
+    """Δnumerator / Δdenominator of two cumulative counters over the window.
+
+    ``error_ratio`` is (errors + timeouts) / calls; ``failed[n] / total[n]`` any two counters.
+    The sample count is the denominator's increase (calls, checks) in the window.
+    """
+
+    def __init__(
+        self,
+        metric: Metric,
+        condition: Condition,
+        window: Window,
+        numerator: tuple[str, ...],
+        denominator: str,
+        zero_based: bool,
+    ) -> None:
+        super().__init__(metric, condition, window)
+        self.numerator = numerator
+        self.denominator = denominator
+        self._points: deque[tuple[float, float, float]] = deque(maxlen=MAX_WINDOW_POINTS)
+        if zero_based:
+            self._points.append((-math.inf, 0.0, 0.0))
+        self._base: tuple[float, float, float] | None = (-math.inf, 0.0, 0.0) if zero_based else None
+
+    def observe(self, frame: Frame) -> Observation:
+        rec = frame.recorder
+        nums = [_read(rec, n) for n in self.numerator]
+        den = _read(rec, self.denominator)
+        if den is not None and all(n is not None for n in nums):
+            self._points.append((frame.t, sum(n for n in nums if n is not None), den))
+        pts = self._points
+        if not pts:
+            return Observation(None, 0, False)
+        if self.window.kind == "run":
+            base = self._base or pts[0]
+            while len(pts) > 1:
+                pts.popleft()
+        else:
+            cutoff = frame.cutoff(self.window)
+            while len(pts) > 1 and pts[1][0] <= cutoff:
+                pts.popleft()
+            base = pts[0]
+        _, num_now, den_now = pts[-1]
+        d_den = den_now - base[2]
+        if d_den <= 0:
+            return Observation(None, 0, False)
+        value = (num_now - base[1]) / d_den
+        return self.compare(value, int(d_den), f"{num_now - base[1]:g} of {d_den:g}")
+
+
+class Latency(Judge):
+    """A call-latency percentile (or max) in ms: the recorder's histogram for the run, a sliding sum otherwise."""
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window, buckets: int) -> None:
+        super().__init__(metric, condition, window)
+        self._pct = condition.percentile
+        self._ring: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque(maxlen=MAX_WINDOW_POINTS)
+        self._dense = np.zeros(buckets, dtype=np.int64) if window.kind != "run" else None
+
+    def observe(self, frame: Frame) -> Observation:
+        hist = frame.recorder.hist
+        if self._dense is None:
+            n = hist.total
+            if n == 0:
+                return Observation(None, 0, False)
+            if self._pct is None:
+                value = hist.hdr.get_max_value() / 1000.0
+            else:
+                value = hist.percentiles([self._pct])[0] / 1000.0
+            return self.compare(value, n)
+        dense = self._dense
+        if frame.latency_new is not None and len(frame.latency_new[0]):
+            idx, cnt = frame.latency_new
+            if len(self._ring) == self._ring.maxlen:
+                _, oi, oc = self._ring[0]
+                dense[oi] -= oc
+            self._ring.append((frame.t, idx, cnt))
+            dense[idx] += cnt
+        cutoff = frame.cutoff(self.window)
+        while self._ring and self._ring[0][0] <= cutoff:
+            _, oi, oc = self._ring.popleft()
+            dense[oi] -= oc
+        n = int(dense.sum())
+        if n == 0:
+            return Observation(None, 0, False)
+        value = (hist.max_of(dense) if self._pct is None else hist.percentiles([self._pct], dense)[0]) / 1000.0
+        return self.compare(value, n)
+
+
+class Predicate(Judge):
+    """Every sample must satisfy a predicate: monotonic (never decreases), unchanged, always (≠ 0), never (= 0).
+
+    The observed value is the worst violation in the window (the largest drop for
+    monotonic, the last offending value otherwise), or the current value when none.
+    """
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
+        super().__init__(metric, condition, window)
+        self._prev: float | None = None
+        self._first: float | None = None
+        self._n = 0
+        self._bad: deque[tuple[float, float, str]] = deque(maxlen=MAX_WINDOW_POINTS)
+        self._worst: tuple[float, float, str] | None = None
+
+    def _violation(self, v: float) -> tuple[float, str] | None:
+        kind = self.condition.kind
+        if kind == "monotonic":
+            if self._prev is not None and v < self._prev:
+                return self._prev - v, f"dropped {self._prev:g} → {v:g}"
+            return None
+        if kind == "unchanged":
+            return (v, f"changed {self._first:g} → {v:g}") if v != self._first else None
+        if kind == "always":
+            return (v, "was false (0)") if v == 0 else None
+        return (v, f"was {v:g} (must stay 0)") if v != 0 else None
+
+    def observe(self, frame: Frame) -> Observation:
+        v = self.read(frame)
+        if v is not None:
+            self._n += 1
+            if self._first is None:
+                self._first = v
+            bad = self._violation(v)
+            self._prev = v
+            if bad is not None:
+                entry = (frame.t, bad[0], f"{bad[1]} at {frame.t:.1f}s")
+                if self.window.kind == "run":
+                    if self._worst is None or self._is_worse(entry, self._worst):
+                        self._worst = entry
+                else:
+                    self._bad.append(entry)
+        if self._n == 0:
+            return Observation(None, 0, False)
+        if self.window.kind == "run":
+            worst = self._worst
+        else:
+            cutoff = frame.cutoff(self.window)
+            while self._bad and self._bad[0][0] <= cutoff:
+                self._bad.popleft()
+            worst = None
+            for e in self._bad:
+                if worst is None or self._is_worse(e, worst):
+                    worst = e
+        if worst is None:
+            current = 0.0 if self.condition.kind == "monotonic" else self._prev
+            return Observation(current, self._n, False)
+        return Observation(worst[1], self._n, True, detail=worst[2])
+
+    def _is_worse(self, a: tuple[float, float, str], b: tuple[float, float, str]) -> bool:
+        # the largest drop for monotonic; the latest offence otherwise
+        return a[1] > b[1] if self.condition.kind == "monotonic" else a[0] >= b[0]
+
+
+class Stall(Judge):
+    """Seconds since the metric last changed, compared with the longest stall allowed."""
+
+    trend = True
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
+        super().__init__(metric, condition, window)
+        self._last: float | None = None
+        self._changed_at = 0.0
+        self._n = 0
+
+    def observe(self, frame: Frame) -> Observation:
+        v = self.read(frame)
+        if v is not None:
+            self._n += 1
+            if self._last is None or v != self._last:
+                self._changed_at = frame.t
+                self._last = v
+        if self._last is None:
+            return Observation(None, 0, False)
+        stalled = frame.t - self._changed_at
+        obs = self.compare(stalled, self._n, f"no change since {self._changed_at:.1f}s (value {self._last:g})")
+        return Observation(obs.value, obs.samples, obs.breached, obs.margin, obs.detail, forecast=obs.margin)
+
+
+class Burst(Judge):
+    """The same error kind in consecutive windows: observed is the longest current streak of one kind.
+
+    A window counts for a kind when that kind raised at least ``burst(N)`` errors in it.
+    Windows tumble every ``window`` seconds; samples are the windows completed.
+    """
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
+        super().__init__(metric, condition, window)
+        self._seen: dict[str, int] = {}
+        self._counts: dict[str, int] = {}
+        self._streak: dict[str, int] = {}
+        self._start: float | None = None
+        self._windows = 0
+
+    def observe(self, frame: Frame) -> Observation:
+        for k in frame.recorder.kinds.values():
+            d = k.count - self._seen.get(k.kind, 0)
+            if d:
+                self._seen[k.kind] = k.count
+                self._counts[k.kind] = self._counts.get(k.kind, 0) + d
+        if self._start is None:
+            self._start = frame.t
+        if frame.t - self._start >= self.window.size:
+            need = self.condition.burst_min
+            for kind in set(self._streak) | set(self._counts):
+                if self._counts.get(kind, 0) >= need:
+                    self._streak[kind] = self._streak.get(kind, 0) + 1
+                else:
+                    self._streak.pop(kind, None)
+            self._counts.clear()
+            self._windows += 1
+            self._start = frame.t
+        if self._windows == 0:
+            return Observation(None, 0, False)
+        kind, streak = max(self._streak.items(), key=lambda kv: kv[1], default=("", 0))
+        detail = f"{kind} in {streak} consecutive {self.window.size:g}s windows" if streak else ""
+        return self.compare(float(streak), self._windows, detail)
+
+
+class Alive(Judge):
+    """No process exits unexpectedly: counts worker_crash / process_exit events in the window."""
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
+        super().__init__(metric, condition, window)
+        self._exits: deque[tuple[float, str]] = deque(maxlen=MAX_WINDOW_POINTS)
+        self._total = 0
+        self._last = ""
+
+    def on_exit(self, t: float, message: str) -> None:
+        """An unexpected exit was reported (called from the event listener)."""
+        self._exits.append((t, message))
+
+    def observe(self, frame: Frame) -> Observation:
+        if self.window.kind == "run":
+            while self._exits:
+                self._total += 1
+                self._last = f"{self._exits.popleft()[1]}"
+            n = self._total
+        else:
+            cutoff = frame.cutoff(self.window)
+            while self._exits and self._exits[0][0] <= cutoff:
+                self._exits.popleft()
+            n = len(self._exits)
+            self._last = self._exits[-1][1] if self._exits else ""
+        return Observation(float(n), 1, n > 0, detail=self._last if n else "")

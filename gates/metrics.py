@@ -1,0 +1,111 @@
+"""Which metric names a profile can produce, so a gate on a misspelt series fails before the stage runs.
+
+Core series come from the recorder on every tick; collector series follow the
+``kind[subject]`` contract and exist only when the profile asks for them (a watched
+file, a process, a scrape or report field). Derived metrics are computed by the gates.
+"""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from soakwatch.profile import Profile
+
+__all__ = ["CORE_SERIES", "DERIVED", "FILE_KINDS", "PROCESS_KINDS", "unknown_metric"]
+
+CORE_SERIES = frozenset(
+    {
+        "calls",
+        "ok",
+        "errors",
+        "timeouts",
+        "rate",
+        "in_flight",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "calls_delta",
+        "error_delta",
+    }
+)
+#: computed by the gate evaluator itself (see gates.kinds)
+DERIVED = frozenset({"error_ratio", "latency", "error_kinds", "processes"})
+#: per watched file (collectors.files)
+FILE_KINDS = frozenset(
+    {"size_kb", "lines", "delta_lines", "corrupt_reads", "growth_lines", "growth_kb", "json_ok", "exists"}
+)
+#: per process (collectors.processes)
+PROCESS_KINDS = frozenset(
+    {
+        "rss_mb",
+        "cpu_pct",
+        "rss_growth",
+        "rss_slope",
+        "rss_slope_conf",
+        "rss_limit_eta_s",
+        "threads",
+        "open_files",
+        "alive",
+        "restarts",
+    }
+)
+#: per scrape or report-folder source, besides its declared fields
+SOURCE_KINDS = frozenset({"scrape_ok", "scrape_ms", "reports_read", "corrupt_reads"})
+#: per gate, published by the evaluator
+GATE_KINDS = frozenset({"gate_value", "gate_margin"})
+_SUBJECT = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\[(.+)\]$")
+_WORKER = re.compile(r"^worker-\d+$")
+
+
+def _file_subject_ok(subject: str, profile: Profile) -> bool:
+    return any(subject == f or fnmatchcase(subject, f) for f in profile.watch.files)
+
+
+def _process_subject_ok(subject: str, profile: Profile) -> bool:
+    names = {w.name for w in profile.processes.watch}
+    return subject in {"monitor", "target"} or bool(_WORKER.match(subject)) or subject in names
+
+
+def _is_source(subject: str, profile: Profile) -> bool:
+    return any(s.name == subject for s in profile.scrape) or any(r.name == subject for r in profile.reports)
+
+
+def unknown_metric(name: str, profile: Profile) -> str | None:
+    """None when ``name`` is a series this profile produces, else why not (for the error message)."""
+    if name in CORE_SERIES or name in DERIVED:
+        return None
+    if name == "files_changed":
+        return None if profile.watch.unchanged else "files_changed needs [watch] unchanged = [...] in the profile"
+    m = _SUBJECT.match(name)
+    if not m:
+        return (
+            f"unknown metric {name!r} (core series: {', '.join(sorted(CORE_SERIES))}; derived: "
+            f"{', '.join(sorted(DERIVED))}; collector series are kind[subject], e.g. rss_slope[target])"
+        )
+    kind, subject = m.group(1), m.group(2)
+    if kind in FILE_KINDS and not (kind in SOURCE_KINDS and _is_source(subject, profile)):
+        if _file_subject_ok(subject, profile):
+            return None
+        watched = ", ".join(profile.watch.files) or "none"
+        return f"{subject!r} is not a watched file ([watch] files: {watched})"
+    if kind in PROCESS_KINDS:
+        if _process_subject_ok(subject, profile):
+            return None
+        return f"unknown process {subject!r} (monitor, target, worker-N, or a [[processes.watch]] name)"
+    if kind in GATE_KINDS:
+        if any(g.name == subject for g in profile.gates):
+            return None
+        return f"no gate named {subject!r}"
+    sources = {s.name: s.fields for s in profile.scrape} | {r.name: r.fields for r in profile.reports}
+    if subject in sources:
+        if kind in sources[subject] or kind in SOURCE_KINDS:
+            return None
+        fields = ", ".join(sorted(sources[subject])) or "none"
+        return f"{subject!r} has no field {kind!r} (fields: {fields})"
+    return (
+        f"unknown metric {name!r}: {kind!r} is not a file kind ({', '.join(sorted(FILE_KINDS))}), "
+        f"a process kind ({', '.join(sorted(PROCESS_KINDS))}) or a field of a scrape/report source"
+    )

@@ -1,0 +1,393 @@
+"""The gate rule language: metrics, conditions, windows and the one-line command-line form.
+
+Grammar (positions in errors are 1-based columns of the text that was parsed)::
+
+    rule      := [NAME ":"] metric condition modifier*           (--gate / --abort-on)
+    metric    := SERIES | SERIES "-" SERIES | SERIES "/" SERIES
+    SERIES    := identifier ["[" subject "]"]                    e.g. rss_slope[target]
+    condition := "monotonic" | "unchanged" | "always" | "never" | "alive"
+               | "stall" OP DURATION                             e.g. stall < 60s
+               | "burst" ["(" INT ")"] OP INT                    e.g. burst(5) < 3
+               | [STAT] OP NUMBER [UNIT]                         e.g. p95 < 500, < 5%, max == 0
+    STAT      := last | min | max | mean | sum | delta | count | ratio | pNN[.N]
+    OP        := < | <= | > | >= | == | !=
+    modifier  := "over" WINDOW | "for" INT | "after" DURATION | "min" INT
+               | "warn" | "fail" | "exempt" DURATION
+    WINDOW    := "run" | DURATION | INT "calls"
+
+A ``%`` after a number divides it by 100; latency thresholds take ``ms`` or ``s``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from soakwatch._units import parse_duration
+
+__all__ = [
+    "OPS",
+    "STATS",
+    "Condition",
+    "Metric",
+    "ParseError",
+    "Window",
+    "caret",
+    "parse_condition",
+    "parse_metric",
+    "parse_rule_line",
+    "parse_window",
+]
+
+OPS = ("<=", ">=", "==", "!=", "<", ">")
+STATS = ("last", "min", "max", "mean", "sum", "delta", "count", "ratio")
+BARE_KINDS = ("monotonic", "unchanged", "always", "never", "alive")
+MODIFIERS = ("over", "for", "after", "min", "warn", "fail", "exempt")
+
+ConditionKind = Literal["compare", "monotonic", "unchanged", "always", "never", "alive", "stall", "burst"]
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_UNIT = re.compile(r"ms|s|m|h|d|%")
+_PCT = re.compile(r"p(\d+(?:\.\d+)?)$")
+_DURATION_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:ms|s|m|h|d)?(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))*")
+
+
+class ParseError(ValueError):
+    """A rule text that does not parse: ``pos`` is the 0-based offset of the problem."""
+
+    def __init__(self, message: str, pos: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.pos = pos
+
+
+def caret(text: str, pos: int) -> str:
+    """The text with a caret under position ``pos``, for error messages."""
+    return f"    {text}\n    {' ' * max(0, min(pos, len(text)))}^"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a gate reads: one series, or the difference or ratio of two."""
+
+    op: Literal["", "-", "/"]
+    names: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f" {self.op} ".join(self.names) if self.op else self.names[0]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A parsed condition; ``threshold`` is in the metric's unit (seconds for stall, ms for latency)."""
+
+    kind: ConditionKind
+    stat: str | None = None
+    op: str | None = None
+    threshold: float | None = None
+    burst_min: int = 1
+    text: str = ""
+
+    @property
+    def percentile(self) -> float | None:
+        if self.stat and (m := _PCT.match(self.stat)):
+            return float(m.group(1))
+        return None
+
+
+@dataclass(frozen=True)
+class Window:
+    """``run`` (the whole stage), the last ``size`` seconds, or the last ``size`` calls."""
+
+    kind: Literal["run", "time", "calls"]
+    size: float = 0.0
+
+    @property
+    def text(self) -> str:
+        if self.kind == "run":
+            return "run"
+        if self.kind == "calls":
+            return f"{int(self.size)} calls"
+        return f"{self.size:g}s"
+
+
+class _Scanner:
+    """A cursor over rule text; every error carries the position (offset by ``base``)."""
+
+    def __init__(self, text: str, base: int = 0) -> None:
+        self.text = text
+        self.i = 0
+        self.base = base
+
+    def error(self, message: str, at: int | None = None) -> ParseError:
+        return ParseError(message, self.base + (self.i if at is None else at))
+
+    def skip(self) -> None:
+        while self.i < len(self.text) and self.text[self.i].isspace():
+            self.i += 1
+
+    def done(self) -> bool:
+        self.skip()
+        return self.i >= len(self.text)
+
+    def peek_word(self) -> str | None:
+        self.skip()
+        m = _IDENT.match(self.text, self.i)
+        return m.group(0) if m else None
+
+    def word(self) -> str | None:
+        w = self.peek_word()
+        if w is not None:
+            self.i += len(w)
+        return w
+
+    def literal(self, s: str) -> bool:
+        self.skip()
+        if self.text.startswith(s, self.i):
+            self.i += len(s)
+            return True
+        return False
+
+    def op(self) -> str:
+        self.skip()
+        for o in OPS:
+            if self.text.startswith(o, self.i):
+                self.i += len(o)
+                return o
+        found = self.text[self.i : self.i + 2] or "the end"
+        raise self.error(f"expected a comparison (<, <=, >, >=, ==, !=), found {found!r}")
+
+    def number(self) -> tuple[float, str]:
+        """A number and its unit suffix ('' when none)."""
+        self.skip()
+        m = _NUMBER.match(self.text, self.i)
+        if not m:
+            found = self.text[self.i : self.i + 8] or "the end"
+            raise self.error(f"expected a number, found {found!r}")
+        self.i = m.end()
+        u = _UNIT.match(self.text, self.i)
+        unit = ""
+        if u and not _IDENT.match(self.text, u.end()):
+            unit = u.group(0)
+            self.i = u.end()
+        elif bad := _IDENT.match(self.text, self.i):
+            raise self.error(f"unknown unit {bad.group(0)!r}")
+        return float(m.group(0)), unit
+
+    def duration(self) -> float:
+        self.skip()
+        m = _DURATION_TOKEN.match(self.text, self.i)
+        if not m or not m.group(0):
+            found = self.text[self.i : self.i + 8] or "the end"
+            raise self.error(f"expected a duration such as 30s, 5m or 1h, found {found!r}")
+        self.i = m.end()
+        return parse_duration(m.group(0))
+
+    def integer(self, what: str) -> int:
+        start = self.i
+        value, unit = self.number()
+        if unit or value != int(value) or value < 0:
+            raise self.error(f"{what} must be a whole number", at=start)
+        return int(value)
+
+    def series(self) -> str:
+        self.skip()
+        start = self.i
+        m = _IDENT.match(self.text, self.i)
+        if not m:
+            found = self.text[self.i : self.i + 8] or "the end"
+            raise self.error(f"expected a metric name, found {found!r}")
+        self.i = m.end()
+        if self.i < len(self.text) and self.text[self.i] == "[":
+            close = self.text.find("]", self.i)
+            if close < 0:
+                raise self.error("unclosed '[' in the metric name")
+            if close == self.i + 1:
+                raise self.error("empty subject in '[]'")
+            self.i = close + 1
+        return self.text[start : self.i]
+
+
+def _metric(sc: _Scanner) -> Metric:
+    first = sc.series()
+    save = sc.i
+    sc.skip()
+    ops: tuple[Literal["-"], Literal["/"]] = ("-", "/")
+    for op in ops:
+        if sc.text.startswith(op, sc.i) and not _NUMBER.match(sc.text, sc.i):
+            sc.i += 1
+            second = sc.series()
+            return Metric(op, (first, second))
+    sc.i = save
+    return Metric("", (first,))
+
+
+def parse_metric(text: str) -> Metric:
+    """A metric field: ``name``, ``name[subject]``, ``a - b`` or ``a / b``."""
+    sc = _Scanner(text)
+    m = _metric(sc)
+    if not sc.done():
+        raise sc.error(f"unexpected {sc.text[sc.i :]!r} after the metric")
+    return m
+
+
+def _threshold(value: float, unit: str, stat: str | None, sc: _Scanner, at: int) -> float:
+    if unit == "%":
+        return value / 100.0
+    if unit in ("ms", "s", "m", "h", "d"):
+        # only latency percentiles (in ms) take a time unit here
+        if (stat and _PCT.match(stat)) or stat == "max":
+            return parse_duration(f"{value}{unit}") * 1000.0
+        raise sc.error(f"a time unit ({unit}) only goes with a latency percentile or stall", at=at)
+    return value
+
+
+def _condition(sc: _Scanner) -> Condition:
+    start = sc.i
+    sc.skip()
+    word_at = sc.i
+    word = sc.peek_word()
+    if word in BARE_KINDS:
+        sc.word()
+        return Condition(kind=word, text=word)  # type: ignore[arg-type]
+    if word == "stall":
+        sc.word()
+        op = sc.op()
+        if op not in ("<", "<="):
+            raise sc.error("stall takes < or <= (the longest time without progress allowed)", at=word_at)
+        limit = sc.duration()
+        return Condition(kind="stall", op=op, threshold=limit, text=f"stall {op} {limit:g}s")
+    if word == "burst":
+        sc.word()
+        n = 1
+        if sc.literal("("):
+            n = sc.integer("the errors per window of a burst")
+            if not sc.literal(")"):
+                raise sc.error("expected ')'")
+        op = sc.op()
+        if op not in ("<", "<="):
+            raise sc.error("burst takes < or <= (consecutive windows allowed)", at=word_at)
+        k = sc.integer("the number of consecutive windows")
+        shown = f"burst({n})" if n != 1 else "burst"
+        return Condition(kind="burst", op=op, threshold=float(k), burst_min=max(1, n), text=f"{shown} {op} {k}")
+    stat: str | None = None
+    if word is not None:
+        if word not in STATS and not _PCT.match(word):
+            raise sc.error(
+                f"unknown statistic or condition {word!r} (use last, min, max, mean, sum, delta, count, ratio, "
+                "pNN, monotonic, unchanged, always, never, alive, stall, burst)",
+                at=word_at,
+            )
+        if (m := _PCT.match(word)) and not 0 < float(m.group(1)) <= 100:
+            raise sc.error(f"percentile out of range in {word!r}", at=word_at)
+        stat = word
+        sc.word()
+    op = sc.op()
+    sc.skip()
+    num_at = sc.i
+    value, unit = sc.number()
+    threshold = _threshold(value, unit, stat, sc, num_at)
+    shown = sc.text[start : sc.i].strip()
+    return Condition(kind="compare", stat=stat, op=op, threshold=threshold, text=" ".join(shown.split()))
+
+
+def parse_condition(text: str, base: int = 0) -> Condition:
+    """A condition field such as ``p95 < 500``, ``< 0.05``, ``max == 0``, ``monotonic``, ``stall < 60s``."""
+    sc = _Scanner(text, base)
+    if sc.done():
+        raise sc.error("empty condition")
+    cond = _condition(sc)
+    if not sc.done():
+        raise sc.error(f"unexpected {sc.text[sc.i :]!r} after the condition")
+    return cond
+
+
+def parse_window(text: str, base: int = 0) -> Window:
+    """``run``, a duration (``60s``, ``5m``) or a call count (``1000 calls``)."""
+    sc = _Scanner(text, base)
+    sc.skip()
+    w = _window(sc)
+    if not sc.done():
+        raise sc.error(f"unexpected {sc.text[sc.i :]!r} after the window")
+    return w
+
+
+def _window(sc: _Scanner) -> Window:
+    sc.skip()
+    if sc.peek_word() == "run":
+        sc.word()
+        return Window("run")
+    start = sc.i
+    m = _NUMBER.match(sc.text, sc.i)
+    if m:
+        after = sc.text[m.end() :].lstrip()
+        if after.startswith("calls") or after.startswith("call "):
+            n = sc.integer("a call window")
+            sc.word()
+            if n <= 0:
+                raise sc.error("a call window needs at least one call", at=start)
+            return Window("calls", float(n))
+    try:
+        secs = sc.duration()
+    except ParseError:
+        raise sc.error("expected a window: run, a duration such as 60s, or a call count such as 1000 calls") from None
+    if secs <= 0:
+        raise sc.error("a window must be longer than 0 s", at=start)
+    return Window("time", secs)
+
+
+_NAME = re.compile(r"\s*([^:\[\]<>=!]+?)\s*:(?=\s)")
+
+
+def parse_rule_line(text: str) -> dict[str, Any]:
+    """The one-line form of ``--gate`` / ``--abort-on`` into the fields of a :class:`~gates.model.GateSpec`.
+
+    ``errors: error_ratio < 5% over 60s for 2 after 10s min 100 exempt 30s warn``
+    """
+    out: dict[str, Any] = {}
+    sc = _Scanner(text)
+    m = _NAME.match(text)
+    if m:
+        out["name"] = m.group(1)
+        sc.i = m.end()
+    if sc.done():
+        raise sc.error("expected a metric and a condition, e.g. 'error_ratio < 0.05 over 60s'")
+    metric = _metric(sc)
+    sc.skip()
+    cond_start = sc.i
+    cond = _condition(sc)
+    out["metric"] = metric.text
+    out["condition"] = sc.text[cond_start : sc.i].strip()
+    out["_condition_at"] = cond_start
+    while not sc.done():
+        at = sc.i
+        word = sc.word()
+        if word == "over":
+            sc.skip()
+            w_at = sc.i
+            out["window"] = _window(sc).text
+            out["_window_at"] = w_at
+        elif word == "for":
+            out["for"] = max(1, sc.integer("'for'"))
+        elif word == "after":
+            out["delay"] = sc.duration()
+        elif word == "min":
+            out["min_samples"] = sc.integer("'min'")
+            if sc.peek_word() == "samples":
+                sc.word()
+        elif word in ("warn", "fail"):
+            out["severity"] = word
+        elif word == "exempt":
+            out["exempt_during_chaos"] = sc.duration()
+        else:
+            found = sc.text[at:].split()[0] if sc.text[at:].split() else "the end"
+            raise sc.error(
+                f"unexpected {found!r} (after the condition: over WINDOW, for N, after DELAY, min N, "
+                "exempt DURATION, warn, fail)",
+                at=at,
+            )
+    out.setdefault("name", f"{metric.text} {cond.text}")
+    return out

@@ -1,0 +1,299 @@
+"""Gate reports, rebuilt from the run directory alone: the summary's gates table, failures.md, junit.xml.
+
+Imported through ``soakwatch.reports.REPORT_MODULES``; registers a section builder
+(from ``gate_rules``, ``gate``, ``gate_final``, ``gate_recovery`` and ``abort`` events),
+a Markdown section and two report writers. A run killed before its end still gets a
+table: each gate's worst status seen in its transition events, marked incomplete.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+from gates._format import fmt_value
+from soakwatch.reports import MARKDOWN_SECTIONS, REPORT_WRITERS, SECTION_BUILDERS, RunData
+from soakwatch.summary import Summary
+
+__all__ = ["build_section", "render_failures", "render_junit", "render_section"]
+
+#: seconds of timeline and events shown before and after a failure in failures.md
+EVIDENCE_BEFORE_S = 10.0
+EVIDENCE_AFTER_S = 5.0
+EVIDENCE_ROWS = 30
+EVIDENCE_EVENTS = 25
+EVIDENCE_PER_KIND = 5
+#: event kinds that help explain a failure
+RELATED_KINDS = frozenset(
+    {
+        "error",
+        "errors",
+        "chaos_start",
+        "chaos_end",
+        "abort",
+        "abort_suppressed",
+        "worker_crash",
+        "worker_restart",
+        "hang",
+        "snapshot",
+        "size_warning",
+        "truncate",
+        "integrity",
+        "corrupt_read",
+        "collector_error",
+        "operator",
+    }
+)
+RANK = {"pass": 0, "insufficient_data": 0, "exempt": 0, "warn": 1, "fail": 2}
+
+
+def _gate_rows(data: RunData) -> tuple[list[dict[str, Any]], bool]:
+    finals = {str(e.get("gate")): e for e in data.of_kind("gate_final")}
+    rules: list[dict[str, Any]] = []
+    for ev in data.of_kind("gate_rules"):
+        rules = [r for r in ev.get("gates") or [] if isinstance(r, dict)]
+    transitions: dict[str, list[dict[str, Any]]] = {}
+    for ev in data.of_kind("gate"):
+        transitions.setdefault(str(ev.get("gate")), []).append(ev)
+    names = [str(r.get("gate")) for r in rules] or list(finals)
+    rows = []
+    for name in names:
+        final = finals.get(name)
+        trans = transitions.get(name, [])
+        if final is not None:
+            row = {k: v for k, v in final.items() if k not in ("seq", "ts", "kind", "level", "msg", "t")}
+        else:
+            rule = next((r for r in rules if r.get("gate") == name), {"gate": name})
+            worst = max(trans, key=lambda e: RANK.get(str(e.get("status")), 0), default=None)
+            row = dict(rule)
+            bad = worst is not None and RANK.get(str(worst.get("status")), 0) > 0
+            row["status"] = str(worst.get("status")) if worst is not None and bad else "incomplete"
+            row["observed"] = worst.get("observed") if worst is not None else None
+            row["changed_at"] = worst.get("t") if worst is not None else None
+            row["detail"] = worst.get("detail", "") if worst is not None else ""
+        row["transitions"] = [
+            {"t": e.get("t"), "from": e.get("previous"), "to": e.get("status"), "observed": e.get("observed")}
+            for e in trans
+        ]
+        rows.append(row)
+    return rows, len(finals) == len(names)
+
+
+def build_section(data: RunData) -> dict[str, Any]:
+    """The ``gates`` section of the summary: table rows, exemptions, recoveries and the aborting gate."""
+    rows, complete = _gate_rows(data)
+    if not rows:
+        return {}
+    abort = next((e for e in data.of_kind("abort") if e.get("gate")), None)
+    recoveries = [
+        {
+            "action": e.get("action"),
+            "chaos_start": e.get("chaos_start"),
+            "chaos_end": e.get("chaos_end"),
+            "recovered": e.get("recovered"),
+            "seconds": e.get("seconds"),
+        }
+        for e in data.of_kind("gate_recovery")
+    ]
+    exempted = [
+        {"gate": r.get("gate"), "start": w[0], "end": w[1], "action": w[2]}
+        for r in rows
+        for w in r.get("exempted") or []
+        if isinstance(w, list) and len(w) == 3
+    ]
+    failed = [r["gate"] for r in rows if _is_failure(r)]
+    return {
+        "gates": {
+            "complete": complete,
+            "rows": rows,
+            "failed": failed,
+            "aborted_by": abort.get("gate") if abort else None,
+            "abort_reason": abort.get("reason") if abort else None,
+            "abort_t": abort.get("t") if abort else None,
+            "exempted": exempted,
+            "recoveries": recoveries,
+        }
+    }
+
+
+def _is_failure(row: dict[str, Any]) -> bool:
+    status = row.get("status")
+    return status == "fail" or (status == "insufficient_data" and row.get("insufficient_policy") == "fail")
+
+
+def _t(v: Any) -> str:
+    return f"{float(v):.1f}s" if isinstance(v, int | float) else "—"
+
+
+def _cell(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_section(s: Summary) -> list[str]:
+    """The Markdown ``## Gates`` section."""
+    sec = s.sections.get("gates")
+    if not sec:
+        return []
+    lines = ["## Gates", ""]
+    if not sec.get("complete"):
+        lines += ["> The run ended before the gates' final verdicts: statuses are the worst seen.", ""]
+    lines += ["| gate | condition | observed | status | changed at |", "|---|---|---:|---|---:|"]
+    for r in sec["rows"]:
+        status = str(r.get("status", "")).upper() if _is_failure(r) else str(r.get("status", ""))
+        shown = fmt_value(r.get("observed"))
+        if r.get("detail") and r.get("status") in ("warn", "fail"):
+            shown += f" ({r['detail']})"
+        flags = " (abort)" if r.get("abort") else ""
+        lines.append(
+            f"| `{_cell(r.get('gate'))}`{flags} | `{_cell(r.get('condition', ''))}` | {_cell(shown)} | "
+            f"{status} | {_t(r.get('changed_at'))} |"
+        )
+    lines.append("")
+    if sec.get("aborted_by"):
+        lines += [f"Stopped by gate `{sec['aborted_by']}` at {_t(sec.get('abort_t'))}: {sec.get('abort_reason')}", ""]
+    if sec.get("exempted"):
+        lines += ["Exempted during chaos:", ""]
+        for e in sec["exempted"]:
+            lines.append(f"- `{e['gate']}`: {_t(e['start'])} → {_t(e['end'])} ({e['action']})")
+        lines.append("")
+    if sec.get("recoveries"):
+        lines += ["Time to recover after chaos (every gate back to pass):", ""]
+        for r in sec["recoveries"]:
+            took = f"{r['seconds']:.1f}s" if r.get("recovered") else "not recovered by the end"
+            lines.append(f"- {r.get('action')} (ended {_t(r.get('chaos_end'))}): {took}")
+        lines.append("")
+    return lines
+
+
+def _evidence_rows(data: RunData, row: dict[str, Any], at: float) -> list[str]:
+    name = str(row.get("gate"))
+    metric = str(row.get("metric", ""))
+    tl = data.timeline
+    if not tl:
+        return ["(no timeline rows)"]
+    cols = ["t", "calls", "errors", "timeouts"]
+    for c in (metric, f"gate_value[{name}]", f"gate_margin[{name}]"):
+        if c in tl[0] and c not in cols:
+            cols.append(c)
+    near = [r for r in tl if at - EVIDENCE_BEFORE_S <= _f(r.get("t")) <= at + EVIDENCE_AFTER_S]
+    if len(near) > EVIDENCE_ROWS:
+        step = len(near) / EVIDENCE_ROWS
+        near = [near[int(i * step)] for i in range(EVIDENCE_ROWS)]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---:|" * len(cols)]
+    for r in near:
+        out.append("| " + " | ".join(_cell(r.get(c, "")) for c in cols) + " |")
+    return out
+
+
+def _f(v: Any) -> float:
+    try:
+        return float(v)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _related(data: RunData, at: float) -> list[dict[str, Any]]:
+    """Events around ``at`` that help explain it, a few of each kind so one kind cannot crowd out the rest."""
+    out: list[dict[str, Any]] = []
+    per_kind: dict[str, int] = {}
+    for e in data.events:
+        kind = str(e.get("kind"))
+        if kind not in RELATED_KINDS or not at - EVIDENCE_BEFORE_S <= _f(e.get("t")) <= at + EVIDENCE_AFTER_S:
+            continue
+        per_kind[kind] = per_kind.get(kind, 0) + 1
+        if per_kind[kind] <= EVIDENCE_PER_KIND:
+            out.append(e)
+    return out[:EVIDENCE_EVENTS]
+
+
+def render_failures(s: Summary, data: RunData) -> str | None:
+    """failures.md: each failed gate with its evidence, or None when nothing failed."""
+    sec = s.sections.get("gates") or {}
+    failed = [r for r in sec.get("rows", []) if _is_failure(r)]
+    if not failed:
+        return None
+    lines = [f"# Failures: stage `{s.stage}` ({s.state})", ""]
+    if sec.get("aborted_by"):
+        lines += [f"The stage was stopped by gate `{sec['aborted_by']}` at {_t(sec.get('abort_t'))}.", ""]
+    for r in failed:
+        name = r.get("gate")
+        at = _f(r.get("changed_at"))
+        lines += [
+            f"## Gate `{name}`: {r.get('status')}",
+            "",
+            f"- Condition: `{r.get('condition')}` ({r.get('severity')}{', abort' if r.get('abort') else ''})",
+            f"- Observed: {fmt_value(r.get('observed'))}" + (f" — {r['detail']}" if r.get("detail") else ""),
+            f"- Failed at: {_t(r.get('changed_at'))}; samples {r.get('samples', '—')} "
+            f"(min {r.get('min_samples', '—')}); evaluations in breach: {r.get('breaches', '—')}",
+            "",
+        ]
+        if at == at:  # not NaN
+            lines += [f"### Series around {_t(at)}", "", *_evidence_rows(data, r, at), ""]
+            related = _related(data, at)
+            if related:
+                lines += ["### Related events", ""]
+                lines += [f"- {_t(e.get('t'))} `{e.get('kind')}` {_cell(e.get('msg', ''))}" for e in related]
+                lines.append("")
+        if r.get("transitions"):
+            lines += ["### Transitions", ""]
+            for tr in r["transitions"]:
+                lines.append(f"- {_t(tr['t'])}: {tr['from']} → {tr['to']} (observed {fmt_value(tr['observed'])})")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def render_junit(s: Summary) -> str:
+    """junit.xml: one testcase per gate (or one for the stage when it has no gates)."""
+    sec = s.sections.get("gates") or {}
+    rows = sec.get("rows", [])
+    suite = ET.Element(
+        "testsuite", name=f"soakwatch.{s.stage}", time=f"{s.duration_s:.3f}", timestamp=s.started_at or ""
+    )
+    failures = skipped = 0
+    classname = f"soakwatch.gates.{s.stage}"
+    for r in rows:
+        case = ET.SubElement(suite, "testcase", classname=classname, name=str(r.get("gate")), time="0")
+        observed = fmt_value(r.get("observed")) + (f" ({r['detail']})" if r.get("detail") else "")
+        status = r.get("status")
+        if _is_failure(r):
+            failures += 1
+            msg = f"{r.get('condition')}: observed {observed}"
+            fail = ET.SubElement(case, "failure", message=msg, type=str(status))
+            fail.text = f"gate {r.get('gate')} {status} at {_t(r.get('changed_at'))}: {msg}"
+        elif status in ("insufficient_data", "incomplete"):
+            skipped += 1
+            ET.SubElement(case, "skipped", message=f"{status}: {r.get('condition')}")
+        out = ET.SubElement(case, "system-out")
+        out.text = f"{r.get('condition')} — {status}, observed {observed}"
+    if not rows:
+        case = ET.SubElement(suite, "testcase", classname=f"soakwatch.{s.stage}", name="stage", time="0")
+        if s.exit_code not in (0, None):
+            failures += 1
+            ET.SubElement(case, "failure", message=f"stage {s.state} (exit {s.exit_code})", type=s.state)
+    suite.set("tests", str(max(len(rows), 1)))
+    suite.set("failures", str(failures))
+    suite.set("errors", "0")
+    suite.set("skipped", str(skipped))
+    root = ET.Element("testsuites")
+    root.append(suite)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _write(s: Summary, data: RunData) -> list[Path]:
+    paths = []
+    junit = data.run_dir / "junit.xml"
+    junit.write_text(render_junit(s), encoding="utf-8")
+    paths.append(junit)
+    failures = render_failures(s, data)
+    target = data.run_dir / "failures.md"
+    if failures is not None:
+        target.write_text(failures, encoding="utf-8")
+        paths.append(target)
+    return paths
+
+
+SECTION_BUILDERS.append(build_section)
+MARKDOWN_SECTIONS.append(render_section)
+REPORT_WRITERS.append(_write)
