@@ -1,0 +1,70 @@
+"""Test doubles and helpers for the TUI tests: a fake snapshot source and predicate waits."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from soakwatch.snapshot import Snapshot
+from soakwatch.source import CommandError
+from tui.app import SoakwatchApp
+
+#: longest a test waits for the app to reach a state
+WAIT_S = 10.0
+
+
+class FakeSource:
+    """Yields the snapshots pushed to it (in order) and records the commands it gets.
+
+    ``end()`` ends the stream; commands named in ``refuse`` raise CommandError.
+    """
+
+    def __init__(self, *snapshots: Snapshot, refuse: tuple[str, ...] = ()) -> None:
+        self.queue: asyncio.Queue[Snapshot | None] = asyncio.Queue()
+        for snap in snapshots:
+            self.queue.put_nowait(snap)
+        self.commands: list[tuple[str, dict[str, Any] | None]] = []
+        self.refuse = refuse
+        self.closed = False
+
+    def push(self, snap: Snapshot) -> None:
+        self.queue.put_nowait(snap)
+
+    def end(self) -> None:
+        self.queue.put_nowait(None)
+
+    async def snapshots(self) -> AsyncIterator[Snapshot]:
+        while (snap := await self.queue.get()) is not None:
+            yield snap
+
+    async def command(self, name: str, args: dict[str, Any] | None = None) -> str:
+        self.commands.append((name, args))
+        if name in self.refuse:
+            raise CommandError(f"{name}: not possible now")
+        return f"{name}: ok"
+
+    async def close(self) -> None:
+        self.closed = True
+        self.end()
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.commands]
+
+
+async def wait_for(predicate: Callable[[], object], timeout: float = WAIT_S, what: str = "") -> None:
+    """Poll ``predicate`` until true; fail the test after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or predicate}")
+        await asyncio.sleep(0.01)
+
+
+async def shown(app: SoakwatchApp, seq: int | None = None) -> None:
+    """Wait until the app shows a snapshot (``seq`` or any)."""
+    await wait_for(
+        lambda: app.snapshot is not None and (seq is None or app.snapshot.seq == seq),
+        what=f"snapshot {seq} on screen",
+    )

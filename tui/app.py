@@ -1,0 +1,337 @@
+"""The soakwatch TUI: a full-screen monitor of one stage, and the operator's keys.
+
+The app is a client of a :class:`~soakwatch.source.SnapshotSource`: a worker reads
+the snapshot stream and posts :class:`SoakwatchApp.SnapshotArrived` messages (a
+backlog collapses to the newest), the app keeps the newest pending one and applies
+it at most ``refresh_hz`` times a second inside ``batch_update()``; each panel
+repaints only when its part of the snapshot changed. Keys become commands on the
+source; a refused command is a notification, never a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import ScrollableContainer
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import Footer, Input
+
+from soakwatch.snapshot import EventView, Snapshot
+from soakwatch.source import CommandError, SnapshotSource
+from tui._textual_compat import set_breakpoints
+from tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitChoice, QuitScreen, TruncateScreen
+from tui.widgets import (
+    ErrorsPanel,
+    EventsPanel,
+    FilesPanel,
+    GatesPanel,
+    LatencyPanel,
+    MemoryPanel,
+    OutputPanel,
+    RatePanel,
+    SnapshotsPanel,
+    StatusBar,
+    VerdictPanel,
+)
+
+__all__ = ["DEFAULT_REFRESH_HZ", "HELP_KEYS", "SoakwatchApp", "make_app"]
+
+#: redraws per second by default: fresh enough to watch, cheap enough to leave on for hours
+DEFAULT_REFRESH_HZ = 2.0
+#: events kept on screen (each snapshot only brings the new ones)
+MAX_EVENTS = 200
+#: at this many columns the panels go three abreast
+WIDE_COLUMNS = 120
+#: at this many rows the panels share the height instead of scrolling
+TALL_ROWS = 40
+#: states in which the stage still takes pause/chaos/truncate/abort
+LIVE_STATES = frozenset({"STARTING", "RUNNING", "PAUSED"})
+
+HELP_KEYS: list[tuple[str, str]] = [
+    ("p", "pause the stage / resume it"),
+    ("c", "inject chaos: choose one of the profile's chaos actions"),
+    ("t", "truncate watched logs (lists files and sizes, asks to confirm)"),
+    ("a", "abort the stage (asks to confirm)"),
+    ("g", "toggle auto-abort when an abort gate fails"),
+    ("s", "save a screenshot (SVG) into the run directory"),
+    ("/", "filter the target output (enter or esc to leave)"),
+    ("?", "this help"),
+    ("q", "quit (while running: abort the stage, or keep it running and close the UI)"),
+]
+
+
+class SoakwatchApp(App[None]):
+    """The live monitor of one stage."""
+
+    CSS_PATH = Path(__file__).parent / "app.tcss"
+    TITLE = "soakwatch"
+    AUTO_FOCUS = "#body"
+    #: the footer needs its width for the operator keys
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("p", "pause", "Pause"),
+        Binding("p", "resume", "Resume"),
+        Binding("c", "chaos", "Chaos"),
+        Binding("t", "truncate", "Truncate"),
+        Binding("a", "abort", "Abort"),
+        Binding("g", "auto_abort", "Auto-abort"),
+        Binding("s", "save_shot", "Shot"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("q", "quit", "Quit"),
+        Binding("slash", "filter", "Filter", show=False),
+    ]
+
+    class SnapshotArrived(Message):
+        """A new snapshot, with the recent events gathered so far (newest last)."""
+
+        def __init__(self, snapshot: Snapshot, recent_events: tuple[EventView, ...]) -> None:
+            super().__init__()
+            self.snapshot = snapshot
+            self.recent_events = recent_events
+
+        def can_replace(self, message: Message) -> bool:
+            # the events ride along in recent_events, so an older snapshot loses nothing
+            return isinstance(message, SoakwatchApp.SnapshotArrived)
+
+    class StreamEnded(Message):
+        """The snapshot stream ended (stage gone, socket lost)."""
+
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    # the app draws nothing itself: its reactives only feed the panels (data_bind), so no repaint here
+    snapshot: reactive[Snapshot | None] = reactive(None, init=False, repaint=False)
+    recent_events: reactive[tuple[EventView, ...]] = reactive((), init=False, repaint=False)
+    stream_note: reactive[str] = reactive("", repaint=False)
+
+    def __init__(self, source: SnapshotSource, *, refresh_hz: float = DEFAULT_REFRESH_HZ) -> None:
+        super().__init__()
+        set_breakpoints(self, [(0, "-narrow"), (WIDE_COLUMNS, "-wide")], [(0, "-short"), (TALL_ROWS, "-tall")])
+        if refresh_hz <= 0:
+            raise ValueError(f"refresh_hz must be greater than 0, got {refresh_hz}")
+        self.source = source
+        self.refresh_hz = refresh_hz
+        #: the newest snapshot received (the final one's exit_code is the CLI's exit code)
+        self.last_snapshot: Snapshot | None = None
+        #: how many snapshots were applied to the screen
+        self.applied = 0
+        self._pending: SoakwatchApp.SnapshotArrived | None = None
+        self._stream_over = False
+        self._quit_when_over = False
+
+    # ---------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        bind = SoakwatchApp.snapshot
+        yield StatusBar().data_bind(bind, SoakwatchApp.stream_note)
+        yield VerdictPanel(id="verdict", classes="-collapsed").data_bind(bind)
+        with ScrollableContainer(id="body"):
+            yield RatePanel(id="rate").data_bind(bind)
+            yield LatencyPanel(id="latency").data_bind(bind)
+            yield ErrorsPanel(id="errors").data_bind(bind)
+            yield GatesPanel(id="gates", classes="-collapsed").data_bind(bind)
+            yield FilesPanel(id="files", classes="-collapsed").data_bind(bind)
+            yield MemoryPanel(id="memory", classes="-collapsed").data_bind(bind)
+            yield SnapshotsPanel(id="snapshots", classes="-collapsed").data_bind(bind)
+            yield EventsPanel(id="events").data_bind(SoakwatchApp.recent_events, bind)
+            yield OutputPanel(id="output").data_bind(bind)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._read_stream()
+        self.set_interval(1.0 / self.refresh_hz, self._apply_pending, name="refresh")
+
+    # ---------------------------------------------------------------- the stream
+    @work(exclusive=True, group="stream", exit_on_error=False)
+    async def _read_stream(self) -> None:
+        recent: deque[EventView] = deque(maxlen=MAX_EVENTS)
+        reason = "the stage's snapshot stream ended"
+        try:
+            async for snap in self.source.snapshots():
+                recent.extend(snap.events)
+                self.post_message(self.SnapshotArrived(snap, tuple(recent)))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a lost stage is shown, never fatal
+            reason = f"lost the stage: {type(exc).__name__}: {exc}"
+        self.post_message(self.StreamEnded(reason))
+
+    @on(SnapshotArrived)
+    def _arrived(self, message: SnapshotArrived) -> None:
+        self.last_snapshot = message.snapshot
+        self._pending = message
+        if self.snapshot is None or message.snapshot.finished:
+            self._apply_pending()
+
+    @on(StreamEnded)
+    def _ended(self, message: StreamEnded) -> None:
+        self._apply_pending()
+        self._stream_over = True
+        if self.last_snapshot is None or not self.last_snapshot.finished:
+            self.stream_note = "stream ended"
+            self.notify(message.reason, severity="warning", timeout=10)
+        self.refresh_bindings()
+        if self._quit_when_over:
+            self.exit()
+
+    def _apply_pending(self) -> None:
+        """Show the newest pending snapshot (called by the refresh timer, so at most refresh_hz times a second)."""
+        message, self._pending = self._pending, None
+        if message is None:
+            return
+        self.applied += 1
+        with self.batch_update():
+            self.recent_events = message.recent_events
+            self.snapshot = message.snapshot
+
+    def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
+        if new is None:
+            return
+        if old is None:
+            self.title = f"soakwatch {new.stage}"
+        if old is None or old.state != new.state or old.auto_abort != new.auto_abort:
+            self.refresh_bindings()
+        if new.finished and (old is None or not old.finished) and self._quit_when_over:
+            self.exit()
+
+    # ---------------------------------------------------------------- keys
+    @property
+    def live(self) -> bool:
+        """True while the stage can still take commands."""
+        snap = self.last_snapshot
+        return snap is not None and snap.state in LIVE_STATES and not self._stream_over
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        state = self.last_snapshot.state if self.last_snapshot else None
+        if action in ("pause", "resume") and (action == "resume") != (state == "PAUSED"):
+            return False  # "p" shows as Pause or Resume, never both
+        if action in ("pause", "resume", "chaos", "truncate", "abort", "auto_abort"):
+            return True if self.live else None  # greyed out once the stage is over
+        return True
+
+    def _send(self, name: str, args: dict[str, Any] | None = None) -> None:
+        self.run_worker(self._command(name, args), group="commands", exit_on_error=False)
+
+    async def _command(self, name: str, args: dict[str, Any] | None = None) -> str | None:
+        """Send one command; the answer or the refusal becomes a notification."""
+        try:
+            answer = await self.source.command(name, args)
+        except CommandError as exc:
+            self.notify(str(exc), title=f"{name} refused", severity="error")
+            return None
+        except Exception as exc:  # a broken connection must not take the monitor down
+            self.notify(f"{type(exc).__name__}: {exc}", title=f"{name} failed", severity="error")
+            return None
+        self.notify(answer, title=name, timeout=4)
+        return answer
+
+    def action_pause(self) -> None:
+        if self.live:
+            self._send("pause")
+
+    def action_resume(self) -> None:
+        if self.live:
+            self._send("resume")
+
+    def action_chaos(self) -> None:
+        snap = self.last_snapshot
+        if snap is None or not self.live:
+            return
+
+        def chosen(action: str | None) -> None:
+            if action:
+                self._send("chaos", {"action": action})
+
+        self.push_screen(ChaosScreen(snap.chaos_actions), chosen)
+
+    def action_truncate(self) -> None:
+        snap = self.last_snapshot
+        if snap is None or not self.live:
+            return
+
+        def chosen(files: list[str] | None) -> None:
+            if files:
+                self._send("truncate", {"files": files})
+
+        self.push_screen(TruncateScreen(snap.files), chosen)
+
+    def action_abort(self) -> None:
+        snap = self.last_snapshot
+        if snap is None or not self.live:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._send("abort")
+
+        self.push_screen(ConfirmScreen(f"Abort stage {snap.stage}? The run ends with exit code 3.", "Abort"), confirmed)
+
+    def action_auto_abort(self) -> None:
+        snap = self.last_snapshot
+        if snap is not None and self.live:
+            self._send("auto_abort", {"on": not snap.auto_abort})
+
+    def action_save_shot(self) -> None:
+        snap = self.last_snapshot
+        if snap is None or not snap.run_dir:
+            self.notify("no run directory yet", severity="warning")
+            return
+        directory = Path(snap.run_dir)
+        stem = f"screenshot-{int(snap.elapsed):06d}s"
+        name, n = f"{stem}.svg", 1
+        while (directory / name).exists():
+            n += 1
+            name = f"{stem}-{n}.svg"
+        try:
+            path = self.save_screenshot(name, str(directory))
+        except OSError as exc:
+            self.notify(f"{type(exc).__name__}: {exc}", title="screenshot failed", severity="error")
+            return
+        if self.live:
+            self._send("note", {"action": "screenshot", "path": path})
+        else:
+            self.notify(path, title="screenshot saved")
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(HELP_KEYS))
+
+    def action_filter(self) -> None:
+        self.query_one("#output-filter", Input).focus()
+
+    @on(Input.Submitted, "#output-filter")
+    def _filter_done(self) -> None:
+        self.query_one("#body").focus()
+
+    async def action_quit(self) -> None:
+        snap = self.last_snapshot
+        if snap is None or snap.finished or self._stream_over:
+            self.exit()
+            return
+
+        def chosen(choice: QuitChoice | None) -> None:
+            if choice == "detach":
+                self.exit()
+            elif choice == "abort":
+                self.run_worker(self._abort_then_quit(), group="commands", exit_on_error=False)
+
+        self.push_screen(QuitScreen(snap.stage, snap.run_dir), chosen)
+
+    async def _abort_then_quit(self) -> None:
+        if await self._command("abort") is None:
+            return
+        self._quit_when_over = True
+        if self._stream_over or (self.last_snapshot is not None and self.last_snapshot.finished):
+            self.exit()
+
+
+def make_app(source: SnapshotSource, *, refresh_hz: float = DEFAULT_REFRESH_HZ) -> SoakwatchApp:
+    """The app factory the CLI and the tests use; the caller owns (and closes) ``source``."""
+    return SoakwatchApp(source, refresh_hz=refresh_hz)
