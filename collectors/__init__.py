@@ -12,5 +12,22 @@ __all__ = ["build_collectors"]
 
 
 def build_collectors(profile: Profile) -> list[Plugin]:
-    """The collectors a profile asks for, in the order they tick."""
-    return []
+    """The collectors a profile asks for, in the order they tick.
+
+    Processes are always sampled (at least the monitor itself: the observer's overhead
+    is always visible); files only when ``[watch]`` names something; one collector per
+    ``[[scrape]]`` and ``[[reports]]`` entry.
+    """
+    from collectors.files import FilesCollector
+    from collectors.processes import ProcessCollector
+    from collectors.reportdirs import ReportFolderCollector
+    from collectors.scrape import ScrapeCollector
+
+    out: list[Plugin] = []
+    w = profile.watch
+    if w.files or w.unchanged or w.reset_before or w.backup_before:
+        out.append(FilesCollector(w))
+    out.append(ProcessCollector(profile.processes))
+    out.extend(ScrapeCollector(s) for s in profile.scrape)
+    out.extend(ReportFolderCollector(r) for r in profile.reports)
+    return out

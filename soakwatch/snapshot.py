@@ -88,6 +88,7 @@ class ProcView(_View):
     growth: float | None = None
     slope_mb_h: float | None = None
     slope_confidence: float | None = None
+    forecast_s: float | None = None  # seconds to processes.memory_limit_mb at this slope
     rss_tail: list[float] = Field(default_factory=list)
 
 

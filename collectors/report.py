@@ -1,0 +1,422 @@
+"""The collectors' part of the summary, rebuilt from the run directory alone.
+
+Sections (``Summary.sections``), each from files the run flushed as it went, so they
+are the same after a kill -9:
+
+* ``files``       watched files: last size and lines, largest size, corrupt reads,
+                  warnings and truncations (timeline.csv, events.jsonl)
+* ``snapshots``   every snapshot with each file's lines and Δ (``snapshot`` events;
+                  first and last rows kept when there are very many)
+* ``actions``     reset / backup / truncate / size warning / corrupt read counts and a list
+* ``integrity``   the ``unchanged`` baseline and every change seen (``integrity`` events)
+* ``processes``   RSS, CPU and the memory trend per process (``rss/*.csv``), and the top
+                  allocation sites when tracemalloc ran (``tracemalloc.json``)
+* ``sources``     scrapes and JSON report folders: first/last/min/max per field
+                  (``sources/*.csv``) and failures
+
+Registered in :data:`soakwatch.reports.SECTION_BUILDERS` and ``MARKDOWN_SECTIONS`` on import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+from collectors._sources import read_source_log, source_log_path
+from collectors.trend import fit_trend, time_to_limit
+from soakwatch.reports import MARKDOWN_SECTIONS, SECTION_BUILDERS, RunData
+from soakwatch.summary import Summary
+
+__all__ = ["build_sections", "render_sections"]
+
+#: snapshot events kept in summary.json: the first and the last ones (events.jsonl has all)
+SNAPSHOTS_HEAD, SNAPSHOTS_TAIL = 20, 180
+#: snapshot rows per file in summary.md
+MD_SNAPSHOT_ROWS = 40
+ACTIONS_LISTED = 100
+ACTION_KINDS = ("reset", "backup", "truncate", "size_warning", "corrupt_read", "truncate_refused")
+DEFAULT_WARMUP = 10.0
+_COLUMN = re.compile(r"^(size_kb|lines)\[(.+)\]$")
+
+
+def _float(text: str | None) -> float | None:
+    try:
+        v = float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
+    return v if v is not None and math.isfinite(v) else None
+
+
+def _files(data: RunData) -> list[dict[str, Any]]:
+    files: dict[str, dict[str, Any]] = {}
+    for row in data.timeline:
+        for col, text in row.items():
+            m = _COLUMN.match(col or "")
+            if not m:
+                continue
+            v = _float(text)
+            if v is None:
+                continue
+            f = files.setdefault(m.group(2), {"file": m.group(2), "size_kb": None, "max_kb": 0.0, "lines": None})
+            if m.group(1) == "size_kb":
+                f["size_kb"] = v
+                f["max_kb"] = max(f["max_kb"], v)
+            else:
+                f["lines"] = int(v)
+    for f in files.values():
+        f.update(corrupt_reads=0, size_warnings=0, truncations=0, truncated_kb=0.0)
+    for ev in data.events:
+        hit = files.get(str(ev.get("file", "")))
+        if hit is None:
+            continue
+        kind = ev.get("kind")
+        if kind == "corrupt_read":
+            hit["corrupt_reads"] += 1
+        elif kind == "size_warning":
+            hit["size_warnings"] += 1
+        elif kind == "truncate":
+            hit["truncations"] += 1
+            hit["truncated_kb"] += round(float(ev.get("bytes", 0)) / 1024, 1)
+    return sorted(files.values(), key=lambda f: f["file"])
+
+
+def _snapshots(data: RunData) -> dict[str, Any]:
+    rows = [
+        {
+            "label": ev.get("label"),
+            "previous": ev.get("previous"),
+            "calls": ev.get("calls"),
+            "t": ev.get("t"),
+            "files": ev.get("files", {}),
+        }
+        for ev in data.of_kind("snapshot")
+    ]
+    omitted = max(0, len(rows) - SNAPSHOTS_HEAD - SNAPSHOTS_TAIL)
+    if omitted:
+        rows = rows[:SNAPSHOTS_HEAD] + rows[-SNAPSHOTS_TAIL:]
+    return {"count": len(rows) + omitted, "omitted": omitted, "rows": rows}
+
+
+def _actions(data: RunData) -> dict[str, Any]:
+    evs = data.of_kind(*ACTION_KINDS)
+    counts = {k: 0 for k in ACTION_KINDS}
+    for ev in evs:
+        counts[str(ev.get("kind"))] += 1
+    listed = [f"{float(ev.get('t', 0)):.1f}s [{ev.get('kind')}] {ev.get('msg', '')}" for ev in evs[:ACTIONS_LISTED]]
+    return {"counts": counts, "list": listed, "omitted": max(0, len(evs) - ACTIONS_LISTED)}
+
+
+def _integrity(data: RunData) -> dict[str, Any] | None:
+    evs = data.of_kind("integrity")
+    if not evs:
+        return None
+    baseline = next((e for e in evs if e.get("change") == "baseline"), {})
+    final = next((e for e in reversed(evs) if e.get("change") == "final"), None)
+    changes = [
+        {"file": e.get("file"), "change": e.get("change"), "label": e.get("label"), "t": e.get("t")}
+        for e in evs
+        if e.get("change") not in ("baseline", "final")
+    ]
+    state: dict[str, str] = {}
+    for c in changes:
+        if c["change"] == "restored":
+            state.pop(str(c["file"]), None)
+        else:
+            state[str(c["file"])] = str(c["change"])
+    if final is not None:
+        state = {str(k): str(v) for k, v in (final.get("states") or {}).items()}
+    return {
+        "patterns": baseline.get("patterns", []),
+        "baseline_files": baseline.get("files", 0),
+        "changes": changes,
+        "changed_files": sorted(state),
+        "states": state,
+        "unchanged": not state,
+        "final_check": final is not None,
+    }
+
+
+def _read_rss(path: Path) -> list[dict[str, float]]:
+    out = []
+    try:
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    out.append({k: float(v) for k, v in row.items() if k})
+                except (TypeError, ValueError):
+                    continue  # a row torn by a kill
+    except FileNotFoundError:
+        pass
+    return out
+
+
+def _process(name: str, rows: list[dict[str, float]], warmup: float, limit: float | None) -> dict[str, Any]:
+    rss = [r["rss_mb"] for r in rows]
+    cpu = [r["cpu_pct"] for r in rows]
+    last = rows[-1]
+    # the trend of the process now running under this name (a replaced worker starts afresh)
+    pid = last["pid"]
+    seg = [r for r in rows if r["pid"] == pid and r["t"] >= warmup] if name != "target" else []
+    if name == "target":
+        seg = [r for r in rows if r["t"] >= warmup]
+    trend = fit_trend([r["t"] for r in seg], [r["rss_mb"] for r in seg]) if seg else None
+    warm = seg[0]["rss_mb"] if seg else None
+    out: dict[str, Any] = {
+        "name": name,
+        "samples": len(rows),
+        "pids": sorted({int(r["pid"]) for r in rows if r["pid"]}),
+        "rss_first_mb": round(rss[0], 3),
+        "rss_last_mb": round(rss[-1], 3),
+        "rss_max_mb": round(max(rss), 3),
+        "rss_at_warmup_mb": round(warm, 3) if warm is not None else None,
+        "growth": round(rss[-1] / warm, 4) if warm else None,
+        "cpu_mean": round(sum(cpu) / len(cpu), 1),
+        "cpu_max": round(max(cpu), 1),
+        "threads": int(last["threads"]),
+        "open_files": int(last["open_files"]),
+        "trend_points": trend.n if trend else 0,
+        "slope_mb_h": round(trend.slope, 3) if trend else None,
+        "slope_lo": round(trend.lo, 3) if trend else None,
+        "slope_hi": round(trend.hi, 3) if trend else None,
+        "r2": round(trend.r2, 3) if trend else None,
+        "consistency": round(trend.consistency, 3) if trend else None,
+        "confidence": round(trend.confidence, 3) if trend else None,
+        "memory_limit_mb": limit,
+        "limit_eta_s": None,
+    }
+    if trend and limit is not None:
+        eta = time_to_limit(rss[-1], trend.slope, limit)
+        out["limit_eta_s"] = round(eta, 1) if eta is not None else None
+    return out
+
+
+def _processes(data: RunData) -> dict[str, Any] | None:
+    rss_dir = data.run_dir / "rss"
+    files = sorted(rss_dir.glob("*.csv")) if rss_dir.is_dir() else []
+    if not files:
+        return None
+    cfg = data.profile.get("processes") or {}
+    warmup = float(cfg.get("warmup", DEFAULT_WARMUP))
+    limit = cfg.get("memory_limit_mb")
+    order = {"monitor": 0, "target": 1}
+    procs = []
+    for path in files:
+        rows = _read_rss(path)
+        if rows:
+            procs.append(_process(path.stem, rows, warmup, limit))
+    procs.sort(key=lambda p: (order.get(p["name"], 2), p["name"]))
+    out: dict[str, Any] = {"warmup_s": warmup, "list": procs}
+    with contextlib.suppress(OSError, ValueError):
+        out["tracemalloc"] = json.loads((data.run_dir / "tracemalloc.json").read_text(encoding="utf-8"))
+    return out
+
+
+def _sources(data: RunData) -> list[dict[str, Any]]:
+    prof = data.profile
+    out = []
+    for kind, entries in (("scrape", prof.get("scrape") or []), ("reports", prof.get("reports") or [])):
+        for entry in entries:
+            name = str(entry.get("name"))
+            rows = read_source_log(source_log_path(data.run_dir, name))
+            fields: dict[str, dict[str, Any]] = {}
+            reads = 0
+            for _t, field, v in rows:
+                if field == "_reports_read":
+                    reads = max(reads, int(v))
+                    continue
+                f = fields.setdefault(field, {"first": v, "last": v, "min": v, "max": v, "n": 0})
+                f["last"] = v
+                f["min"] = min(f["min"], v)
+                f["max"] = max(f["max"], v)
+                f["n"] += 1
+            collector = f"{kind}:{name}"
+            errors = [e for e in data.of_kind("collector_error") if e.get("collector") == collector]
+            corrupt = [e for e in data.of_kind("corrupt_read") if e.get("source") == name]
+            out.append(
+                {
+                    "name": name,
+                    "kind": kind,
+                    "where": entry.get("url") or entry.get("path"),
+                    "samples": len({t for t, _, _ in rows}),
+                    "reports_read": reads if kind == "reports" else None,
+                    "fields": fields,
+                    "failures": _failure_total(errors),
+                    "failure_events": len(errors),
+                    "last_failure": errors[-1].get("msg") if errors else None,
+                    "corrupt_reads": len(corrupt),
+                }
+            )
+    return out
+
+
+def _failure_total(errors: list[dict[str, Any]]) -> int:
+    """Failures in all streaks: each event carries the running count of its source's streak."""
+    total = 0
+    last: dict[str, int] = {}
+    for e in errors:
+        src, count = str(e.get("source")), int(e.get("count", 1))
+        if count <= last.get(src, 0):
+            total += last[src]
+        last[src] = count
+    return total + sum(last.values())
+
+
+def build_sections(data: RunData) -> dict[str, Any]:
+    """The collectors' summary sections (empty ones left out)."""
+    out: dict[str, Any] = {}
+    files = _files(data)
+    if files:
+        out["files"] = files
+    snaps = _snapshots(data)
+    if snaps["count"]:
+        out["snapshots"] = snaps
+    actions = _actions(data)
+    if any(actions["counts"].values()):
+        out["actions"] = actions
+    integ = _integrity(data)
+    if integ is not None:
+        out["integrity"] = integ
+    procs = _processes(data)
+    if procs is not None:
+        out["processes"] = procs
+    sources = _sources(data)
+    if sources:
+        out["sources"] = sources
+    return out
+
+
+# -------------------------------------------------------------------- Markdown
+def _n(v: Any, fmt: str = "{:.1f}") -> str:
+    return "—" if v is None else fmt.format(v)
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    from soakwatch._units import format_duration
+
+    return format_duration(seconds)
+
+
+def render_sections(s: Summary) -> list[str]:
+    """summary.md sections for files, snapshots, actions, integrity, processes and sources."""
+    sec = s.sections
+    lines: list[str] = []
+    files = sec.get("files") or []
+    if files:
+        lines += [
+            "## Watched files",
+            "",
+            "| file | size KB | max KB | lines | corrupt reads | size warnings | truncations |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for f in files:
+            lines.append(
+                f"| `{f['file']}` | {_n(f['size_kb'])} | {_n(f['max_kb'])} | {_n(f['lines'], '{}')} | "
+                f"{f['corrupt_reads']} | {f['size_warnings']} | {f['truncations']} |"
+            )
+        lines.append("")
+    snaps = sec.get("snapshots")
+    if snaps and snaps["rows"]:
+        lines += _render_snapshots(snaps)
+    actions = sec.get("actions")
+    if actions:
+        counts = ", ".join(f"{k} {v}" for k, v in actions["counts"].items() if v)
+        lines += ["## File actions", "", f"Counts: {counts}.", ""]
+        lines += [f"- {a}" for a in actions["list"]]
+        if actions["omitted"]:
+            lines.append(f"- … {actions['omitted']} more in events.jsonl")
+        lines.append("")
+    integ = sec.get("integrity")
+    if integ:
+        pats = ", ".join(f"`{p}`" for p in integ["patterns"])
+        lines += ["## Integrity", ""]
+        if integ["unchanged"]:
+            lines.append(f"{pats}: {integ['baseline_files']} files, **unchanged** (sha256).")
+        else:
+            n = len(integ["changed_files"])
+            lines.append(f"{pats}: {integ['baseline_files']} files at baseline, **{n} changed**:")
+            lines.append("")
+            lines += [f"- `{c['file']}` {c['change']} (seen at {c['label']}, {c['t']:.1f}s)" for c in integ["changes"]]
+        lines.append("")
+    procs = sec.get("processes")
+    if procs:
+        lines += _render_processes(procs)
+    for src in sec.get("sources") or []:
+        lines += [f"## {src['kind'].title()} `{src['name']}`", "", f"From `{src['where']}`: {src['samples']} samples"]
+        if src["reports_read"] is not None:
+            lines[-1] += f", {src['reports_read']} files read, {src['corrupt_reads']} unreadable"
+        if src["failure_events"]:
+            lines[-1] += f"; failures reported {src['failure_events']} times, last: {src['last_failure']}"
+        lines += ["", "| field | first | last | min | max |", "|---|---:|---:|---:|---:|"]
+        for field, f in src["fields"].items():
+            lines.append(f"| `{field}` | {f['first']:g} | {f['last']:g} | {f['min']:g} | {f['max']:g} |")
+        lines.append("")
+    return lines
+
+
+def _render_snapshots(snaps: dict[str, Any]) -> list[str]:
+    rows = snaps["rows"]
+    names = sorted({f for r in rows for f in r["files"]})
+    lines = ["## Snapshots", "", f"{snaps['count']} snapshots; Δ lines since the previous one."]
+    if snaps["omitted"]:
+        lines[-1] += f" {snaps['omitted']} in the middle are only in events.jsonl."
+    lines.append("")
+    for name in names:
+        shown = rows if len(rows) <= MD_SNAPSHOT_ROWS else rows[:5] + rows[-(MD_SNAPSHOT_ROWS - 5) :]
+        lines += [f"### `{name}`", "", "| snapshot | calls | lines | Δ lines | size KB |", "|---|---:|---:|---:|---:|"]
+        for i, r in enumerate(shown):
+            if i == 5 and len(rows) > MD_SNAPSHOT_ROWS:
+                lines.append("| … | | | | |")
+            f = r["files"].get(name)
+            if f is None:
+                continue
+            note = " (truncated)" if f.get("truncated") else ""
+            lines.append(
+                f"| {r['label']} | {r['calls']} | {f['lines']} | {f['delta']:+d}{note} | {f['size'] / 1024:.1f} |"
+            )
+        lines.append("")
+    return lines
+
+
+def _render_processes(procs: dict[str, Any]) -> list[str]:
+    lines = [
+        "## Processes",
+        "",
+        f"Trends after {procs['warmup_s']:g}s of warm-up; slope by Theil–Sen (95% interval), "
+        "confidence = fit × consistency of the two halves.",
+        "",
+        "| process | samples | RSS first MB | last MB | max MB | growth | slope MB/h | confidence | "
+        "to limit | CPU % mean/max | threads | open files |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for p in procs["list"]:
+        slope = "—"
+        if p["slope_mb_h"] is not None:
+            slope = f"{p['slope_mb_h']:+.1f} ({p['slope_lo']:+.1f}…{p['slope_hi']:+.1f})"
+        lines.append(
+            f"| {p['name']} | {p['samples']} | {p['rss_first_mb']:.1f} | {p['rss_last_mb']:.1f} | "
+            f"{p['rss_max_mb']:.1f} | {_n(p['growth'], '{:.3f}')} | {slope} | {_n(p['confidence'], '{:.2f}')} | "
+            f"{_eta(p['limit_eta_s'])} | {p['cpu_mean']:.0f}/{p['cpu_max']:.0f} | {p['threads']} | {p['open_files']} |"
+        )
+    lines.append("")
+    tm = procs.get("tracemalloc")
+    if tm and tm.get("top"):
+        lines += [
+            f"### Top allocation sites (tracemalloc, growth since {tm['since_t']:.0f}s)",
+            "",
+            "| site | growth KB | size KB | blocks |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [f"| `{x['site']}` | {x['size_diff_kb']} | {x['size_kb']} | {x['count_diff']} |" for x in tm["top"]]
+        lines.append("")
+    return lines
+
+
+SECTION_BUILDERS.append(build_sections)
+MARKDOWN_SECTIONS.append(render_sections)

@@ -1,0 +1,165 @@
+"""JSON report folders: a folder per node where the system under test writes JSON files.
+
+New or rewritten files matching the pattern (``epoch-*.json``) are read when
+watchfiles reports them; a file that does not parse yet (half-written) is retried
+every :data:`RETRY_S` seconds up to :data:`MAX_ATTEMPTS` times, then counted as a
+corrupt read (one ``corrupt_read`` event) until it changes again. Fields are taken by
+dotted path (``node_snapshot.consensus.committed_height``); booleans become 1/0.
+
+Series: ``<field>[<name>]`` (the value from the newest file read), ``reports_read[<name>]``
+and ``corrupt_reads[<name>]``; every value also goes to ``sources/<name>.csv``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import threading
+from pathlib import Path
+
+from collectors._paths import MISSING, extract, to_number
+from collectors._sampler import Sampler
+from collectors._sources import SourceLog
+from collectors._watcher import DirWatcher
+from collectors.config import ReportFolderConfig
+from soakwatch.plugins import StageContext
+
+__all__ = ["MAX_ATTEMPTS", "RETRY_S", "ReportFolderCollector"]
+
+RETRY_S = 0.5
+MAX_ATTEMPTS = 6
+#: files remembered (name -> stat) so an unchanged file is not read twice
+MAX_TRACKED = 100_000
+#: largest report file read
+FILE_MAX = 16 << 20
+
+StatKey = tuple[int, int]
+
+
+class ReportFolderCollector(Sampler):
+    """One ``[[reports]]`` entry. The sampler interval drives retries of half-written files."""
+
+    interval = RETRY_S
+
+    def __init__(self, cfg: ReportFolderConfig) -> None:
+        self.cfg = cfg
+        self.name = f"reports:{cfg.name}"
+        self._lock = threading.Lock()
+        self._done: dict[str, StatKey] = {}
+        self._retry: dict[str, int] = {}
+        self._given_up: dict[str, StatKey] = {}
+        self._scanned = False
+        self.read = 0
+        self.corrupt = 0
+
+    def prepare(self, ctx: StageContext) -> None:
+        super().prepare(ctx)
+        p = Path(self.cfg.path)
+        self.folder = p if p.is_absolute() else Path(ctx.root) / p
+
+    def start(self) -> None:
+        self.log = SourceLog(self.ctx.run_dir, self.cfg.name)
+        rec = self.ctx.recorder
+        for field in self.cfg.fields:
+            rec.declare(f"{field}[{self.cfg.name}]")
+        rec.declare(f"reports_read[{self.cfg.name}]")
+        super().start()
+        self.watcher = DirWatcher(self.name, lambda: [self.folder], self._on_changes, self.failures, recursive=False)
+        self.watcher.start()
+        self._scan()
+
+    def _matches(self, path: Path) -> bool:
+        return path.parent == self.folder and fnmatch.fnmatch(path.name, self.cfg.pattern)
+
+    def _scan(self) -> None:
+        if not self.folder.is_dir():
+            return
+        self._scanned = True
+        self._handle([p for p in self.folder.glob(self.cfg.pattern) if p.is_file()])
+
+    def _on_changes(self, paths: set[Path]) -> None:
+        self._handle([p for p in paths if self._matches(p)])
+
+    def _handle(self, paths: list[Path]) -> None:
+        def order(p: Path) -> tuple[float, str]:
+            try:
+                return (p.stat().st_mtime, p.name)
+            except OSError:
+                return (0.0, p.name)
+
+        with self._lock:
+            for p in sorted(paths, key=order):
+                self._read(p)
+
+    def _read(self, path: Path) -> None:
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            self._retry.pop(path.name, None)
+            return
+        key = (st.st_size, st.st_mtime_ns)
+        if self._done.get(path.name) == key or self._given_up.get(path.name) == key:
+            return
+        try:
+            with path.open("rb") as fh:
+                data = json.loads(fh.read(FILE_MAX))
+        except FileNotFoundError:
+            self._retry.pop(path.name, None)
+            return
+        except (OSError, ValueError) as exc:
+            attempts = self._retry.get(path.name, 0) + 1
+            if attempts < MAX_ATTEMPTS:
+                self._retry[path.name] = attempts
+                return
+            self._retry.pop(path.name, None)
+            self._given_up[path.name] = key
+            self.corrupt += 1
+            self.ctx.recorder.set(f"corrupt_reads[{self.cfg.name}]", self.corrupt)
+            self.ctx.events.emit(
+                "corrupt_read",
+                f"report {self.cfg.name}/{path.name}: still unreadable after {attempts} reads: {exc}",
+                "warn",
+                source=self.cfg.name,
+                file=str(path),
+                error=str(exc),
+            )
+            return
+        self._retry.pop(path.name, None)
+        self._given_up.pop(path.name, None)
+        self._done[path.name] = key
+        if len(self._done) > MAX_TRACKED:
+            del self._done[next(iter(self._done))]
+        self.read += 1
+        values: dict[str, float] = {}
+        for field, dotted in self.cfg.fields.items():
+            raw = extract(data, dotted)
+            v = None if raw is MISSING else to_number(raw)
+            if v is None:
+                self.failures.failed(f"field {field}", f"{dotted!r} missing or not a number in {path.name}")
+                continue
+            self.failures.ok(f"field {field}")
+            values[field] = v
+        rec = self.ctx.recorder
+        for field, v in values.items():
+            rec.set(f"{field}[{self.cfg.name}]", v)
+        rec.set(f"reports_read[{self.cfg.name}]", self.read)
+        self.log.write(self.ctx.events.elapsed(), {**values, "_reports_read": float(self.read)})
+
+    def sample(self) -> None:
+        """Retry half-written files; pick the folder up when it appears (and rescan when it is re-created)."""
+        watcher = getattr(self, "watcher", None)
+        if (watcher is not None and watcher.poke()) or not self._scanned:
+            self._scan()
+            return
+        with self._lock:
+            pending = list(self._retry)
+        if pending:
+            self._handle([self.folder / name for name in pending])
+
+    def stop(self) -> None:
+        watcher = getattr(self, "watcher", None)
+        if watcher is not None:
+            watcher.stop()
+        super().stop()
+        self._scan()  # files written just before the end
+        self.log.close()
