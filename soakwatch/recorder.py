@@ -17,6 +17,7 @@ import csv
 import math
 import os
 import threading
+from array import array
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,10 +36,11 @@ __all__ = ["CORE_COLUMNS", "ErrorKind", "ErrorRecord", "Recorder", "ResultBatch"
 RING_POINTS = 3600
 #: minute averages kept per series (a day)
 COARSE_POINTS = 1440
-#: seconds of per-tick latency counts kept for sliding-window percentiles
-LATENCY_WINDOW_KEEP = 600.0
 #: default sliding window for the live latency percentiles
 LIVE_WINDOW = 10.0
+#: seconds of per-tick latency counts kept for sliding windows (gates keep their own sums, so a
+#: short ring is enough; each tick costs a few KB, so 600 s of them was measured as +5 MB of RSS)
+LATENCY_WINDOW_KEEP = 2 * LIVE_WINDOW
 #: individual error events per kind before only per-tick counts are written
 ERROR_EVENTS_PER_KIND = 20
 MAX_KINDS = 256
@@ -100,49 +102,78 @@ class ErrorKind:
 
 
 class Series:
-    """A named numeric series: a ring of (t, value) at tick resolution plus minute averages."""
+    """A named numeric series: a ring of (t, value) at tick resolution plus minute averages.
 
-    __slots__ = ("_acc", "_acc_minute", "coarse", "name", "points", "unit")
+    Points live in two preallocated ``array('d')`` rings (16 bytes a point) rather than a
+    deque of tuples (about 100 bytes a point), so a day of every series costs a few MB
+    that are allocated up front instead of growing for the first hour.
+    """
+
+    __slots__ = ("_acc_minute", "_acc_n", "_acc_sum", "_head", "_n", "_t", "_v", "coarse", "name", "unit")
 
     def __init__(self, name: str, unit: str = "") -> None:
         self.name = name
         self.unit = unit
-        self.points: deque[tuple[float, float]] = deque(maxlen=RING_POINTS)
+        self._t = array("d", bytes(8 * RING_POINTS))
+        self._v = array("d", bytes(8 * RING_POINTS))
+        self._head = 0  # index of the next write
+        self._n = 0
         self.coarse: deque[tuple[float, float]] = deque(maxlen=COARSE_POINTS)
-        self._acc: list[float] = []
+        self._acc_sum = 0.0
+        self._acc_n = 0
         self._acc_minute = -1
 
+    def __len__(self) -> int:
+        return self._n
+
     def append(self, t: float, value: float) -> None:
-        self.points.append((t, value))
+        self._t[self._head] = t
+        self._v[self._head] = value
+        self._head = (self._head + 1) % RING_POINTS
+        self._n = min(self._n + 1, RING_POINTS)
         minute = int(t // 60)
-        if minute != self._acc_minute and self._acc:
-            self.coarse.append((self._acc_minute * 60.0, sum(self._acc) / len(self._acc)))
-            self._acc = []
+        if minute != self._acc_minute and self._acc_n:
+            self.coarse.append((self._acc_minute * 60.0, self._acc_sum / self._acc_n))
+            self._acc_sum, self._acc_n = 0.0, 0
         self._acc_minute = minute
         if not math.isnan(value):
-            self._acc.append(value)
+            self._acc_sum += value
+            self._acc_n += 1
 
     def put(self, t: float, value: float) -> None:
         """Set the point at ``t``: replace the newest point if it is at ``t``, else append."""
-        if self.points and self.points[-1][0] == t:
-            self.points[-1] = (t, value)
-            if self._acc and not math.isnan(value):
-                self._acc[-1] = value
+        last = (self._head - 1) % RING_POINTS
+        if self._n and self._t[last] == t:
+            old = self._v[last]
+            self._v[last] = value
+            if not math.isnan(old):
+                self._acc_sum -= old
+                self._acc_n -= 1
+            if not math.isnan(value):
+                self._acc_sum += value
+                self._acc_n += 1
         else:
             self.append(t, value)
 
     @property
+    def points(self) -> list[tuple[float, float]]:
+        """Every point in the ring, oldest first."""
+        first = (self._head - self._n) % RING_POINTS
+        idx = [(first + i) % RING_POINTS for i in range(self._n)]
+        return [(self._t[i], self._v[i]) for i in idx]
+
+    @property
     def last(self) -> float | None:
-        return self.points[-1][1] if self.points else None
+        return self._v[(self._head - 1) % RING_POINTS] if self._n else None
 
     def since(self, t: float) -> list[tuple[float, float]]:
         """Points with time >= ``t`` (from the fine ring)."""
         return [p for p in self.points if p[0] >= t]
 
     def tail(self, n: int) -> list[float]:
-        pts = self.points
-        start = max(0, len(pts) - n)
-        return [pts[i][1] for i in range(start, len(pts))]
+        """The newest ``n`` values, oldest first."""
+        k = min(n, self._n)
+        return [self._v[(self._head - k + i) % RING_POINTS] for i in range(k)]
 
 
 def _fmt(v: float | int | None) -> str:
@@ -170,8 +201,8 @@ class Recorder:
         self._series: dict[str, Series] = {}
         self._values: dict[str, float] = {}
         self._values_lock = threading.Lock()
-        self._window: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque()
-        self._sched_window: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque()
+        self._window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
+        self._sched_window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
         self.last_tick_t = 0.0
         self._tick_t: float | None = None
         self.rate = 0.0
@@ -246,14 +277,14 @@ class Recorder:
         self,
         arrays: list[npt.NDArray[np.int64]],
         hist: LatencyHistogram,
-        ring: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]],
+        ring: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]],
         t: float,
     ) -> None:
         if arrays:
             us = np.maximum(np.concatenate(arrays) // 1000, 1)
             dense = hist.record_many(us)
             idx = np.flatnonzero(dense)
-            ring.append((t, idx, dense[idx]))
+            ring.append((t, idx.astype(np.int32), dense[idx].astype(np.int32)))
         while ring and ring[0][0] < t - LATENCY_WINDOW_KEEP:
             ring.popleft()
 

@@ -49,7 +49,8 @@ def test_counts_errors_by_kind_and_writes_the_evidence(tmp_path: Path) -> None:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 30 and rows[-1]["calls"] == "3000" and rows[-1]["size_kb[a.log]"] == "29"
     assert float(rows[-1]["p50_ms"]) == 2.0
-    assert rec.series("rate") is not None and len(rec.series("rate").points) == 30  # type: ignore[union-attr]
+    rate = rec.series("rate")
+    assert rate is not None and len(rate.points) == 30 and rate.tail(2) == [rate.points[-2][1], rate.points[-1][1]]
 
 
 def test_late_series_go_to_timeline_extra(tmp_path: Path) -> None:
@@ -90,3 +91,16 @@ def test_summary_rebuilt_from_disk(tmp_path: Path) -> None:
     assert s.errors_by_kind[0].kind == "KeyError" and s.errors_by_kind[0].first_message == "'x'"
     assert 0.49 < s.latency.p50 < 0.51 and s.latency.count == 1000
     json.loads(s.model_dump_json())
+
+
+def test_series_ring_wraps_and_keeps_minute_averages() -> None:
+    from soakwatch.recorder import RING_POINTS, Series
+
+    s = Series("x")
+    for i in range(RING_POINTS + 10):
+        s.append(float(i), float(i))
+    assert len(s) == RING_POINTS and s.points[0] == (10.0, 10.0) and s.last == RING_POINTS + 9
+    assert s.tail(3) == [float(RING_POINTS + 7), float(RING_POINTS + 8), float(RING_POINTS + 9)]
+    assert s.coarse[0] == (0.0, 29.5)  # the mean of 0..59
+    s.put(float(RING_POINTS + 9), -1.0)
+    assert s.last == -1.0 and len(s) == RING_POINTS
