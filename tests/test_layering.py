@@ -30,8 +30,8 @@ def _modules_after(code: str) -> set[str]:
 
 def test_core_never_imports_textual() -> None:
     mods = _modules_after("\n".join(f"import {m}" for m in CORE))
-    assert "textual" not in mods
-    assert "httpx" not in mods
+    for lazy in ("textual", "httpx", "aiohttp"):
+        assert lazy not in mods, lazy
 
 
 def test_help_imports_no_heavy_libraries() -> None:
