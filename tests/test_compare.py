@@ -1,0 +1,174 @@
+"""``soakwatch compare``: smoke vs endurance vs final of the demo engine (issue 7 must-show), tolerances, exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from soakwatch._tolerance import Tolerance, judge, parse_tolerances
+from soakwatch.cli import main
+from soakwatch.compare import MEASURES, compare_runs
+from soakwatch.demo import prepare_sandbox
+from tests.helpers import only_run_dir, run_cli
+
+#: calls per stage: the built-in smoke, endurance and final profiles, shortened
+STAGES = (("smoke", 56), ("endurance", 150), ("final", 250))
+
+
+@pytest.fixture(scope="module")
+def three_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A smoke, an endurance and a final stage of the demo engine, through the real CLI."""
+    base = tmp_path_factory.mktemp("compare")
+    root = prepare_sandbox(base / "sandbox")
+    runs = []
+    for profile, calls in STAGES:
+        out = base / f"runs-{profile}"
+        r = run_cli(
+            [
+                "run",
+                "--profile",
+                profile,
+                "--target",
+                "soakwatch.demo:run_model",
+                "--root",
+                str(root),
+                "--cases",
+                "cases.jsonl",
+                "--calls",
+                str(calls),
+                "--no-tui",
+                "--out-dir",
+                str(out),
+                "--set",
+                "tick=0.2",
+            ],
+            cwd=base,
+        )
+        assert r.returncode in (0, 1), r.stderr + r.stdout  # 1: a gate of the engine's profile may fail
+        runs.append(only_run_dir(out))
+    return runs
+
+
+@pytest.mark.e2e
+def test_compare_three_stages_reads_at_a_glance(three_runs: list[Path], tmp_path: Path) -> None:
+    r = run_cli(["compare", *map(str, three_runs)], cwd=tmp_path)
+    assert r.returncode in (0, 1), r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "# Compare: smoke vs endurance vs final"
+    header = next(line for line in lines if line.startswith("| measure"))
+    assert [c.strip() for c in header.strip("|").split("|")] == ["measure", "smoke (baseline)", "endurance", "final"]
+    table = [line for line in lines if line.startswith("| ")]
+    assert all(len(line) == len(header) for line in table), "columns line up in a terminal"
+    labels = [line.split("|")[1].strip() for line in table[1:]]
+    for label in ("verdict", "calls", "error ratio (%)", "latency p50 (ms)", "latency p95 (ms)", "latency p99 (ms)"):
+        assert label in labels
+    assert "pra_log.json Δ lines (last snapshot)" in labels  # the collectors' sections, when present
+    assert "tul_log.json growth (KB/1k calls)" in labels
+    assert "target RSS max (MB)" in labels
+    assert "gates failed" in labels
+    calls_row = next(line for line in table if line.startswith("| calls "))
+    assert [c.strip() for c in calls_row.strip("|").split("|")][1:] == ["56", "150", "250"]
+    regressed = "**No regression**" not in r.stdout
+    assert (r.returncode == 1) == regressed
+    if regressed:
+        assert "✗**" in r.stdout
+
+
+@pytest.mark.e2e
+def test_compare_json_and_out_file(three_runs: list[Path], tmp_path: Path) -> None:
+    out = tmp_path / "cmp.json"
+    r = run_cli(["compare", *map(str, three_runs), "--json", "--out", str(out)], cwd=tmp_path)
+    assert r.returncode in (0, 1), r.stderr
+    data = json.loads(out.read_text())
+    assert [run["stage"] for run in data["runs"]] == ["smoke", "endurance", "final"]
+    rows = {row["key"]: row for row in data["rows"]}
+    assert rows["calls"]["values"] == [56, 150, 250]
+    assert rows["p95"]["tolerance"] == "25%"
+    assert rows["error_ratio"]["tolerance"] == "0.5pp"
+    assert (r.returncode == 1) == bool(data["regressions"])
+
+
+def _copy_with(run: Path, dest: Path, **changes: object) -> Path:
+    """A copy of a run directory whose summary.json has some values changed."""
+    shutil.copytree(run, dest)
+    s = json.loads((dest / "summary.json").read_text())
+    for dotted, value in changes.items():
+        node = s
+        *parents, last = dotted.split("__")
+        for part in parents:
+            node = node[part]
+        node[last] = value
+    (dest / "summary.json").write_text(json.dumps(s))
+    return dest
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The CLI in this process (the e2e tests above run it as a subprocess)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_regression_beyond_tolerance_fails_ci_and_tolerance_relaxes_it(
+    three_runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = three_runs[0]
+    s = json.loads((base / "summary.json").read_text())
+    slow = _copy_with(base, tmp_path / "slow", latency__p95=s["latency"]["p95"] * 2 + 1, error_ratio=0.0)
+    same = _copy_with(base, tmp_path / "same", error_ratio=0.0)
+    code, out, _ = _cli(capsys, "compare", str(same), str(slow))
+    assert code == 1, out
+    p95 = next(line for line in out.splitlines() if line.startswith("| latency p95"))
+    assert p95.rstrip(" |").endswith("✗**")
+    assert "1 regression** against" in out
+    code, out, _ = _cli(capsys, "compare", str(same), str(slow), "--tolerance", "p95=500%")
+    assert code == 0, out
+    assert "**No regression**" in out
+    assert _cli(capsys, "compare", str(same), str(slow), "--tolerance", "p95=off")[0] == 0
+
+
+def test_missing_summary_is_rebuilt_and_bad_input_is_exit_2(
+    three_runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    copy = tmp_path / "nosummary"
+    shutil.copytree(three_runs[1], copy)
+    (copy / "summary.json").unlink()
+    cmp = compare_runs([three_runs[1], copy])
+    assert cmp.runs[1].rebuilt and not cmp.runs[0].rebuilt
+    calls = next(row for row in cmp.rows if row.key == "calls")
+    assert calls.values[0] == calls.values[1] == 150
+    code, _, err = _cli(capsys, "compare", str(tmp_path / "nope"))
+    assert code == 2 and "no such run directory" in err
+    code, _, err = _cli(capsys, "compare", str(copy), "--tolerance", "p95=fast")
+    assert code == 2 and "--tolerance" in err and "p95=fast" in err
+    code, _, err = _cli(capsys, "compare", str(copy), "--tolerance", "nonsense=1")
+    assert code == 2 and "unknown measure" in err
+
+
+def test_tolerance_parsing_and_judging() -> None:
+    ratios = [m.key for m in MEASURES.values() if m.ratio]
+    flags = [m.key for m in MEASURES.values() if m.flag]
+    tol = parse_tolerances(["p95=10%,error_ratio=0.5pp", "rss_slope=5, gate=off"], MEASURES, ratios, flags)
+    assert tol == {
+        "p95": Tolerance("rel", 10),
+        "error_ratio": Tolerance("pp", 0.5),
+        "rss_slope": Tolerance("abs", 5),
+        "gate": Tolerance("off"),
+    }
+    assert judge(100, 111, "higher", tol["p95"]) == "regression"
+    assert judge(100, 109, "higher", tol["p95"]) == ""
+    assert judge(100, 80, "higher", tol["p95"]) == "better"
+    assert judge(0.010, 0.016, "higher", tol["error_ratio"]) == "regression"
+    assert judge(0.010, 0.014, "higher", tol["error_ratio"]) == ""
+    assert judge(100, 70, "lower", Tolerance("rel", 25)) == "regression"  # throughput fell
+    assert judge(0.01, 0.05, "higher", Tolerance("rel", 25), floor=0.1) == ""  # noise under the floor
+    assert judge(None, 5, "higher", Tolerance("rel", 25)) == ""
+    from soakwatch.errors import UsageError
+
+    with pytest.raises(UsageError, match="only for ratios"):
+        parse_tolerances(["p95=1pp"], MEASURES, ratios, flags)
+    with pytest.raises(UsageError, match="'off' or 'on'"):
+        parse_tolerances(["gate=3"], MEASURES, ratios, flags)
