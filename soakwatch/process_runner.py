@@ -60,6 +60,7 @@ class ProcessRunner(Runner):
     """Runs each concurrency slot's calls in its own worker process."""
 
     _workers: list[_Worker]
+    _closing = False
 
     def prepare(self) -> None:
         self._ctx = mp.get_context("spawn")
@@ -135,6 +136,8 @@ class ProcessRunner(Runner):
         return [functools.partial(self._drive, i) for i in range(self.plan.concurrency)]
 
     def pids(self) -> dict[str, int]:
+        if self._closing:  # exiting workers free their memory: samples now would be misleading
+            return {}
         return {f"worker-{w.slot}": w.proc.pid for w in getattr(self, "_workers", []) if w.proc.pid}
 
     # ---------------------------------------------------------------- control
@@ -161,6 +164,7 @@ class ProcessRunner(Runner):
                 w.view[_worker.HOLD] = value
 
     def close(self) -> None:
+        self._closing = True
         for w in self._workers:
             with contextlib.suppress(OSError):
                 w.conn.send(("exit",))
