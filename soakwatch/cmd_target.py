@@ -23,18 +23,14 @@ import shutil
 import signal
 import subprocess
 import threading
-import time
-from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from soakwatch._cmd_model import CmdConfig
 from soakwatch._template import call_fields, fill_text, missing_fields, placeholders
 from soakwatch.errors import UsageError
-from soakwatch.recorder import ErrorRecord, ResultBatch
+from soakwatch.recorder import ErrorRecord
 from soakwatch.runner import Runner
 
 __all__ = ["CmdRunner"]
@@ -174,53 +170,7 @@ class CmdRunner(Runner):
 
     # ---------------------------------------------------------------- one slot
     def _slot(self) -> None:
-        pc = time.perf_counter_ns
-        interval = self.interval_ns()
-        deadline = self.deadline_ns
-        while True:
-            chunk = self.allocator.next(1 if interval else CHUNK)
-            if chunk is None:
-                return
-            start, count = chunk
-            lat = array("q")
-            sched = array("q")
-            errs: list[ErrorRecord] = []
-            done = 0
-            try:
-                for i in range(start, start + count):
-                    if self._hold:
-                        break
-                    if interval:
-                        due = self._start_ns + i * interval
-                        now = pc()
-                        if due > now:
-                            time.sleep((due - now) / 1e9)
-                    t0 = pc()
-                    self._enter()
-                    try:
-                        err = self.call(i)
-                    finally:
-                        self._leave()
-                    t1 = pc()
-                    if err is not None:
-                        errs.append(err)
-                    lat.append(t1 - t0)
-                    if interval:
-                        sched.append(t1 - (self._start_ns + i * interval))
-                    done += 1
-                    if t1 >= deadline:
-                        self.allocator.stop()
-                        break
-            finally:
-                if done:
-                    self.recorder.add(
-                        ResultBatch(
-                            np.frombuffer(lat, dtype=np.int64).copy(),
-                            errs,
-                            np.frombuffer(sched, dtype=np.int64).copy() if interval else None,
-                        )
-                    )
-                self.allocator.done(start, count, done)
+        self.sync_chunks(self.call, CHUNK)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -17,14 +17,11 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from soakwatch._http_check import Checks, build_checks, check_reply
 from soakwatch._http_clients import SlotClient, TransportError, close_all, make_clients
@@ -32,7 +29,7 @@ from soakwatch._http_model import HttpConfig
 from soakwatch._template import call_fields, fill_json, fill_text, missing_fields, placeholders
 from soakwatch._worker import error_kind, error_message
 from soakwatch.errors import UsageError
-from soakwatch.recorder import ErrorRecord, ResultBatch
+from soakwatch.recorder import ErrorRecord
 from soakwatch.runner import Runner
 
 __all__ = ["HttpRunner"]
@@ -162,57 +159,10 @@ class HttpRunner(Runner):
 
     # ---------------------------------------------------------------- one slot
     async def _slot(self, client: SlotClient, pool: ThreadPoolExecutor) -> None:
-        pc = time.perf_counter_ns
-        interval = self.interval_ns()
-        deadline = self.deadline_ns
-        loop = asyncio.get_running_loop()
-        want = 1 if interval else CLOSED_CHUNK
-        while True:
-            chunk = await loop.run_in_executor(pool, self.allocator.next, want)
-            if chunk is None:
-                return
-            start, count = chunk
-            lat: list[int] = []
-            sched: list[int] = []
-            errs: list[ErrorRecord] = []
-            done = 0
-            try:
-                for i in range(start, start + count):
-                    if self._hold:
-                        break
-                    if interval:
-                        due = self._start_ns + i * interval
-                        now = pc()
-                        if due > now:
-                            await asyncio.sleep((due - now) / 1e9)
-                    t0 = pc()
-                    self._enter()
-                    try:
-                        err = await self._call(client, i)
-                    finally:
-                        self._leave()
-                    t1 = pc()
-                    if err is not None:
-                        errs.append(err)
-                    lat.append(t1 - t0)
-                    if interval:
-                        sched.append(t1 - (self._start_ns + i * interval))
-                    done += 1
-                    if t1 >= deadline:
-                        self.allocator.stop()
-                        break
-            finally:
-                self._hand_over(lat, errs, sched if interval else None)
-                self.allocator.done(start, count, done)
+        await self.async_chunks(lambda i: self._call(client, i), CLOSED_CHUNK, pool)
 
-    def _hand_over(self, lat: list[int], errs: list[ErrorRecord], sched: list[int] | None) -> None:
-        if not lat:
-            return
-        self.recorder.add(
-            ResultBatch(
-                np.asarray(lat, dtype=np.int64), errs, np.asarray(sched, dtype=np.int64) if sched is not None else None
-            )
-        )
-        if self.checks.count_usage:
+    def _hand_over(self, lat: Sequence[int], errs: list[ErrorRecord], sched: Sequence[int] | None) -> None:
+        super()._hand_over(lat, errs, sched)
+        if lat and self.checks.count_usage:
             self.recorder.set(TOKEN_SERIES[0], self._tokens[0], "tokens")
             self.recorder.set(TOKEN_SERIES[1], self._tokens[1], "tokens")

@@ -49,6 +49,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from soakwatch.errors import UsageError
+from soakwatch.recorder import CORE_SERIES
 from soakwatch.snapshot import Snapshot
 
 if TYPE_CHECKING:
@@ -64,21 +65,6 @@ GATE_STATUS = {"pass": 0.0, "exempt": 0.0, "warn": 1.0, "fail": 2.0}
 GATE_NO_VERDICT = -1.0
 QUANTILES = (("p50", "0.5"), ("p95", "0.95"), ("p99", "0.99"))
 #: core series exported under their own names above; the generic pass skips them
-CORE_SERIES = frozenset(
-    {
-        "calls",
-        "ok",
-        "errors",
-        "timeouts",
-        "in_flight",
-        "rate",
-        "p50_ms",
-        "p95_ms",
-        "p99_ms",
-        "calls_delta",
-        "error_delta",
-    }
-)
 _SERIES = re.compile(r"^([^\[\]]+)(?:\[(.*)\])?$")
 _BAD = re.compile(r"[^a-zA-Z0-9_]")
 

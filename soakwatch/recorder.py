@@ -30,7 +30,7 @@ import numpy.typing as npt
 from soakwatch._hist import LatencyHistogram
 from soakwatch.events import EventLog
 
-__all__ = ["CORE_COLUMNS", "ErrorKind", "ErrorRecord", "Recorder", "ResultBatch", "Series"]
+__all__ = ["CORE_COLUMNS", "CORE_SERIES", "ErrorKind", "ErrorRecord", "Recorder", "ResultBatch", "Series"]
 
 #: points kept per series at tick resolution (an hour at 1 s ticks)
 RING_POINTS = 3600
@@ -45,6 +45,23 @@ LATENCY_WINDOW_KEEP = 2 * LIVE_WINDOW
 ERROR_EVENTS_PER_KIND = 20
 MAX_KINDS = 256
 MAX_MESSAGE = 300
+
+#: series the recorder itself publishes on every tick
+CORE_SERIES = frozenset(
+    {
+        "calls",
+        "ok",
+        "errors",
+        "timeouts",
+        "in_flight",
+        "rate",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "error_delta",
+        "calls_delta",
+    }
+)
 
 CORE_COLUMNS = [
     "t",
@@ -405,19 +422,7 @@ class Recorder:
             "sched_p95_ms": sched.get("p95"),
             "sched_p99_ms": sched.get("p99"),
         }
-        skip = {
-            "calls",
-            "ok",
-            "errors",
-            "timeouts",
-            "in_flight",
-            "rate",
-            "p50_ms",
-            "p95_ms",
-            "p99_ms",
-            "error_delta",
-            "calls_delta",
-        }
+        skip = CORE_SERIES
         if self._columns is None:
             self._columns = CORE_COLUMNS + sorted(k for k in values if k not in skip)
             self._timeline_writer.writerow(self._columns)

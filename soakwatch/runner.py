@@ -20,7 +20,8 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from array import array
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -161,6 +162,94 @@ class Runner(ABC):
         with self._active_lock:
             self._active -= 1
 
+    # ---------------------------------------------------------------- shared slot loops
+    def _hand_over(self, lat: Sequence[int], errs: list[ErrorRecord], sched: Sequence[int] | None) -> None:
+        if len(lat):
+            self.recorder.add(
+                ResultBatch(
+                    np.asarray(lat, dtype=np.int64),
+                    errs,
+                    np.asarray(sched, dtype=np.int64) if sched is not None else None,
+                )
+            )
+
+    def sync_chunks(self, call: Callable[[int], ErrorRecord | None], want: int) -> None:
+        """One slot's loop for targets whose call is a blocking function of the call index
+        (the inline sync slot keeps its own tighter loop: it is the hot path at a million calls/s)."""
+        pc = time.perf_counter_ns
+        interval = self.interval_ns()
+        deadline = self.deadline_ns
+        while (chunk := self.allocator.next(1 if interval else want)) is not None:
+            start, count = chunk
+            lat, sched, errs = array("q"), array("q"), []
+            done = 0
+            try:
+                for i in range(start, start + count):
+                    if self._hold:
+                        break
+                    if interval and (due := self._start_ns + i * interval) > (now := pc()):
+                        time.sleep((due - now) / 1e9)
+                    t0 = pc()
+                    self._enter()
+                    try:
+                        err = call(i)
+                    finally:
+                        self._leave()
+                    t1 = pc()
+                    if err is not None:
+                        errs.append(err)
+                    lat.append(t1 - t0)
+                    if interval:
+                        sched.append(t1 - (self._start_ns + i * interval))
+                    done += 1
+                    if t1 >= deadline:
+                        self.allocator.stop()
+                        break
+            finally:
+                self._hand_over(lat, errs, sched if interval else None)
+                self.allocator.done(start, count, done)
+
+    async def async_chunks(
+        self, call: Callable[[int], Awaitable[ErrorRecord | None]], want: int, executor: Executor | None = None
+    ) -> None:
+        """One slot's loop for targets whose call is a coroutine of the call index. The allocator
+        blocks (pause, barriers), so it is asked from ``executor`` threads, never the event loop."""
+        pc = time.perf_counter_ns
+        interval = self.interval_ns()
+        deadline = self.deadline_ns
+        loop = asyncio.get_running_loop()
+        while (chunk := await loop.run_in_executor(executor, self.allocator.next, 1 if interval else want)) is not None:
+            start, count = chunk
+            lat: list[int] = []
+            sched: list[int] = []
+            errs: list[ErrorRecord] = []
+            done = 0
+            try:
+                for i in range(start, start + count):
+                    if self._hold:
+                        break
+                    if interval and (due := self._start_ns + i * interval) > (now := pc()):
+                        await asyncio.sleep((due - now) / 1e9)
+                    t0 = pc()
+                    self._enter()
+                    try:
+                        err = await call(i)
+                    finally:
+                        self._leave()
+                    t1 = pc()
+                    if err is not None:
+                        errs.append(err)
+                    lat.append(t1 - t0)
+                    if interval:
+                        sched.append(t1 - (self._start_ns + i * interval))
+                    done += 1
+                    if t1 >= deadline:
+                        self.allocator.stop()
+                        break
+            finally:
+                self._hand_over(lat, errs, sched if interval else None)
+                self.allocator.done(start, count, done)
+
 
 class InlineRunner(Runner):
     """Calls the target in this process: threads for sync callables, tasks for async ones."""
@@ -259,53 +348,18 @@ class InlineRunner(Runner):
         fn = self.fn
         cases = self.cases
         nc = len(cases) if cases else 0
-        pc = time.perf_counter_ns
         timeout = self.plan.timeout
-        deadline = self.deadline_ns
-        interval = self.interval_ns()
-        loop = asyncio.get_running_loop()
-        while True:
-            chunk = await loop.run_in_executor(None, self.allocator.next, 1 if interval else 64)
-            if chunk is None:
-                return
-            start, count = chunk
-            lat: list[int] = []
-            sched: list[int] = []
-            errs: list[ErrorRecord] = []
-            done = 0
-            for i in range(start, start + count):
-                if self._hold:
-                    break
-                if interval:
-                    due = self._start_ns + i * interval
-                    now = pc()
-                    if due > now:
-                        await asyncio.sleep((due - now) / 1e9)
-                t0 = pc()
-                self._enter()
-                try:
-                    coro = fn(cases[i % nc]) if nc else fn()  # type: ignore[index]
-                    await asyncio.wait_for(coro, timeout)
-                except TimeoutError:
-                    errs.append(ErrorRecord("Timeout", f"call exceeded {timeout:g}s", i, True))
-                except BaseException as exc:
-                    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
-                        raise
-                    errs.append(ErrorRecord(error_kind(exc), error_message(exc), i))
-                finally:
-                    self._leave()
-                t1 = pc()
-                lat.append(t1 - t0)
-                if interval:
-                    sched.append(t1 - (self._start_ns + i * interval))
-                done += 1
-                if t1 >= deadline:
-                    self.allocator.stop()
-                    break
-            if done:
-                self.recorder.add(
-                    ResultBatch(
-                        np.asarray(lat, dtype=np.int64), errs, np.asarray(sched, dtype=np.int64) if interval else None
-                    )
-                )
-            self.allocator.done(start, count, done)
+
+        async def call(i: int) -> ErrorRecord | None:
+            try:
+                coro = fn(cases[i % nc]) if nc else fn()  # type: ignore[index]
+                await asyncio.wait_for(coro, timeout)
+            except TimeoutError:
+                return ErrorRecord("Timeout", f"call exceeded {timeout:g}s", i, True)
+            except (asyncio.CancelledError, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                return ErrorRecord(error_kind(exc), error_message(exc), i)
+            return None
+
+        await self.async_chunks(call, 64)
