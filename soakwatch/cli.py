@@ -51,7 +51,9 @@ def _duration(text: str) -> float:
 
 def _add_stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", metavar="NAME|PATH", help="built-in profile name or TOML file")
-    p.add_argument("--target", metavar="SPEC", help="module.path:function (http:// and cmd: to come)")
+    p.add_argument(
+        "--target", metavar="SPEC", help="module.path:function, http://host:port/path ([http] section) or cmd:COMMAND"
+    )
     p.add_argument("--root", metavar="DIR", help="sandbox root, put on sys.path (default: current dir)")
     p.add_argument("--cases", metavar="FILE", help="JSONL file of cases, cycled, one per call")
     lim = p.add_mutually_exclusive_group()
@@ -67,6 +69,13 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-tui", action="store_true", help="headless: status lines and a summary")
     # internal: run as the stage child of a TUI (soakwatch._tui_launch); output goes to stage.log
     p.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve the live series for Prometheus on this port (0: any free port; docs/prometheus/)",
+    )
+    p.add_argument("--metrics-addr", metavar="ADDR", help="address for --metrics-port (default 127.0.0.1)")
     p.add_argument(
         "--set",
         action="append",
@@ -93,6 +102,30 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("profiles", help="list the built-in profiles")
     val = sub.add_parser("validate", help="check a profile")
     val.add_argument("profile", metavar="PROFILE")
+    sw = sub.add_parser(
+        "sweep",
+        help="one stage per combination of the profile's [matrix]; scaling report and chart",
+        description="Run a matrix sweep (docs/sweeps.md). "
+        "Axes come from [matrix] in the profile or --set 'matrix.size=[1,2,4]'.",
+    )
+    _add_stage_args(sw)
+    cmp = sub.add_parser(
+        "compare",
+        help="stages side by side (Markdown or JSON); exit 1 on a regression beyond tolerance",
+        description="Compare runs with the first one (docs/compare.md).",
+    )
+    cmp.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    cmp.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="KEY=AMOUNT,...",
+        help="e.g. p95=10%%,error_ratio=0.5pp,rss_slope=5,gate=off (docs/compare.md)",
+    )
+    cmp.add_argument("--json", action="store_true", help="JSON instead of Markdown")
+    cmp.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    st = sub.add_parser("selftest", help="short stages against built-in faulty targets: does every gate kind fire?")
+    st.add_argument("--keep", metavar="DIR", help="keep the selftest run directories here")
     return parser
 
 
@@ -120,16 +153,25 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
         "timeout": args.timeout,
         "isolation": args.isolation,
     }
-    return load_profile(args.profile or default_profile, overrides, args.set, _gate_dicts(args))
+    profile = load_profile(args.profile or default_profile, overrides, args.set, _gate_dicts(args))
+    if profile.gates:
+        from gates import check_rules
+
+        check_rules(profile)  # a bad rule is exit 2 before a run directory exists
+    return profile
 
 
 def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     from soakwatch.headless import HeadlessView, print_summary
+    from soakwatch.metrics_export import start_exporter
     from soakwatch.reports import build_summary
     from soakwatch.stage import Stage
 
     stage = Stage(profile, out_dir=Path(args.out_dir).resolve() if args.out_dir else None)
+    exporter = start_exporter(args.metrics_addr, args.metrics_port)  # a taken port: exit 2 before anything runs
     run_dir = stage.prepare()
+    if exporter is not None:
+        exporter.attach(stage)
     view = HeadlessView(profile.status_every)
     stage.subscribers.append(view)
     print(f"soakwatch: stage {profile.name} → {run_dir}", flush=True)
@@ -138,7 +180,11 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
 
         write_ready(run_dir, args.ready_fd)
     stage.install_signal_handlers()
-    code = stage.run()
+    try:
+        code = stage.run()
+    finally:
+        if exporter is not None:
+            exporter.close()
     print_summary(build_summary(run_dir))
     return code
 
@@ -158,6 +204,10 @@ def _run_in_tui(args: argparse.Namespace, profile: Any) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     profile = _load(args)
+    if profile.matrix:
+        from soakwatch.errors import UsageError
+
+        raise UsageError("this profile has a [matrix]: run it with `soakwatch sweep`", where="--profile")
     if _tui_wanted(args):
         return _run_in_tui(args, profile)
     return _run_stage(args, profile)
@@ -217,7 +267,34 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "demo": cmd_demo, "report": cmd_report, "profiles": cmd_profiles, "validate": cmd_validate}
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from gates.selftest import run_selftest
+
+    return run_selftest(Path(args.keep) if args.keep else None)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from soakwatch.sweep import run_sweep
+
+    return run_sweep(_load(args), args.out_dir, args.metrics_addr, args.metrics_port)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from soakwatch.compare import run_compare
+
+    return run_compare(args.run_dirs, args.tolerance, as_json=args.json, out=args.out)
+
+
+COMMANDS = {
+    "compare": cmd_compare,
+    "sweep": cmd_sweep,
+    "run": cmd_run,
+    "demo": cmd_demo,
+    "report": cmd_report,
+    "profiles": cmd_profiles,
+    "validate": cmd_validate,
+    "selftest": cmd_selftest,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EngineOverloaded", "StateCorrupted", "prepare_sandbox", "run_model"]
+__all__ = ["EngineOverloaded", "StateCorrupted", "prepare_sandbox", "run_model", "work"]
 
 PRA_ENTRIES = 40
 LEAK_BYTES = 4096
@@ -95,6 +95,31 @@ def run_model(case: dict[str, Any] | None = None) -> dict[str, Any]:
     if len(_leak) * LEAK_BYTES < LEAK_CAP:
         _leak.append(bytes(LEAK_BYTES))
     return {"ok": True, "tokens": len(prompt.split())}
+
+
+#: milliseconds of sleep per unit of ``size`` in :func:`work`: its cost is linear in ``size`` by construction
+WORK_UNIT_MS = 5.0
+
+
+def _param(case: dict[str, Any] | None, name: str, default: float) -> float:
+    """A sweep parameter: from the case (a [matrix] axis), else ``SOAKWATCH_PARAM_<NAME>``, else the default."""
+    if case and name in case:
+        return float(case[name])
+    return float(os.environ.get(f"SOAKWATCH_PARAM_{name.upper()}", default))
+
+
+def work(case: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A sweep target whose cost is linear in its input (docs/sweeps.md).
+
+    Sleeps ``latency_ms + size × unit_ms`` milliseconds (``unit_ms`` defaults to
+    :data:`WORK_UNIT_MS`) and holds ``size`` KB while it does, so latency and memory
+    both move with ``size`` and a fitted exponent for it should come out near 1.
+    """
+    size = max(0.0, _param(case, "size", 1))
+    delay_ms = max(0.0, _param(case, "latency_ms", 0)) + size * max(0.0, _param(case, "unit_ms", WORK_UNIT_MS))
+    held = bytearray(int(size * 1024))
+    time.sleep(delay_ms / 1000)
+    return {"ok": True, "size": size, "held": len(held)}
 
 
 PROMPTS = [

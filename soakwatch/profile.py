@@ -23,6 +23,9 @@ from collectors.config import (
 from gates.model import GateSpec
 from soakwatch._builtin import BUILTIN_DIR, builtin_profiles
 from soakwatch._chaos_model import ChaosSpec
+from soakwatch._cmd_model import CmdConfig
+from soakwatch._http_model import HttpConfig
+from soakwatch._matrix import MatrixValue, check_matrix
 from soakwatch._units import parse_duration
 from soakwatch.errors import UsageError
 
@@ -43,7 +46,7 @@ class Profile(BaseModel):
 
     name: str
     description: str = ""
-    target: str | None = Field(default=None, description="module.path:function")
+    target: str | None = Field(default=None, description="module.path:function, http://... or cmd:...")
     root: str | None = Field(default=None, description="sandbox root; put on sys.path")
     cases: str | None = Field(default=None, description="JSONL file of cases, cycled")
     calls: int | None = Field(default=None, gt=0)
@@ -63,6 +66,17 @@ class Profile(BaseModel):
     reports: list[ReportFolderConfig] = Field(default_factory=list)
     gates: list[GateSpec] = Field(default_factory=list)
     chaos: list[ChaosSpec] = Field(default_factory=list)
+    http: HttpConfig = Field(default_factory=HttpConfig, description="request and expectations of an http:// target")
+    cmd: CmdConfig = Field(default_factory=CmdConfig, description="how a cmd: target runs its command")
+    matrix: dict[str, list[MatrixValue]] = Field(
+        default_factory=dict, description="sweep axes: one stage per combination (soakwatch sweep, docs/sweeps.md)"
+    )
+
+    @field_validator("matrix")
+    @classmethod
+    def _matrix(cls, v: dict[str, list[MatrixValue]]) -> dict[str, list[MatrixValue]]:
+        check_matrix(v)
+        return v
 
     @field_validator("duration", "timeout", "tick", "status_every", mode="before")
     @classmethod

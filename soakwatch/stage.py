@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soakwatch.errors import UsageError
 from soakwatch.events import EventLog
@@ -25,7 +25,7 @@ from soakwatch.plugins import Plugin, StageContext
 from soakwatch.profile import Profile
 from soakwatch.recorder import Recorder
 from soakwatch.rundir import create_run_dir, write_run_config
-from soakwatch.runner import InlineRunner, Plan, Runner
+from soakwatch.runner import Plan, Runner
 from soakwatch.snapshot import (
     ErrorKindView,
     EventView,
@@ -34,6 +34,9 @@ from soakwatch.snapshot import (
     StageState,
 )
 from soakwatch.target import TargetSpec, load_cases, parse_target
+
+if TYPE_CHECKING:
+    from soakwatch.control_server import ControlServer
 
 __all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "Stage"]
 
@@ -61,8 +64,6 @@ class Stage:
                 "no target: give --target module:function or set 'target' in the profile", where="--target"
             )
         self.spec: TargetSpec = parse_target(profile.target)
-        if self.spec.kind != "python":
-            raise UsageError(f"{self.spec.kind} targets are not supported yet", where="--target", value=profile.target)
         self.cases_path = self._resolve_cases()
         self.cases = load_cases(self.cases_path) if self.cases_path else None
         self.out_dir = out_dir or self.cwd / ".soakwatch" / "runs"
@@ -80,6 +81,7 @@ class Stage:
         self._signals = 0
         self.plugins: list[Plugin] = []
         self.run_dir: Path | None = None
+        self._control: ControlServer | None = None
 
     # ---------------------------------------------------------------- setup
     def _resolve_root(self) -> Path:
@@ -114,15 +116,10 @@ class Stage:
             self.profile.timeout,
             barrier,
         )
-        runner_cls: type[Runner]
-        if self.profile.isolation == "inline":
-            runner_cls = InlineRunner
-        else:
-            from soakwatch.process_runner import ProcessRunner
+        from soakwatch._target_runners import build_runner
 
-            runner_cls = ProcessRunner
-        self.runner = runner_cls(
-            plan, self.recorder, self.spec, self.root, self.cases, self._on_barrier if barrier else None
+        self.runner: Runner = build_runner(
+            self.profile, self.spec, plan, self.recorder, self.root, self.cases, self._on_barrier if barrier else None
         )
         self.ctx = StageContext(
             self.profile,
@@ -145,6 +142,7 @@ class Stage:
             self.runner.prepare()
         except UsageError:
             self.events.emit("stage_refused", "the stage did not start", "error")
+            self.recorder.close()
             self.events.close()
             raise
         return self.run_dir
@@ -170,6 +168,12 @@ class Stage:
             self._stop("operator" if name == "abort" else "signal", f"{name} by {source}")
         elif name == "auto_abort":
             self.auto_abort = bool(args.get("on", not self.auto_abort))
+        elif name == "note":
+            # an action the view did by itself (e.g. saved a screenshot), recorded like any other
+            what = str(args.get("action") or "note")
+            answer = f"noted: {what}"
+            self.events.emit("operator", f"{what} ({source}): {args}", "info", action=what, source=source, args=args)
+            return answer
         elif name in self.ctx.commands:
             answer = self.ctx.commands[name](args)
             self._record_operator(name, source, args, answer)
@@ -250,6 +254,7 @@ class Stage:
         )
         for plugin in self.plugins:
             self._guard(plugin, "start", plugin.start)
+        self._start_control()
         self.state = "RUNNING"
         runner_thread = threading.Thread(target=self.runner.run, name="runner", daemon=True)
         runner_thread.start()
@@ -265,6 +270,24 @@ class Stage:
         runner_thread.join(2.0 if self._kill_now else None)
         return self._finish()
 
+    def _start_control(self) -> None:
+        """The control socket (views in other processes, attach, ctl); the stage goes on without it."""
+        from soakwatch.control_server import ControlServer
+
+        assert self.run_dir is not None
+        server = ControlServer(
+            self.run_dir,
+            lambda name, args: self.command(name, args, source="socket"),
+            info={"stage": self.profile.name, "target": self.spec.spec},
+        )
+        try:
+            server.start()
+        except OSError as exc:
+            self.events.emit("control_error", f"no control socket: {exc}", "error")
+            return
+        self._control = server
+        self.subscribers.append(server.publish)
+
     def _guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(*args)
@@ -275,10 +298,11 @@ class Stage:
             return None
 
     def _tick(self) -> None:
-        self.recorder.tick(self.runner.in_flight)
+        self.recorder.tick_begin(self.runner.in_flight)
         t = self.recorder.last_tick_t
         for plugin in self.plugins:
             self._guard(plugin, "tick", plugin.tick, t)
+        self.recorder.tick_end()  # the timeline row holds what the plugins published this tick
         self._publish()
 
     def _finish(self) -> int:
@@ -319,6 +343,8 @@ class Stage:
 
         paths = write_reports(self.run_dir) if self.run_dir else []
         self._publish(reports=[str(x) for x in paths])
+        if self._control is not None:
+            self._control.close()  # after subscribers had a moment to read the final snapshot
         self.events.close()
         return code
 
@@ -380,6 +406,7 @@ class Stage:
             "exit_code": self.exit_code,
             "reports": reports or [],
             "verdict": self.state if self.exit_code is not None else None,
+            "extra": {"tick": p.tick},
         }
         for plugin in self.plugins:
             part = self._guard(plugin, "view", plugin.view)
@@ -422,6 +449,14 @@ def _build_plugins(profile: Profile) -> list[Plugin]:
     from gates import build_gates
 
     plugins = list(build_collectors(profile))
+    if profile.isolation == "process" and profile.target and parse_target(profile.target).kind == "python":
+        from soakwatch.output import OutputTail
+
+        plugins.append(OutputTail())
+    if profile.chaos:
+        from soakwatch.chaos import ChaosPlugin
+
+        plugins.append(ChaosPlugin(profile.chaos))
     gate = build_gates(profile)
     if gate is not None:
         plugins.append(gate)
