@@ -206,7 +206,12 @@ class ProcessRunner(Runner):
     def _run_chunk(self, slot: int, start: int, count: int) -> int:
         w = self._workers[slot]
         errors: list[ErrorRecord] = []
-        w.conn.send(("run", start, count, self._start_ns, self.interval_ns(), self.deadline_ns))
+        w.view[_worker.DONE] = 0  # a worker that dies before its first call must not show the last chunk's count
+        w.view[_worker.CURRENT] = 0
+        try:
+            w.conn.send(("run", start, count, self._start_ns, self.interval_ns(), self.deadline_ns))
+        except OSError:  # it died between chunks (e.g. chaos killed it while idle)
+            return self._crashed(slot, start, count, errors)
         tmo_ns = int(self.plan.timeout * 1e9)
         while True:
             try:
@@ -278,7 +283,8 @@ class ProcessRunner(Runner):
         else:
             how = f"exited with code {code}"
         self._collect(w, start, done, errors)
-        if done < count:
+        in_call = bool(w.view[_worker.CURRENT])  # 0: it died between calls, and no call failed
+        if done < count and in_call:
             idx = start + done
             lat_ns = time.perf_counter_ns() - (int(w.view[_worker.CURRENT]) or time.perf_counter_ns())
             self.recorder.add(
@@ -291,7 +297,7 @@ class ProcessRunner(Runner):
             done += 1
         self.recorder.events.emit(
             "worker_crash",
-            f"worker {slot} (pid {w.proc.pid}) {how}",
+            f"worker {slot} (pid {w.proc.pid}) {how}" + ("" if in_call else " between calls"),
             "error",
             slot=slot,
             exitcode=code,

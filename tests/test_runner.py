@@ -71,3 +71,19 @@ def test_async_timeout_inline(sandbox: Path) -> None:
         cases=False,
     )
     assert rec.timeouts == 2 and rec.kinds["Timeout"].count == 2
+
+
+def test_a_worker_killed_between_chunks_fails_no_call(sandbox: Path) -> None:
+    import os
+    import signal
+
+    rec = Recorder(None, EventLog(None))
+    runner = ProcessRunner(Plan(calls=200, duration=None), rec, parse_target("sw_targets:noop"), sandbox, None)
+    runner.prepare()
+    pid = runner.pids()["worker-0"]
+    os.kill(pid, signal.SIGKILL)  # idle: it has not been given a chunk yet
+    runner.run()
+    rec.tick()
+    assert rec.calls == 200 and rec.errors == 0
+    crash = [e for e in rec.events.recent if e.kind == "worker_crash"]
+    assert crash and "between calls" in crash[0].message
