@@ -215,7 +215,10 @@ def test_each_action_is_recorded_in_the_chaos_log_and_events(
     # the effects are real: the runner saw the crash and restarted the worker, the engine failed on purpose
     assert events_of(r.run_dir, "worker_crash") and events_of(r.run_dir, "worker_restart")
     errors = " ".join(e["msg"] for e in events_of(r.run_dir, "error"))
-    assert "chaos: engine overloaded" in errors and "WorkerCrash" in errors
+    assert "chaos: engine overloaded" in errors
+    # a worker killed mid-call fails that call (WorkerCrash); one killed between calls fails none
+    crash = events_of(r.run_dir, "worker_crash")[0]["msg"]
+    assert "WorkerCrash" in errors or "between calls" in crash
     assert not (demo_root / "state" / "chaos.json").exists()
     log = (r.run_dir / CHAOS_LOG).read_text().splitlines()
     for spec in chaos:
