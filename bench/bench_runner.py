@@ -27,7 +27,7 @@ from bench_targets import noop
 
 def bare_loop(n: int) -> float:
     pc = time.perf_counter_ns
-    lat = []
+    lat: list[int] = []
     add = lat.append
     t_start = pc()
     for _ in range(n):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from bench_targets import noop
-from locust import User, constant, task  # type: ignore[import-not-found]
+from locust import User, constant, task
 
 
-class NoopUser(User):  # type: ignore[misc]
+class NoopUser(User):
     wait_time = constant(0)
 
     @task

@@ -6,6 +6,7 @@ import json
 import math
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -59,7 +60,7 @@ def test_3x3_sweep_of_a_linear_target_reports_exponent_near_1(tmp_path: Path) ->
     assert "latency p50 (ms) ∝ size^" in r.stdout
 
 
-def _cell(i: int, params: dict[str, object], p50: float, tp: float) -> CellResult:
+def _cell(i: int, params: Mapping[str, object], p50: float, tp: float) -> CellResult:
     return CellResult(i, dict(params), f"/x/{i}", 0, "PASSED", 10, 0.0, 1.0, tp, p50, p50, p50, p50, 50.0, "target")  # type: ignore[arg-type]
 
 

@@ -1,3 +1,3 @@
 """A target module that fails on import."""
 
-import this_dependency_does_not_exist  # noqa: F401
+import this_dependency_does_not_exist  # type: ignore[import-not-found]  # noqa: F401

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tui_harness import FakeSource, shown, wait_for
-
+from tests.tui.tui_harness import FakeSource, shown, wait_for
 from tui._sample import sample_snapshot
 from tui.app import make_app
 from tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitScreen, TruncateScreen

@@ -6,8 +6,7 @@ accepts changes after a human looked at them.
 
 from __future__ import annotations
 
-from tui_harness import FakeSource, shown
-
+from tests.tui.tui_harness import FakeSource, shown
 from tui._sample import Situation, sample_snapshot
 from tui.app import SoakwatchApp, make_app
 

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tui_harness import FakeSource, shown, wait_for
-
 from soakwatch.snapshot import EventView
+from tests.tui.tui_harness import FakeSource, shown, wait_for
 from tui._sample import sample_snapshot
 from tui.app import MAX_EVENTS, make_app
 from tui.widgets import EventsPanel, FilesPanel, RatePanel
