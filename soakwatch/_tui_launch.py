@@ -24,13 +24,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run_with_tui", "wants_tui", "write_ready"]
+__all__ = ["DETACHED", "run_with_tui", "spawn_stage", "wants_tui", "write_ready"]
 
 #: how long the TUI waits for the stage's control socket after the stage reported its run dir
 SOCKET_TIMEOUT = 30.0
 #: a headless follower's wait for the next snapshot before it checks whether the stage lives
 FOLLOW_POLL = 1.0
 STAGE_LOG = "stage.log"
+#: what the TUI's app returns when the operator detached (the stage goes on, the CLI exits 0)
+DETACHED = "detach"
 EARLY_LOG_ENV = "SOAKWATCH_EARLY_LOG"
 
 
@@ -76,8 +78,14 @@ def _exit_code(returncode: int) -> int:
     return 128 - returncode if returncode < 0 else returncode
 
 
-def run_with_tui(argv: Sequence[str], profile: Any) -> int:
-    """Start the stage as a child, show the TUI over its socket; the stage's exit code."""
+def spawn_stage(argv: Sequence[str]) -> tuple[subprocess.Popen[bytes], Path | None]:
+    """Start ``python -m soakwatch <argv> --no-tui --ready-fd N`` in a session of its own.
+
+    Returns the child and its run dir, or None for the run dir when the stage did not
+    start (its exit status is then final, its output already on our stderr). The child
+    outlives this process and its terminal: own session, stdin from /dev/null, output
+    in ``<run_dir>/stage.log``.
+    """
     early = tempfile.NamedTemporaryFile(prefix="soakwatch-stage-", suffix=".log", delete=False)  # noqa: SIM115
     read_fd, write_fd = os.pipe()
     cmd = [sys.executable, "-m", "soakwatch", *argv, "--no-tui", "--ready-fd", str(write_fd)]
@@ -101,17 +109,35 @@ def run_with_tui(argv: Sequence[str], profile: Any) -> int:
         run_dir_text = ""
     if not run_dir_text:
         # the stage did not start (bad target, bad root, interrupted): its own output says why
-        code = proc.wait()
+        proc.wait()
         with contextlib.suppress(OSError):
             sys.stderr.write(Path(early.name).read_text(errors="replace"))
             os.unlink(early.name)
-        return _exit_code(code)
+        return proc, None
     with contextlib.suppress(OSError):
         os.unlink(early.name)  # the stage copied it into stage.log
-    run_dir = Path(run_dir_text)
+    return proc, Path(run_dir_text)
+
+
+def run_with_tui(argv: Sequence[str], profile: Any, stop_on_hangup: bool = False) -> int:
+    """Start the stage as a child, show the TUI over its socket; the stage's exit code.
+
+    The TUI's detach key closes the UI and leaves the stage running (exit 0, with the
+    command that re-attaches); a hang-up of this terminal does the same, or stops the
+    stage gracefully with ``stop_on_hangup``.
+    """
+    proc, run_dir = spawn_stage(argv)
+    if run_dir is None:
+        return _exit_code(proc.wait())
+    from soakwatch.detach import on_hangup_leave, print_detached
+
+    on_hangup_leave(proc, stop_on_hangup)
     print(f"soakwatch: stage {profile.name} → {run_dir} (pid {proc.pid}, output in {STAGE_LOG})", flush=True)
     if _socket_up(run_dir, proc):
-        _open_tui(run_dir, float(profile.refresh_hz))
+        result = _open_tui(run_dir, float(profile.refresh_hz))
+        if result == DETACHED and proc.poll() is None:
+            print_detached(run_dir, proc.pid)
+            return 0
     if proc.poll() is None:
         print("soakwatch: the stage goes on; following it here (Ctrl-C stops it gracefully)", flush=True)
         _follow(run_dir, proc, float(profile.status_every))
@@ -139,22 +165,23 @@ def _socket_up(run_dir: Path, proc: subprocess.Popen[bytes]) -> bool:
     return True
 
 
-def _open_tui(run_dir: Path, refresh_hz: float) -> bool:
-    """Run the TUI until the operator closes it; False when it could not run."""
+def _open_tui(run_dir: Path, refresh_hz: float) -> str | None:
+    """Run the TUI until the operator closes it: the app's result (:data:`DETACHED` when the
+    operator detached), or None (also when it could not run)."""
     try:
         from tui.app import make_app
     except ImportError as exc:
         print(f"soakwatch: the TUI is not available ({exc}); following headless", file=sys.stderr, flush=True)
-        return False
+        return None
     from soakwatch.client import SocketSource
 
     try:
         app = make_app(SocketSource(run_dir), refresh_hz=refresh_hz)
-        app.run()
+        result = app.run()
     except Exception as exc:  # no usable terminal, or a bug in the view: the stage is not affected
         print(f"soakwatch: the TUI stopped ({type(exc).__name__}: {exc})", file=sys.stderr, flush=True)
-        return False
-    return True
+        return None
+    return result if isinstance(result, str) else None
 
 
 def _follow(run_dir: Path, proc: subprocess.Popen[bytes], status_every: float) -> None:

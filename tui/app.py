@@ -40,8 +40,9 @@ from tui.widgets import (
     StatusBar,
     VerdictPanel,
 )
+from tui.widgets.replay import ReplayBar
 
-__all__ = ["DEFAULT_REFRESH_HZ", "HELP_KEYS", "SoakwatchApp", "make_app"]
+__all__ = ["DEFAULT_REFRESH_HZ", "DETACHED", "HELP_KEYS", "REPLAY_HELP_KEYS", "SoakwatchApp", "make_app"]
 
 #: redraws per second by default: fresh enough to watch, cheap enough to leave on for hours
 DEFAULT_REFRESH_HZ = 2.0
@@ -63,11 +64,28 @@ HELP_KEYS: list[tuple[str, str]] = [
     ("s", "save a screenshot (SVG) into the run directory"),
     ("/", "filter the target output (enter or esc to leave)"),
     ("?", "this help"),
+    ("d", "detach: close the UI, the stage goes on (`soakwatch attach RUN_DIR` brings it back)"),
     ("q", "quit (while running: abort the stage, or keep it running and close the UI)"),
 ]
+#: the keys of a replay (``soakwatch attach`` on a finished run): only the time cursor moves
+REPLAY_HELP_KEYS: list[tuple[str, str]] = [
+    ("← →", "move the time cursor one timeline row back / forward"),
+    ("shift+← →", "ten rows at a time"),
+    ("home end", "the start / the end of the run (its verdict)"),
+    ("s", "save a screenshot (SVG) into the run directory"),
+    ("/", "filter the target output (enter or esc to leave)"),
+    ("?", "this help"),
+    ("q", "quit"),
+]
+#: what the app returns from run() when the operator detached (soakwatch._tui_launch.DETACHED)
+DETACHED = "detach"
+#: the app's actions that command the stage (refused in a replay)
+STAGE_ACTIONS = frozenset({"pause", "resume", "chaos", "truncate", "abort", "auto_abort", "detach"})
+#: the app's actions that move a replay's time cursor
+CURSOR_ACTIONS = frozenset({"seek"})
 
 
-class SoakwatchApp(App[None]):
+class SoakwatchApp(App[str | None]):
     """The live monitor of one stage."""
 
     CSS_PATH = Path(__file__).parent / "app.tcss"
@@ -85,7 +103,16 @@ class SoakwatchApp(App[None]):
         Binding("s", "save_shot", "Shot"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        Binding("d", "detach", "Detach"),  # after Quit: at 80 columns the footer ends before it
         Binding("slash", "filter", "Filter", show=False),
+        # replay only (check_action): priority, so the scrolling body does not take the arrows
+        Binding("left", "seek(-1)", "Back", key_display="←", priority=True),
+        Binding("right", "seek(1)", "Fwd", key_display="→", priority=True),
+        Binding("shift+left", "seek(-10)", "Back×10", show=False, priority=True),
+        Binding("shift+right", "seek(10)", "Fwd×10", show=False, priority=True),
+        Binding("home", "seek_to('start')", "Start", show=False, priority=True),
+        Binding("end", "seek_to('end')", "End", show=False, priority=True),
+        Binding("p,c,t,a,g,d", "replay_refuse", show=False),
     ]
 
     class SnapshotArrived(Message):
@@ -112,8 +139,10 @@ class SoakwatchApp(App[None]):
     recent_events: reactive[tuple[EventView, ...]] = reactive((), init=False, repaint=False)
     stream_note: reactive[str] = reactive("", repaint=False)
 
-    def __init__(self, source: SnapshotSource, *, refresh_hz: float = DEFAULT_REFRESH_HZ) -> None:
+    def __init__(self, source: SnapshotSource, *, refresh_hz: float = DEFAULT_REFRESH_HZ, replay: bool = False) -> None:
         super().__init__()
+        #: a recorded run (soakwatch.replay.ReplaySource): only the time cursor moves
+        self.replay = replay
         set_breakpoints(self, [(0, "-narrow"), (WIDE_COLUMNS, "-wide")], [(0, "-short"), (TALL_ROWS, "-tall")])
         if refresh_hz <= 0:
             raise ValueError(f"refresh_hz must be greater than 0, got {refresh_hz}")
@@ -131,6 +160,8 @@ class SoakwatchApp(App[None]):
     def compose(self) -> ComposeResult:
         bind = SoakwatchApp.snapshot
         yield StatusBar().data_bind(bind, SoakwatchApp.stream_note)
+        if self.replay:
+            yield ReplayBar().data_bind(bind)
         yield VerdictPanel(id="verdict", classes="-collapsed").data_bind(bind)
         with ScrollableContainer(id="body"):
             yield RatePanel(id="rate").data_bind(bind)
@@ -155,6 +186,8 @@ class SoakwatchApp(App[None]):
         reason = "the stage's snapshot stream ended"
         try:
             async for snap in self.source.snapshots():
+                if self.replay:  # a replay's snapshot carries every event up to the cursor
+                    recent.clear()
                 recent.extend(snap.events)
                 self.post_message(self.SnapshotArrived(snap, tuple(recent)))
         except asyncio.CancelledError:
@@ -167,14 +200,14 @@ class SoakwatchApp(App[None]):
     def _arrived(self, message: SnapshotArrived) -> None:
         self.last_snapshot = message.snapshot
         self._pending = message
-        if self.snapshot is None or message.snapshot.finished:
+        if self.snapshot is None or message.snapshot.finished or self.replay:
             self._apply_pending()
 
     @on(StreamEnded)
     def _ended(self, message: StreamEnded) -> None:
         self._apply_pending()
         self._stream_over = True
-        if self.last_snapshot is None or not self.last_snapshot.finished:
+        if not self.replay and (self.last_snapshot is None or not self.last_snapshot.finished):
             self.stream_note = "stream ended"
             self.notify(message.reason, severity="warning", timeout=10)
         self.refresh_bindings()
@@ -206,9 +239,15 @@ class SoakwatchApp(App[None]):
     def live(self) -> bool:
         """True while the stage can still take commands."""
         snap = self.last_snapshot
-        return snap is not None and snap.state in LIVE_STATES and not self._stream_over
+        return not self.replay and snap is not None and snap.state in LIVE_STATES and not self._stream_over
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("seek", "seek_to", "replay_refuse"):
+            return self.replay and not isinstance(self.focused, Input)
+        if self.replay and action in STAGE_ACTIONS:
+            return False
+        if action == "detach":
+            return self.live  # nothing to detach from once the stage is over
         state = self.last_snapshot.state if self.last_snapshot else None
         if action in ("pause", "resume") and (action == "resume") != (state == "PAUSED"):
             return False  # "p" shows as Pause or Resume, never both
@@ -301,7 +340,26 @@ class SoakwatchApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(HELP_KEYS))
+            self.push_screen(HelpScreen(REPLAY_HELP_KEYS if self.replay else HELP_KEYS))
+
+    def action_detach(self) -> None:
+        """Close the UI, leave the stage running; the launcher prints how to come back."""
+        if self.live:
+            self.exit(DETACHED)
+
+    # ---------------------------------------------------------------- replay
+    def action_seek(self, rows: int) -> None:
+        self.run_worker(self.source.command("seek", {"by": rows}), group="seek", exit_on_error=False)
+
+    def action_seek_to(self, where: str) -> None:
+        self.run_worker(self.source.command("seek", {"to": where}), group="seek", exit_on_error=False)
+
+    def action_replay_refuse(self) -> None:
+        self.notify(
+            "This is a replay of a finished run: only the time cursor moves (←/→, shift for ×10, home/end).",
+            title="replay",
+            severity="warning",
+        )
 
     def action_filter(self) -> None:
         self.query_one("#output-filter", Input).focus()
@@ -312,7 +370,7 @@ class SoakwatchApp(App[None]):
 
     async def action_quit(self) -> None:
         snap = self.last_snapshot
-        if snap is None or snap.finished or self._stream_over:
+        if self.replay or snap is None or snap.finished or self._stream_over:
             self.exit()
             return
 
@@ -332,6 +390,10 @@ class SoakwatchApp(App[None]):
             self.exit()
 
 
-def make_app(source: SnapshotSource, *, refresh_hz: float = DEFAULT_REFRESH_HZ) -> SoakwatchApp:
-    """The app factory the CLI and the tests use; the caller owns (and closes) ``source``."""
-    return SoakwatchApp(source, refresh_hz=refresh_hz)
+def make_app(source: SnapshotSource, *, refresh_hz: float = DEFAULT_REFRESH_HZ, replay: bool = False) -> SoakwatchApp:
+    """The app factory the CLI and the tests use; the caller owns (and closes) ``source``.
+
+    ``replay``: the source is a recorded run (soakwatch.replay.ReplaySource); the cursor keys
+    move through it and the stage's commands are refused.
+    """
+    return SoakwatchApp(source, refresh_hz=refresh_hz, replay=replay)
