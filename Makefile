@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit screenshots snapshot-update bench clean
+.PHONY: demo test lint typecheck unit soak screenshots snapshot-update bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	TZ=UTC $(BIN)/pytest -q -n 2
+
+soak: $(STAMP)  ## the long soak tests left out of `make test` (a 2-minute three-node topology with chaos)
+	TZ=UTC $(BIN)/pytest -q -m soak
 
 screenshots: $(STAMP)  ## regenerate the SVG screenshots shown in the README
 	TZ=UTC $(BIN)/python -m tui.screenshots screenshots

@@ -16,7 +16,8 @@ def build_collectors(profile: Profile) -> list[Plugin]:
 
     Processes are always sampled (at least the monitor itself: the observer's overhead
     is always visible); files only when ``[watch]`` names something; one collector per
-    ``[[scrape]]`` and ``[[reports]]`` entry.
+    ``[[scrape]]`` and ``[[reports]]`` entry, and one report folder per ``[[nodes]]``
+    entry with ``report_fields`` (named after the node).
     """
     from collectors.files import FilesCollector
     from collectors.processes import ProcessCollector
@@ -30,4 +31,8 @@ def build_collectors(profile: Profile) -> list[Plugin]:
     out.append(ProcessCollector(profile.processes))
     out.extend(ScrapeCollector(s) for s in profile.scrape)
     out.extend(ReportFolderCollector(r) for r in profile.reports)
+    if profile.nodes:
+        from soakwatch.nodes import node_report_sources
+
+        out.extend(ReportFolderCollector(cfg, folder=where) for cfg, where in node_report_sources(profile))
     return out

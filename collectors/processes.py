@@ -5,7 +5,8 @@ Subjects: ``monitor`` (soakwatch itself: the observer's overhead is a series lik
 other), ``worker-N`` (the target's workers under process isolation; the pid changes
 when a crashed worker is replaced), ``target`` (the sum of the workers), and each
 ``[[processes.watch]]`` entry (pid file or command-line pattern, plus its children
-when ``children = true``).
+when ``children = true``), and each ``[[nodes]]`` node by its id (with its children;
+the pid changes when a node is restarted).
 
 For each subject: series ``rss_mb[..]``, ``cpu_pct[..]``, ``threads[..]``,
 ``open_files[..]``; after ``warmup`` seconds ``rss_growth[..]`` (ratio to the value at
@@ -91,6 +92,7 @@ class ProcessCollector(Sampler):
         super().prepare(ctx)
         patterns = validate_watch(self.cfg.watch)
         self.finders = [ProcessFinder(w, ctx.root, patterns.get(w.name)) for w in self.cfg.watch]
+        self._node_ids = frozenset(n.id for n in ctx.profile.nodes)
         self.rss_dir = ctx.run_dir / "rss"
         self.rss_dir.mkdir(exist_ok=True)
         if self.cfg.tracemalloc:
@@ -111,6 +113,7 @@ class ProcessCollector(Sampler):
         if self.ctx.target_pids():
             names.append("target")
         names += [w.name for w in self.cfg.watch]
+        names += [n.id for n in self.ctx.profile.nodes]
         for name in names:
             for kind in ("rss_mb", "cpu_pct", "rss_growth", "rss_slope", "rss_slope_conf"):
                 rec.declare(f"{kind}[{name}]")
@@ -154,6 +157,9 @@ class ProcessCollector(Sampler):
         workers = self.ctx.target_pids() if workers_too else {}
         for name, pid in workers.items():
             self._take(name, pid, False, found, report=False)
+        nodes = self.ctx.node_pids()
+        for name, pid in nodes.items():
+            self._take(name, pid, True, found, report=False)
         live = [found[n] for n in workers if n in found]
         if live:
             found["target"] = Sample(
@@ -177,6 +183,8 @@ class ProcessCollector(Sampler):
                 self._record(name, s, t)
             for name, subj in self.subjects.items():
                 if workers_too and name not in found and subj.alive and name.startswith("worker-"):
+                    subj.alive = False
+                if name not in found and subj.alive and name in self._node_ids:
                     subj.alive = False
         if self.tracer is not None:
             self.tracer.maybe_write(t, self.cfg.warmup)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import json
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from collectors._paths import MISSING, extract, to_number
@@ -41,8 +42,10 @@ class ReportFolderCollector(Sampler):
 
     interval = RETRY_S
 
-    def __init__(self, cfg: ReportFolderConfig) -> None:
+    def __init__(self, cfg: ReportFolderConfig, folder: Callable[[StageContext], Path] | None = None) -> None:
+        """``folder`` finds the folder when the stage prepares (a node's, which may be in the run dir)."""
         self.cfg = cfg
+        self._folder_of = folder
         self.name = f"reports:{cfg.name}"
         self._lock = threading.Lock()
         self._done: dict[str, StatKey] = {}
@@ -55,7 +58,10 @@ class ReportFolderCollector(Sampler):
     def prepare(self, ctx: StageContext) -> None:
         super().prepare(ctx)
         p = Path(self.cfg.path)
-        self.folder = p if p.is_absolute() else Path(ctx.root) / p
+        if self._folder_of is not None:
+            self.folder = self._folder_of(ctx)
+        else:
+            self.folder = p if p.is_absolute() else Path(ctx.root) / p
 
     def start(self) -> None:
         self.log = SourceLog(self.ctx.run_dir, self.cfg.name)

@@ -65,12 +65,16 @@ def _file_subject_ok(subject: str, profile: Profile) -> bool:
 
 
 def _process_subject_ok(subject: str, profile: Profile) -> bool:
-    names = {w.name for w in profile.processes.watch}
+    names = {w.name for w in profile.processes.watch} | {n.id for n in profile.nodes}
     return subject in {"monitor", "target"} or bool(_WORKER.match(subject)) or subject in names
 
 
 def _is_source(subject: str, profile: Profile) -> bool:
-    return any(s.name == subject for s in profile.scrape) or any(r.name == subject for r in profile.reports)
+    return (
+        any(s.name == subject for s in profile.scrape)
+        or any(r.name == subject for r in profile.reports)
+        or any(n.id == subject and n.report_fields for n in profile.nodes)
+    )
 
 
 def unknown_metric(name: str, profile: Profile) -> str | None:
@@ -100,6 +104,7 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
             return None
         return f"no gate named {subject!r}"
     sources = {s.name: s.fields for s in profile.scrape} | {r.name: r.fields for r in profile.reports}
+    sources |= {n.id: n.report_fields for n in profile.nodes if n.report_fields}
     if subject in sources:
         if kind in sources[subject] or kind in SOURCE_KINDS:
             return None

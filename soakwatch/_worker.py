@@ -3,7 +3,8 @@
 Imports only the standard library and the target, so a worker starts fast and its
 memory is the target's. Protocol over a ``multiprocessing`` pipe:
 
-parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns)`` · ``("exit",)``
+parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns, fault)`` · ``("exit",)``
+                 (``fault``: None, or a chaos window's (latency_s, latency_ratio, error_ratio, names))
 worker → parent  ``("ready", is_async)`` · ``("fatal", message)`` ·
                  ``("err", index, kind, message, timeout)`` (sent at once, so a crash loses none) ·
                  ``("done", completed)``
@@ -25,6 +26,7 @@ import io
 import json
 import mmap
 import os
+import random
 import signal
 import sys
 import time
@@ -103,13 +105,29 @@ def main(
     view = memoryview(mm).cast("q")
     conn.send(("ready", is_async))
     loop = asyncio.new_event_loop() if is_async else None
+    rng = random.Random()
     while True:
         msg = conn.recv()
         if msg[0] != "run":
             break
-        _, start, count, start_ns, interval, deadline = msg
-        done = _run_chunk(conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout)
+        _, start, count, start_ns, interval, deadline, fault = msg
+        done = _run_chunk(
+            conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng
+        )
         conn.send(("done", done))
+
+
+#: kind of an error injected by a chaos window (the same as soakwatch._chaos_inject.INJECTED_KIND;
+#: this module imports only the standard library)
+INJECTED_KIND = "ChaosInjected"
+
+
+def _inject(fault: tuple[float, float, float, str], rng: random.Random) -> bool:
+    """Sleep a chaos window's added latency; True when this call fails instead of running."""
+    latency_s, latency_ratio, error_ratio, _ = fault
+    if latency_s and rng.random() < latency_ratio:
+        time.sleep(latency_s)
+    return rng.random() < error_ratio
 
 
 def _run_chunk(
@@ -124,6 +142,8 @@ def _run_chunk(
     interval: int,
     deadline: int,
     timeout: float,
+    fault: tuple[float, float, float, str] | None = None,
+    rng: random.Random | None = None,
 ) -> int:
     nc = len(cases)
     pc = time.perf_counter_ns
@@ -145,7 +165,9 @@ def _run_chunk(
         t0 = pc()
         view[CURRENT] = t0
         try:
-            if loop is not None:
+            if fault is not None and _inject(fault, rng or random.Random()):
+                send(("err", i, INJECTED_KIND, f"injected by chaos {fault[3]}", False))
+            elif loop is not None:
                 coro = fn(cases[i % nc]) if nc else fn()
                 loop.run_until_complete(asyncio.wait_for(coro, timeout))
             elif nc:

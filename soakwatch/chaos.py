@@ -7,13 +7,22 @@ can exempt the window and the report can show cause next to effect. A refused ac
 (unknown name, already running, no worker to hit, a path outside the sandbox) is a
 ``chaos_refused`` event and a ``refused`` line, and the operator gets the reason.
 
+Node actions (kill_node, restart_node, pause_node) act on the stage's
+:class:`~soakwatch.nodes.NodesPlugin`; an exit they cause is recorded as an *expected*
+``node_exit``, and a kill or restart window ends when the node is ready again. latency and
+errors open a window on the runner's :class:`~soakwatch._chaos_inject.Injector`; burn_cpu
+and hold_memory run helper child processes (which also end by themselves after their
+window, should the monitor die), so the monitor is not the victim.
+
 Windows run in their own threads; the stage thread only starts them. When the stage
-ends, every open window is closed at once (SIGCONT, file restored), never left behind.
+ends, every open window is closed at once (SIGCONT, file restored, helpers stopped,
+injection off), never left behind.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import random
@@ -21,13 +30,17 @@ import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
-from soakwatch._chaos_model import WORKER_ACTIONS, ChaosSpec
+from soakwatch import _chaos_actions as more
+from soakwatch._chaos_model import NODE_ACTIONS, WORKER_ACTIONS, ChaosSpec
 from soakwatch.errors import SandboxError, UsageError
 from soakwatch.events import Event, utc_now
 from soakwatch.plugins import Plugin, StageContext
 from soakwatch.sandbox import inside
+
+if TYPE_CHECKING:
+    from soakwatch.nodes import NodesPlugin
 
 __all__ = ["CHAOS_LOG", "ChaosPlugin", "ChaosSpec"]
 
@@ -42,6 +55,8 @@ JOIN_TIMEOUT = 5.0
 #: frozen between calls would otherwise hold the runner (and the stage's end) until SIGCONT
 STOP_EVENTS = frozenset({"abort", "signal"})
 STOP_COMMANDS = frozenset({"abort", "stop"})
+#: an action's beginning: (spec, source) -> (what was done, the rest of the window)
+Begin = Callable[[ChaosSpec, str], tuple[str, Callable[[], str]]]
 
 
 class ChaosPlugin(Plugin):
@@ -49,8 +64,9 @@ class ChaosPlugin(Plugin):
 
     name = "chaos"
 
-    def __init__(self, specs: list[ChaosSpec]) -> None:
+    def __init__(self, specs: list[ChaosSpec], nodes: NodesPlugin | None = None) -> None:
         self.specs = list(specs)
+        self.nodes = nodes
         self._by_name = {s.name: s for s in self.specs}
         self._fired: set[str] = set()
         self._active: set[str] = set()
@@ -74,6 +90,10 @@ class ChaosPlugin(Plugin):
             seen.add(spec.name)
             if spec.path is not None:
                 inside(ctx.root, spec.path, f"chaos[{i}].path")
+            if spec.action in NODE_ACTIONS and (self.nodes is None or spec.node not in self.nodes.nodes):
+                raise UsageError(
+                    "no such node in [[nodes]]", where="profile", field=f"chaos[{i}].node", value=spec.node
+                )
         if ctx.profile.isolation == "inline" and any(s.action in WORKER_ACTIONS for s in self.specs):
             names = ", ".join(s.name for s in self.specs if s.action in WORKER_ACTIONS)
             ctx.events.emit(
@@ -107,6 +127,10 @@ class ChaosPlugin(Plugin):
             self._log.close()
             self._log = None
 
+    def nodes_stopping(self) -> bool:
+        """The nodes are being stopped (the stage ends): node windows must not start them again."""
+        return self.nodes is not None and self.nodes.stopping.is_set()
+
     def _on_event(self, ev: Event) -> None:
         if ev.kind in STOP_EVENTS or (ev.kind == "operator" and ev.data.get("action") in STOP_COMMANDS):
             self._stopping.set()
@@ -114,8 +138,13 @@ class ChaosPlugin(Plugin):
     # ---------------------------------------------------------------- firing
     def _command(self, args: dict[str, Any]) -> str:
         name = args.get("action")
+        if args.get("list"):  # say which actions there are (`soakwatch chaos RUN_DIR` without ACTION)
+            with self._lock:
+                active = ", ".join(sorted(self._active)) or "none"
+            known = ", ".join(f"{s.name} ({s.action})" for s in self.specs) or "none"
+            return f"chaos actions: {known}; running: {active}"
         if not isinstance(name, str) or not name:
-            raise ValueError("chaos needs args {'action': NAME}")
+            raise ValueError("chaos needs args {'action': NAME} (or {'list': true})")
         return self.trigger(name, "operator")
 
     def trigger(self, name: str, source: str) -> str:
@@ -131,12 +160,20 @@ class ChaosPlugin(Plugin):
                 self._refuse(spec, source, "already running")
             self._active.add(name)
         try:
-            begin = {
+            actions: dict[str, Begin] = {
                 "kill_worker": self._kill_worker,
                 "pause_worker": self._pause_worker,
                 "write_file": self._write_file,
                 "corrupt_file": self._corrupt_file,
-            }[spec.action]
+                "kill_node": functools.partial(more.kill_node, self),
+                "restart_node": functools.partial(more.restart_node, self),
+                "pause_node": functools.partial(more.pause_node, self),
+                "latency": functools.partial(more.inject, self),
+                "errors": functools.partial(more.inject, self),
+                "burn_cpu": functools.partial(more.helper, self),
+                "hold_memory": functools.partial(more.helper, self),
+            }
+            begin = actions[spec.action]
             detail, window = begin(spec, source)
         except ValueError:
             self._release(name)

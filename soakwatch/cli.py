@@ -65,6 +65,9 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--isolation", choices=["process", "inline"], help="where the target runs")
     p.add_argument("--gate", action="append", default=[], metavar="RULE", help="add a fail gate")
     p.add_argument("--abort-on", action="append", default=[], metavar="RULE", help="add an abort gate")
+    p.add_argument(
+        "--chaos-plan", metavar="FILE", help="chaos actions from a TOML ([[chaos]]) or JSON file, added to the profile"
+    )
     p.add_argument("--out-dir", metavar="DIR", help="where run directories go (default .soakwatch/runs)")
     p.add_argument("--no-tui", action="store_true", help="headless: status lines and a summary")
     # internal: run as the stage child of a TUI (soakwatch._tui_launch); output goes to stage.log
@@ -97,6 +100,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_stage_args(run)
     demo = sub.add_parser("demo", help="a full stage against the built-in demo engine")
     _add_stage_args(demo)
+    for p in (run, demo):
+        _add_detach_args(p)
     rep = sub.add_parser("report", help="rebuild summary.json/.md from a run directory")
     rep.add_argument("run_dir", metavar="RUN_DIR")
     sub.add_parser("profiles", help="list the built-in profiles")
@@ -124,9 +129,52 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("--json", action="store_true", help="JSON instead of Markdown")
     cmp.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    _add_remote_commands(sub)
+    ch = sub.add_parser(
+        "chaos",
+        help="trigger a chaos action on a running stage",
+        description="Trigger the chaos action ACTION (a name from the profile's [[chaos]] or --chaos-plan) "
+        "on the stage running in RUN_DIR; without ACTION, list them. Exit 0 with the stage's answer, "
+        "2 when it refused or no stage runs there.",
+    )
+    ch.add_argument("run_dir", metavar="RUN_DIR")
+    ch.add_argument("action", metavar="ACTION", nargs="?")
     st = sub.add_parser("selftest", help="short stages against built-in faulty targets: does every gate kind fire?")
     st.add_argument("--keep", metavar="DIR", help="keep the selftest run directories here")
     return parser
+
+
+def _add_detach_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--detach",
+        action="store_true",
+        help="start the stage in the background, print its run dir and exit (docs/remote.md)",
+    )
+    p.add_argument(
+        "--stop-on-hangup",
+        action="store_true",
+        help="stop the stage gracefully when the terminal hangs up (default: it goes on headless)",
+    )
+
+
+def _add_remote_commands(sub: Any) -> None:
+    att = sub.add_parser(
+        "attach",
+        help="the TUI on a running stage (full control), or a replay of a finished one",
+        description="Attach to the stage running in RUN_DIR; on a finished or crashed run, replay its "
+        "timeline with a time cursor (docs/remote.md).",
+    )
+    att.add_argument("run_dir", metavar="RUN_DIR")
+    sub.add_parser("ps", help="list the stages running on this box")
+    ctl = sub.add_parser(
+        "ctl",
+        help="send one command to a running stage (for scripts)",
+        description="Send one command to the stage running in RUN_DIR; exit 0 with its answer, "
+        "2 when it refused or no stage runs there.",
+    )
+    ctl.add_argument("run_dir", metavar="RUN_DIR")
+    ctl.add_argument("ctl_command", metavar="COMMAND", help="pause, resume, abort, truncate, chaos, auto-abort")
+    ctl.add_argument("ctl_args", nargs="*", metavar="ARG", help="chaos NAME; auto-abort on|off; truncate [FILE ...]")
 
 
 def _gate_dicts(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -153,7 +201,12 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
         "timeout": args.timeout,
         "isolation": args.isolation,
     }
-    profile = load_profile(args.profile or default_profile, overrides, args.set, _gate_dicts(args))
+    chaos: list[dict[str, Any]] = []
+    if getattr(args, "chaos_plan", None):
+        from soakwatch._chaos_model import load_chaos_plan
+
+        chaos = load_chaos_plan(Path(args.chaos_plan))
+    profile = load_profile(args.profile or default_profile, overrides, args.set, _gate_dicts(args), chaos)
     if profile.gates:
         from gates import check_rules
 
@@ -179,7 +232,7 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
         from soakwatch._tui_launch import write_ready
 
         write_ready(run_dir, args.ready_fd)
-    stage.install_signal_handlers()
+    stage.install_signal_handlers(stop_on_hangup=getattr(args, "stop_on_hangup", False))
     try:
         code = stage.run()
     finally:
@@ -199,7 +252,11 @@ def _run_in_tui(args: argparse.Namespace, profile: Any) -> int:
     """The stage in a child process, the TUI here (DESIGN.md: never in one process)."""
     from soakwatch._tui_launch import run_with_tui
 
-    return run_with_tui(args.argv, profile)
+    return run_with_tui(args.argv, profile, stop_on_hangup=args.stop_on_hangup)
+
+
+def _detach_wanted(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "detach", False)) and args.ready_fd is None  # the stage child itself runs here
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -208,6 +265,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         from soakwatch.errors import UsageError
 
         raise UsageError("this profile has a [matrix]: run it with `soakwatch sweep`", where="--profile")
+    if _detach_wanted(args):
+        from soakwatch.detach import run_detached
+
+        return run_detached(args.argv)
     if _tui_wanted(args):
         return _run_in_tui(args, profile)
     return _run_stage(args, profile)
@@ -216,6 +277,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from soakwatch.demo import prepare_sandbox
 
+    if _detach_wanted(args):  # the stage child prepares the sandbox
+        from soakwatch.detach import run_detached
+
+        _load(args, default_profile="demo")  # a bad flag or profile is exit 2 here, before anything starts
+        return run_detached(args.argv)
     if _tui_wanted(args):  # the stage child prepares the sandbox
         return _run_in_tui(args, _load(args, default_profile="demo"))
     if args.root is None:
@@ -285,7 +351,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return run_compare(args.run_dirs, args.tolerance, as_json=args.json, out=args.out)
 
 
+def cmd_attach(args: argparse.Namespace) -> int:
+    from soakwatch.attach import attach
+
+    return attach(Path(args.run_dir))
+
+
+def cmd_ps(args: argparse.Namespace) -> int:
+    from soakwatch.ps import print_ps
+
+    return print_ps()
+
+
+def cmd_ctl(args: argparse.Namespace) -> int:
+    from soakwatch.attach import ctl
+
+    return ctl(Path(args.run_dir), args.ctl_command, args.ctl_args)
+
+
+def cmd_chaos(args: argparse.Namespace) -> int:
+    from soakwatch._chaos_cli import trigger_chaos
+
+    return trigger_chaos(Path(args.run_dir), args.action)
+
+
 COMMANDS = {
+    "chaos": cmd_chaos,
+    "attach": cmd_attach,
+    "ps": cmd_ps,
+    "ctl": cmd_ctl,
     "compare": cmd_compare,
     "sweep": cmd_sweep,
     "run": cmd_run,

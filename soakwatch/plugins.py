@@ -20,6 +20,7 @@ from soakwatch.events import EventLog
 from soakwatch.recorder import Recorder
 
 if TYPE_CHECKING:
+    from soakwatch._chaos_inject import Injector
     from soakwatch.profile import Profile
 
 __all__ = ["Plugin", "StageContext", "Verdict"]
@@ -44,6 +45,10 @@ class StageContext:
     calls: Callable[[], int]
     #: register an operator command (e.g. "truncate") reachable from keys, socket and ctl
     commands: dict[str, Callable[[dict[str, Any]], str]] = field(default_factory=dict)
+    #: supervised node processes by node id (soakwatch.nodes sets it; empty without [[nodes]])
+    node_pids: Callable[[], dict[str, int]] = field(default=dict)
+    #: the driver's fault injector (chaos latency/errors windows); None when the runner has none
+    inject: Injector | None = None
 
 
 @dataclass(frozen=True)

@@ -209,7 +209,18 @@ class ProcessRunner(Runner):
         w.view[_worker.DONE] = 0  # a worker that dies before its first call must not show the last chunk's count
         w.view[_worker.CURRENT] = 0
         try:
-            w.conn.send(("run", start, count, self._start_ns, self.interval_ns(), self.deadline_ns))
+            fault = self.inject.active  # a chaos latency/errors window travels with the chunk
+            w.conn.send(
+                (
+                    "run",
+                    start,
+                    count,
+                    self._start_ns,
+                    self.interval_ns(),
+                    self.deadline_ns,
+                    None if fault is None else fault.to_wire(),
+                )
+            )
         except OSError:  # it died between chunks (e.g. chaos killed it while idle)
             return self._crashed(slot, start, count, errors)
         tmo_ns = int(self.plan.timeout * 1e9)

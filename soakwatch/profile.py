@@ -26,6 +26,7 @@ from soakwatch._chaos_model import ChaosSpec
 from soakwatch._cmd_model import CmdConfig
 from soakwatch._http_model import HttpConfig
 from soakwatch._matrix import MatrixValue, check_matrix
+from soakwatch._node_model import NodeSpec, check_topology
 from soakwatch._units import parse_duration
 from soakwatch.errors import UsageError
 
@@ -66,6 +67,7 @@ class Profile(BaseModel):
     reports: list[ReportFolderConfig] = Field(default_factory=list)
     gates: list[GateSpec] = Field(default_factory=list)
     chaos: list[ChaosSpec] = Field(default_factory=list)
+    nodes: list[NodeSpec] = Field(default_factory=list, description="processes started and supervised (nodes.py)")
     http: HttpConfig = Field(default_factory=HttpConfig, description="request and expectations of an http:// target")
     cmd: CmdConfig = Field(default_factory=CmdConfig, description="how a cmd: target runs its command")
     matrix: dict[str, list[MatrixValue]] = Field(
@@ -89,6 +91,9 @@ class Profile(BaseModel):
     def _limits(self) -> Profile:
         if self.calls is None and self.duration is None:
             raise ValueError("a stage needs 'calls' or 'duration'")
+        problems = check_topology(self.nodes, self.chaos, self.target, self.calls)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -184,6 +189,7 @@ def load_profile(
     overrides: Mapping[str, Any] | None = None,
     sets: Sequence[str] = (),
     extra_gates: Sequence[Mapping[str, Any]] = (),
+    extra_chaos: Sequence[Mapping[str, Any]] = (),
 ) -> Profile:
     """Load, override and validate a profile. Without a name, an ad-hoc profile is built."""
     if name_or_path is None:
@@ -197,4 +203,6 @@ def load_profile(
     data = apply_overrides(data, overrides or {}, sets)
     if extra_gates:
         data["gates"] = [*data.get("gates", []), *extra_gates]
+    if extra_chaos:  # a --chaos-plan file: its entries join the profile's
+        data["chaos"] = [*data.get("chaos", []), *extra_chaos]
     return validate_profile(data, where)

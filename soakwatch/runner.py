@@ -16,6 +16,7 @@ recorder.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from soakwatch._chaos_inject import INJECTED_KIND, Injector
 from soakwatch._worker import error_kind, error_message
 from soakwatch.allocator import Allocator, BarrierHook
 from soakwatch.recorder import ErrorRecord, Recorder, ResultBatch
@@ -84,6 +86,8 @@ class Runner(ABC):
         self._start_ns = 0
         self._active = 0
         self._active_lock = threading.Lock()
+        #: chaos latency/error windows on the driver's calls, read once per chunk
+        self.inject = Injector()
 
     @abstractmethod
     def prepare(self) -> None:
@@ -179,10 +183,12 @@ class Runner(ABC):
         pc = time.perf_counter_ns
         interval = self.interval_ns()
         deadline = self.deadline_ns
+        rng = random.Random()
         while (chunk := self.allocator.next(1 if interval else want)) is not None:
             start, count = chunk
             lat, sched, errs = array("q"), array("q"), []
             done = 0
+            fault = self.inject.active
             try:
                 for i in range(start, start + count):
                     if self._hold:
@@ -192,7 +198,10 @@ class Runner(ABC):
                     t0 = pc()
                     self._enter()
                     try:
-                        err = call(i)
+                        if fault is not None and (injected := fault.before_call(rng)) is not None:
+                            err: ErrorRecord | None = ErrorRecord(INJECTED_KIND, injected, i)
+                        else:
+                            err = call(i)
                     finally:
                         self._leave()
                     t1 = pc()
@@ -218,12 +227,14 @@ class Runner(ABC):
         interval = self.interval_ns()
         deadline = self.deadline_ns
         loop = asyncio.get_running_loop()
+        rng = random.Random()
         while (chunk := await loop.run_in_executor(executor, self.allocator.next, 1 if interval else want)) is not None:
             start, count = chunk
             lat: list[int] = []
             sched: list[int] = []
             errs: list[ErrorRecord] = []
             done = 0
+            fault = self.inject.active
             try:
                 for i in range(start, start + count):
                     if self._hold:
@@ -233,7 +244,10 @@ class Runner(ABC):
                     t0 = pc()
                     self._enter()
                     try:
-                        err = await call(i)
+                        if fault is not None and (injected := await fault.before_call_async(rng)) is not None:
+                            err: ErrorRecord | None = ErrorRecord(INJECTED_KIND, injected, i)
+                        else:
+                            err = await call(i)
                     finally:
                         self._leave()
                     t1 = pc()
@@ -276,6 +290,7 @@ class InlineRunner(Runner):
         sleep = time.sleep
         rec = self.recorder
         avg = 0.0
+        rng = random.Random()
         self._enter()
         try:
             while True:
@@ -288,6 +303,7 @@ class InlineRunner(Runner):
                 errs: list[ErrorRecord] = []
                 add = lat.append
                 done = 0
+                fault = self.inject.active  # None unless a chaos latency/errors window is open
                 c0 = pc()
                 t1 = c0
                 for i in range(start, start + count):
@@ -300,7 +316,9 @@ class InlineRunner(Runner):
                             sleep((due - now) / 1e9)
                     t0 = pc()
                     try:
-                        if nc:
+                        if fault is not None and (injected := fault.before_call(rng)) is not None:
+                            errs.append(ErrorRecord(INJECTED_KIND, injected, i))
+                        elif nc:
                             fn(cases[i % nc])  # type: ignore[index]
                         else:
                             fn()

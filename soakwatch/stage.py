@@ -59,11 +59,13 @@ class Stage:
         self.profile = profile
         self.cwd = (cwd or Path.cwd()).resolve()
         self.root = self._resolve_root()
-        if profile.target is None:
+        if profile.target is None and not profile.nodes:
             raise UsageError(
                 "no target: give --target module:function or set 'target' in the profile", where="--target"
             )
-        self.spec: TargetSpec = parse_target(profile.target)
+        # a stage with [[nodes]] may only watch them: no target, no calls
+        self.spec: TargetSpec | None = parse_target(profile.target) if profile.target else None
+        self.target_label = self.spec.spec if self.spec else "nodes " + ", ".join(n.id for n in profile.nodes)
         self.cases_path = self._resolve_cases()
         self.cases = load_cases(self.cases_path) if self.cases_path else None
         self.out_dir = out_dir or self.cwd / ".soakwatch" / "runs"
@@ -118,9 +120,13 @@ class Stage:
         )
         from soakwatch._target_runners import build_runner
 
-        self.runner: Runner = build_runner(
-            self.profile, self.spec, plan, self.recorder, self.root, self.cases, self._on_barrier if barrier else None
-        )
+        if self.spec is None:
+            from soakwatch.nodes import WatchRunner
+
+            self.runner: Runner = WatchRunner(plan, self.recorder)
+        else:
+            hook = self._on_barrier if barrier else None
+            self.runner = build_runner(self.profile, self.spec, plan, self.recorder, self.root, self.cases, hook)
         self.ctx = StageContext(
             self.profile,
             self.root,
@@ -131,6 +137,7 @@ class Stage:
             os.getpid(),
             self._gate_abort,
             self._calls_done,
+            inject=self.runner.inject,
         )
         write_run_config(self.run_dir, self.profile, self.root, self.cases_path)
         # the target (and its workers, which inherit the environment) may want to know
@@ -152,16 +159,17 @@ class Stage:
 
     # ---------------------------------------------------------------- commands
     def command(self, name: str, args: dict[str, Any] | None = None, source: str = "api") -> str:
-        """Run an operator command; returns a one-line answer. Unknown commands raise ValueError."""
+        """Run an operator command; returns a one-line answer. Unknown commands, and pause/resume
+        in a state that does not allow them, raise ValueError (refused, nothing changed)."""
         args = args or {}
         if name == "pause":
             if self.state != "RUNNING":
-                return f"not running ({self.state})"
+                raise ValueError(f"not running ({self.state})")  # a refusal: nothing changed
             self.runner.pause()
             self.state = "PAUSED"
         elif name == "resume":
             if self.state != "PAUSED":
-                return f"not paused ({self.state})"
+                raise ValueError(f"not paused ({self.state})")
             self.runner.resume()
             self.state = "RUNNING"
         elif name in ("abort", "stop"):
@@ -213,12 +221,26 @@ class Stage:
                 self.events.emit("plugin_error", f"{p.name}.on_barrier: {type(exc).__name__}: {exc}", "error")
 
     # ---------------------------------------------------------------- signals
-    def install_signal_handlers(self) -> None:
-        """First SIGINT/SIGTERM: graceful stop with a full report; second SIGINT: stop now."""
+    def install_signal_handlers(self, stop_on_hangup: bool = False) -> None:
+        """First SIGINT/SIGTERM: graceful stop with a full report; second SIGINT: stop now.
+
+        SIGHUP (the terminal or the SSH connection is gone): the stage goes on headless,
+        its output from then on in ``stage.log``; with ``stop_on_hangup`` it stops
+        gracefully, like SIGINT.
+        """
         if threading.current_thread() is not threading.main_thread():
             return
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGHUP, self._on_signal if stop_on_hangup else self._on_hangup)
+
+    def _on_hangup(self, signum: int, frame: FrameType | None) -> None:
+        from soakwatch.detach import output_to_log
+
+        log = output_to_log(self.run_dir) if self.run_dir is not None else None
+        self.events.emit(
+            "hangup", f"SIGHUP: the terminal is gone; the stage goes on, output in {log}", "warn", log=str(log)
+        )
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self._signals += 1
@@ -240,9 +262,9 @@ class Stage:
         self.events.restart_clock()
         self.events.emit(
             "stage_start",
-            f"stage {p.name} started: {self.spec.spec}",
+            f"stage {p.name} started: {self.target_label}",
             "info",
-            target=self.spec.spec,
+            target=self.target_label,
             calls=p.calls,
             duration=p.duration,
             concurrency=p.concurrency,
@@ -278,7 +300,7 @@ class Stage:
         server = ControlServer(
             self.run_dir,
             lambda name, args: self.command(name, args, source="socket"),
-            info={"stage": self.profile.name, "target": self.spec.spec},
+            info={"stage": self.profile.name, "target": self.target_label},
         )
         try:
             server.start()
@@ -287,6 +309,9 @@ class Stage:
             return
         self._control = server
         self.subscribers.append(server.publish)
+        from soakwatch.registry import register
+
+        register(self.run_dir, self.profile.name)  # for `soakwatch ps`; a stage runs on without it
 
     def _guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -345,6 +370,10 @@ class Stage:
         self._publish(reports=[str(x) for x in paths])
         if self._control is not None:
             self._control.close()  # after subscribers had a moment to read the final snapshot
+            from soakwatch.registry import unregister
+
+            if self.run_dir is not None:
+                unregister(self.run_dir)
         self.events.close()
         return code
 
@@ -377,7 +406,7 @@ class Stage:
             "seq": self._seq,
             "stage": p.name,
             "profile": p.name,
-            "target": self.spec.spec,
+            "target": self.target_label,
             "run_dir": str(self.run_dir),
             "state": self.state,
             "elapsed": elapsed,
@@ -449,6 +478,12 @@ def _build_plugins(profile: Profile) -> list[Plugin]:
     from gates import build_gates
 
     plugins = list(build_collectors(profile))
+    nodes = None
+    if profile.nodes:  # first: the nodes run (and are ready) before the collectors start
+        from soakwatch.nodes import NodesPlugin
+
+        nodes = NodesPlugin(profile.nodes)
+        plugins.insert(0, nodes)
     if profile.isolation == "process" and profile.target and parse_target(profile.target).kind == "python":
         from soakwatch.output import OutputTail
 
@@ -456,7 +491,7 @@ def _build_plugins(profile: Profile) -> list[Plugin]:
     if profile.chaos:
         from soakwatch.chaos import ChaosPlugin
 
-        plugins.append(ChaosPlugin(profile.chaos))
+        plugins.append(ChaosPlugin(profile.chaos, nodes=nodes))
     gate = build_gates(profile)
     if gate is not None:
         plugins.append(gate)
