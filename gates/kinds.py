@@ -276,7 +276,9 @@ class CounterRatio(Judge):
         if not pts:
             return Observation(None, 0, False)
         if self.window.kind == "run":
-            base = self._base or pts[0]
+            if self._base is None:  # counters that do not start at zero: the run starts at the first point
+                self._base = pts[0]
+            base = self._base
             while len(pts) > 1:
                 pts.popleft()
         else:

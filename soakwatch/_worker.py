@@ -111,9 +111,7 @@ def main(
         if msg[0] != "run":
             break
         _, start, count, start_ns, interval, deadline, fault = msg
-        done = _run_chunk(
-            conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng
-        )
+        done = _run_chunk(conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng)
         conn.send(("done", done))
 
 

@@ -211,3 +211,14 @@ def test_exempted_by_chaos(name: str) -> None:
     assert h.status("g") == "exempt"
     # the same feed without the exemption fails
     assert _run(k, k.bad).final("g") == "fail"
+
+
+def test_counter_ratio_over_the_run_counts_from_the_first_point() -> None:
+    # counters that do not start at zero (e.g. a node's totals since its own start): 5 failed of 100 checks
+    gate = {"name": "g", "metric": "failed[node1] / checks[node1]", "condition": "< 0.1", "window": "run"}
+    h = Harness([{**gate, "min_samples": 1}])
+    for i in range(11):
+        h.tick(**{"failed[node1]": 50.0 + i // 2, "checks[node1]": 1000.0 + 10 * i})
+    g = h.gate("g")
+    assert g.obs is not None and g.obs.value == pytest.approx(0.05)
+    assert h.status("g") == "pass"
