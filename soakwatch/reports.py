@@ -93,7 +93,7 @@ SECTION_BUILDERS: list[Callable[[RunData], dict[str, Any]]] = []
 
 
 #: modules that register section builders, Markdown sections and report writers on import
-REPORT_MODULES: tuple[str, ...] = ("gates.report", "collectors.report")
+REPORT_MODULES: tuple[str, ...] = ("gates.report", "collectors.report", "soakwatch.nodes_report")
 
 
 def _section_builders() -> list[Callable[[RunData], dict[str, Any]]]:

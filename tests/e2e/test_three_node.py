@@ -87,6 +87,13 @@ def _check(run_dir: Path) -> None:
         assert len((folder / "rss.csv").read_text().splitlines()) >= 10
     assert (run_dir / "nodes" / "node1" / "stdout.log").read_text().count("--- soakwatch: start") == 2
 
+    # the summary's nodes section, rebuilt from the events
+    nodes = summary["sections"]["nodes"]
+    assert nodes["node1"]["starts"] == 2 and nodes["node1"]["restarts_chaos"] == 1
+    assert nodes["node2"]["starts"] == nodes["node3"]["starts"] == 1
+    assert all(n["unexpected_exits"] == 0 for n in nodes.values())
+    assert "## Nodes" in (run_dir / "summary.md").read_text()
+
     # series the collectors attached by themselves
     with (run_dir / "timeline.csv").open() as fh:
         rows = list(csv.DictReader(fh))
