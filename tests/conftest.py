@@ -24,3 +24,10 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
             fh.write(json.dumps({"i": i}) + "\n")
     monkeypatch.setenv("SOAKWATCH_ROOT", str(root))
     return root
+
+
+@pytest.fixture(autouse=True)
+def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stage.prepare() exports SOAKWATCH_ROOT/SOAKWATCH_RUN_DIR for its workers; keep them out of other tests."""
+    monkeypatch.delenv("SOAKWATCH_ROOT", raising=False)
+    monkeypatch.delenv("SOAKWATCH_RUN_DIR", raising=False)

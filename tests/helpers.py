@@ -5,8 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from soakwatch.stage import Stage
 
 
 def run_cli(
@@ -33,3 +38,24 @@ def only_run_dir(out: Path) -> Path:
 
 def counted(root: Path, what: str) -> int:
     return sum(len(p.read_text().splitlines()) for p in (root / "counts").glob(f"{what}-*.txt"))
+
+
+class Running:
+    """A stage running in a thread of this process (prepared on construction)."""
+
+    def __init__(self, stage: Stage, wait: float = 60.0) -> None:
+        self.stage = stage
+        self.wait = wait
+        self.run_dir = stage.prepare()
+        self.code: int | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        self.code = self.stage.run()
+
+    def join(self) -> int:
+        self.thread.join(self.wait)
+        assert not self.thread.is_alive(), "stage did not end"
+        assert self.code is not None
+        return self.code

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,14 +17,9 @@ from soakwatch.events import read_events
 from soakwatch.profile import load_profile
 from soakwatch.source import CommandError
 from soakwatch.stage import Stage
+from tests.helpers import Running
 
 WAIT = 60.0
-
-
-@pytest.fixture(autouse=True)
-def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOAKWATCH_ROOT", raising=False)
-    monkeypatch.delenv("SOAKWATCH_RUN_DIR", raising=False)
 
 
 @pytest.fixture
@@ -46,24 +40,6 @@ def stage_with(root: Path, out: Path, chaos: list[dict[str, Any]], **over: Any) 
         **over,
     }
     return Stage(load_profile(None, data, ["tick=0.1"]), out_dir=out, cwd=root)
-
-
-class Running:
-    def __init__(self, stage: Stage) -> None:
-        self.stage = stage
-        self.run_dir = stage.prepare()
-        self.code: int | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        self.code = self.stage.run()
-
-    def join(self) -> int:
-        self.thread.join(WAIT)
-        assert not self.thread.is_alive(), "stage did not end"
-        assert self.code is not None
-        return self.code
 
 
 @pytest.fixture

@@ -21,12 +21,6 @@ from tests.helpers import run_cli
 WAIT = 60.0
 
 
-@pytest.fixture(autouse=True)
-def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOAKWATCH_ROOT", raising=False)
-    monkeypatch.delenv("SOAKWATCH_RUN_DIR", raising=False)
-
-
 PLAN_TOML = """
 [[chaos]]
 name = "kill"

@@ -6,7 +6,6 @@ import asyncio
 import os
 import socket
 import stat
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,35 +18,9 @@ from soakwatch.profile import load_profile
 from soakwatch.snapshot import Snapshot
 from soakwatch.source import CommandError
 from soakwatch.stage import Stage
+from tests.helpers import Running
 
 WAIT = 30.0
-
-
-@pytest.fixture(autouse=True)
-def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Stage.prepare() exports these for its workers; keep them out of other tests
-    monkeypatch.delenv("SOAKWATCH_ROOT", raising=False)
-    monkeypatch.delenv("SOAKWATCH_RUN_DIR", raising=False)
-
-
-class Running:
-    """A stage running in a thread of this process."""
-
-    def __init__(self, stage: Stage) -> None:
-        self.stage = stage
-        self.run_dir = stage.prepare()
-        self.code: int | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        self.code = self.stage.run()
-
-    def join(self) -> int:
-        self.thread.join(WAIT)
-        assert not self.thread.is_alive(), "stage did not end"
-        assert self.code is not None
-        return self.code
 
 
 @pytest.fixture

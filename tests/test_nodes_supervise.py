@@ -21,12 +21,6 @@ EXITS = "import sys, time; time.sleep(0.3); print('giving up', file=sys.stderr, 
 STUBBORN = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
 
 
-@pytest.fixture(autouse=True)
-def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("SOAKWATCH_ROOT", raising=False)
-    monkeypatch.delenv("SOAKWATCH_RUN_DIR", raising=False)
-
-
 def stage(root: Path, out: Path, nodes: list[dict[str, Any]], **over: Any) -> Stage:
     data = {"root": str(root), "duration": 3.0, "nodes": nodes, **over}
     return Stage(load_profile(None, data, ["tick=0.1"]), out_dir=out, cwd=root)
