@@ -70,7 +70,7 @@ def status_line(s: Snapshot) -> str:
         f"err {failed}" + (f" ({failed / s.calls:.2%})" if s.calls else ""),
         f"p50 {fmt_ms(lat.get('p50', 0))} p95 {fmt_ms(lat.get('p95', 0))}",
     ]
-    if s.latency_sched:
+    if s.latency_sched and not s.finished:  # the final table gives both over the whole run
         parts.append(f"sched p95 {fmt_ms(s.latency_sched.get('p95', 0))}")
     mem = [f"{p.name} {p.rss_mb:.0f}MB" for p in s.processes[:4]]
     if mem:
