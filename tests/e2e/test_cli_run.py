@@ -151,43 +151,36 @@ def test_open_model_keeps_both_latencies(sandbox: Path, tmp_path: Path) -> None:
     assert "scheduled start" in (only_run_dir(out) / "summary.md").read_text()
 
 
-def test_kill_9_then_report_rebuilds_the_summary(sandbox: Path, tmp_path: Path) -> None:
-    out = tmp_path / "runs"
-    env = {**os.environ}
-    env.pop("SOAKWATCH_ROOT", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "soakwatch",
-            "run",
-            "--target",
-            "sw_targets:slow",
-            "--root",
-            str(sandbox),
-            "--duration",
-            "60s",
-            "--isolation",
-            "inline",
-            "--no-tui",
-            "--out-dir",
-            str(out),
-        ],
+def _background_run(sandbox: Path, out: Path, *extra: str, pipe: bool = False) -> subprocess.Popen[str]:
+    """A 60 s stage of the slow target started in the background with the real CLI."""
+    env = {k: v for k, v in os.environ.items() if k != "SOAKWATCH_ROOT"}
+    args = ["run", "--target", "sw_targets:slow", "--root", str(sandbox), "--duration", "60s", *extra]
+    out_to = subprocess.PIPE if pipe else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "soakwatch", *args, "--no-tui", "--out-dir", str(out)],
         cwd=sandbox,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out_to,
+        stderr=out_to,
+        text=True,
         env=env,
     )
+
+
+def _wait_for_timeline(out: Path, rows: int, timeout: float = 30.0) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = list(out.glob("*/timeline.csv"))
+        if found and len(found[0].read_text().splitlines()) >= rows:
+            return found[0]
+        time.sleep(0.1)
+    raise AssertionError("the stage never wrote its timeline")
+
+
+def test_kill_9_then_report_rebuilds_the_summary(sandbox: Path, tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    proc = _background_run(sandbox, out, "--isolation", "inline")
     try:
-        deadline = time.monotonic() + 30
-        timeline = None
-        while time.monotonic() < deadline:
-            found = list(out.glob("*/timeline.csv"))
-            if found and len(found[0].read_text().splitlines()) >= 4:
-                timeline = found[0]
-                break
-            time.sleep(0.1)
-        assert timeline is not None, "the stage never wrote its timeline"
+        timeline = _wait_for_timeline(out, 4)
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(10)
@@ -205,39 +198,9 @@ def test_kill_9_then_report_rebuilds_the_summary(sandbox: Path, tmp_path: Path) 
 
 def test_sigint_stops_gracefully_with_a_full_report(sandbox: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    env = {**os.environ}
-    env.pop("SOAKWATCH_ROOT", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "soakwatch",
-            "run",
-            "--target",
-            "sw_targets:slow",
-            "--root",
-            str(sandbox),
-            "--duration",
-            "60s",
-            "--concurrency",
-            "2",
-            "--no-tui",
-            "--out-dir",
-            str(out),
-        ],
-        cwd=sandbox,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _background_run(sandbox, out, "--concurrency", "2", pipe=True)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            found = list(out.glob("*/timeline.csv"))
-            if found and len(found[0].read_text().splitlines()) >= 3:
-                break
-            time.sleep(0.1)
+        _wait_for_timeline(out, 3)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=30)
     finally:
