@@ -17,7 +17,6 @@ import csv
 import math
 import os
 import threading
-from array import array
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -29,13 +28,10 @@ import numpy.typing as npt
 
 from soakwatch._hist import LatencyHistogram
 from soakwatch.events import EventLog
+from soakwatch.series import Series
 
 __all__ = ["CORE_COLUMNS", "CORE_SERIES", "ErrorKind", "ErrorRecord", "Recorder", "ResultBatch", "Series"]
 
-#: points kept per series at tick resolution (an hour at 1 s ticks)
-RING_POINTS = 3600
-#: minute averages kept per series (a day)
-COARSE_POINTS = 1440
 #: default sliding window for the live latency percentiles
 LIVE_WINDOW = 10.0
 #: seconds of per-tick latency counts kept for sliding windows (gates keep their own sums, so a
@@ -116,81 +112,6 @@ class ErrorKind:
     first_t: float = 0.0
     last_t: float = 0.0
     tick_count: int = 0
-
-
-class Series:
-    """A named numeric series: a ring of (t, value) at tick resolution plus minute averages.
-
-    Points live in two preallocated ``array('d')`` rings (16 bytes a point) rather than a
-    deque of tuples (about 100 bytes a point), so a day of every series costs a few MB
-    that are allocated up front instead of growing for the first hour.
-    """
-
-    __slots__ = ("_acc_minute", "_acc_n", "_acc_sum", "_head", "_n", "_t", "_v", "coarse", "name", "unit")
-
-    def __init__(self, name: str, unit: str = "") -> None:
-        self.name = name
-        self.unit = unit
-        self._t = array("d", bytes(8 * RING_POINTS))
-        self._v = array("d", bytes(8 * RING_POINTS))
-        self._head = 0  # index of the next write
-        self._n = 0
-        self.coarse: deque[tuple[float, float]] = deque(maxlen=COARSE_POINTS)
-        self._acc_sum = 0.0
-        self._acc_n = 0
-        self._acc_minute = -1
-
-    def __len__(self) -> int:
-        return self._n
-
-    def append(self, t: float, value: float) -> None:
-        self._t[self._head] = t
-        self._v[self._head] = value
-        self._head = (self._head + 1) % RING_POINTS
-        self._n = min(self._n + 1, RING_POINTS)
-        minute = int(t // 60)
-        if minute != self._acc_minute and self._acc_n:
-            self.coarse.append((self._acc_minute * 60.0, self._acc_sum / self._acc_n))
-            self._acc_sum, self._acc_n = 0.0, 0
-        self._acc_minute = minute
-        if not math.isnan(value):
-            self._acc_sum += value
-            self._acc_n += 1
-
-    def put(self, t: float, value: float) -> None:
-        """Set the point at ``t``: replace the newest point if it is at ``t``, else append."""
-        last = (self._head - 1) % RING_POINTS
-        if self._n and self._t[last] == t:
-            old = self._v[last]
-            self._v[last] = value
-            if not math.isnan(old):
-                self._acc_sum -= old
-                self._acc_n -= 1
-            if not math.isnan(value):
-                self._acc_sum += value
-                self._acc_n += 1
-        else:
-            self.append(t, value)
-
-    @property
-    def points(self) -> list[tuple[float, float]]:
-        """Every point in the ring, oldest first."""
-        first = (self._head - self._n) % RING_POINTS
-        idx = [(first + i) % RING_POINTS for i in range(self._n)]
-        return [(self._t[i], self._v[i]) for i in idx]
-
-    @property
-    def last(self) -> float | None:
-        return self._v[(self._head - 1) % RING_POINTS] if self._n else None
-
-    def since(self, t: float) -> list[tuple[float, float]]:
-        """Points with time >= ``t`` (from the fine ring)."""
-        return [p for p in self.points if p[0] >= t]
-
-    def tail(self, n: int) -> list[float]:
-        """The newest ``n`` values, oldest first."""
-        k = min(n, self._n)
-        return [self._v[(self._head - k + i) % RING_POINTS] for i in range(k)]
 
 
 def _fmt(v: float | int | None) -> str:

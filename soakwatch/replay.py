@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from soakwatch._recording import Recording, load_recording
+from soakwatch._snapshots import MARK_KINDS, MAX_MARKS, SERIES_TAIL
 from soakwatch.snapshot import (
     ErrorKindView,
     EventView,
@@ -38,17 +39,12 @@ from soakwatch.source import CommandError
 
 __all__ = ["ReplaySource", "snapshot_at"]
 
-#: points of each series in a snapshot (as the live stage sends: soakwatch.stage.SERIES_TAIL)
-SERIES_TAIL = 120
 #: points of a process's RSS sparkline (collectors.processes.TAIL_POINTS)
 RSS_TAIL = 60
 #: file snapshot rows shown (collectors.files.ROWS_SHOWN)
 SNAPSHOT_ROWS = 60
 #: events carried to the screen (tui.app.MAX_EVENTS)
 MAX_EVENTS = 200
-MAX_MARKS = 200
-#: event kinds marked on the time charts (soakwatch.stage.MARK_KINDS)
-MARK_KINDS = {"chaos_start": "chaos", "chaos_end": "chaos", "gate": "gate", "operator": "op"}
 #: operator actions that change the stage's state, and the state they lead to
 STATE_ACTIONS: dict[str, StageState] = {"pause": "PAUSED", "resume": "RUNNING", "abort": "ABORTING", "stop": "STOPPING"}
 FINAL_STATES: dict[str, StageState] = {

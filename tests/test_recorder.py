@@ -94,7 +94,7 @@ def test_summary_rebuilt_from_disk(tmp_path: Path) -> None:
 
 
 def test_series_ring_wraps_and_keeps_minute_averages() -> None:
-    from soakwatch.recorder import RING_POINTS, Series
+    from soakwatch.series import RING_POINTS, Series
 
     s = Series("x")
     for i in range(RING_POINTS + 10):

@@ -23,7 +23,7 @@ __all__ = ["DEFAULT_TICK_S", "MARK_GLYPHS", "TimeChart", "series_tick", "sparkli
 DEFAULT_TICK_S = 0.5
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
-#: glyph and style per mark kind (soakwatch.stage.MARK_KINDS); first listed wins a shared column
+#: glyph and style per mark kind (soakwatch._snapshots.MARK_KINDS); first listed wins a shared column
 MARK_GLYPHS: dict[str, tuple[str, str]] = {
     "chaos": ("▲", "bold magenta"),
     "gate": ("◆", "bold yellow"),
