@@ -190,3 +190,24 @@ def test_a_tui_run_that_loses_its_terminal_ends_with_a_full_report(
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["complete"] is True and summary["calls"] == SHORT_CALLS
     assert "stage demo ended: PASSED" in (run_dir / "stage.log").read_text()
+
+
+@pytest.mark.usefixtures("stop_left_over")
+def test_stop_on_hangup_stops_a_tui_run_gracefully_when_its_terminal_goes(
+    tmuxes: list[Tmux], tmp_path: Path, env: dict[str, str]
+) -> None:
+    out = tmp_path / "runs"
+    tmux = Tmux()
+    tmuxes.append(tmux)
+    tmux.start(f"{sys.executable} -m soakwatch demo --calls {LONG_CALLS} --stop-on-hangup --out-dir {out}", env)
+    wait_for(lambda: "RUNNING" in tmux.pane(), "the TUI", tmux)
+    (run_dir,) = out.iterdir()
+    tmux.kill()  # SIGHUP to the CLI, which passes it on to the stage
+    end = wait_for(lambda: first(run_dir, "stage_end"), "the stage to stop", tmux, timeout=60)
+    assert end["state"] == "INTERRUPTED" and end["exit_code"] == 130 and end["calls"] < LONG_CALLS
+    assert first(run_dir, "signal", signal="SIGHUP") is not None
+    pid = stage_pid(run_dir)
+    assert pid is not None
+    wait_for(lambda: not pid_alive(pid), "the stage to write its reports and exit", tmux)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["complete"] is True and summary["state"] == "INTERRUPTED"
