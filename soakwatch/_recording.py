@@ -109,6 +109,28 @@ def _read_timeline(path: Path) -> dict[str, array[float]]:
     return columns
 
 
+def _merge_extra(columns: dict[str, array[float]], path: Path) -> None:
+    """Add the series that first appeared mid-run (``timeline_extra.csv``: t, series, value) as
+    columns aligned with the timeline rows (NaN before they appeared)."""
+    times = columns.get("t")
+    if times is None:
+        return
+    row_of = {round(t, 3): i for i, t in enumerate(times)}
+    try:
+        with path.open(newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            next(reader, None)
+            for rec in reader:
+                if len(rec) != 3 or (i := row_of.get(round(_float(rec[0]), 3))) is None:
+                    continue
+                col = columns.get(rec[1])
+                if col is None:
+                    col = columns[rec[1]] = array("d", [math.nan]) * len(times)
+                col[i] = _float(rec[2])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        pass
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         obj = json.loads(path.read_text(encoding="utf-8"))
@@ -136,9 +158,11 @@ def _effective_times(events: list[dict[str, Any]]) -> list[float]:
 def load_recording(run_dir: Path) -> Recording:
     """Read a run dir; whatever is missing or torn is simply not there."""
     events = sorted(read_events(run_dir / "events.jsonl"), key=lambda e: int(e.get("seq", 0)))
+    columns = _read_timeline(run_dir / "timeline.csv")
+    _merge_extra(columns, run_dir / "timeline_extra.csv")
     return Recording(
         run_dir=run_dir,
-        columns=_read_timeline(run_dir / "timeline.csv"),
+        columns=columns,
         events=events,
         event_t=_effective_times(events),
         summary=_read_json(run_dir / "summary.json"),

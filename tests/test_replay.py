@@ -140,3 +140,17 @@ async def test_cursor_keys_in_the_tui(recorded: Path) -> None:
         await wait_for(lambda: index() == last and app.snapshot is not None and app.snapshot.finished, what="the end")
         await pilot.press("q")
     await source.close()
+
+
+def test_series_that_appeared_mid_run_are_replayed(recorded: Path, tmp_path: Path) -> None:
+    run = tmp_path / "late"
+    shutil.copytree(recorded, run)
+    rows = _rows(run)
+    t_late = [r["t"] for r in rows[len(rows) // 2 :]]
+    (run / "timeline_extra.csv").write_text(
+        "t,series,value\n" + "".join(f"{t},rss_mb[worker-7],{40 + k}\n" for k, t in enumerate(t_late))
+    )
+    source = ReplaySource(run)
+    assert source.snapshot().processes  # at the last row the late process is there
+    procs = {p.name: p for p in source.snapshot().processes}
+    assert procs["worker-7"].rss_mb == 40 + len(t_late) - 1
