@@ -264,7 +264,10 @@ class FilesCollector(Plugin):
                     label=label, previous=self._last_label, file=key, lines=tr.lines, delta=delta, calls=calls, t=t
                 )
             )
-            self.ctx.recorder.set(f"delta_lines[{key}]", delta)
+            if self._last_label != self._label(0):
+                # Δ between two snapshots; the first one counts from the stage start, so a file the
+                # stage created or `reset_before` emptied would read as growth: it is not a Δ to judge
+                self.ctx.recorder.set(f"delta_lines[{key}]", delta)
             diff = None
             if tr.size <= self.diffs.max_bytes:
                 diff = self.diffs.snapshot(key, tr.path, self._last_label, label)

@@ -35,3 +35,39 @@ def test_demo_without_a_terminal_runs_headless_and_leaves_a_complete_run_dir(tmp
     assert {"files", "snapshots", "processes", "gates"} <= set(summary["sections"])
     snaps = [e for e in map(json.loads, (run_dir / "events.jsonl").read_text().splitlines()) if e["kind"] == "snapshot"]
     assert len(snaps) == 3  # every 100 calls
+
+
+def test_final_profile_on_the_demo_engine_passes_its_pra_gate(tmp_path: Path) -> None:
+    # `final` resets the PRA log, so its first snapshot counts the lines the engine writes again;
+    # the gate judges the Δ between snapshots, which is 0 once the bounded log is full
+    from soakwatch.demo import prepare_sandbox
+
+    root = prepare_sandbox(tmp_path / "engine")
+    out = tmp_path / "runs"
+    r = run_cli(
+        [
+            "run",
+            "--profile",
+            "final",
+            "--target",
+            "soakwatch.demo:run_model",
+            "--root",
+            str(root),
+            "--cases",
+            "cases.jsonl",
+            "--calls",
+            "300",
+            "--set",
+            "rate=200",
+            "--no-tui",
+            "--out-dir",
+            str(out),
+        ],
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stdout[-3000:]
+    events = [json.loads(line) for line in (only_run_dir(out) / "events.jsonl").read_text().splitlines()]
+    first = next(e for e in events if e["kind"] == "snapshot")
+    assert first["files"]["state/pra_log.json"]["delta"] > 0
+    final = {e["gate"]: e["status"] for e in events if e["kind"] == "gate_final"}
+    assert final["PRA Δ lines"] == "pass"
