@@ -113,6 +113,7 @@ class ControlServer:
         self._listener: socket.socket | None = None
         self._sel = selectors.DefaultSelector()
         self._clients: dict[int, _Client] = {}
+        self._dropped_gone = 0  # snapshots dropped for clients that have since disconnected
         self._n = 0
         self._lock = threading.Lock()
         self._latest: Snapshot | None = None
@@ -224,7 +225,7 @@ class ControlServer:
 
     def dropped(self) -> int:
         """Snapshots replaced before a slow client read them (all clients, so far)."""
-        return sum(c.dropped for c in list(self._clients.values()))
+        return self._dropped_gone + sum(c.dropped for c in list(self._clients.values()))
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):
@@ -371,7 +372,8 @@ class ControlServer:
         if client.closed:
             return
         client.closed = True
-        self._clients.pop(client.n, None)
+        if self._clients.pop(client.n, None) is not None:
+            self._dropped_gone += client.dropped
         with contextlib.suppress(KeyError, ValueError, OSError):
             self._sel.unregister(client.sock)
         client.sock.close()
