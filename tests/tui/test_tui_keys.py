@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui.tui_harness import FakeSource, shown, wait_for
+from tests.tui.tui_harness import FakeSource, live_app, shown, wait_for
 from tui._sample import sample_snapshot
-from tui.app import make_app
 from tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitScreen, TruncateScreen
-
-SIZE = (100, 30)
 
 
 async def test_p_pauses_a_running_stage_and_resumes_a_paused_one():
     source = FakeSource(sample_snapshot("running", seq=1))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app, 1)
+    async with live_app(source, 1) as (app, pilot):
         await pilot.press("p")
         await wait_for(lambda: source.names() == ["pause"], what="pause sent")
         source.push(sample_snapshot("paused", seq=2))
@@ -27,9 +22,7 @@ async def test_p_pauses_a_running_stage_and_resumes_a_paused_one():
 
 async def test_c_lists_chaos_actions_and_sends_the_chosen_one():
     source = FakeSource(sample_snapshot("running"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("c")
         await wait_for(lambda: isinstance(app.screen, ChaosScreen), what="chaos dialog")
         await pilot.press("down", "enter")
@@ -40,9 +33,7 @@ async def test_c_lists_chaos_actions_and_sends_the_chosen_one():
 async def test_c_escape_sends_nothing_and_no_actions_is_said():
     snap = sample_snapshot("running").model_copy(update={"chaos_actions": []})
     source = FakeSource(snap)
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("c")
         await wait_for(lambda: isinstance(app.screen, ChaosScreen), what="chaos dialog")
         assert app.screen.query("#none")
@@ -53,9 +44,7 @@ async def test_c_escape_sends_nothing_and_no_actions_is_said():
 
 async def test_t_confirms_and_truncates_the_chosen_files():
     source = FakeSource(sample_snapshot("running"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("t")
         await wait_for(lambda: isinstance(app.screen, TruncateScreen), what="truncate dialog")
         await pilot.press("n")
@@ -70,9 +59,7 @@ async def test_t_confirms_and_truncates_the_chosen_files():
 
 async def test_t_space_leaves_a_file_out():
     source = FakeSource(sample_snapshot("running"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("t")
         await wait_for(lambda: isinstance(app.screen, TruncateScreen), what="truncate dialog")
         await pilot.press("space", "y")
@@ -81,9 +68,7 @@ async def test_t_space_leaves_a_file_out():
 
 async def test_a_asks_before_aborting():
     source = FakeSource(sample_snapshot("running"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("a")
         await wait_for(lambda: isinstance(app.screen, ConfirmScreen), what="confirm dialog")
         await pilot.press("n")
@@ -97,9 +82,7 @@ async def test_a_asks_before_aborting():
 
 async def test_g_toggles_auto_abort():
     source = FakeSource(sample_snapshot("running"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (_app, pilot):
         await pilot.press("g")
         await wait_for(lambda: source.commands == [("auto_abort", {"on": False})], what="auto_abort sent")
 
@@ -107,9 +90,7 @@ async def test_g_toggles_auto_abort():
 async def test_s_saves_a_screenshot_into_the_run_dir_and_notes_it(tmp_path: Path):
     snap = sample_snapshot("running").model_copy(update={"run_dir": str(tmp_path)})
     source = FakeSource(snap)
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (_app, pilot):
         await pilot.press("s")
         await wait_for(lambda: source.names() == ["note"], what="note sent")
         _, args = source.commands[0]
@@ -121,9 +102,7 @@ async def test_s_saves_a_screenshot_into_the_run_dir_and_notes_it(tmp_path: Path
 
 async def test_help_screen_opens_and_closes():
     source = FakeSource(sample_snapshot("running"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("question_mark")
         await wait_for(lambda: isinstance(app.screen, HelpScreen), what="help screen")
         await pilot.press("escape")
@@ -132,9 +111,7 @@ async def test_help_screen_opens_and_closes():
 
 async def test_refused_command_is_a_notification_not_a_crash():
     source = FakeSource(sample_snapshot("running"), refuse=("pause",))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("p")
         await wait_for(lambda: any("not possible" in n.message for n in app._notifications), what="notification")
         assert app.is_running
@@ -144,9 +121,7 @@ async def test_refused_command_is_a_notification_not_a_crash():
 
 async def test_keys_after_the_end_send_nothing():
     source = FakeSource(sample_snapshot("finished"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("p", "c", "t", "a", "g")
         await pilot.pause()
         assert source.commands == []
@@ -155,9 +130,7 @@ async def test_keys_after_the_end_send_nothing():
 
 async def test_q_after_the_end_quits_with_the_final_snapshot():
     source = FakeSource(sample_snapshot("running", seq=1), sample_snapshot("finished", seq=2))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app, 2)
+    async with live_app(source, 2) as (app, pilot):
         assert app.query_one("#verdict").display
         await pilot.press("q")
         await wait_for(lambda: not app.is_running, what="app exit")
@@ -167,9 +140,7 @@ async def test_q_after_the_end_quits_with_the_final_snapshot():
 
 async def test_q_while_running_can_keep_the_stage_running():
     source = FakeSource(sample_snapshot("running"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("q")
         await wait_for(lambda: isinstance(app.screen, QuitScreen), what="quit dialog")
         await pilot.press("escape")
@@ -184,9 +155,7 @@ async def test_q_while_running_can_keep_the_stage_running():
 
 async def test_q_while_running_can_abort_and_quit_when_the_stage_ends():
     source = FakeSource(sample_snapshot("running", seq=1))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("q")
         await wait_for(lambda: isinstance(app.screen, QuitScreen), what="quit dialog")
         await pilot.press("a")
@@ -199,9 +168,7 @@ async def test_q_while_running_can_abort_and_quit_when_the_stage_ends():
 
 async def test_slash_filters_the_output():
     source = FakeSource(sample_snapshot("running"))
-    app = make_app(source)
-    async with app.run_test(size=SIZE) as pilot:
-        await shown(app)
+    async with live_app(source) as (app, pilot):
         await pilot.press("slash", *"ERROR", "enter")
         from tui.widgets.output import OutputLines
 

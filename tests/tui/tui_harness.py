@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from textual.pilot import Pilot
+
 from soakwatch.snapshot import Snapshot
 from soakwatch.source import CommandError
-from tui.app import SoakwatchApp
+from tui.app import SoakwatchApp, make_app
 
 #: longest a test waits for the app to reach a state
 WAIT_S = 10.0
@@ -68,3 +71,14 @@ async def shown(app: SoakwatchApp, seq: int | None = None) -> None:
         lambda: app.snapshot is not None and (seq is None or app.snapshot.seq == seq),
         what=f"snapshot {seq} on screen",
     )
+
+
+@contextlib.asynccontextmanager
+async def live_app(
+    source: FakeSource, seq: int | None = None, size: tuple[int, int] = (100, 30)
+) -> AsyncIterator[tuple[SoakwatchApp, Pilot[Any]]]:
+    """The app on ``source``, running under a pilot, once it shows a snapshot (``seq`` or any)."""
+    app = make_app(source)
+    async with app.run_test(size=size) as pilot:
+        await shown(app, seq)
+        yield app, pilot
