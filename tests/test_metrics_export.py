@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -71,9 +72,13 @@ def test_live_stage_is_scraped_and_parsed(tmp_path: Path) -> None:
     cmd += ["--rate", "100", "--out-dir", str(tmp_path / "runs"), "--metrics-port", "0", "--set", "tick=0.2"]
     cmd += ["--set", "processes.warmup=1", "--set", "processes.interval=0.25"]  # memory trend series early
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    drain: threading.Thread | None = None
     try:
         m = _read_line_matching(proc, re.compile(r"metrics on (http://127\.0\.0\.1:\d+/metrics)"), WAIT_S)
         url = m.group(1)
+        # keep reading its output: a full pipe would block the stage's status lines and so its stop
+        drain = threading.Thread(target=proc.stdout.read, daemon=True)  # type: ignore[union-attr]
+        drain.start()
         deadline = time.monotonic() + WAIT_S
         fams: dict[str, list[tuple[str, dict[str, str], float]]] = {}
         while time.monotonic() < deadline:
@@ -108,6 +113,8 @@ def test_live_stage_is_scraped_and_parsed(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(10)
+        if drain is not None:
+            drain.join(10)
         if proc.stdout is not None:
             proc.stdout.close()
     assert proc.returncode == 130
