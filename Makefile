@@ -31,7 +31,7 @@ soak: $(STAMP)  ## the long soak tests left out of `make test` (a 2-minute three
 	TZ=UTC $(BIN)/pytest -q -m soak
 
 screenshots: $(STAMP)  ## regenerate the SVG screenshots shown in the README
-	TZ=UTC $(BIN)/python -m tui.screenshots screenshots
+	TZ=UTC $(BIN)/python -m soakwatch.tui.screenshots screenshots
 
 snapshot-update: $(STAMP)  ## accept changed TUI snapshots
 	TZ=UTC $(BIN)/pytest -q tests/tui --snapshot-update

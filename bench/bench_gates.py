@@ -21,12 +21,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from gates import build_gates
-from gates.evaluator import GateEvaluator
-from soakwatch.events import EventLog
-from soakwatch.plugins import StageContext
-from soakwatch.profile import Profile
-from soakwatch.recorder import ErrorRecord, Recorder, ResultBatch
+from soakwatch.config.profile import Profile
+from soakwatch.core.events import EventLog
+from soakwatch.core.plugins import StageContext
+from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
+from soakwatch.gates import build_gates
+from soakwatch.gates.evaluator import GateEvaluator
 
 TICK = 0.5
 SMALL_RATE, BIG_RATE = 50, 5000

@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from collectors.config import WatchConfig
-from collectors.files import FilesCollector
-from soakwatch.events import EventLog
-from soakwatch.plugins import StageContext
-from soakwatch.profile import validate_profile
-from soakwatch.recorder import Recorder
+from soakwatch.collectors.files import FilesCollector
+from soakwatch.config.collectors import WatchConfig
+from soakwatch.config.profile import validate_profile
+from soakwatch.core.events import EventLog
+from soakwatch.core.plugins import StageContext
+from soakwatch.core.recorder import Recorder
 
 MB = 1 << 20
 SMALL = 1 * MB

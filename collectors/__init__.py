@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from soakwatch.plugins import Plugin
-    from soakwatch.profile import Profile
+    from soakwatch.config.profile import Profile
+    from soakwatch.core.plugins import Plugin
 
 __all__ = ["build_collectors"]
 
@@ -19,10 +19,10 @@ def build_collectors(profile: Profile) -> list[Plugin]:
     ``[[scrape]]`` and ``[[reports]]`` entry, and one report folder per ``[[nodes]]``
     entry with ``report_fields`` (named after the node).
     """
-    from collectors.files import FilesCollector
-    from collectors.processes import ProcessCollector
-    from collectors.reportdirs import ReportFolderCollector
-    from collectors.scrape import ScrapeCollector
+    from soakwatch.collectors.files import FilesCollector
+    from soakwatch.collectors.processes import ProcessCollector
+    from soakwatch.collectors.reportdirs import ReportFolderCollector
+    from soakwatch.collectors.scrape import ScrapeCollector
 
     out: list[Plugin] = []
     w = profile.watch
@@ -32,7 +32,7 @@ def build_collectors(profile: Profile) -> list[Plugin]:
     out.extend(ScrapeCollector(s) for s in profile.scrape)
     out.extend(ReportFolderCollector(r) for r in profile.reports)
     if profile.nodes:
-        from soakwatch.nodes import node_report_sources
+        from soakwatch.nodes.plugin import node_report_sources
 
         out.extend(ReportFolderCollector(cfg, folder=where) for cfg, where in node_report_sources(profile))
     return out

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import psutil
 
-from collectors.config import ProcessWatch
-from soakwatch.errors import UsageError
+from soakwatch.config.collectors import ProcessWatch
+from soakwatch.config.errors import UsageError
 
 __all__ = ["ProcessFinder", "validate_watch"]
 

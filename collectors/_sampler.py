@@ -14,8 +14,8 @@ import threading
 import time
 from abc import abstractmethod
 
-from soakwatch.events import EventLog
-from soakwatch.plugins import Plugin
+from soakwatch.core.events import EventLog
+from soakwatch.core.plugins import Plugin
 
 __all__ = ["REPEAT_S", "FailureReporter", "Sampler"]
 

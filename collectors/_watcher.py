@@ -15,7 +15,7 @@ from pathlib import Path
 
 import watchfiles
 
-from collectors._sampler import JOIN_S, FailureReporter
+from soakwatch.collectors._sampler import JOIN_S, FailureReporter
 
 __all__ = ["DEBOUNCE_MS", "DirWatcher"]
 

@@ -1,6 +1,6 @@
 """File actions of the size policies: reset, backup, truncate. All stay inside the sandbox root.
 
-Every path is resolved (symlinks, ``..``) with :mod:`soakwatch.sandbox` before it is
+Every path is resolved (symlinks, ``..``) with :mod:`soakwatch.core.sandbox` before it is
 touched; every action is an event (``reset``, ``backup``, ``truncate``) so the summary
 can count them. :func:`plan_paths` checks a whole list first, so a profile with one
 bad path refuses the stage before any file was deleted or zipped.
@@ -13,9 +13,9 @@ import re
 import zipfile
 from pathlib import Path
 
-from soakwatch.errors import SandboxError, UsageError
-from soakwatch.events import EventLog
-from soakwatch.sandbox import glob_inside, has_magic, inside
+from soakwatch.config.errors import SandboxError, UsageError
+from soakwatch.core.events import EventLog
+from soakwatch.core.sandbox import glob_inside, has_magic, inside
 
 __all__ = ["backup", "plan_paths", "reset", "truncate"]
 

@@ -21,17 +21,17 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from collectors import actions
-from collectors._diffs import DiffKeeper
-from collectors._linetrack import LineTracker
-from collectors._sampler import FailureReporter
-from collectors._watcher import DirWatcher
-from collectors.config import WatchConfig
-from collectors.integrity import Integrity
-from soakwatch.errors import SandboxError
-from soakwatch.plugins import Plugin, StageContext
-from soakwatch.sandbox import check_glob, glob_inside, has_magic, inside, static_prefix
-from soakwatch.snapshot import FileView, SnapshotRow
+from soakwatch.collectors import actions
+from soakwatch.collectors._diffs import DiffKeeper
+from soakwatch.collectors._linetrack import LineTracker
+from soakwatch.collectors._sampler import FailureReporter
+from soakwatch.collectors._watcher import DirWatcher
+from soakwatch.collectors.integrity import Integrity
+from soakwatch.config.collectors import WatchConfig
+from soakwatch.config.errors import SandboxError
+from soakwatch.core.plugins import Plugin, StageContext
+from soakwatch.core.sandbox import check_glob, glob_inside, has_magic, inside, static_prefix
+from soakwatch.core.snapshot import FileView, SnapshotRow
 
 __all__ = ["FilesCollector"]
 

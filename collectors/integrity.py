@@ -16,8 +16,8 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from soakwatch.events import EventLog
-from soakwatch.sandbox import check_glob, glob_inside
+from soakwatch.core.events import EventLog
+from soakwatch.core.sandbox import check_glob, glob_inside
 
 __all__ = ["Change", "Integrity"]
 

@@ -30,13 +30,13 @@ from typing import IO, Any
 
 import psutil
 
-from collectors._procfind import ProcessFinder, validate_watch
-from collectors._sampler import Sampler
-from collectors._tracemalloc import AllocationTracer
-from collectors.config import ProcessConfig
-from collectors.trend import Trend, TrendWindow, time_to_limit
-from soakwatch.plugins import StageContext
-from soakwatch.snapshot import ProcView
+from soakwatch.collectors._procfind import ProcessFinder, validate_watch
+from soakwatch.collectors._sampler import Sampler
+from soakwatch.collectors._tracemalloc import AllocationTracer
+from soakwatch.collectors.trend import Trend, TrendWindow, time_to_limit
+from soakwatch.config.collectors import ProcessConfig
+from soakwatch.core.plugins import StageContext
+from soakwatch.core.snapshot import ProcView
 
 __all__ = ["RSS_COLUMNS", "ProcessCollector"]
 

@@ -14,7 +14,7 @@ are the same after a kill -9:
 * ``sources``     scrapes and JSON report folders: first/last/min/max per field
                   (``sources/*.csv``) and failures
 
-Registered in :data:`soakwatch.reports.SECTION_BUILDERS` and ``MARKDOWN_SECTIONS`` on import.
+Registered in :data:`soakwatch.core.reports.SECTION_BUILDERS` and ``MARKDOWN_SECTIONS`` on import.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from collectors._sources import read_source_log, source_log_path
-from collectors.trend import fit_trend, time_to_limit
-from soakwatch.reports import MARKDOWN_SECTIONS, SECTION_BUILDERS, RunData
-from soakwatch.summary import Summary
+from soakwatch.collectors._sources import read_source_log, source_log_path
+from soakwatch.collectors.trend import fit_trend, time_to_limit
+from soakwatch.core.reports import MARKDOWN_SECTIONS, SECTION_BUILDERS, RunData
+from soakwatch.core.summary import Summary
 
 __all__ = ["build_sections", "render_sections"]
 
@@ -298,7 +298,7 @@ def _n(v: Any, fmt: str = "{:.1f}") -> str:
 def _eta(seconds: float | None) -> str:
     if seconds is None:
         return "—"
-    from soakwatch._units import format_duration
+    from soakwatch.config.units import format_duration
 
     return format_duration(seconds)
 

@@ -18,12 +18,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from collectors._paths import MISSING, extract, to_number
-from collectors._sampler import Sampler
-from collectors._sources import SourceLog
-from collectors._watcher import DirWatcher
-from collectors.config import ReportFolderConfig
-from soakwatch.plugins import StageContext
+from soakwatch.collectors._paths import MISSING, extract, to_number
+from soakwatch.collectors._sampler import Sampler
+from soakwatch.collectors._sources import SourceLog
+from soakwatch.collectors._watcher import DirWatcher
+from soakwatch.config.collectors import ReportFolderConfig
+from soakwatch.core.plugins import StageContext
 
 __all__ = ["MAX_ATTEMPTS", "RETRY_S", "ReportFolderCollector"]
 

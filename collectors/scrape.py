@@ -21,12 +21,12 @@ import time
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from collectors._paths import MISSING, extract, to_number
-from collectors._sampler import Sampler
-from collectors._sources import SourceLog
-from collectors.config import ScrapeConfig
-from soakwatch.errors import UsageError
-from soakwatch.plugins import StageContext
+from soakwatch.collectors._paths import MISSING, extract, to_number
+from soakwatch.collectors._sampler import Sampler
+from soakwatch.collectors._sources import SourceLog
+from soakwatch.config.collectors import ScrapeConfig
+from soakwatch.config.errors import UsageError
+from soakwatch.core.plugins import StageContext
 
 __all__ = ["AUTO_SERIES_MAX", "ScrapeCollector", "parse_prometheus", "parse_selector"]
 

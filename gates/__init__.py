@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from soakwatch.errors import UsageError
+from soakwatch.config.errors import UsageError
 
 if TYPE_CHECKING:
-    from gates.rules import Rule
-    from soakwatch.plugins import Plugin
-    from soakwatch.profile import Profile
+    from soakwatch.config.profile import Profile
+    from soakwatch.core.plugins import Plugin
+    from soakwatch.gates.rules import Rule
 
 __all__ = ["build_gates", "check_rules", "compile_rules", "rule_from_cli"]
 
 
 def compile_rules(profile: Profile) -> list[Rule]:
     """Every gate of the profile, parsed and checked; raises UsageError naming the gate, text and position."""
-    from gates.rules import RuleError, compile_rule
+    from soakwatch.gates.rules import RuleError, compile_rule
 
     rules = []
     names: set[str] = set()
@@ -46,7 +46,7 @@ def build_gates(profile: Profile) -> Plugin | None:
     """The gate evaluator for a profile's rules, or None without rules."""
     if not profile.gates:
         return None
-    from gates.evaluator import GateEvaluator
+    from soakwatch.gates.evaluator import GateEvaluator
 
     return GateEvaluator(profile, compile_rules(profile))
 
@@ -56,7 +56,7 @@ def rule_from_cli(text: str, abort: bool, where: str) -> dict[str, Any]:
 
     ``--gate`` makes a fail gate, ``--abort-on`` one that also stops the stage.
     """
-    from gates.parse import ParseError, caret, parse_rule_line
+    from soakwatch.gates.parse import ParseError, caret, parse_rule_line
 
     try:
         rule = parse_rule_line(text)

@@ -24,15 +24,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from gates._format import fmt_value
-from gates._stats import slope
-from gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
-from gates.parse import Window
-from gates.rules import Rule
-from soakwatch.events import Event, Level
-from soakwatch.plugins import Plugin, StageContext, Verdict
-from soakwatch.profile import Profile
-from soakwatch.snapshot import GateView
+from soakwatch.config.profile import Profile
+from soakwatch.core.events import Event, Level
+from soakwatch.core.plugins import Plugin, StageContext, Verdict
+from soakwatch.core.snapshot import GateView
+from soakwatch.gates._format import fmt_value
+from soakwatch.gates._stats import slope
+from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
+from soakwatch.gates.parse import Window
+from soakwatch.gates.rules import Rule
 
 __all__ = ["GateEvaluator", "GateState"]
 
@@ -113,7 +113,7 @@ class GateEvaluator(Plugin):
     # ---------------------------------------------------------------- hooks
     def prepare(self, ctx: StageContext) -> None:
         super().prepare(ctx)
-        from gates import check_rules
+        from soakwatch.gates import check_rules
 
         check_rules(self.profile)
         ctx.events.subscribe(self._on_event)

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from gates._stats import LogHistogram, percentile_of
-from gates.parse import Condition, Metric, Window
+from soakwatch.gates._stats import LogHistogram, percentile_of
+from soakwatch.gates.parse import Condition, Metric, Window
 
 if TYPE_CHECKING:
-    from soakwatch.recorder import Recorder
+    from soakwatch.core.recorder import Recorder
 
 __all__ = [
     "MAX_WINDOW_POINTS",

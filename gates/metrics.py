@@ -12,7 +12,7 @@ from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from soakwatch.profile import Profile
+    from soakwatch.config.profile import Profile
 
 __all__ = ["CORE_SERIES", "DERIVED", "FILE_KINDS", "PROCESS_KINDS", "unknown_metric"]
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from soakwatch._units import parse_duration
+from soakwatch.config.units import parse_duration
 
 __all__ = [
     "OPS",
@@ -343,7 +343,7 @@ _NAME = re.compile(r"\s*([^:\[\]<>=!]+?)\s*:(?=\s)")
 
 
 def parse_rule_line(text: str) -> dict[str, Any]:
-    """The one-line form of ``--gate`` / ``--abort-on`` into the fields of a :class:`~gates.model.GateSpec`.
+    """The one-line form of ``--gate`` / ``--abort-on`` into the fields of a :class:`~soakwatch.config.gates.GateSpec`.
 
     ``errors: error_ratio < 5% over 60s for 2 after 10s min 100 exempt 30s warn``
     """

@@ -1,6 +1,6 @@
 """Gate reports, rebuilt from the run directory alone: the summary's gates table, failures.md, junit.xml.
 
-Imported through ``soakwatch.reports.REPORT_MODULES``; registers a section builder
+Imported through ``soakwatch.core.reports.REPORT_MODULES``; registers a section builder
 (from ``gate_rules``, ``gate``, ``gate_final``, ``gate_recovery`` and ``abort`` events),
 a Markdown section and two report writers. A run killed before its end still gets a
 table: each gate's worst status seen in its transition events, marked incomplete.
@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from gates._format import fmt_value
-from soakwatch.reports import MARKDOWN_SECTIONS, REPORT_WRITERS, SECTION_BUILDERS, RunData
-from soakwatch.summary import Summary
+from soakwatch.core.reports import MARKDOWN_SECTIONS, REPORT_WRITERS, SECTION_BUILDERS, RunData
+from soakwatch.core.summary import Summary
+from soakwatch.gates._format import fmt_value
 
 __all__ = ["build_section", "render_failures", "render_junit", "render_section"]
 

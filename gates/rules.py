@@ -1,4 +1,4 @@
-"""From a :class:`~gates.model.GateSpec` to a checked rule: parse, check the metric, pick the kind and defaults.
+"""From a :class:`~soakwatch.config.gates.GateSpec` to a checked rule: parse, check the metric, pick the kind.
 
 Every problem becomes a :class:`RuleError` naming the gate, the field, the text and
 the position, so ``soakwatch validate`` and ``run`` refuse a bad rule with exit 2
@@ -10,13 +10,32 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from gates.kinds import MAX_WINDOW_POINTS, Alive, Burst, CounterRatio, Judge, Latency, Predicate, SeriesStat, Stall
-from gates.metrics import unknown_metric
-from gates.model import GateSpec
-from gates.parse import Condition, Metric, ParseError, Window, caret, parse_condition, parse_metric, parse_window
+from soakwatch.config.gates import GateSpec
+from soakwatch.gates.kinds import (
+    MAX_WINDOW_POINTS,
+    Alive,
+    Burst,
+    CounterRatio,
+    Judge,
+    Latency,
+    Predicate,
+    SeriesStat,
+    Stall,
+)
+from soakwatch.gates.metrics import unknown_metric
+from soakwatch.gates.parse import (
+    Condition,
+    Metric,
+    ParseError,
+    Window,
+    caret,
+    parse_condition,
+    parse_metric,
+    parse_window,
+)
 
 if TYPE_CHECKING:
-    from soakwatch.profile import Profile
+    from soakwatch.config.profile import Profile
 
 __all__ = ["DEFAULT_MIN_CALLS", "DEFAULT_RATE_WINDOW", "Rule", "RuleError", "compile_rule"]
 
@@ -86,7 +105,7 @@ class Rule:
 def _latency_buckets() -> int:
     global _LATENCY_BUCKETS
     if _LATENCY_BUCKETS is None:
-        from soakwatch._hist import LatencyHistogram
+        from soakwatch.core.histogram import LatencyHistogram
 
         _LATENCY_BUCKETS = len(LatencyHistogram().counts)
     return _LATENCY_BUCKETS

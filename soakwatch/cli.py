@@ -38,7 +38,7 @@ def _positive_float(text: str) -> float:
 
 
 def _duration(text: str) -> float:
-    from soakwatch._units import parse_duration
+    from soakwatch.config.units import parse_duration
 
     try:
         v = parse_duration(text)
@@ -70,7 +70,7 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out-dir", metavar="DIR", help="where run directories go (default .soakwatch/runs)")
     p.add_argument("--no-tui", action="store_true", help="headless: status lines and a summary")
-    # internal: run as the stage child of a TUI (soakwatch._tui_launch); output goes to stage.log
+    # internal: run as the stage child of a TUI (soakwatch.views.launch); output goes to stage.log
     p.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument(
         "--metrics-port",
@@ -180,7 +180,7 @@ def _add_remote_commands(sub: Any) -> None:
 def _gate_dicts(args: argparse.Namespace) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     if args.gate or args.abort_on:
-        from gates import rule_from_cli
+        from soakwatch.gates import rule_from_cli
 
         rules += [rule_from_cli(text, abort=False, where="--gate") for text in args.gate]
         rules += [rule_from_cli(text, abort=True, where="--abort-on") for text in args.abort_on]
@@ -188,7 +188,7 @@ def _gate_dicts(args: argparse.Namespace) -> list[dict[str, Any]]:
 
 
 def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
-    from soakwatch.profile import load_profile
+    from soakwatch.config.profile import load_profile
 
     overrides = {
         "target": args.target,
@@ -203,22 +203,22 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
     }
     chaos: list[dict[str, Any]] = []
     if getattr(args, "chaos_plan", None):
-        from soakwatch._chaos_model import load_chaos_plan
+        from soakwatch.config.chaos import load_chaos_plan
 
         chaos = load_chaos_plan(Path(args.chaos_plan))
     profile = load_profile(args.profile or default_profile, overrides, args.set, _gate_dicts(args), chaos)
     if profile.gates:
-        from gates import check_rules
+        from soakwatch.gates import check_rules
 
         check_rules(profile)  # a bad rule is exit 2 before a run directory exists
     return profile
 
 
 def _run_stage(args: argparse.Namespace, profile: Any) -> int:
-    from soakwatch.headless import HeadlessView, print_summary
-    from soakwatch.metrics_export import start_exporter
-    from soakwatch.reports import build_summary
+    from soakwatch.core.reports import build_summary
     from soakwatch.stage import Stage
+    from soakwatch.views.headless import HeadlessView, print_summary
+    from soakwatch.views.prometheus import start_exporter
 
     stage = Stage(profile, out_dir=Path(args.out_dir).resolve() if args.out_dir else None)
     exporter = start_exporter(args.metrics_addr, args.metrics_port)  # a taken port: exit 2 before anything runs
@@ -229,7 +229,7 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     stage.subscribers.append(view)
     print(f"soakwatch: stage {profile.name} → {run_dir}", flush=True)
     if args.ready_fd is not None:
-        from soakwatch._tui_launch import write_ready
+        from soakwatch.views.launch import write_ready
 
         write_ready(run_dir, args.ready_fd)
     stage.install_signal_handlers(stop_on_hangup=getattr(args, "stop_on_hangup", False))
@@ -243,14 +243,14 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
 
 
 def _tui_wanted(args: argparse.Namespace) -> bool:
-    from soakwatch._tui_launch import wants_tui
+    from soakwatch.views.launch import wants_tui
 
     return args.ready_fd is None and wants_tui(args.no_tui)
 
 
 def _run_in_tui(args: argparse.Namespace, profile: Any) -> int:
     """The stage in a child process, the TUI here (DESIGN.md: never in one process)."""
-    from soakwatch._tui_launch import run_with_tui
+    from soakwatch.views.launch import run_with_tui
 
     return run_with_tui(args.argv, profile, stop_on_hangup=args.stop_on_hangup)
 
@@ -262,11 +262,11 @@ def _detach_wanted(args: argparse.Namespace) -> bool:
 def cmd_run(args: argparse.Namespace) -> int:
     profile = _load(args)
     if profile.matrix:
-        from soakwatch.errors import UsageError
+        from soakwatch.config.errors import UsageError
 
         raise UsageError("this profile has a [matrix]: run it with `soakwatch sweep`", where="--profile")
     if _detach_wanted(args):
-        from soakwatch.detach import run_detached
+        from soakwatch.views.detach import run_detached
 
         return run_detached(args.argv)
     if _tui_wanted(args):
@@ -278,7 +278,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from soakwatch.demo import prepare_sandbox
 
     if _detach_wanted(args):  # the stage child prepares the sandbox
-        from soakwatch.detach import run_detached
+        from soakwatch.views.detach import run_detached
 
         _load(args, default_profile="demo")  # a bad flag or profile is exit 2 here, before anything starts
         return run_detached(args.argv)
@@ -292,12 +292,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from soakwatch.headless import print_summary
-    from soakwatch.reports import build_summary, write_reports
+    from soakwatch.core.reports import build_summary, write_reports
+    from soakwatch.views.headless import print_summary
 
     run_dir = Path(args.run_dir)
     if not run_dir.is_dir():
-        from soakwatch.errors import UsageError
+        from soakwatch.config.errors import UsageError
 
         raise UsageError("no such run directory", where="report", value=args.run_dir)
     paths = write_reports(run_dir)
@@ -310,7 +310,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_profiles(args: argparse.Namespace) -> int:
     import tomllib
 
-    from soakwatch._builtin import builtin_profiles
+    from soakwatch.config.builtin import builtin_profiles
 
     for name, path in builtin_profiles().items():
         with path.open("rb") as fh:
@@ -322,11 +322,11 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from soakwatch.profile import load_profile
+    from soakwatch.config.profile import load_profile
 
     profile = load_profile(args.profile)
     if profile.gates:
-        from gates import check_rules
+        from soakwatch.gates import check_rules
 
         check_rules(profile)
     print(f"{args.profile}: ok ({profile.name})")
@@ -334,43 +334,43 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_selftest(args: argparse.Namespace) -> int:
-    from gates.selftest import run_selftest
+    from soakwatch.selftest import run_selftest
 
     return run_selftest(Path(args.keep) if args.keep else None)
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from soakwatch.sweep import run_sweep
+    from soakwatch.analysis.sweep import run_sweep
 
     return run_sweep(_load(args), args.out_dir, args.metrics_addr, args.metrics_port)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from soakwatch.compare import run_compare
+    from soakwatch.analysis.compare import run_compare
 
     return run_compare(args.run_dirs, args.tolerance, as_json=args.json, out=args.out)
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
-    from soakwatch.attach import attach
+    from soakwatch.views.attach import attach
 
     return attach(Path(args.run_dir))
 
 
 def cmd_ps(args: argparse.Namespace) -> int:
-    from soakwatch.ps import print_ps
+    from soakwatch.control.ps import print_ps
 
     return print_ps()
 
 
 def cmd_ctl(args: argparse.Namespace) -> int:
-    from soakwatch.attach import ctl
+    from soakwatch.views.attach import ctl
 
     return ctl(Path(args.run_dir), args.ctl_command, args.ctl_args)
 
 
 def cmd_chaos(args: argparse.Namespace) -> int:
-    from soakwatch._chaos_cli import trigger_chaos
+    from soakwatch.views.chaos_cli import trigger_chaos
 
     return trigger_chaos(Path(args.run_dir), args.action)
 
@@ -398,7 +398,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.command:
         parser.print_help()
         return EXIT_USAGE
-    from soakwatch.errors import UsageError
+    from soakwatch.config.errors import UsageError
 
     try:
         return COMMANDS[args.command](args)

@@ -19,22 +19,22 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from soakwatch._snapshots import SnapshotBuilder
-from soakwatch.errors import UsageError
-from soakwatch.events import EventLog
-from soakwatch.plugins import Plugin, StageContext
-from soakwatch.profile import Profile
-from soakwatch.recorder import Recorder
-from soakwatch.rundir import create_run_dir, write_run_config
-from soakwatch.runner import Plan, Runner
-from soakwatch.snapshot import (
+from soakwatch.config.errors import UsageError
+from soakwatch.config.profile import Profile
+from soakwatch.core.events import EventLog
+from soakwatch.core.plugins import Plugin, StageContext
+from soakwatch.core.recorder import Recorder
+from soakwatch.core.rundir import create_run_dir, write_run_config
+from soakwatch.core.snapshot import (
     Snapshot,
     StageState,
 )
-from soakwatch.target import TargetSpec, load_cases, parse_target
+from soakwatch.core.snapshot_builder import SnapshotBuilder
+from soakwatch.targets.runner import Plan, Runner
+from soakwatch.targets.spec import TargetSpec, load_cases, parse_target
 
 if TYPE_CHECKING:
-    from soakwatch.control_server import ControlServer
+    from soakwatch.control.server import ControlServer
 
 __all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "Stage"]
 
@@ -107,10 +107,10 @@ class Stage:
             self.profile.timeout,
             barrier,
         )
-        from soakwatch._target_runners import build_runner
+        from soakwatch.targets.build import build_runner
 
         if self.spec is None:
-            from soakwatch.nodes import WatchRunner
+            from soakwatch.nodes.plugin import WatchRunner
 
             self.runner: Runner = WatchRunner(plan, self.recorder)
         else:
@@ -224,7 +224,7 @@ class Stage:
         signal.signal(signal.SIGHUP, self._on_signal if stop_on_hangup else self._on_hangup)
 
     def _on_hangup(self, signum: int, frame: FrameType | None) -> None:
-        from soakwatch.detach import output_to_log
+        from soakwatch.views.detach import output_to_log
 
         log = output_to_log(self.run_dir) if self.run_dir is not None else None
         self.events.emit(
@@ -283,7 +283,7 @@ class Stage:
 
     def _start_control(self) -> None:
         """The control socket (views in other processes, attach, ctl); the stage goes on without it."""
-        from soakwatch.control_server import ControlServer
+        from soakwatch.control.server import ControlServer
 
         assert self.run_dir is not None
         server = ControlServer(
@@ -298,7 +298,7 @@ class Stage:
             return
         self._control = server
         self.subscribers.append(server.publish)
-        from soakwatch.registry import register
+        from soakwatch.control.registry import register
 
         register(self.run_dir, self.profile.name)  # for `soakwatch ps`; a stage runs on without it
 
@@ -353,13 +353,13 @@ class Stage:
         )
         self.events.flush()
         self.recorder.close()
-        from soakwatch.reports import write_reports
+        from soakwatch.core.reports import write_reports
 
         paths = write_reports(self.run_dir) if self.run_dir else []
         self._publish(reports=[str(x) for x in paths])
         if self._control is not None:
             self._control.close()  # after subscribers had a moment to read the final snapshot
-            from soakwatch.registry import unregister
+            from soakwatch.control.registry import unregister
 
             if self.run_dir is not None:
                 unregister(self.run_dir)
@@ -383,22 +383,22 @@ class Stage:
 
 
 def _build_plugins(profile: Profile) -> list[Plugin]:
-    from collectors import build_collectors
-    from gates import build_gates
+    from soakwatch.collectors import build_collectors
+    from soakwatch.gates import build_gates
 
     plugins = list(build_collectors(profile))
     nodes = None
     if profile.nodes:  # first: the nodes run (and are ready) before the collectors start
-        from soakwatch.nodes import NodesPlugin
+        from soakwatch.nodes.plugin import NodesPlugin
 
         nodes = NodesPlugin(profile.nodes)
         plugins.insert(0, nodes)
     if profile.isolation == "process" and profile.target and parse_target(profile.target).kind == "python":
-        from soakwatch.output import OutputTail
+        from soakwatch.targets.output import OutputTail
 
         plugins.append(OutputTail())
     if profile.chaos:
-        from soakwatch.chaos import ChaosPlugin
+        from soakwatch.chaos.plugin import ChaosPlugin
 
         plugins.append(ChaosPlugin(profile.chaos, nodes=nodes))
     gate = build_gates(profile)

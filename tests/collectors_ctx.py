@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from soakwatch.events import EventLog
-from soakwatch.plugins import StageContext
-from soakwatch.profile import validate_profile
-from soakwatch.recorder import Recorder
+from soakwatch.config.profile import validate_profile
+from soakwatch.core.events import EventLog
+from soakwatch.core.plugins import StageContext
+from soakwatch.core.recorder import Recorder
 
 
 def make_ctx(tmp_path: Path, root: Path | None = None, **profile: Any) -> StageContext:

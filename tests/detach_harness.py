@@ -14,9 +14,9 @@ from typing import TypeVar
 
 import pytest
 
-from soakwatch.client import ControlClient
-from soakwatch.events import read_events
-from soakwatch.registry import pid_alive
+from soakwatch.control.client import ControlClient
+from soakwatch.control.registry import pid_alive
+from soakwatch.core.events import read_events
 
 T = TypeVar("T")
 #: longest a test waits for a stage to reach a state

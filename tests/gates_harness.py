@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from gates import build_gates
-from gates.evaluator import GateEvaluator, GateState
-from soakwatch.events import EventLog
-from soakwatch.plugins import StageContext
-from soakwatch.profile import Profile
-from soakwatch.recorder import ErrorRecord, Recorder, ResultBatch
+from soakwatch.config.profile import Profile
+from soakwatch.core.events import EventLog
+from soakwatch.core.plugins import StageContext
+from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
+from soakwatch.gates import build_gates
+from soakwatch.gates.evaluator import GateEvaluator, GateState
 
 #: a profile that makes the collector series used by the tests known metrics
 PROFILE_BASE: dict[str, Any] = {

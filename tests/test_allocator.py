@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import threading
 
-from soakwatch.allocator import Allocator
+from soakwatch.targets.allocator import Allocator
 
 
 def _drain(a: Allocator, want: int, give_back_every: int = 0) -> list[int]:

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from soakwatch.chaos import CHAOS_LOG
-from soakwatch.client import ControlClient
+from soakwatch.chaos.plugin import CHAOS_LOG
+from soakwatch.config.errors import SandboxError, UsageError
+from soakwatch.config.profile import load_profile
+from soakwatch.control.client import ControlClient
+from soakwatch.core.events import read_events
+from soakwatch.core.source import CommandError
 from soakwatch.demo import prepare_sandbox
-from soakwatch.errors import SandboxError, UsageError
-from soakwatch.events import read_events
-from soakwatch.profile import load_profile
-from soakwatch.source import CommandError
 from soakwatch.stage import Stage
 from tests.helpers import Running
 

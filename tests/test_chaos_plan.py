@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from soakwatch._chaos_inject import INJECTED_KIND, Fault, Injector
-from soakwatch._chaos_model import ChaosSpec, load_chaos_plan
-from soakwatch.client import wait_for_control
-from soakwatch.errors import UsageError
-from soakwatch.events import read_events
-from soakwatch.profile import load_profile
+from soakwatch.config.chaos import ChaosSpec, load_chaos_plan
+from soakwatch.config.errors import UsageError
+from soakwatch.config.profile import load_profile
+from soakwatch.control.client import wait_for_control
+from soakwatch.core.events import read_events
+from soakwatch.core.inject import INJECTED_KIND, Fault, Injector
 from soakwatch.stage import Stage
 from tests.helpers import run_cli
 

@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
-from soakwatch import _tui_launch
 from soakwatch.cli import main
-from soakwatch.client import SocketSource
-from soakwatch.events import read_events
-from soakwatch.snapshot import Snapshot
+from soakwatch.control.client import SocketSource
+from soakwatch.core.events import read_events
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.views import launch as _tui_launch
 
 Script = Callable[["FakeApp"], Coroutine[Any, Any, None]]
 
@@ -67,9 +67,9 @@ def fake_tui(monkeypatch: pytest.MonkeyPatch) -> Callable[[Script], list[FakeApp
             apps.append(FakeApp(source, refresh_hz, script))
             return apps[-1]
 
-        module = types.ModuleType("tui.app")
+        module = types.ModuleType("soakwatch.tui.app")
         module.make_app = make_app  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "tui.app", module)
+        monkeypatch.setitem(sys.modules, "soakwatch.tui.app", module)
         monkeypatch.setattr(_tui_launch, "wants_tui", lambda no_tui: not no_tui)
         return apps
 
@@ -169,7 +169,8 @@ def test_no_tui_and_no_terminal_stay_headless(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_socket_and_launch_modules_import_no_textual_or_httpx() -> None:
-    code = "import sys, soakwatch.client, soakwatch.control_server, soakwatch.chaos, soakwatch._tui_launch\n"
+    code = "import sys, soakwatch.control.client, soakwatch.control.server, soakwatch.chaos.plugin\n"
+    code += "import soakwatch.views.launch\n"
     code += "print('LOADED', 'textual' in sys.modules, 'httpx' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert "LOADED False False" in out.stdout

@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from soakwatch._cmd_model import CmdConfig
-from soakwatch.cmd_target import CmdRunner, stderr_tail
-from soakwatch.errors import UsageError
-from soakwatch.events import EventLog
-from soakwatch.recorder import Recorder
-from soakwatch.runner import Plan
-from soakwatch.target import parse_target
+from soakwatch.config.cmd import CmdConfig
+from soakwatch.config.errors import UsageError
+from soakwatch.core.events import EventLog
+from soakwatch.core.recorder import Recorder
+from soakwatch.targets.cmd import CmdRunner, stderr_tail
+from soakwatch.targets.runner import Plan
+from soakwatch.targets.spec import parse_target
 from tests.helpers import only_run_dir, run_cli
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from collectors._linetrack import LineTracker
+from soakwatch.collectors._linetrack import LineTracker
 
 
 def _lines(p: Path) -> int:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from collectors.config import ReportFolderConfig, WatchConfig
-from collectors.files import FilesCollector
-from collectors.reportdirs import MAX_ATTEMPTS, ReportFolderCollector
+from soakwatch.collectors.files import FilesCollector
+from soakwatch.collectors.reportdirs import MAX_ATTEMPTS, ReportFolderCollector
+from soakwatch.config.collectors import ReportFolderConfig, WatchConfig
 from tests.collectors_ctx import CtxFactory, contexts, events_of, wait_for
 
 

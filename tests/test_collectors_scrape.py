@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from collectors.config import ScrapeConfig
-from collectors.scrape import ScrapeCollector, parse_prometheus, parse_selector
-from soakwatch.errors import UsageError
+from soakwatch.collectors.scrape import ScrapeCollector, parse_prometheus, parse_selector
+from soakwatch.config.collectors import ScrapeConfig
+from soakwatch.config.errors import UsageError
 from tests.collectors_ctx import CtxFactory, contexts, events_of, wait_for
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from collectors.trend import MAX_POINTS, TrendWindow, fit_trend, theil_sen, time_to_limit
+from soakwatch.collectors.trend import MAX_POINTS, TrendWindow, fit_trend, theil_sen, time_to_limit
 
 RNG = np.random.default_rng(7)
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch._tolerance import Tolerance, judge, parse_tolerances
+from soakwatch.analysis.compare import MEASURES, compare_runs
+from soakwatch.analysis.tolerance import Tolerance, judge, parse_tolerances
 from soakwatch.cli import main
-from soakwatch.compare import MEASURES, compare_runs
 from soakwatch.demo import prepare_sandbox
 from tests.helpers import only_run_dir, run_cli
 
@@ -166,7 +166,7 @@ def test_tolerance_parsing_and_judging() -> None:
     assert judge(100, 70, "lower", Tolerance("rel", 25)) == "regression"  # throughput fell
     assert judge(0.01, 0.05, "higher", Tolerance("rel", 25), floor=0.1) == ""  # noise under the floor
     assert judge(None, 5, "higher", Tolerance("rel", 25)) == ""
-    from soakwatch.errors import UsageError
+    from soakwatch.config.errors import UsageError
 
     with pytest.raises(UsageError, match="only for ratios"):
         parse_tolerances(["p95=1pp"], MEASURES, ratios, flags)

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 
-from soakwatch import _control_wire as wire
-from soakwatch.client import ControlClient
-from soakwatch.control_server import ControlServer
-from soakwatch.snapshot import EventView, Snapshot
-from soakwatch.source import CommandError
+from soakwatch.control import wire as wire
+from soakwatch.control.client import ControlClient
+from soakwatch.control.server import ControlServer
+from soakwatch.core.snapshot import EventView, Snapshot
+from soakwatch.core.source import CommandError
 
 WAIT = 10.0
 

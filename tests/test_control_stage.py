@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch import _control_wire as wire
-from soakwatch.client import ControlClient, SocketSource, wait_for_control
-from soakwatch.events import read_events
-from soakwatch.profile import load_profile
-from soakwatch.snapshot import Snapshot
-from soakwatch.source import CommandError
+from soakwatch.config.profile import load_profile
+from soakwatch.control import wire as wire
+from soakwatch.control.client import ControlClient, SocketSource, wait_for_control
+from soakwatch.core.events import read_events
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.core.source import CommandError
 from soakwatch.stage import Stage
 from tests.helpers import Running
 

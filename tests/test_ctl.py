@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch.attach import ctl_request
-from soakwatch.errors import UsageError
+from soakwatch.config.errors import UsageError
+from soakwatch.views.attach import ctl_request
 from tests.detach_harness import cli, detached_fixture, kinds, registry_fixture, until  # noqa: F401 (fixtures)
 
 

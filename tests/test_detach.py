@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from soakwatch.cli import main
-from soakwatch.registry import pid_alive, socket_answers
+from soakwatch.control.registry import pid_alive, socket_answers
 from tests.detach_harness import cli, detached_fixture, kinds, noop_args, registry_fixture, until  # noqa: F401 (fixtures)
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gates import check_rules, rule_from_cli
-from gates.parse import ParseError, parse_condition, parse_window
-from soakwatch.errors import UsageError
-from soakwatch.profile import Profile
+from soakwatch.config.errors import UsageError
+from soakwatch.config.profile import Profile
+from soakwatch.gates import check_rules, rule_from_cli
+from soakwatch.gates.parse import ParseError, parse_condition, parse_window
 from tests.gates_harness import PROFILE_BASE, Harness
 
 

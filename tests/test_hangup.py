@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from soakwatch.client import wait_for_control
+from soakwatch.control.client import wait_for_control
 from tests.detach_harness import kinds, noop_args, registry_fixture, stop, until  # noqa: F401 (fixtures)
 
 

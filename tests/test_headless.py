@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import io
 
-from soakwatch.headless import HeadlessView, fmt_ms, status_line
-from soakwatch.snapshot import EventView, ProcView, Snapshot
+from soakwatch.core.snapshot import EventView, ProcView, Snapshot
+from soakwatch.views.headless import HeadlessView, fmt_ms, status_line
 
 
 def _snap(**kw: object) -> Snapshot:

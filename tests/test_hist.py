@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 from hdrh.histogram import HdrHistogram
 
-from soakwatch._hist import HIGHEST_US, LatencyHistogram
+from soakwatch.core.histogram import HIGHEST_US, LatencyHistogram
 
 
 def test_bulk_record_matches_the_library_one_by_one() -> None:

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from soakwatch._http_check import Checks, build_checks, check_reply
-from soakwatch._http_model import HttpConfig
-from soakwatch._template import call_fields, fill_json, fill_text, missing_fields, placeholders
-from soakwatch.errors import UsageError
+from soakwatch.config.errors import UsageError
+from soakwatch.config.http import HttpConfig
+from soakwatch.targets.http_check import Checks, build_checks, check_reply
+from soakwatch.targets.template import call_fields, fill_json, fill_text, missing_fields, placeholders
 
 JSON = "application/json"
 CHAT = json.dumps(
@@ -118,7 +118,7 @@ def test_bad_http_sections_are_refused(bad: dict[str, object]) -> None:
 
 
 def test_profile_names_the_field() -> None:
-    from soakwatch.profile import validate_profile
+    from soakwatch.config.profile import validate_profile
 
     with pytest.raises(UsageError, match=r"p\.toml: http\.client"):
         validate_profile({"name": "x", "calls": 1, "http": {"client": "curl"}}, "p.toml")

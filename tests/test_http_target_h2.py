@@ -13,12 +13,12 @@ import h2.connection
 import h2.events
 import pytest
 
-from soakwatch._http_model import HttpConfig
-from soakwatch.events import EventLog
-from soakwatch.http_target import HttpRunner
-from soakwatch.recorder import Recorder
-from soakwatch.runner import Plan
-from soakwatch.target import parse_target
+from soakwatch.config.http import HttpConfig
+from soakwatch.core.events import EventLog
+from soakwatch.core.recorder import Recorder
+from soakwatch.targets.http import HttpRunner
+from soakwatch.targets.runner import Plan
+from soakwatch.targets.spec import parse_target
 
 ANSWER = json.dumps(
     {"choices": [{"message": {"content": "hi"}}], "usage": {"prompt_tokens": 2, "completion_tokens": 3}}

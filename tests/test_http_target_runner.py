@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from soakwatch._http_model import HttpConfig
-from soakwatch.errors import UsageError
-from soakwatch.events import EventLog
-from soakwatch.http_target import HttpRunner
-from soakwatch.recorder import Recorder
-from soakwatch.runner import Plan
-from soakwatch.target import parse_target
+from soakwatch.config.errors import UsageError
+from soakwatch.config.http import HttpConfig
+from soakwatch.core.events import EventLog
+from soakwatch.core.recorder import Recorder
+from soakwatch.targets.http import HttpRunner
+from soakwatch.targets.runner import Plan
+from soakwatch.targets.spec import parse_target
 from tests.http_target_service import free_port, running_service
 
 CASES: list[Any] = [{"prompt": "one two three"}, {"prompt": "four five"}]

@@ -8,13 +8,13 @@ import sys
 CORE = [
     "soakwatch.cli",
     "soakwatch.stage",
-    "soakwatch.headless",
-    "soakwatch.reports",
-    "soakwatch.process_runner",
+    "soakwatch.views.headless",
+    "soakwatch.core.reports",
+    "soakwatch.targets.process_runner",
     "collectors",
     "gates",
     "soakwatch.demo",
-    "soakwatch.profile",
+    "soakwatch.config.profile",
 ]
 
 
@@ -42,6 +42,6 @@ def test_help_imports_no_heavy_libraries() -> None:
 
 
 def test_worker_module_is_stdlib_only() -> None:
-    mods = _modules_after("import soakwatch._worker")
+    mods = _modules_after("import soakwatch.targets.worker")
     for heavy in ("numpy", "pydantic", "textual", "psutil"):
         assert heavy not in mods, heavy

@@ -19,9 +19,9 @@ import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from soakwatch.core.snapshot import GateView, Snapshot
 from soakwatch.demo import prepare_sandbox
-from soakwatch.metrics_export import SnapshotCollector
-from soakwatch.snapshot import GateView, Snapshot
+from soakwatch.views.prometheus import SnapshotCollector
 
 REPO = Path(__file__).parent.parent
 DOCS = REPO / "docs" / "prometheus"

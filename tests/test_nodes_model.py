@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 
-from soakwatch._node_model import NodeSpec, ReadyCheck, substitute
-from soakwatch._node_proc import backoff_delay, describe_exit, should_restart
-from soakwatch._node_ready import file_ready, http_ready, tcp_ready, wait_ready
-from soakwatch.errors import UsageError
-from soakwatch.profile import load_profile
+from soakwatch.config.errors import UsageError
+from soakwatch.config.nodes import NodeSpec, ReadyCheck, substitute
+from soakwatch.config.profile import load_profile
+from soakwatch.nodes.process import backoff_delay, describe_exit, should_restart
+from soakwatch.nodes.ready import file_ready, http_ready, tcp_ready, wait_ready
 
 
 def node(**over: Any) -> dict[str, Any]:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from soakwatch.errors import SandboxError, UsageError
-from soakwatch.events import read_events
-from soakwatch.profile import load_profile
+from soakwatch.config.errors import SandboxError, UsageError
+from soakwatch.config.profile import load_profile
+from soakwatch.core.events import read_events
 from soakwatch.stage import EXIT_FAILED, EXIT_OK, Stage
 
 #: a node that says hello, writes a ready file and runs until SIGTERM

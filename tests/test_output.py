@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from soakwatch.output import OutputTail
-from soakwatch.profile import load_profile
+from soakwatch.config.profile import load_profile
 from soakwatch.stage import Stage
+from soakwatch.targets.output import OutputTail
 
 
 def test_worker_output_goes_to_its_log_and_the_snapshot(sandbox: Path, tmp_path: Path) -> None:

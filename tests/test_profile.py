@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch.errors import UsageError
-from soakwatch.profile import builtin_profiles, load_profile
+from soakwatch.config.errors import UsageError
+from soakwatch.config.profile import builtin_profiles, load_profile
 
 
 def test_builtins_exist_and_validate() -> None:

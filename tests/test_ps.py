@@ -10,8 +10,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from soakwatch import registry as reg
-from soakwatch.ps import print_ps, ps_rows
+from soakwatch.control import registry as reg
+from soakwatch.control.ps import print_ps, ps_rows
 from tests.detach_harness import cli, detached_fixture, registry_fixture, until  # noqa: F401 (fixtures)
 
 

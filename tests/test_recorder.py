@@ -8,11 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from soakwatch.events import EventLog, read_events
-from soakwatch.profile import load_profile
-from soakwatch.recorder import ERROR_EVENTS_PER_KIND, ErrorRecord, Recorder, ResultBatch
-from soakwatch.reports import build_summary
-from soakwatch.rundir import write_run_config
+from soakwatch.config.profile import load_profile
+from soakwatch.core.events import EventLog, read_events
+from soakwatch.core.recorder import ERROR_EVENTS_PER_KIND, ErrorRecord, Recorder, ResultBatch
+from soakwatch.core.reports import build_summary
+from soakwatch.core.rundir import write_run_config
 
 _open: list[Recorder] = []
 
@@ -94,7 +94,7 @@ def test_summary_rebuilt_from_disk(tmp_path: Path) -> None:
 
 
 def test_series_ring_wraps_and_keeps_minute_averages() -> None:
-    from soakwatch.series import RING_POINTS, Series
+    from soakwatch.core.series import RING_POINTS, Series
 
     s = Series("x")
     for i in range(RING_POINTS + 10):

@@ -12,11 +12,11 @@ import pytest
 from rich.console import Console
 
 from soakwatch.cli import main
-from soakwatch.replay import ReplaySource, snapshot_at
-from soakwatch.source import CommandError
+from soakwatch.core.source import CommandError
+from soakwatch.tui.app import make_app
+from soakwatch.tui.widgets.replay import ReplayBar, render_replay
+from soakwatch.views.replay import ReplaySource, snapshot_at
 from tests.tui.tui_harness import wait_for
-from tui.app import make_app
-from tui.widgets.replay import ReplayBar, render_replay
 
 
 @pytest.fixture(scope="module")

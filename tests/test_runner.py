@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch.events import EventLog
-from soakwatch.process_runner import ProcessRunner
-from soakwatch.recorder import Recorder
-from soakwatch.runner import InlineRunner, Plan, Runner
-from soakwatch.target import load_cases, parse_target
+from soakwatch.core.events import EventLog
+from soakwatch.core.recorder import Recorder
+from soakwatch.targets.process_runner import ProcessRunner
+from soakwatch.targets.runner import InlineRunner, Plan, Runner
+from soakwatch.targets.spec import load_cases, parse_target
 
 
 def _run(

@@ -1,4 +1,4 @@
-"""soakwatch.sandbox: paths resolved (symlinks, '..') and refused outside the root."""
+"""soakwatch.core.sandbox: paths resolved (symlinks, '..') and refused outside the root."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch.errors import SandboxError, UsageError
-from soakwatch.sandbox import check_glob, glob_inside, inside, is_inside, static_prefix
+from soakwatch.config.errors import SandboxError, UsageError
+from soakwatch.core.sandbox import check_glob, glob_inside, inside, is_inside, static_prefix
 
 
 @pytest.fixture

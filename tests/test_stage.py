@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch.events import read_events
-from soakwatch.plugins import Plugin
-from soakwatch.profile import load_profile
-from soakwatch.snapshot import Snapshot
+from soakwatch.config.profile import load_profile
+from soakwatch.core.events import read_events
+from soakwatch.core.plugins import Plugin
+from soakwatch.core.snapshot import Snapshot
 from soakwatch.stage import Stage
 
 

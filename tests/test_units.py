@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from soakwatch._units import format_duration, parse_duration
+from soakwatch.config.units import format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 
-from soakwatch.snapshot import Mark, Snapshot
+from soakwatch.core.snapshot import Mark, Snapshot
 
 __all__ = ["DEFAULT_TICK_S", "MARK_GLYPHS", "TimeChart", "series_tick", "sparkline"]
 
@@ -23,7 +23,7 @@ __all__ = ["DEFAULT_TICK_S", "MARK_GLYPHS", "TimeChart", "series_tick", "sparkli
 DEFAULT_TICK_S = 0.5
 
 _BLOCKS = " ▁▂▃▄▅▆▇█"
-#: glyph and style per mark kind (soakwatch._snapshots.MARK_KINDS); first listed wins a shared column
+#: glyph and style per mark kind (soakwatch.core.snapshot_builder.MARK_KINDS); first listed wins a shared column
 MARK_GLYPHS: dict[str, tuple[str, str]] = {
     "chaos": ("▲", "bold magenta"),
     "gate": ("◆", "bold yellow"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from soakwatch._units import format_duration
+from soakwatch.config.units import format_duration
 
 __all__ = [
     "LEVEL_STYLES",
@@ -29,7 +29,7 @@ STATE_STYLES: dict[str, str] = {
     "ABORTED": "bold white on red3",
     "INTERRUPTED": "bold white on magenta",
 }
-#: gate statuses (gates.model): anything unknown is shown plain
+#: gate statuses (soakwatch.config.gates): anything unknown is shown plain
 STATUS_STYLES: dict[str, str] = {
     "pass": "bold green",
     "ok": "bold green",

@@ -3,7 +3,7 @@
 Every value is computed from fixed formulas (no clock, no randomness), so SVGs made
 from them only change when the UI does. ``sample_snapshot`` gives one moment of the
 stage in a chosen situation; :class:`SampleSource` serves a list of them as a
-:class:`~soakwatch.source.SnapshotSource` and records the commands it is sent.
+:class:`~soakwatch.core.source.SnapshotSource` and records the commands it is sent.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import math
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
 
-from soakwatch.snapshot import (
+from soakwatch.core.snapshot import (
     ErrorKindView,
     EventView,
     FileView,

@@ -1,6 +1,6 @@
 """The soakwatch TUI: a full-screen monitor of one stage, and the operator's keys.
 
-The app is a client of a :class:`~soakwatch.source.SnapshotSource`: a worker reads
+The app is a client of a :class:`~soakwatch.core.source.SnapshotSource`: a worker reads
 the snapshot stream and posts :class:`SoakwatchApp.SnapshotArrived` messages (a
 backlog collapses to the newest), the app keeps the newest pending one and applies
 it at most ``refresh_hz`` times a second inside ``batch_update()``; each panel
@@ -23,11 +23,11 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input
 
-from soakwatch.snapshot import EventView, Snapshot
-from soakwatch.source import CommandError, SnapshotSource
-from tui._textual_compat import set_breakpoints
-from tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitChoice, QuitScreen, TruncateScreen
-from tui.widgets import (
+from soakwatch.core.snapshot import EventView, Snapshot
+from soakwatch.core.source import CommandError, SnapshotSource
+from soakwatch.tui._textual_compat import set_breakpoints
+from soakwatch.tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitChoice, QuitScreen, TruncateScreen
+from soakwatch.tui.widgets import (
     ErrorsPanel,
     EventsPanel,
     FilesPanel,
@@ -40,7 +40,7 @@ from tui.widgets import (
     StatusBar,
     VerdictPanel,
 )
-from tui.widgets.replay import ReplayBar
+from soakwatch.tui.widgets.replay import ReplayBar
 
 __all__ = ["DEFAULT_REFRESH_HZ", "DETACHED", "HELP_KEYS", "REPLAY_HELP_KEYS", "SoakwatchApp", "make_app"]
 
@@ -77,7 +77,7 @@ REPLAY_HELP_KEYS: list[tuple[str, str]] = [
     ("?", "this help"),
     ("q", "quit"),
 ]
-#: what the app returns from run() when the operator detached (soakwatch._tui_launch.DETACHED)
+#: what the app returns from run() when the operator detached (soakwatch.views.launch.DETACHED)
 DETACHED = "detach"
 #: the app's actions that command the stage (refused in a replay)
 STAGE_ACTIONS = frozenset({"pause", "resume", "chaos", "truncate", "abort", "auto_abort", "detach"})
@@ -141,7 +141,7 @@ class SoakwatchApp(App[str | None]):
 
     def __init__(self, source: SnapshotSource, *, refresh_hz: float = DEFAULT_REFRESH_HZ, replay: bool = False) -> None:
         super().__init__()
-        #: a recorded run (soakwatch.replay.ReplaySource): only the time cursor moves
+        #: a recorded run (soakwatch.views.replay.ReplaySource): only the time cursor moves
         self.replay = replay
         set_breakpoints(self, [(0, "-narrow"), (WIDE_COLUMNS, "-wide")], [(0, "-short"), (TALL_ROWS, "-tall")])
         if refresh_hz <= 0:
@@ -393,7 +393,7 @@ class SoakwatchApp(App[str | None]):
 def make_app(source: SnapshotSource, *, refresh_hz: float = DEFAULT_REFRESH_HZ, replay: bool = False) -> SoakwatchApp:
     """The app factory the CLI and the tests use; the caller owns (and closes) ``source``.
 
-    ``replay``: the source is a recorded run (soakwatch.replay.ReplaySource); the cursor keys
+    ``replay``: the source is a recorded run (soakwatch.views.replay.ReplaySource); the cursor keys
     move through it and the stage's commands are refused.
     """
     return SoakwatchApp(source, refresh_hz=refresh_hz, replay=replay)

@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from tui._sample import SampleSource, Situation, sample_snapshot
-from tui.app import make_app
+from soakwatch.tui._sample import SampleSource, Situation, sample_snapshot
+from soakwatch.tui.app import make_app
 
 __all__ = ["SHOTS", "main", "take"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from soakwatch.events import read_events
+from soakwatch.core.events import read_events
 from tests.helpers import only_run_dir, run_cli
 
 pytestmark = pytest.mark.e2e

@@ -26,9 +26,9 @@ from typing import Any
 
 import pytest
 
-from soakwatch.client import ControlClient
-from soakwatch.events import read_events
-from soakwatch.registry import pid_alive, socket_answers
+from soakwatch.control.client import ControlClient
+from soakwatch.control.registry import pid_alive, socket_answers
+from soakwatch.core.events import read_events
 from tests.e2e.test_tmux_demo import Tmux, stage_pid, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")]

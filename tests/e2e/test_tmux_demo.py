@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from soakwatch.events import read_events
+from soakwatch.core.events import read_events
 
 pytestmark = [
     pytest.mark.e2e,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from soakwatch.tui._sample import sample_snapshot
+from soakwatch.tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitScreen, TruncateScreen
 from tests.tui.tui_harness import FakeSource, live_app, shown, wait_for
-from tui._sample import sample_snapshot
-from tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitScreen, TruncateScreen
 
 
 async def test_p_pauses_a_running_stage_and_resumes_a_paused_one():
@@ -170,7 +170,7 @@ async def test_slash_filters_the_output():
     source = FakeSource(sample_snapshot("running"))
     async with live_app(source) as (app, pilot):
         await pilot.press("slash", *"ERROR", "enter")
-        from tui.widgets.output import OutputLines
+        from soakwatch.tui.widgets.output import OutputLines
 
         lines = app.query_one(OutputLines)
         await wait_for(lambda: lines.needle == "ERROR", what="filter applied")

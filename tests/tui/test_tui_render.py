@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from rich.console import Console, RenderableType
 
-from soakwatch.snapshot import Mark
-from tui._charts import TimeChart, sparkline
-from tui._sample import sample_snapshot
-from tui.widgets.errors import render_errors
-from tui.widgets.gates import render_gates
-from tui.widgets.latency import render_latency
-from tui.widgets.output import render_output
-from tui.widgets.status import render_status
-from tui.widgets.verdict import render_verdict
+from soakwatch.core.snapshot import Mark
+from soakwatch.tui._charts import TimeChart, sparkline
+from soakwatch.tui._sample import sample_snapshot
+from soakwatch.tui.widgets.errors import render_errors
+from soakwatch.tui.widgets.gates import render_gates
+from soakwatch.tui.widgets.latency import render_latency
+from soakwatch.tui.widgets.output import render_output
+from soakwatch.tui.widgets.status import render_status
+from soakwatch.tui.widgets.verdict import render_verdict
 
 
 def text(renderable: RenderableType, width: int = 60) -> str:

@@ -6,9 +6,9 @@ accepts changes after a human looked at them.
 
 from __future__ import annotations
 
+from soakwatch.tui._sample import Situation, sample_snapshot
+from soakwatch.tui.app import SoakwatchApp, make_app
 from tests.tui.tui_harness import FakeSource, shown
-from tui._sample import Situation, sample_snapshot
-from tui.app import SoakwatchApp, make_app
 
 
 def _app(situation: Situation = "running") -> SoakwatchApp:

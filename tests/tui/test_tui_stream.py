@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from soakwatch.snapshot import EventView
+from soakwatch.core.snapshot import EventView
+from soakwatch.tui._sample import sample_snapshot
+from soakwatch.tui.app import MAX_EVENTS, make_app
+from soakwatch.tui.widgets import EventsPanel, FilesPanel, RatePanel
 from tests.tui.tui_harness import FakeSource, shown, wait_for
-from tui._sample import sample_snapshot
-from tui.app import MAX_EVENTS, make_app
-from tui.widgets import EventsPanel, FilesPanel, RatePanel
 
 SIZE = (100, 30)
 

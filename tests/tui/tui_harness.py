@@ -9,9 +9,9 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from soakwatch.snapshot import Snapshot
-from soakwatch.source import CommandError
-from tui.app import SoakwatchApp, make_app
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.core.source import CommandError
+from soakwatch.tui.app import SoakwatchApp, make_app
 
 #: longest a test waits for the app to reach a state
 WAIT_S = 10.0

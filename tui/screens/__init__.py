@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tui.screens.chaos import ChaosScreen
-from tui.screens.confirm import ConfirmScreen
-from tui.screens.help import HelpScreen
-from tui.screens.quit import QuitChoice, QuitScreen
-from tui.screens.truncate import TruncateScreen
+from soakwatch.tui.screens.chaos import ChaosScreen
+from soakwatch.tui.screens.confirm import ConfirmScreen
+from soakwatch.tui.screens.help import HelpScreen
+from soakwatch.tui.screens.quit import QuitChoice, QuitScreen
+from soakwatch.tui.screens.truncate import TruncateScreen
 
 __all__ = ["ChaosScreen", "ConfirmScreen", "HelpScreen", "QuitChoice", "QuitScreen", "TruncateScreen"]

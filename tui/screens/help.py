@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui._charts import MARK_GLYPHS
+from soakwatch.tui._charts import MARK_GLYPHS
 
 __all__ = ["HelpScreen"]
 

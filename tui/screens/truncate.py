@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, SelectionList
 from textual.widgets.selection_list import Selection
 
-from soakwatch.snapshot import FileView
-from tui._format import fmt_bytes, fmt_count
+from soakwatch.core.snapshot import FileView
+from soakwatch.tui._format import fmt_bytes, fmt_count
 
 __all__ = ["TruncateScreen"]
 

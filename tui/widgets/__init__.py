@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from tui.widgets.errors import ErrorsPanel
-from tui.widgets.events import EventsPanel
-from tui.widgets.files import FilesPanel
-from tui.widgets.gates import GatesPanel
-from tui.widgets.latency import LatencyPanel
-from tui.widgets.memory import MemoryPanel
-from tui.widgets.output import OutputPanel
-from tui.widgets.rate import RatePanel
-from tui.widgets.snapshots import SnapshotsPanel
-from tui.widgets.status import StatusBar
-from tui.widgets.verdict import VerdictPanel
+from soakwatch.tui.widgets.errors import ErrorsPanel
+from soakwatch.tui.widgets.events import EventsPanel
+from soakwatch.tui.widgets.files import FilesPanel
+from soakwatch.tui.widgets.gates import GatesPanel
+from soakwatch.tui.widgets.latency import LatencyPanel
+from soakwatch.tui.widgets.memory import MemoryPanel
+from soakwatch.tui.widgets.output import OutputPanel
+from soakwatch.tui.widgets.rate import RatePanel
+from soakwatch.tui.widgets.snapshots import SnapshotsPanel
+from soakwatch.tui.widgets.status import StatusBar
+from soakwatch.tui.widgets.verdict import VerdictPanel
 
 __all__ = [
     "ErrorsPanel",

@@ -16,7 +16,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from soakwatch.snapshot import Snapshot
+from soakwatch.core.snapshot import Snapshot
 
 __all__ = ["Panel"]
 

@@ -6,9 +6,9 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from soakwatch.snapshot import Snapshot
-from tui._format import fmt_count
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.tui._format import fmt_count
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["ErrorsPanel", "render_errors"]
 

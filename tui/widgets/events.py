@@ -13,9 +13,9 @@ from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
 
-from soakwatch.snapshot import EventView, Snapshot
-from tui._format import LEVEL_STYLES, fmt_duration
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import EventView, Snapshot
+from soakwatch.tui._format import LEVEL_STYLES, fmt_duration
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["KIND_STYLES", "EventsPanel", "render_events"]
 

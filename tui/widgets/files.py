@@ -6,9 +6,9 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from soakwatch.snapshot import FileView, Snapshot
-from tui._format import fmt_bytes, fmt_count, fmt_signed
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import FileView, Snapshot
+from soakwatch.tui._format import fmt_bytes, fmt_count, fmt_signed
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["FilesPanel", "render_files"]
 

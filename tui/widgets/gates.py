@@ -6,9 +6,9 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from soakwatch.snapshot import GateView, Snapshot
-from tui._format import STATUS_STYLES, fmt_observed
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import GateView, Snapshot
+from soakwatch.tui._format import STATUS_STYLES, fmt_observed
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["GatesPanel", "render_gates"]
 

@@ -7,10 +7,10 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from soakwatch.snapshot import Snapshot
-from tui._charts import TimeChart, series_tick
-from tui._format import fmt_ms
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.tui._charts import TimeChart, series_tick
+from soakwatch.tui._format import fmt_ms
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["LatencyPanel", "render_latency"]
 

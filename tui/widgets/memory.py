@@ -6,10 +6,10 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from soakwatch.snapshot import ProcView, Snapshot
-from tui._charts import sparkline
-from tui._format import fmt_signed
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import ProcView, Snapshot
+from soakwatch.tui._charts import sparkline
+from soakwatch.tui._format import fmt_signed
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["MemoryPanel", "render_memory"]
 

@@ -12,8 +12,8 @@ from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Input
 
-from soakwatch.snapshot import Snapshot
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["OutputLines", "OutputPanel", "render_output"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from soakwatch.snapshot import Snapshot
-from tui._charts import TimeChart, series_tick
-from tui._format import fmt_count, fmt_rate
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.tui._charts import TimeChart, series_tick
+from soakwatch.tui._format import fmt_count, fmt_rate
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["RatePanel", "render_rate"]
 

@@ -11,8 +11,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from soakwatch.snapshot import Snapshot
-from tui._format import fmt_duration
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.tui._format import fmt_duration
 
 __all__ = ["ReplayBar", "render_replay"]
 

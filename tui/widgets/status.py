@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from soakwatch.snapshot import Snapshot
-from tui._format import STATE_STYLES, fmt_count, fmt_duration
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.tui._format import STATE_STYLES, fmt_count, fmt_duration
 
 __all__ = ["StatusBar", "render_status"]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from soakwatch.snapshot import Snapshot
-from tui._format import STATE_STYLES, fmt_observed
-from tui.widgets._panel import Panel
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.tui._format import STATE_STYLES, fmt_observed
+from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["VerdictPanel", "render_verdict"]
 

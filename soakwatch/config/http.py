@@ -1,0 +1,127 @@
+"""The ``[http]`` profile section: how an ``http://`` target is called and what a good answer is.
+
+No behaviour and no HTTP client here (the profile model imports this module, and
+``--help`` and Python-target runs must stay free of httpx and aiohttp); the runner
+is :mod:`soakwatch.targets.http`.
+
+Example::
+
+    target = "http://127.0.0.1:8765/v1/chat/completions"
+    [http]
+    preset = "openai-chat"          # POST, a chat body from {prompt}, usage tokens counted
+    headers = { Authorization = "Bearer test" }
+    expect_status = [200]
+    expect_json_field = ["choices.0.message.content"]
+    timeout = "10s"                 # default: the stage's timeout
+    client = "auto"                 # aiohttp for HTTP/1.1, httpx for HTTP/2
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from soakwatch.config.units import parse_duration
+
+__all__ = ["OPENAI_CHAT_BODY", "HttpConfig"]
+
+Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+#: the body of the ``openai-chat`` preset when the profile gives none
+OPENAI_CHAT_BODY: dict[str, Any] = {"messages": [{"role": "user", "content": "{prompt}"}]}
+
+
+class HttpConfig(BaseModel):
+    """Request, expectations and client of an HTTP target (``[http]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    method: Method | None = Field(default=None, description="default GET, POST with a body or the chat preset")
+    headers: dict[str, str] = Field(default_factory=dict, description="placeholders allowed in values")
+    body: Any = Field(default=None, description="JSON body (a TOML table); placeholders such as {prompt}")
+    body_template: str | None = Field(default=None, description="raw body text with placeholders")
+    content_type: str = Field(default="application/json", description="Content-Type of a body")
+    expect_status: list[int] = Field(default_factory=list, description="good status codes; empty: any 2xx")
+    expect_json: bool | None = Field(
+        default=None, description="answers must be JSON; default: when a JSON check or the preset is set"
+    )
+    expect_json_field: list[str] = Field(default_factory=list, description="dotted paths that must be present")
+    expect_schema: dict[str, Any] | str | None = Field(default=None, description="JSON schema, inline or a file")
+    error_code_fields: list[str] = Field(
+        default_factory=lambda: ["error.code", "error.type", "code"],
+        description="where a JSON error envelope keeps its code, first found wins",
+    )
+    preset: Literal["openai-chat"] | None = None
+    model: str = Field(default="soakwatch", description="'model' of the openai-chat body")
+    count_usage: bool | None = Field(default=None, description="count usage tokens; default: with openai-chat")
+    http2: bool = False
+    client: Literal["auto", "httpx", "aiohttp"] = Field(
+        default="auto", description="auto: aiohttp for HTTP/1.1 (fast), httpx for HTTP/2"
+    )
+    timeout: float | None = Field(default=None, gt=0, description="per-request timeout; default: the stage's")
+    verify_tls: bool = True
+
+    @field_validator("expect_json_field", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _seconds(cls, v: object) -> object:
+        return parse_duration(v) if isinstance(v, str) else v
+
+    @field_validator("expect_status")
+    @classmethod
+    def _statuses(cls, v: list[int]) -> list[int]:
+        bad = [s for s in v if not 100 <= s <= 599]
+        if bad:
+            raise ValueError(f"not HTTP status codes: {bad}")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HttpConfig:
+        if self.body is not None and self.body_template is not None:
+            raise ValueError("give 'body' (JSON) or 'body_template' (text), not both")
+        if self.http2 and self.client == "aiohttp":
+            raise ValueError("aiohttp speaks HTTP/1.1 only: use client = 'httpx' (or 'auto') with http2 = true")
+        return self
+
+    # ------------------------------------------------------------ resolved views
+    @property
+    def resolved_body(self) -> Any:
+        """The JSON body after the preset: the profile's own, or the chat body."""
+        if self.body is not None or self.preset != "openai-chat":
+            return self.body
+        return {"model": self.model, **OPENAI_CHAT_BODY}
+
+    @property
+    def resolved_method(self) -> str:
+        if self.method:
+            return self.method
+        has_body = self.resolved_body is not None or self.body_template is not None
+        return "POST" if has_body else "GET"
+
+    @property
+    def json_fields(self) -> list[str]:
+        if self.expect_json_field or self.preset != "openai-chat":
+            return self.expect_json_field
+        return ["choices.0.message"]
+
+    @property
+    def wants_json(self) -> bool:
+        if self.expect_json is not None:
+            return self.expect_json
+        return bool(self.json_fields or self.expect_schema is not None or self.preset)
+
+    @property
+    def counts_usage(self) -> bool:
+        return self.count_usage if self.count_usage is not None else self.preset == "openai-chat"
+
+    @property
+    def engine(self) -> Literal["httpx", "aiohttp"]:
+        """The client that runs: the profile's choice, or aiohttp for HTTP/1.1 and httpx for HTTP/2."""
+        if self.client != "auto":
+            return self.client
+        return "httpx" if self.http2 else "aiohttp"

@@ -1,0 +1,154 @@
+"""The ``[[nodes]]`` profile section: processes soakwatch starts and supervises for a stage.
+
+Kept apart from :mod:`soakwatch.nodes.plugin` (which acts) so the profile model imports it
+without pulling in the supervisor. Example::
+
+    [[nodes]]
+    id = "node1"
+    command = ["python", "node.py", "--id", "{id}", "--reports", "{report_dir}"]
+    cwd = "."                         # inside the sandbox root (the default)
+    env = { NODE_FAULTS = "0.01" }
+    report_dir = "data/{id}/reports"  # under the root; default: the run dir's nodes/<id>/report/
+    report_fields = { committed_height = "node_snapshot.consensus.committed_height" }
+    ready = { file = "data/{id}/ready", timeout = "20s" }   # or tcp = 7001, or http = "http://127.0.0.1:7001/health"
+    restart = "on-failure"            # never | on-failure | always
+    max_restarts = 5
+    backoff = "1s"                    # doubles after each quick failure, up to backoff_max
+
+Placeholders in ``command``, ``env`` values, ``cwd``, ``report_dir`` and ``ready.file``:
+``{id}``, ``{root}`` (the sandbox root), ``{python}`` (the interpreter running soakwatch),
+``{report_dir}`` and ``{node_dir}`` (the node's folder in the run dir). Nothing else is
+substituted, so other braces pass through.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from soakwatch.config.chaos import NODE_ACTIONS
+from soakwatch.config.units import parse_duration
+
+if TYPE_CHECKING:
+    from soakwatch.config.chaos import ChaosSpec
+
+__all__ = [
+    "NODE_ACTIONS",
+    "PLACEHOLDERS",
+    "NodeSpec",
+    "ReadyCheck",
+    "RestartPolicy",
+    "check_topology",
+    "substitute",
+]
+
+RestartPolicy = Literal["never", "on-failure", "always"]
+PLACEHOLDERS = ("id", "root", "python", "report_dir", "node_dir")
+#: default seconds a node gets to become ready
+READY_TIMEOUT = 30.0
+#: names the process collector already uses for its own subjects
+RESERVED_IDS = frozenset({"monitor", "target"})
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+
+
+def _seconds(v: object) -> object:
+    if isinstance(v, str):
+        return parse_duration(v)
+    return v
+
+
+def substitute(text: str, values: dict[str, str]) -> str:
+    """``text`` with the :data:`PLACEHOLDERS` in ``values`` replaced; other braces kept."""
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+class ReadyCheck(BaseModel):
+    """When a started node counts as ready: a file appears, a local TCP port accepts, or a local URL answers 200."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    file: str | None = Field(default=None, description="a file under the root, written after the node started")
+    tcp: int | None = Field(default=None, ge=1, le=65535, description="a port on 127.0.0.1 that accepts")
+    http: str | None = Field(default=None, description="a URL on 127.0.0.1 that answers 200")
+    timeout: float = Field(default=READY_TIMEOUT, gt=0, description="seconds before the node counts as failed")
+    interval: float = Field(default=0.1, gt=0, description="seconds between checks")
+
+    _secs = field_validator("timeout", "interval", mode="before")(_seconds)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ReadyCheck:
+        given = [k for k in ("file", "tcp", "http") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of file, tcp, http (got {', '.join(given) or 'none'})")
+        if self.http is not None:
+            parts = urlsplit(self.http)
+            if parts.scheme != "http" or parts.hostname not in LOCAL_HOSTS:
+                raise ValueError(f"http readiness must be an http:// URL on 127.0.0.1 (got {self.http!r})")
+        return self
+
+
+class NodeSpec(BaseModel):
+    """One node of a topology (``[[nodes]]``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    command: list[str] = Field(min_length=1, description="argv, or one string split like a shell would")
+    cwd: str = Field(default=".", description="working directory under the sandbox root")
+    env: dict[str, str] = Field(default_factory=dict, description="added to soakwatch's environment")
+    report_dir: str | None = Field(default=None, description="where the node writes JSON reports (under the root)")
+    report_pattern: str = Field(default="epoch-*.json", min_length=1)
+    report_fields: dict[str, str] = Field(default_factory=dict, description="series name -> dotted JSON path")
+    ready: ReadyCheck | None = None
+    restart: RestartPolicy = "on-failure"
+    max_restarts: int = Field(default=5, ge=0, description="restarts by the policy before the node is given up")
+    backoff: float = Field(default=1.0, ge=0, description="seconds before a restart; doubles after quick failures")
+    backoff_max: float = Field(default=30.0, ge=0)
+    stop_grace: float = Field(default=5.0, ge=0, description="seconds between SIGTERM and SIGKILL when stopping")
+
+    _secs = field_validator("backoff", "backoff_max", "stop_grace", mode="before")(_seconds)
+
+    @field_validator("command", mode="before")
+    @classmethod
+    def _argv(cls, v: object) -> object:
+        if isinstance(v, str):
+            try:
+                return shlex.split(v)
+            except ValueError as exc:
+                raise ValueError(f"command does not split into words: {exc}") from None
+        return v
+
+    @field_validator("command")
+    @classmethod
+    def _program(cls, v: list[str]) -> list[str]:
+        if not v or not v[0].strip():
+            raise ValueError("command needs a program")
+        return v
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if v in RESERVED_IDS or v.startswith("worker-"):
+            raise ValueError(f"node id {v!r} is taken by the process collector (monitor, target, worker-N)")
+        return v
+
+
+def check_topology(nodes: list[NodeSpec], chaos: list[ChaosSpec], target: str | None, calls: int | None) -> list[str]:
+    """Problems of the profile as a whole (unique ids, chaos aimed at known nodes, a stage that can end)."""
+    problems: list[str] = []
+    ids = [n.id for n in nodes]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        problems.append(f"nodes: ids must be unique (repeated: {', '.join(dup)})")
+    for i, spec in enumerate(chaos):
+        if spec.action in NODE_ACTIONS and spec.node not in ids:
+            known = ", ".join(ids) or "none"
+            problems.append(f"chaos[{i}].node: no node {spec.node!r} in [[nodes]] (nodes: {known})")
+    if nodes and target is None and calls is not None:
+        problems.append("a stage with nodes and no target makes no calls: give 'duration', not 'calls'")
+    return problems

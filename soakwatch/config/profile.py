@@ -1,0 +1,208 @@
+"""Profiles: TOML files loaded into a validated pydantic model, with CLI overrides.
+
+A profile is looked up by name among the built-ins (``profiles/*.toml``) or read from
+a path. Every validation problem becomes a :class:`~soakwatch.config.errors.UsageError` naming
+the file, the field and the value.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from soakwatch.config.builtin import BUILTIN_DIR, builtin_profiles
+from soakwatch.config.chaos import ChaosSpec
+from soakwatch.config.cmd import CmdConfig
+from soakwatch.config.collectors import (
+    ProcessConfig,
+    ReportFolderConfig,
+    ScrapeConfig,
+    WatchConfig,
+)
+from soakwatch.config.errors import UsageError
+from soakwatch.config.gates import GateSpec
+from soakwatch.config.http import HttpConfig
+from soakwatch.config.matrix import MatrixValue, check_matrix
+from soakwatch.config.nodes import NodeSpec, check_topology
+from soakwatch.config.units import parse_duration
+
+__all__ = [
+    "BUILTIN_DIR",
+    "Profile",
+    "apply_overrides",
+    "builtin_profiles",
+    "load_profile",
+    "resolve_profile_path",
+]
+
+
+class Profile(BaseModel):
+    """A stage: what to call, how hard, for how long, what to watch and how to judge it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    description: str = ""
+    target: str | None = Field(default=None, description="module.path:function, http://... or cmd:...")
+    root: str | None = Field(default=None, description="sandbox root; put on sys.path")
+    cases: str | None = Field(default=None, description="JSONL file of cases, cycled")
+    calls: int | None = Field(default=None, gt=0)
+    duration: float | None = Field(default=None, gt=0, description="seconds (or '30m')")
+    concurrency: int = Field(default=1, ge=1, le=4096)
+    rate: float | None = Field(default=None, gt=0, description="calls/s (open model)")
+    timeout: float = Field(default=30.0, gt=0, description="per-call timeout, seconds")
+    isolation: Literal["process", "inline"] = "process"
+    tick: float = Field(default=0.5, gt=0, le=10, description="seconds between ticks")
+    status_every: float = Field(default=5.0, gt=0, description="headless status line interval")
+    refresh_hz: float = Field(default=2.0, gt=0, le=20, description="TUI refresh rate")
+    strict: bool = False
+    insufficient_data: Literal["warn", "fail"] = "warn"
+    watch: WatchConfig = Field(default_factory=WatchConfig)
+    processes: ProcessConfig = Field(default_factory=ProcessConfig)
+    scrape: list[ScrapeConfig] = Field(default_factory=list)
+    reports: list[ReportFolderConfig] = Field(default_factory=list)
+    gates: list[GateSpec] = Field(default_factory=list)
+    chaos: list[ChaosSpec] = Field(default_factory=list)
+    nodes: list[NodeSpec] = Field(default_factory=list, description="processes started and supervised (nodes.py)")
+    http: HttpConfig = Field(default_factory=HttpConfig, description="request and expectations of an http:// target")
+    cmd: CmdConfig = Field(default_factory=CmdConfig, description="how a cmd: target runs its command")
+    matrix: dict[str, list[MatrixValue]] = Field(
+        default_factory=dict, description="sweep axes: one stage per combination (soakwatch sweep, docs/sweeps.md)"
+    )
+
+    @field_validator("matrix")
+    @classmethod
+    def _matrix(cls, v: dict[str, list[MatrixValue]]) -> dict[str, list[MatrixValue]]:
+        check_matrix(v)
+        return v
+
+    @field_validator("duration", "timeout", "tick", "status_every", mode="before")
+    @classmethod
+    def _duration(cls, v: object) -> object:
+        if isinstance(v, str):
+            return parse_duration(v)
+        return v
+
+    @model_validator(mode="after")
+    def _limits(self) -> Profile:
+        if self.calls is None and self.duration is None:
+            raise ValueError("a stage needs 'calls' or 'duration'")
+        problems = check_topology(self.nodes, self.chaos, self.target, self.calls)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @property
+    def open_model(self) -> bool:
+        """True when calls arrive at a fixed rate rather than as fast as concurrency allows."""
+        return self.rate is not None
+
+
+def resolve_profile_path(name_or_path: str) -> Path:
+    """A built-in name (``smoke``) or a path to a TOML file."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or "/" in name_or_path:
+        if not p.is_file():
+            raise UsageError("no such profile file", where="--profile", value=name_or_path)
+        return p
+    found = builtin_profiles().get(name_or_path)
+    if found is None:
+        known = ", ".join(builtin_profiles()) or "none"
+        raise UsageError(f"unknown profile {name_or_path!r} (built-in: {known})", where="--profile")
+    return found
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"not valid TOML: {exc}", where=str(path)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read: {exc.strerror}", where=str(path)) from None
+
+
+def _explain(exc: ValidationError, where: str) -> UsageError:
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"]) or "(profile)"
+        value = err.get("input")
+        shown = "" if isinstance(value, dict) else f" (got {value!r})"
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(f"{loc}: {msg}{shown}")
+    first, *rest = lines
+    more = "".join(f"\n  {line}" for line in rest)
+    return UsageError(first + more, where=where)
+
+
+def validate_profile(data: Mapping[str, Any], where: str) -> Profile:
+    """Build a :class:`Profile` from plain data, turning pydantic errors into usage errors."""
+    try:
+        return Profile.model_validate(dict(data))
+    except ValidationError as exc:
+        raise _explain(exc, where) from None
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise UsageError(f"{part!r} is not a table", where="--set", field=key)
+        node = child
+    node[parts[-1]] = value
+
+
+def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], sets: Sequence[str] = ()) -> dict[str, Any]:
+    """Profile data with CLI flags applied; ``None`` values leave the profile's value."""
+    out = dict(data)
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        out[key] = value
+        if key == "calls":
+            out.pop("duration", None)
+        elif key == "duration":
+            out.pop("calls", None)
+    for item in sets:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError("expected KEY=VALUE", where="--set", value=item)
+        _set_dotted(out, key.strip(), _parse_value(raw.strip()))
+    return out
+
+
+def load_profile(
+    name_or_path: str | None,
+    overrides: Mapping[str, Any] | None = None,
+    sets: Sequence[str] = (),
+    extra_gates: Sequence[Mapping[str, Any]] = (),
+    extra_chaos: Sequence[Mapping[str, Any]] = (),
+) -> Profile:
+    """Load, override and validate a profile. Without a name, an ad-hoc profile is built."""
+    if name_or_path is None:
+        data: dict[str, Any] = {"name": "adhoc"}
+        where = "command line"
+    else:
+        path = resolve_profile_path(name_or_path)
+        data = _read_toml(path)
+        data.setdefault("name", path.stem)
+        where = str(path)
+    data = apply_overrides(data, overrides or {}, sets)
+    if extra_gates:
+        data["gates"] = [*data.get("gates", []), *extra_gates]
+    if extra_chaos:  # a --chaos-plan file: its entries join the profile's
+        data["chaos"] = [*data.get("chaos", []), *extra_chaos]
+    return validate_profile(data, where)

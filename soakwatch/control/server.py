@@ -1,0 +1,411 @@
+"""The stage's control socket: snapshots out, operator commands in, for any number of clients.
+
+``run``'s TUI (in its own process) and, later, ``attach`` and ``ctl`` talk to the stage
+through a Unix domain socket in the run dir (wire format in :mod:`soakwatch.control.wire`).
+The socket is created mode 0600 in a private directory and only then moved into
+place, so no other user can ever connect; the peer's uid is checked again on accept.
+
+Never in the stage's way: :meth:`ControlServer.publish` only stores the snapshot and
+wakes the server thread, which serialises it once and offers it to every subscriber.
+Each client keeps at most one unsent snapshot; a newer one replaces it (carrying its
+events along), so a client that does not read costs the stage nothing and gets the
+newest state when it reads again. Commands run one at a time in a command thread, so
+a slow command (a truncate) never holds up the snapshots of other clients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import selectors
+import shutil
+import socket
+import struct
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from soakwatch.config.errors import SoakwatchError
+from soakwatch.control import wire as wire
+from soakwatch.core.snapshot import Snapshot
+
+__all__ = ["ControlServer", "Handler"]
+
+#: a command: (name, args) -> one-line answer; raises ValueError to refuse
+Handler = Callable[[str, dict[str, Any]], str]
+
+#: how long close() waits for subscribers to read the last snapshot before it hangs up
+FINAL_GRACE = 2.0
+#: bytes read per recv
+RECV_BYTES = 64 * 1024
+#: replies a client may leave unread before it is hung up on (it is not reading at all)
+MAX_UNREAD_REPLIES = 1000
+#: snapshots published faster than the I/O thread offers them are merged; beyond this many, the oldest go
+MAX_UNOFFERED = 64
+#: kernel send buffer per client: what a slow reader finds queued there is stale, so keep it small
+#: (a snapshot is a few KB to a few tens of KB; the newest one waits in user space)
+SEND_BUFFER = 32 * 1024
+#: pending connections the kernel queues
+BACKLOG = 16
+SOCKET_MODE = 0o600
+
+
+class _Client:
+    """One connection: its input buffer, unread replies and at most one unsent snapshot."""
+
+    def __init__(self, sock: socket.socket, n: int) -> None:
+        self.sock = sock
+        self.n = n
+        self.inbuf = bytearray()
+        self.discarding = False  # skipping the rest of an over-long line
+        self.replies: deque[bytes] = deque()
+        self.pending: Snapshot | None = None
+        self.pending_line: bytes | None = None
+        self.current: memoryview | None = None
+        self.subscribed = False
+        self.closed = False
+        self.dropped = 0
+
+    def offer(self, snap: Snapshot, line: bytes) -> None:
+        if self.pending is not None:
+            self.dropped += 1
+            self.pending = wire.coalesce(self.pending, snap)
+            self.pending_line = None  # serialised when it is sent
+        else:
+            self.pending, self.pending_line = snap, line
+
+    def wants_write(self) -> bool:
+        return self.current is not None or bool(self.replies) or self.pending is not None
+
+    def flush(self) -> None:
+        """Send as much as the socket takes now; never blocks."""
+        while True:
+            if self.current is None:
+                if self.replies:
+                    self.current = memoryview(self.replies.popleft())
+                elif self.pending is not None:
+                    line = self.pending_line or (self.pending.model_dump_json().encode() + b"\n")
+                    self.pending = self.pending_line = None
+                    self.current = memoryview(line)
+                else:
+                    return
+            try:
+                sent = self.sock.send(self.current)
+            except BlockingIOError:
+                return
+            self.current = self.current[sent:] if sent < len(self.current) else None
+
+
+class ControlServer:
+    """A Unix socket server in the stage process; start() binds and starts its threads."""
+
+    def __init__(self, run_dir: Path, handler: Handler, info: dict[str, Any] | None = None) -> None:
+        self.run_dir = run_dir
+        self.handler = handler
+        self.info = dict(info or {})
+        self.address: Path | None = None
+        self._private_dir: Path | None = None
+        self._listener: socket.socket | None = None
+        self._sel = selectors.DefaultSelector()
+        self._clients: dict[int, _Client] = {}
+        self._dropped_gone = 0  # snapshots dropped for clients that have since disconnected
+        self._n = 0
+        self._lock = threading.Lock()
+        self._latest: Snapshot | None = None
+        #: published but not yet offered to the clients (the I/O thread fell behind)
+        self._fresh: deque[Snapshot] = deque(maxlen=MAX_UNOFFERED)
+        self._replies: deque[tuple[_Client, bytes]] = deque()
+        self._commands: queue.Queue[tuple[_Client, wire.Request] | None] = queue.Queue()
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+        self._closing = False
+        self._drain_deadline = 0.0
+        self._loop_thread: threading.Thread | None = None
+        self._cmd_thread: threading.Thread | None = None
+
+    # ---------------------------------------------------------------- lifecycle
+    def start(self) -> Path:
+        """Bind the socket (mode 0600) and start serving; returns the socket's path."""
+        self._listener, self.address = self._bind()
+        self._listener.setblocking(False)
+        self._listener.listen(BACKLOG)
+        self._sel.register(self._listener, selectors.EVENT_READ, "listen")
+        self._sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        self._loop_thread = threading.Thread(target=self._loop, name="control-io", daemon=True)
+        self._cmd_thread = threading.Thread(target=self._run_commands, name="control-cmd", daemon=True)
+        self._loop_thread.start()
+        self._cmd_thread.start()
+        return self.address
+
+    def _bind(self) -> tuple[socket.socket, Path]:
+        target = self.run_dir / wire.SOCKET_NAME
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            if len(os.fsencode(target)) <= wire.MAX_UNIX_PATH:
+                # bind in a private (0700) directory, tighten the mode, then move into place:
+                # the socket is never reachable with a looser mode
+                private = Path(tempfile.mkdtemp(prefix=".c", dir=self.run_dir))
+                tmp = private / "s"
+                sock.bind(str(tmp))
+                os.chmod(tmp, SOCKET_MODE)
+                with contextlib.suppress(FileNotFoundError):
+                    target.unlink()
+                os.rename(tmp, target)
+                private.rmdir()
+                return sock, target
+            # the run dir's path is too long for AF_UNIX: a short private dir, named in control.addr
+            base = tempfile.gettempdir()
+            if len(os.fsencode(base)) > wire.MAX_UNIX_PATH - 40:
+                base = "/tmp"
+            self._private_dir = Path(tempfile.mkdtemp(prefix="soakwatch-", dir=base))
+            path = self._private_dir / wire.SOCKET_NAME
+            sock.bind(str(path))
+            os.chmod(path, SOCKET_MODE)
+            addr = self.run_dir / wire.ADDR_NAME
+            tmp_addr = addr.with_suffix(".tmp")
+            tmp_addr.write_text(str(path) + "\n", encoding="utf-8")
+            os.replace(tmp_addr, addr)
+            return sock, path
+        except BaseException:
+            sock.close()
+            raise
+
+    def publish(self, snap: Snapshot) -> None:
+        """Offer a snapshot to every subscriber. O(1) for the caller (the stage thread)."""
+        with self._lock:
+            self._fresh.append(snap)
+        self._wake()
+
+    __call__ = publish
+
+    def close(self, grace: float = FINAL_GRACE) -> None:
+        """Give subscribers up to ``grace`` seconds to read the last snapshot, then hang up and clean up."""
+        if self._loop_thread is None:
+            self._cleanup()
+            return
+        self._drain_deadline = time.monotonic() + grace
+        self._closing = True
+        self._wake()
+        self._loop_thread.join(grace + 1.0)
+        self._commands.put(None)
+        if self._cmd_thread is not None:
+            self._cmd_thread.join(1.0)
+        self._loop_thread = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        for c in list(self._clients.values()):
+            self._drop(c)
+        if self._listener is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._sel.unregister(self._listener)
+            self._listener.close()
+            self._listener = None
+        self._sel.close()
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self.address is not None:
+            with contextlib.suppress(OSError):
+                self.address.unlink()
+        with contextlib.suppress(OSError):
+            (self.run_dir / wire.ADDR_NAME).unlink()
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    def dropped(self) -> int:
+        """Snapshots replaced before a slow client read them (all clients, so far)."""
+        return self._dropped_gone + sum(c.dropped for c in list(self._clients.values()))
+
+    def _wake(self) -> None:
+        with contextlib.suppress(BlockingIOError, OSError):
+            os.write(self._wake_w, b"\0")
+
+    # ---------------------------------------------------------------- I/O thread
+    def _loop(self) -> None:
+        while True:
+            if self._closing and (time.monotonic() >= self._drain_deadline or self._all_flushed()):
+                return
+            timeout = max(0.0, self._drain_deadline - time.monotonic()) if self._closing else None
+            for key, mask in self._sel.select(timeout):
+                if key.data == "listen":
+                    self._accept()
+                elif key.data == "wake":
+                    with contextlib.suppress(BlockingIOError, OSError):
+                        os.read(self._wake_r, 4096)
+                else:
+                    client: _Client = key.data
+                    if mask & selectors.EVENT_READ:
+                        self._read(client)
+                    if mask & selectors.EVENT_WRITE and not client.closed:
+                        self._write(client)
+            self._deliver()
+
+    def _all_flushed(self) -> bool:
+        with self._lock:
+            fresh = bool(self._fresh)
+        return not fresh and not self._replies and not any(c.wants_write() for c in self._clients.values())
+
+    def _deliver(self) -> None:
+        with self._lock:
+            fresh = list(self._fresh)
+            self._fresh.clear()
+            replies = list(self._replies)
+            self._replies.clear()
+        for client, line in replies:
+            if not client.closed:
+                client.replies.append(line)
+                self._write(client)
+        if fresh:
+            snap = fresh[0]
+            for newer in fresh[1:]:
+                snap = wire.coalesce(snap, newer)
+            self._latest = snap
+            subs = [c for c in self._clients.values() if c.subscribed]
+            if subs:
+                line = snap.model_dump_json().encode() + b"\n"
+                for c in subs:
+                    c.offer(snap, line)
+                    self._write(c)
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if self._closing or not _same_user(conn):
+                with contextlib.suppress(OSError):
+                    conn.sendall(wire.error_reply("refused: not the owner of this stage"))
+                conn.close()
+                continue
+            conn.setblocking(False)
+            with contextlib.suppress(OSError):
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+            self._n += 1
+            client = _Client(conn, self._n)
+            self._clients[client.n] = client
+            self._sel.register(conn, selectors.EVENT_READ, client)
+
+    def _read(self, client: _Client) -> None:
+        try:
+            data = client.sock.recv(RECV_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(client)
+            return
+        client.inbuf += data
+        while True:
+            nl = client.inbuf.find(b"\n")
+            if nl < 0:
+                if len(client.inbuf) > wire.MAX_REQUEST_BYTES:
+                    if not client.discarding:
+                        client.replies.append(wire.error_reply(f"message longer than {wire.MAX_REQUEST_BYTES} bytes"))
+                    client.discarding = True
+                    client.inbuf.clear()
+                break
+            line = bytes(client.inbuf[:nl])
+            del client.inbuf[: nl + 1]
+            if client.discarding:
+                client.discarding = False
+                continue
+            if len(line) > wire.MAX_REQUEST_BYTES:
+                client.replies.append(wire.error_reply(f"message longer than {wire.MAX_REQUEST_BYTES} bytes"))
+            elif line.strip():
+                self._request(client, line)
+        if len(client.replies) > MAX_UNREAD_REPLIES:
+            self._drop(client)
+            return
+        self._write(client)
+
+    def _request(self, client: _Client, line: bytes) -> None:
+        try:
+            req = wire.parse_request(line)
+        except wire.ProtocolError as exc:
+            client.replies.append(wire.error_reply(f"malformed message: {exc}", wire.request_id(line)))
+            return
+        if req.cmd == "hello":
+            info = {"protocol": wire.PROTOCOL, "pid": os.getpid(), "run_dir": str(self.run_dir), **self.info}
+            client.replies.append(wire.ok_reply("soakwatch control", req.id, info=info))
+        elif req.cmd == "subscribe":
+            client.subscribed = True
+            client.replies.append(wire.ok_reply("subscribed", req.id))
+            latest = self._latest
+            if latest is not None:  # the state now, without waiting for the next tick
+                client.offer(latest, latest.model_dump_json().encode() + b"\n")
+        elif req.cmd == "unsubscribe":
+            client.subscribed = False
+            client.pending = client.pending_line = None
+            client.replies.append(wire.ok_reply("unsubscribed", req.id))
+        else:
+            self._commands.put((client, req))
+
+    def _write(self, client: _Client) -> None:
+        if client.closed:
+            return
+        try:
+            client.flush()
+        except OSError:
+            self._drop(client)
+            return
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if client.wants_write() else 0)
+        with contextlib.suppress(KeyError, ValueError):
+            self._sel.modify(client.sock, events, client)
+
+    def _drop(self, client: _Client) -> None:
+        if client.closed:
+            return
+        client.closed = True
+        if self._clients.pop(client.n, None) is not None:
+            self._dropped_gone += client.dropped
+        with contextlib.suppress(KeyError, ValueError, OSError):
+            self._sel.unregister(client.sock)
+        client.sock.close()
+
+    # ---------------------------------------------------------------- command thread
+    def _run_commands(self) -> None:
+        while True:
+            item = self._commands.get()
+            if item is None:
+                return
+            client, req = item
+            if client.closed:
+                continue
+            try:
+                reply = wire.ok_reply(self.handler(req.cmd, req.args), req.id)
+            except (ValueError, SoakwatchError) as exc:  # a refusal: nothing changed
+                reply = wire.error_reply(str(exc), req.id)
+            except Exception as exc:  # a command's bug must not take the socket down
+                reply = wire.error_reply(f"{req.cmd} failed: {type(exc).__name__}: {exc}", req.id)
+            with self._lock:
+                self._replies.append((client, reply))
+            self._wake()
+
+
+def _same_user(conn: socket.socket) -> bool:
+    """The peer runs as our user (SO_PEERCRED); where the kernel cannot say, the 0600 mode decides."""
+    opt = getattr(socket, "SO_PEERCRED", None)
+    if opt is None:
+        return True
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, opt, struct.calcsize("3i"))
+    except OSError:
+        return True
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return bool(uid == os.getuid())

@@ -1,0 +1,149 @@
+"""The control socket's wire format, shared by the server (in the stage) and its clients.
+
+One JSON object per line (UTF-8, ``\\n``-terminated) in both directions::
+
+    client → stage   {"cmd": "pause"}
+                     {"cmd": "chaos", "args": {"action": "kill_worker"}, "id": 7}
+    stage → client   {"ok": true, "answer": "pause: ok", "id": 7}        a reply (id echoed when given)
+                     {"ok": false, "error": "unknown command 'x'"}       a refusal; nothing changed
+                     Snapshot.model_dump_json()                          pushed after "subscribe"
+
+A snapshot line always carries ``"seq"``; a reply never does. The server itself
+answers ``hello`` (protocol version, pid, run dir), ``subscribe`` and ``unsubscribe``;
+every other command goes to ``Stage.command(name, args, source="socket")``.
+
+Where the socket is: ``<run_dir>/control.sock``, or — when that path is too long for
+AF_UNIX — the path written in ``<run_dir>/control.addr``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from soakwatch.core.snapshot import EventView, Snapshot
+
+__all__ = [
+    "ADDR_NAME",
+    "MAX_CARRIED_EVENTS",
+    "MAX_REQUEST_BYTES",
+    "MAX_UNIX_PATH",
+    "PROTOCOL",
+    "SOCKET_NAME",
+    "ProtocolError",
+    "Request",
+    "coalesce",
+    "encode",
+    "error_reply",
+    "is_snapshot",
+    "ok_reply",
+    "parse_request",
+    "request_id",
+    "socket_address",
+]
+
+PROTOCOL = 1
+SOCKET_NAME = "control.sock"
+ADDR_NAME = "control.addr"
+#: sun_path holds 108 bytes on Linux, including the terminating NUL
+MAX_UNIX_PATH = 107
+#: a command is a few hundred bytes; anything this long is refused (and skipped up to its newline)
+MAX_REQUEST_BYTES = 64 * 1024
+#: when snapshots a reader could not keep up with are merged, at most this many events ride along
+MAX_CARRIED_EVENTS = 500
+
+
+class ProtocolError(ValueError):
+    """A malformed message: answered with an error, nothing changed."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """One parsed client message."""
+
+    cmd: str
+    args: dict[str, Any] = field(default_factory=dict)
+    id: int | str | None = None
+
+
+def socket_address(run_dir: Path) -> Path:
+    """Where the run's control socket listens: ``control.addr`` if present, else ``control.sock``."""
+    addr = run_dir / ADDR_NAME
+    try:
+        text = addr.read_text(encoding="utf-8").strip()
+    except OSError:
+        text = ""
+    return Path(text) if text else run_dir / SOCKET_NAME
+
+
+def parse_request(line: bytes) -> Request:
+    """A client line as a :class:`Request`; :class:`ProtocolError` says what is wrong with it."""
+    try:
+        obj = json.loads(line)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ProtocolError(f"not JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
+    req_id = obj.get("id")
+    if req_id is not None and (isinstance(req_id, bool) or not isinstance(req_id, int | str)):
+        raise ProtocolError(f"'id' must be a number or a string, got {req_id!r}")
+    cmd = obj.get("cmd")
+    if not isinstance(cmd, str) or not cmd:
+        raise ProtocolError(f"'cmd' must be a non-empty string, got {cmd!r}")
+    args = obj.get("args", {})
+    if args is None:
+        args = {}
+    if not isinstance(args, dict):
+        raise ProtocolError(f"'args' must be a JSON object, got {type(args).__name__}")
+    unknown = sorted(set(obj) - {"cmd", "args", "id"})
+    if unknown:
+        raise ProtocolError(f"unknown field(s) {', '.join(unknown)} (expected cmd, args, id)")
+    return Request(cmd, args, req_id)
+
+
+def request_id(line: bytes) -> int | str | None:
+    """The ``id`` of a possibly malformed request, so even a refusal can be matched to it."""
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    rid = obj.get("id") if isinstance(obj, dict) else None
+    return rid if isinstance(rid, int | str) and not isinstance(rid, bool) else None
+
+
+def encode(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":"), default=str).encode() + b"\n"
+
+
+def ok_reply(answer: str, req_id: int | str | None = None, **extra: Any) -> bytes:
+    obj: dict[str, Any] = {"ok": True, "answer": answer, **extra}
+    if req_id is not None:
+        obj["id"] = req_id
+    return encode(obj)
+
+
+def error_reply(error: str, req_id: int | str | None = None) -> bytes:
+    obj: dict[str, Any] = {"ok": False, "error": error}
+    if req_id is not None:
+        obj["id"] = req_id
+    return encode(obj)
+
+
+def is_snapshot(obj: dict[str, Any]) -> bool:
+    return "seq" in obj
+
+
+def coalesce(older: Snapshot, newer: Snapshot) -> Snapshot:
+    """``newer``, carrying the events of ``older`` that a slow reader would otherwise lose.
+
+    Every other field of a snapshot is a state (or a cumulative list, like marks), so
+    the newest one says all; only ``events`` are "new since the previous snapshot".
+    """
+    if not older.events:
+        return newer
+    seen = {e.seq for e in newer.events}
+    merged: list[EventView] = [e for e in older.events if e.seq not in seen]
+    merged.extend(newer.events)
+    return newer.model_copy(update={"events": merged[-MAX_CARRIED_EVENTS:]})

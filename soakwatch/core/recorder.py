@@ -1,0 +1,383 @@
+"""The recorder: live series in bounded rings, evidence flushed to disk on every tick.
+
+Runners hand over :class:`ResultBatch` objects (from any thread; one lock-free list
+append per batch). On each tick the stage loop calls :meth:`Recorder.tick`, which
+folds the batches into the latency histograms with numpy, updates the counters and
+the named series, writes one timeline.csv row, writes the cumulative latency
+histogram (``latency.hdr``) and flushes events.jsonl. Memory is bounded whatever the
+length of the run: rings of recent points plus a coarse ring of minute averages.
+
+Collectors publish values with :meth:`Recorder.set`; gates and views read
+:meth:`Recorder.series`.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import threading
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from soakwatch.core.events import EventLog
+from soakwatch.core.histogram import LatencyHistogram
+from soakwatch.core.series import Series
+
+__all__ = ["CORE_COLUMNS", "CORE_SERIES", "ErrorKind", "ErrorRecord", "Recorder", "ResultBatch", "Series"]
+
+#: default sliding window for the live latency percentiles
+LIVE_WINDOW = 10.0
+#: seconds of per-tick latency counts kept for sliding windows (gates keep their own sums, so a
+#: short ring is enough; each tick costs a few KB, so 600 s of them was measured as +5 MB of RSS)
+LATENCY_WINDOW_KEEP = 2 * LIVE_WINDOW
+#: individual error events per kind before only per-tick counts are written
+ERROR_EVENTS_PER_KIND = 20
+MAX_KINDS = 256
+MAX_MESSAGE = 300
+
+#: series the recorder itself publishes on every tick
+CORE_SERIES = frozenset(
+    {
+        "calls",
+        "ok",
+        "errors",
+        "timeouts",
+        "in_flight",
+        "rate",
+        "p50_ms",
+        "p95_ms",
+        "p99_ms",
+        "error_delta",
+        "calls_delta",
+    }
+)
+
+CORE_COLUMNS = [
+    "t",
+    "ts",
+    "calls",
+    "ok",
+    "errors",
+    "timeouts",
+    "in_flight",
+    "rate",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "max_ms",
+    "sched_p50_ms",
+    "sched_p95_ms",
+    "sched_p99_ms",
+]
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """One failed call: ``kind`` is the exception type, ``Timeout`` or ``WorkerCrash``."""
+
+    kind: str
+    message: str
+    index: int = -1
+    timeout: bool = False
+
+
+@dataclass
+class ResultBatch:
+    """Outcomes of several calls: every latency (ns), and the failures among them."""
+
+    lat_ns: npt.NDArray[np.int64]
+    errors: list[ErrorRecord] = field(default_factory=list)
+    sched_ns: npt.NDArray[np.int64] | None = None
+
+    @property
+    def n(self) -> int:
+        return len(self.lat_ns)
+
+
+@dataclass
+class ErrorKind:
+    """Running totals for one kind of error."""
+
+    kind: str
+    count: int = 0
+    first_message: str = ""
+    last_message: str = ""
+    first_t: float = 0.0
+    last_t: float = 0.0
+    tick_count: int = 0
+
+
+def _fmt(v: float | int | None) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:.3f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
+    return str(v)
+
+
+class Recorder:
+    """Holds the live state of a stage and keeps the on-disk evidence current."""
+
+    def __init__(self, run_dir: Path | None, events: EventLog, *, open_model: bool = False) -> None:
+        self.run_dir = run_dir
+        self.events = events
+        self.open_model = open_model
+        self.hist = LatencyHistogram()
+        self.sched_hist = LatencyHistogram() if open_model else None
+        self._pending: list[ResultBatch] = []
+        self._pending_lock = threading.Lock()
+        self.calls = self.ok = self.errors = self.timeouts = 0
+        self.in_flight = 0
+        self.kinds: dict[str, ErrorKind] = {}
+        self._series: dict[str, Series] = {}
+        self._values: dict[str, float] = {}
+        self._values_lock = threading.Lock()
+        self._window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
+        self._sched_window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
+        self.last_tick_t = 0.0
+        self._tick_t: float | None = None
+        self.rate = 0.0
+        self.latency: dict[str, float] = {"p50": 0.0, "p95": 0.0, "p99": 0.0, "max": 0.0}
+        self.sched_latency: dict[str, float] | None = dict(self.latency) if open_model else None
+        self._columns: list[str] | None = None
+        self._timeline: IO[str] | None = None
+        self._timeline_writer: Any = None
+        self._extra: IO[str] | None = None
+        if run_dir is not None:
+            self._timeline = (run_dir / "timeline.csv").open("w", newline="", encoding="utf-8")
+            self._timeline_writer = csv.writer(self._timeline)
+
+    # ---------------------------------------------------------------- inputs
+    def add(self, batch: ResultBatch) -> None:
+        """Hand over finished calls; cheap and safe from any thread."""
+        with self._pending_lock:
+            self._pending.append(batch)
+
+    def set(self, name: str, value: float, unit: str = "") -> None:
+        """Publish the current value of a named series (sampled into its ring on each tick)."""
+        with self._values_lock:
+            self._values[name] = float(value)
+            series = self._series.get(name)
+            if series is None:
+                series = self._series[name] = Series(name, unit)
+            if self._tick_t is not None:  # published during a tick: it is this tick's point
+                series.put(self._tick_t, float(value))
+
+    def declare(self, name: str, unit: str = "") -> None:
+        """Name a series before the first tick so it gets a timeline.csv column."""
+        with self._values_lock:
+            self._values.setdefault(name, math.nan)
+            self._series.setdefault(name, Series(name, unit))
+
+    # ---------------------------------------------------------------- reads
+    def pending_calls(self) -> int:
+        """Calls handed over but not yet folded by a tick."""
+        with self._pending_lock:
+            return sum(b.n for b in self._pending)
+
+    def series(self, name: str) -> Series | None:
+        return self._series.get(name)
+
+    def series_names(self) -> list[str]:
+        return list(self._series)
+
+    def value(self, name: str) -> float | None:
+        return self._values.get(name)
+
+    def latency_window(
+        self, seconds: float, pcts: Iterable[float] = (50, 95, 99), scheduled: bool = False
+    ) -> tuple[int, list[float]]:
+        """(count, percentiles in ms) over the last ``seconds`` of ticks."""
+        ring = self._sched_window if scheduled else self._window
+        hist = self.sched_hist if scheduled and self.sched_hist else self.hist
+        cutoff = self.last_tick_t - seconds
+        dense = np.zeros(len(hist.counts), dtype=np.int64)
+        for t, idx, cnt in ring:
+            if t > cutoff:
+                dense[idx] += cnt
+        n = int(dense.sum())
+        return n, [v / 1000.0 for v in hist.percentiles(list(pcts), dense)]
+
+    # ---------------------------------------------------------------- tick
+    def _take_pending(self) -> list[ResultBatch]:
+        with self._pending_lock:
+            batches, self._pending = self._pending, []
+        return batches
+
+    def _fold_latency(
+        self,
+        arrays: list[npt.NDArray[np.int64]],
+        hist: LatencyHistogram,
+        ring: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]],
+        t: float,
+    ) -> None:
+        if arrays:
+            us = np.maximum(np.concatenate(arrays) // 1000, 1)
+            dense = hist.record_many(us)
+            idx = np.flatnonzero(dense)
+            ring.append((t, idx.astype(np.int32), dense[idx].astype(np.int32)))
+        while ring and ring[0][0] < t - LATENCY_WINDOW_KEEP:
+            ring.popleft()
+
+    def _fold_errors(self, errors: list[ErrorRecord], t: float) -> None:
+        for err in errors:
+            if err.timeout:
+                self.timeouts += 1
+            else:
+                self.errors += 1
+            kind = err.kind if (err.kind in self.kinds or len(self.kinds) < MAX_KINDS) else "(other)"
+            ek = self.kinds.get(kind)
+            msg = err.message[:MAX_MESSAGE]
+            if ek is None:
+                ek = self.kinds[kind] = ErrorKind(kind, first_message=msg, first_t=t)
+            ek.count += 1
+            ek.tick_count += 1
+            ek.last_message = msg
+            ek.last_t = t
+            if ek.count <= ERROR_EVENTS_PER_KIND:
+                self.events.emit(
+                    "error", f"{kind}: {msg}", "error", error_kind=kind, call=err.index, timeout=err.timeout
+                )
+
+    def tick_begin(self, in_flight: int = 0) -> None:
+        """Fold everything handed over since the last tick; values set until :meth:`tick_end`
+        (by collectors and gates ticking in between) count for this tick."""
+        t = self.events.elapsed()
+        dt = max(t - self.last_tick_t, 1e-9)
+        batches = self._take_pending()
+        n_new = sum(b.n for b in batches)
+        errors = [e for b in batches for e in b.errors]
+        self.calls += n_new
+        self._fold_latency([b.lat_ns for b in batches if b.n], self.hist, self._window, t)
+        if self.sched_hist is not None:
+            sched = [b.sched_ns for b in batches if b.sched_ns is not None and len(b.sched_ns)]
+            self._fold_latency(sched, self.sched_hist, self._sched_window, t)
+        self._fold_errors(errors, t)
+        self.ok = self.calls - self.errors - self.timeouts
+        tick_kinds = {k.kind: k.tick_count for k in self.kinds.values() if k.tick_count}
+        if tick_kinds:
+            self.events.emit("errors", ", ".join(f"{k}×{n}" for k, n in tick_kinds.items()), "error", counts=tick_kinds)
+            for k in self.kinds.values():
+                k.tick_count = 0
+        self.in_flight = in_flight
+        self.rate = n_new / dt
+        self.last_tick_t = t
+        _, (p50, p95, p99) = self.latency_window(LIVE_WINDOW)
+        self.latency = {
+            "p50": p50,
+            "p95": p95,
+            "p99": p99,
+            "max": self.hist.hdr.get_max_value() / 1000.0 if self.calls else 0.0,
+        }
+        if self.sched_hist is not None:
+            _, (s50, s95, s99) = self.latency_window(LIVE_WINDOW, scheduled=True)
+            self.sched_latency = {
+                "p50": s50,
+                "p95": s95,
+                "p99": s99,
+                "max": self.sched_hist.hdr.get_max_value() / 1000.0 if self.calls else 0.0,
+            }
+        core = {
+            "calls": self.calls,
+            "ok": self.ok,
+            "errors": self.errors,
+            "timeouts": self.timeouts,
+            "in_flight": in_flight,
+            "rate": self.rate,
+            "p50_ms": p50,
+            "p95_ms": p95,
+            "p99_ms": p99,
+            "error_delta": float(len(errors)),
+            "calls_delta": float(n_new),
+        }
+        for name, value in core.items():
+            self.set(name, float(value))
+        with self._values_lock:
+            values = dict(self._values)
+            for name, value in values.items():
+                self._series[name].append(t, value)
+            self._tick_t = t
+
+    def tick_end(self) -> None:
+        """Write this tick's timeline row, with what plugins published since :meth:`tick_begin`."""
+        t = self._tick_t if self._tick_t is not None else self.last_tick_t
+        with self._values_lock:
+            self._tick_t = None
+            values = dict(self._values)
+        self._write_row(t, values)
+        self.events.flush()
+
+    def tick(self, in_flight: int = 0) -> None:
+        """Fold everything handed over since the last tick and write the evidence."""
+        self.tick_begin(in_flight)
+        self.tick_end()
+
+    # ---------------------------------------------------------------- disk
+    def _write_row(self, t: float, values: dict[str, float]) -> None:
+        if self._timeline_writer is None or self._timeline is None:
+            return
+        from soakwatch.core.events import utc_now
+
+        sched = self.sched_latency or {}
+        row: dict[str, Any] = {
+            "t": round(t, 3),
+            "ts": utc_now(),
+            "calls": self.calls,
+            "ok": self.ok,
+            "errors": self.errors,
+            "timeouts": self.timeouts,
+            "in_flight": self.in_flight,
+            "rate": round(self.rate, 2),
+            "p50_ms": self.latency["p50"],
+            "p95_ms": self.latency["p95"],
+            "p99_ms": self.latency["p99"],
+            "max_ms": self.latency["max"],
+            "sched_p50_ms": sched.get("p50"),
+            "sched_p95_ms": sched.get("p95"),
+            "sched_p99_ms": sched.get("p99"),
+        }
+        skip = CORE_SERIES
+        if self._columns is None:
+            self._columns = CORE_COLUMNS + sorted(k for k in values if k not in skip)
+            self._timeline_writer.writerow(self._columns)
+        cols = set(self._columns)
+        for k, v in values.items():
+            if k not in skip:
+                row[k] = v
+        self._timeline_writer.writerow([_fmt(row.get(c)) for c in self._columns])
+        self._timeline.flush()
+        late = {k: v for k, v in values.items() if k not in cols and k not in skip}
+        if late and self.run_dir is not None:
+            if self._extra is None:
+                new = not (self.run_dir / "timeline_extra.csv").exists()
+                self._extra = (self.run_dir / "timeline_extra.csv").open("a", encoding="utf-8")
+                if new:
+                    self._extra.write("t,series,value\n")
+            for k, v in sorted(late.items()):
+                self._extra.write(f"{round(t, 3)},{k},{_fmt(v)}\n")
+            self._extra.flush()
+        self._write_hist()
+
+    def _write_hist(self) -> None:
+        if self.run_dir is None:
+            return
+        lines = [self.hist.encode()]
+        if self.sched_hist is not None:
+            lines.append(self.sched_hist.encode())
+        tmp = self.run_dir / "latency.hdr.tmp"
+        tmp.write_text("\n".join(lines) + "\n", encoding="ascii")
+        os.replace(tmp, self.run_dir / "latency.hdr")
+
+    def close(self) -> None:
+        for fh in (self._timeline, self._extra):
+            if fh is not None:
+                fh.close()
+        self._timeline = self._extra = None
+        self._timeline_writer = None

@@ -1,0 +1,114 @@
+"""Building the snapshots a stage publishes: its own numbers plus every plugin's fields."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from soakwatch.core.recorder import Recorder
+from soakwatch.core.snapshot import ErrorKindView, EventView, Mark, Snapshot
+
+if TYPE_CHECKING:
+    from soakwatch.stage import Stage
+
+__all__ = ["SnapshotBuilder"]
+
+#: points of each series carried in a snapshot, for sparklines
+SERIES_TAIL = 120
+#: series every snapshot carries
+SNAPSHOT_SERIES = ("rate", "p50_ms", "p95_ms", "p99_ms", "error_delta", "in_flight")
+#: event kinds marked on time charts
+MARK_KINDS = {"chaos_start": "chaos", "chaos_end": "chaos", "gate": "gate", "operator": "op"}
+MAX_MARKS = 200
+
+
+class SnapshotBuilder:
+    """Keeps what a snapshot needs between refreshes: its sequence, the last event sent, the chart marks."""
+
+    def __init__(self) -> None:
+        self._seq = 0
+        self._event_seq = 0
+        self._marks: list[Mark] = []
+
+    def build(self, stage: Stage, reports: list[str] | None = None) -> Snapshot:
+        """The stage's live state now; plugins add their fields (files, gates, processes...)."""
+        rec = stage.recorder
+        p = stage.profile
+        self._seq += 1
+        new_events = stage.events.since(self._event_seq)
+        if new_events:
+            self._event_seq = new_events[-1].seq
+        for ev in new_events:
+            mk = MARK_KINDS.get(ev.kind)
+            if mk:
+                self._marks.append(Mark(t=ev.t, kind=mk, label=ev.message[:40]))
+        del self._marks[:-MAX_MARKS]
+        elapsed = rec.last_tick_t
+        eta = None
+        if p.calls and rec.rate > 0 and stage.state == "RUNNING":
+            eta = max(0.0, (p.calls - rec.calls) / rec.rate)
+        elif p.duration:
+            eta = max(0.0, p.duration - elapsed)
+        series = {}
+        for name in SNAPSHOT_SERIES:
+            s = rec.series(name)
+            if s is not None:
+                series[name] = s.tail(SERIES_TAIL)
+        data: dict[str, Any] = {
+            "seq": self._seq,
+            "stage": p.name,
+            "profile": p.name,
+            "target": stage.target_label,
+            "run_dir": str(stage.run_dir),
+            "state": stage.state,
+            "elapsed": elapsed,
+            "eta": eta,
+            "planned_calls": p.calls,
+            "planned_duration": p.duration,
+            "open_model": p.open_model,
+            "calls": rec.calls,
+            "ok": rec.ok,
+            "errors": rec.errors,
+            "timeouts": rec.timeouts,
+            "in_flight": rec.in_flight,
+            "rate": rec.rate,
+            "rate_avg": rec.calls / elapsed if elapsed > 0 else 0.0,
+            "latency": rec.latency,
+            "latency_run": _run_latency(rec),
+            "latency_sched": rec.sched_latency,
+            "error_kinds": [
+                ErrorKindView(kind=k.kind, count=k.count, first_message=k.first_message, last_message=k.last_message)
+                for k in sorted(rec.kinds.values(), key=lambda k: -k.count)
+            ],
+            "series": series,
+            "events": [EventView(seq=e.seq, t=e.t, kind=e.kind, level=e.level, message=e.message) for e in new_events],
+            "marks": list(self._marks),
+            "auto_abort": stage.auto_abort,
+            "exit_code": stage.exit_code,
+            "reports": reports or [],
+            "verdict": stage.state if stage.exit_code is not None else None,
+            "extra": {"tick": p.tick},
+        }
+        for plugin in stage.plugins:
+            part = stage._guard(plugin, "view", plugin.view)
+            if part:
+                for key, value in part.items():
+                    if isinstance(value, list) and isinstance(data.get(key), list):
+                        data[key] = [*data[key], *value]
+                    elif isinstance(value, dict) and isinstance(data.get(key), dict):
+                        data[key] = {**data[key], **value}
+                    else:
+                        data[key] = value
+        return Snapshot.model_validate(data)
+
+
+def _run_latency(rec: Recorder) -> dict[str, float]:
+    if not rec.hist.total:
+        return {}
+    p50, p95, p99 = rec.hist.percentiles([50, 95, 99])
+    return {
+        "p50": p50 / 1000,
+        "p95": p95 / 1000,
+        "p99": p99 / 1000,
+        "max": rec.hist.hdr.get_max_value() / 1000,
+        "mean": rec.hist.mean() / 1000,
+    }

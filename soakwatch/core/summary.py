@@ -1,0 +1,78 @@
+"""The summary of a stage: a versioned pydantic model, rendered by reports.
+
+Everything in it is rebuilt from the run directory alone (run_config.json,
+events.jsonl, timeline.csv, latency.hdr) by :func:`soakwatch.core.reports.build_summary`,
+so a summary is the same whether the runner wrote it or ``soakwatch report`` did after
+the runner was killed. Collectors and gates add their own sections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["SCHEMA_VERSION", "ErrorSummary", "LatencySummary", "Summary"]
+
+SCHEMA_VERSION = 1
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorSummary(_Model):
+    kind: str
+    count: int
+    first_message: str = ""
+    first_t: float | None = None
+    last_message: str = ""
+
+
+class LatencySummary(_Model):
+    """Latency percentiles in milliseconds."""
+
+    count: int = 0
+    p50: float = 0.0
+    p90: float = 0.0
+    p95: float = 0.0
+    p99: float = 0.0
+    p999: float = 0.0
+    max: float = 0.0
+    mean: float = 0.0
+
+
+class Summary(_Model):
+    """What ran, the verdict, and what was measured."""
+
+    schema_version: int = SCHEMA_VERSION
+    stage: str
+    target: str | None = None
+    run_dir: str
+    started_at: str | None = None
+    ended_at: str | None = None
+    duration_s: float = 0.0
+    complete: bool = Field(description="False when the runner died before writing its end")
+    state: str
+    exit_code: int | None = None
+    reason: str | None = None
+    planned_calls: int | None = None
+    planned_duration: float | None = None
+    concurrency: int = 1
+    rate: float | None = None
+    isolation: str = "process"
+    calls: int = 0
+    ok: int = 0
+    errors: int = 0
+    timeouts: int = 0
+    error_ratio: float = 0.0
+    rate_avg: float = 0.0
+    errors_by_kind: list[ErrorSummary] = Field(default_factory=list)
+    latency: LatencySummary = Field(default_factory=LatencySummary)
+    latency_scheduled: LatencySummary | None = None
+    operator_actions: list[str] = Field(default_factory=list)
+    hangs: int = 0
+    worker_crashes: int = 0
+    worker_restarts: int = 0
+    events: int = 0
+    sections: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,46 @@
+"""Which runner drives a target: the choice by spec kind, with imports kept lazy.
+
+``python`` specs run inline or in worker processes (the profile's ``isolation``);
+``http`` specs run in :class:`~soakwatch.targets.http.HttpRunner` with ``[http]``;
+``cmd`` specs in :class:`~soakwatch.targets.cmd.CmdRunner` with ``[cmd]``. The HTTP
+clients are imported only when an HTTP stage runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from soakwatch.config.profile import Profile
+from soakwatch.core.recorder import Recorder
+from soakwatch.targets.allocator import BarrierHook
+from soakwatch.targets.runner import InlineRunner, Plan, Runner
+from soakwatch.targets.spec import TargetSpec
+
+__all__ = ["build_runner"]
+
+
+def build_runner(
+    profile: Profile,
+    spec: TargetSpec,
+    plan: Plan,
+    recorder: Recorder,
+    root: Path | None,
+    cases: list[Any] | None,
+    on_barrier: BarrierHook | None,
+) -> Runner:
+    """The runner for ``spec`` (not yet prepared)."""
+    args = (plan, recorder, spec, root, cases, on_barrier)
+    if spec.kind == "http":
+        from soakwatch.targets.http import HttpRunner
+
+        return HttpRunner(*args, config=profile.http)
+    if spec.kind == "cmd":
+        from soakwatch.targets.cmd import CmdRunner
+
+        return CmdRunner(*args, config=profile.cmd)
+    if profile.isolation == "inline":
+        return InlineRunner(*args)
+    from soakwatch.targets.process_runner import ProcessRunner
+
+    return ProcessRunner(*args)

@@ -1,0 +1,168 @@
+"""The HTTP target: ``http://host:port/path`` called with the ``[http]`` section of the profile.
+
+One thread runs an asyncio loop with one task per concurrency slot; each slot has
+its client (see :mod:`soakwatch.targets.http_clients`: a shared aiohttp pool sized to the
+concurrency, or httpx). Calls follow the stage plan like the other runners: chunks of
+call indices from the allocator, closed model or a fixed arrival rate (latency from
+the scheduled start kept beside latency from the actual start). Every request gets an
+``X-Request-ID`` of ``<run tag>-<call index>``, quoted in error messages, so a failure
+can be found in the service's logs. Each answer is classified by
+:func:`soakwatch.targets.http_check.check_reply`; with ``usage`` counting on, prompt and
+completion tokens are published as the cumulative series ``tokens_prompt`` and
+``tokens_completion``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from soakwatch.config.errors import UsageError
+from soakwatch.config.http import HttpConfig
+from soakwatch.core.recorder import ErrorRecord
+from soakwatch.targets.http_check import Checks, build_checks, check_reply
+from soakwatch.targets.http_clients import SlotClient, TransportError, close_all, make_clients
+from soakwatch.targets.runner import Runner
+from soakwatch.targets.template import call_fields, fill_json, fill_text, missing_fields, placeholders
+from soakwatch.targets.worker import error_kind, error_message
+
+__all__ = ["HttpRunner"]
+
+#: calls per allocator chunk in the closed model (one thread hop per chunk)
+CLOSED_CHUNK = 32
+#: threads that wait on the allocator (it blocks while paused or at a barrier)
+ALLOCATOR_THREADS = 8
+TOKEN_SERIES = ("tokens_prompt", "tokens_completion")
+
+
+class HttpRunner(Runner):
+    """Drives an HTTP endpoint from asyncio tasks, one per concurrency slot."""
+
+    def __init__(self, *args: Any, config: HttpConfig | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config = config or HttpConfig()
+
+    def prepare(self) -> None:
+        cfg = self.config
+        engine = cfg.engine
+        for module in (engine, "h2") if cfg.http2 else (engine,):
+            if importlib.util.find_spec(module) is None:
+                raise UsageError(f"the {module!r} package is not installed", where="http.client", value=cfg.client)
+        self.url = self.spec.spec
+        self.timeout = cfg.timeout or self.plan.timeout
+        self.method = cfg.resolved_method
+        self.body = cfg.resolved_body
+        bases = [Path.cwd(), *([self.root] if self.root else [])]
+        self.checks: Checks = build_checks(cfg, bases)
+        names = placeholders(self.url) | placeholders(list(cfg.headers.values()))
+        names |= placeholders(self.body) | placeholders(cfg.body_template or "")
+        missing = missing_fields(names, self.cases)
+        if missing:
+            why = "not in every case" if self.cases else "no --cases file to fill them from"
+            raise UsageError(f"placeholders {', '.join(missing)}: {why}", where="http", value=self.url)
+        self._templated = bool(names)
+        self.tag = uuid.uuid4().hex[:8]
+        self._tokens = [0, 0]
+        if self.checks.count_usage:
+            for name in TOKEN_SERIES:
+                self.recorder.declare(name, "tokens")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.recorder.events.emit(
+            "http_client",
+            f"HTTP target {self.method} {self.url} via {engine}{' (HTTP/2)' if cfg.http2 else ''}, "
+            f"timeout {self.timeout:g}s",
+            "info",
+            client=engine,
+            http2=cfg.http2,
+            method=self.method,
+            url=self.url,
+            timeout=self.timeout,
+            request_id_prefix=self.tag,
+        )
+
+    def _slots(self) -> list[Callable[[], None]]:
+        return [lambda: asyncio.run(self._main())]
+
+    def kill(self) -> None:
+        """Stop now: requests in flight are cancelled and not recorded."""
+        super().kill()
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            for task in self._tasks:
+                loop.call_soon_threadsafe(task.cancel)
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        cfg = self.config
+        n = self.plan.concurrency
+        clients = make_clients(cfg.engine, n, self.timeout, http2=cfg.http2, verify=cfg.verify_tls, url=self.url)
+        pool = ThreadPoolExecutor(max_workers=min(n, ALLOCATOR_THREADS), thread_name_prefix="http-alloc")
+        try:
+            self._tasks = [asyncio.create_task(self._slot(c, pool)) for c in clients]
+            for res in await asyncio.gather(*self._tasks, return_exceptions=True):
+                if isinstance(res, Exception):
+                    self.recorder.events.emit("runner_error", f"{type(res).__name__}: {res}", "error")
+        finally:
+            await close_all(clients)
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # ---------------------------------------------------------------- one request
+    def _request(self, i: int) -> tuple[str, str, dict[str, str], bytes | None, str]:
+        """URL, headers and body of call ``i``, placeholders filled."""
+        cfg = self.config
+        rid = f"{self.tag}-{i}"
+        cases = self.cases
+        case = cases[i % len(cases)] if cases else None
+        fields = call_fields(case, i, rid) if self._templated else {}
+        url = fill_text(self.url, fields) if self._templated else self.url
+        headers = {k: fill_text(v, fields) for k, v in cfg.headers.items()} if self._templated else dict(cfg.headers)
+        headers["X-Request-ID"] = rid
+        content: bytes | None = None
+        if self.body is not None:
+            content = json.dumps(fill_json(self.body, fields) if self._templated else self.body).encode()
+        elif cfg.body_template is not None:
+            content = fill_text(cfg.body_template, fields).encode()
+        if content is not None and not any(k.lower() == "content-type" for k in headers):
+            headers["Content-Type"] = cfg.content_type
+        return url, self.method, headers, content, rid
+
+    async def _call(self, client: SlotClient, i: int) -> ErrorRecord | None:
+        try:
+            url, method, headers, content, rid = self._request(i)
+        except (KeyError, IndexError, TypeError) as exc:
+            return ErrorRecord("TemplateError", f"call {i}: cannot fill {exc}", i)
+        try:
+            async with asyncio.timeout(self.timeout):
+                reply = await client.send(method, url, headers, content)
+        except TransportError as exc:
+            if exc.timeout:
+                return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True)
+            return ErrorRecord(exc.kind, f"{exc.message} [{rid}]", i)
+        except TimeoutError:
+            return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True)
+        except Exception as exc:  # a client failure we do not know: recorded under its own type
+            return ErrorRecord(error_kind(exc), f"{error_message(exc)} [{rid}]", i)
+        out = check_reply(reply.status, reply.body, reply.content_type, self.checks, rid)
+        if out.kind is not None:
+            return ErrorRecord(out.kind, out.message, i)
+        if out.prompt_tokens or out.completion_tokens:
+            self._tokens[0] += out.prompt_tokens
+            self._tokens[1] += out.completion_tokens
+        return None
+
+    # ---------------------------------------------------------------- one slot
+    async def _slot(self, client: SlotClient, pool: ThreadPoolExecutor) -> None:
+        await self.async_chunks(lambda i: self._call(client, i), CLOSED_CHUNK, pool)
+
+    def _hand_over(self, lat: Sequence[int], errs: list[ErrorRecord], sched: Sequence[int] | None) -> None:
+        super()._hand_over(lat, errs, sched)
+        if lat and self.checks.count_usage:
+            self.recorder.set(TOKEN_SERIES[0], self._tokens[0], "tokens")
+            self.recorder.set(TOKEN_SERIES[1], self._tokens[1], "tokens")

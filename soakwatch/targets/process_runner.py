@@ -1,0 +1,361 @@
+"""Process isolation: the target runs in worker processes, one per concurrency slot.
+
+A crash (exception escaping to the interpreter, ``os._exit``, a signal such as
+SIGSEGV), a hang past the call timeout or a leak in the target stays in its worker:
+the call is recorded (``WorkerCrash`` or ``Timeout``), a hung worker's stacks are
+dumped into ``workers/hang-<slot>-<n>.txt`` with faulthandler before it is killed,
+and a fresh worker takes the rest of the chunk. Results come back in chunks through
+shared memory, so the pipe carries a few messages per chunk, not per call.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import multiprocessing as mp
+import os
+import signal
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from soakwatch.config.errors import UsageError
+from soakwatch.core.recorder import ErrorRecord, ResultBatch
+from soakwatch.targets import worker as _worker
+from soakwatch.targets.runner import CHUNK_MAX, Runner, chunk_size
+
+__all__ = ["ProcessRunner"]
+
+#: how often a waiting driver checks its worker for a hang or a death
+POLL_SECONDS = 0.05
+#: time given to faulthandler to write the stacks of a hung worker before SIGKILL
+DUMP_GRACE = 0.3
+#: time a new worker gets to import the target
+START_TIMEOUT = 60.0
+#: after stop, calls still in flight this long are abandoned
+STOP_GRACE = 1.0
+
+
+@dataclass
+class _Worker:
+    slot: int
+    proc: Any
+    conn: Connection
+    shm_path: str
+    view: memoryview
+    mm: Any
+    restarts: int = 0
+    hangs: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ProcessRunner(Runner):
+    """Runs each concurrency slot's calls in its own worker process."""
+
+    _workers: list[_Worker]
+    _closing = False
+
+    def prepare(self) -> None:
+        self._ctx = mp.get_context("spawn")
+        self._tmp = tempfile.TemporaryDirectory(prefix="soakwatch-shm-", dir=_shm_dir())
+        run_dir = self.recorder.run_dir
+        self._log_dir = (run_dir / "workers") if run_dir else Path(self._tmp.name)
+        self._log_dir.mkdir(parents=True, exist_ok=True)
+        self._cases_path: str | None = None
+        if self.cases:
+            import json
+
+            p = Path(self._tmp.name) / "cases.jsonl"
+            p.write_text("".join(json.dumps(c) + "\n" for c in self.cases), encoding="utf-8")
+            self._cases_path = str(p)
+        self._killing = False
+        self._stop_at = float("inf")
+        self._lock = threading.Lock()
+        self._workers = [self._spawn(i) for i in range(self.plan.concurrency)]
+
+    def _spawn(self, slot: int, restarts: int = 0) -> _Worker:
+        import mmap
+
+        shm_path = os.path.join(self._tmp.name, f"w{slot}")
+        size = _worker.shm_size(CHUNK_MAX)
+        with open(shm_path, "wb") as fh:
+            fh.truncate(size)
+        with open(shm_path, "r+b") as fh:
+            mm = mmap.mmap(fh.fileno(), size)
+        view = memoryview(mm).cast("q")
+        parent, child = self._ctx.Pipe()
+        args = (
+            child,
+            self.spec.spec,
+            str(self.root) if self.root else None,
+            self._cases_path,
+            shm_path,
+            CHUNK_MAX,
+            self.plan.timeout,
+            str(self._log_dir / f"worker-{slot}.log"),
+            str(self._log_dir / f"hang-{slot}.txt"),
+        )
+        proc = self._ctx.Process(target=_worker.main, args=args, name=f"soakwatch-worker-{slot}", daemon=True)
+        proc.start()
+        child.close()
+        w = _Worker(slot, proc, parent, shm_path, view, mm, restarts)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not parent.poll(0.05):
+            if not proc.is_alive() or time.monotonic() > deadline:
+                code = proc.exitcode
+                self._reap(w)
+                raise UsageError(
+                    f"worker for {self.spec.spec!r} died while starting (exit code {code})", where="--target"
+                )
+        msg = parent.recv()
+        if msg[0] == "fatal":
+            self._reap(w)
+            raise UsageError(f"target {self.spec.spec!r} does not load: {msg[1]}", where="--target")
+        self.is_async = bool(msg[1])
+        return w
+
+    def _reap(self, w: _Worker) -> None:
+        try:
+            if w.proc.is_alive():
+                w.proc.kill()
+            w.proc.join(2)
+        except Exception:
+            pass
+        w.conn.close()
+        w.view.release()
+        w.mm.close()
+
+    def _slots(self) -> list[Callable[[], None]]:
+        return [functools.partial(self._drive, i) for i in range(self.plan.concurrency)]
+
+    def pids(self) -> dict[str, int]:
+        if self._closing:  # exiting workers free their memory: samples now would be misleading
+            return {}
+        return {f"worker-{w.slot}": w.proc.pid for w in getattr(self, "_workers", []) if w.proc.pid}
+
+    # ---------------------------------------------------------------- control
+    def pause(self) -> None:
+        super().pause()
+        self._set_hold(1)
+
+    def resume(self) -> None:
+        self._set_hold(0)
+        super().resume()
+
+    def stop(self) -> None:
+        super().stop()
+        self._set_hold(1)
+        self._stop_at = time.monotonic() + STOP_GRACE
+
+    def kill(self) -> None:
+        self.stop()
+        self._killing = True
+
+    def _set_hold(self, value: int) -> None:
+        for w in getattr(self, "_workers", []):
+            with contextlib.suppress(ValueError):  # released while a worker is being replaced
+                w.view[_worker.HOLD] = value
+
+    def close(self) -> None:
+        self._closing = True
+        for w in self._workers:
+            with contextlib.suppress(OSError):
+                w.conn.send(("exit",))
+        for w in self._workers:
+            w.proc.join(1)
+            self._reap(w)
+        self._tmp.cleanup()
+
+    # ---------------------------------------------------------------- driving
+    def _drive(self, slot: int) -> None:
+        avg = 0.0
+        while True:
+            chunk = self.allocator.next(chunk_size(avg, self.plan))
+            if chunk is None:
+                return
+            start, count = chunk
+            t0 = time.perf_counter()
+            w = self._workers[slot]
+            w.view[_worker.HOLD] = 1 if self._hold else 0
+            self._enter()
+            try:
+                done = self._run_chunk(slot, start, count)
+            finally:
+                self._leave()
+            if done:
+                avg = (time.perf_counter() - t0) / done
+            self.allocator.done(start, count, done)
+
+    def _collect(self, w: _Worker, start: int, n: int, errors: list[ErrorRecord]) -> None:
+        if n <= 0 and not errors:
+            return
+        lat = np.frombuffer(w.view, dtype=np.int64, count=n, offset=_worker.HEADER * 8).copy()
+        sched = None
+        if self.plan.rate:
+            off = (_worker.HEADER + CHUNK_MAX) * 8
+            sched = np.frombuffer(w.view, dtype=np.int64, count=n, offset=off).copy()
+        self.recorder.add(ResultBatch(lat, [e for e in errors if e.index < start + n], sched))
+
+    def _run_chunk(self, slot: int, start: int, count: int) -> int:
+        w = self._workers[slot]
+        errors: list[ErrorRecord] = []
+        w.view[_worker.DONE] = 0  # a worker that dies before its first call must not show the last chunk's count
+        w.view[_worker.CURRENT] = 0
+        try:
+            fault = self.inject.active  # a chaos latency/errors window travels with the chunk
+            w.conn.send(
+                (
+                    "run",
+                    start,
+                    count,
+                    self._start_ns,
+                    self.interval_ns(),
+                    self.deadline_ns,
+                    None if fault is None else fault.to_wire(),
+                )
+            )
+        except OSError:  # it died between chunks (e.g. chaos killed it while idle)
+            return self._crashed(slot, start, count, errors)
+        tmo_ns = int(self.plan.timeout * 1e9)
+        while True:
+            try:
+                ready = w.conn.poll(POLL_SECONDS)
+            except (EOFError, OSError):
+                ready = False
+            if ready:
+                try:
+                    msg = w.conn.recv()
+                except (EOFError, OSError):
+                    return self._crashed(slot, start, count, errors)
+                if msg[0] == "err":
+                    _, i, kind, message, is_tmo = msg
+                    errors.append(ErrorRecord(kind, message, i, is_tmo))
+                    continue
+                done = int(msg[1])
+                self._collect(w, start, done, errors)
+                return done
+            if not w.proc.is_alive():
+                self._drain(w, errors)
+                return self._crashed(slot, start, count, errors)
+            current = w.view[_worker.CURRENT]
+            now = time.perf_counter_ns()
+            stuck = self._killing or (self.allocator.stopped and time.monotonic() > self._stop_at)
+            if current and (now - current > tmo_ns or stuck):
+                return self._hung(slot, start, count, errors, now - current, abandoned=stuck)
+
+    def _drain(self, w: _Worker, errors: list[ErrorRecord]) -> None:
+        try:
+            while w.conn.poll(0):
+                msg = w.conn.recv()
+                if msg[0] == "err":
+                    _, i, kind, message, is_tmo = msg
+                    errors.append(ErrorRecord(kind, message, i, is_tmo))
+        except (EOFError, OSError):
+            pass
+
+    def _replace(self, slot: int) -> None:
+        old = self._workers[slot]
+        self._reap(old)
+        if self.allocator.stopped and self.allocator.finished():
+            return
+        try:
+            self._workers[slot] = self._spawn(slot, old.restarts + 1)
+        except UsageError as exc:
+            self.recorder.events.emit("worker_error", str(exc), "error", slot=slot)
+            self.allocator.stop()
+            return
+        self._workers[slot].view[_worker.HOLD] = 1 if self._hold else 0
+        self.recorder.events.emit(
+            "worker_restart",
+            f"worker {slot} restarted",
+            "warn",
+            slot=slot,
+            pid=self._workers[slot].proc.pid,
+            restarts=old.restarts + 1,
+        )
+
+    def _crashed(self, slot: int, start: int, count: int, errors: list[ErrorRecord]) -> int:
+        w = self._workers[slot]
+        w.proc.join(1)
+        code = w.proc.exitcode
+        done = int(w.view[_worker.DONE])
+        if code is not None and code < 0:
+            try:
+                how = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                how = f"killed by signal {-code}"
+        else:
+            how = f"exited with code {code}"
+        self._collect(w, start, done, errors)
+        in_call = bool(w.view[_worker.CURRENT])  # 0: it died between calls, and no call failed
+        if done < count and in_call:
+            idx = start + done
+            lat_ns = time.perf_counter_ns() - (int(w.view[_worker.CURRENT]) or time.perf_counter_ns())
+            self.recorder.add(
+                ResultBatch(
+                    np.asarray([max(lat_ns, 0)], dtype=np.int64),
+                    [ErrorRecord("WorkerCrash", f"worker {how} during call {idx}", idx)],
+                    np.asarray([max(lat_ns, 0)], dtype=np.int64) if self.plan.rate else None,
+                )
+            )
+            done += 1
+        self.recorder.events.emit(
+            "worker_crash",
+            f"worker {slot} (pid {w.proc.pid}) {how}" + ("" if in_call else " between calls"),
+            "error",
+            slot=slot,
+            exitcode=code,
+            log=str(self._log_dir / f"worker-{slot}.log"),
+        )
+        self._replace(slot)
+        return done
+
+    def _hung(
+        self, slot: int, start: int, count: int, errors: list[ErrorRecord], stuck_ns: int, abandoned: bool
+    ) -> int:
+        w = self._workers[slot]
+        w.hangs += 1
+        dump = self._log_dir / f"hang-{slot}.txt"
+        try:
+            os.kill(w.proc.pid, signal.SIGUSR1)
+            time.sleep(DUMP_GRACE)
+            w.proc.kill()
+        except ProcessLookupError:
+            pass
+        w.proc.join(2)
+        self._drain(w, errors)
+        done = int(w.view[_worker.DONE])
+        self._collect(w, start, done, errors)
+        idx = start + done
+        if abandoned:
+            msg = f"call {idx} abandoned after {stuck_ns / 1e9:.1f}s when the stage stopped"
+        else:
+            msg = f"call {idx} exceeded {self.plan.timeout:g}s"
+        self.recorder.add(
+            ResultBatch(
+                np.asarray([stuck_ns], dtype=np.int64),
+                [ErrorRecord("Timeout", msg, idx, True)],
+                np.asarray([stuck_ns], dtype=np.int64) if self.plan.rate else None,
+            )
+        )
+        self.recorder.events.emit(
+            "hang",
+            f"worker {slot} (pid {w.proc.pid}): {msg}; stacks in {dump.name}",
+            "error",
+            slot=slot,
+            call=idx,
+            stacks=str(dump),
+        )
+        self._replace(slot)
+        return done + 1
+
+
+def _shm_dir() -> str | None:
+    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None

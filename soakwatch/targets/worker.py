@@ -1,0 +1,191 @@
+"""The worker process that calls a Python target under process isolation.
+
+Imports only the standard library and the target, so a worker starts fast and its
+memory is the target's. Protocol over a ``multiprocessing`` pipe:
+
+parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns, fault)`` · ``("exit",)``
+                 (``fault``: None, or a chaos window's (latency_s, latency_ratio, error_ratio, names))
+worker → parent  ``("ready", is_async)`` · ``("fatal", message)`` ·
+                 ``("err", index, kind, message, timeout)`` (sent at once, so a crash loses none) ·
+                 ``("done", completed)``
+
+Per-call state lives in a shared int64 array (an mmap'ed file) that the parent reads
+while the worker is busy or after it died: slot 0 = calls completed in the chunk,
+slot 1 = start (monotonic ns) of the call in progress or 0, slot 2 = hold flag set by
+the parent (no new call starts), then the latencies and the scheduled latencies of
+the chunk. ``SIGUSR1`` makes faulthandler dump every thread's stack into the hang file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import faulthandler
+import importlib
+import inspect
+import io
+import json
+import mmap
+import os
+import random
+import signal
+import sys
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+__all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
+
+HEADER = 4
+DONE, CURRENT, HOLD = 0, 1, 2
+
+
+def shm_size(chunk_max: int) -> int:
+    return (HEADER + 2 * chunk_max) * 8
+
+
+def error_kind(exc: BaseException) -> str:
+    """``ValueError`` for builtins, ``package.module.Error`` otherwise."""
+    t = type(exc)
+    if t.__module__ in ("builtins", "__main__"):
+        return t.__qualname__
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def error_message(exc: BaseException) -> str:
+    text = str(exc)
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _load(spec: str, root: str | None) -> tuple[Any, bool]:
+    if root and root not in sys.path:
+        sys.path.insert(0, root)
+    module, _, attr = spec.partition(":")
+    obj: Any = importlib.import_module(module)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    return obj, inspect.iscoroutinefunction(obj)
+
+
+def main(
+    conn: Connection,
+    spec: str,
+    root: str | None,
+    cases_path: str | None,
+    shm_path: str,
+    chunk_max: int,
+    timeout: float,
+    crash_log: str,
+    hang_log: str,
+) -> None:
+    """Worker entry point (run in a spawned process)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    # the target's prints, warnings and fatal errors go to the worker's log, never to the monitor's screen
+    fd = os.open(crash_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(line_buffering=True)
+    crash_fh = open(crash_log, "a")  # noqa: SIM115 - lives as long as the process
+    faulthandler.enable(file=crash_fh, all_threads=True)
+    hang_fh = open(hang_log, "a")  # noqa: SIM115
+    faulthandler.register(signal.SIGUSR1, file=hang_fh, all_threads=True)
+    try:
+        fn, is_async = _load(spec, root)
+        cases: list[Any] = []
+        if cases_path:
+            with open(cases_path, encoding="utf-8") as fh:
+                cases = [json.loads(line) for line in fh if line.strip()]
+    except BaseException as exc:
+        conn.send(("fatal", f"{type(exc).__name__}: {exc}"))
+        return
+    with open(shm_path, "r+b") as fh:
+        mm = mmap.mmap(fh.fileno(), shm_size(chunk_max))
+    view = memoryview(mm).cast("q")
+    conn.send(("ready", is_async))
+    loop = asyncio.new_event_loop() if is_async else None
+    rng = random.Random()
+    while True:
+        msg = conn.recv()
+        if msg[0] != "run":
+            break
+        _, start, count, start_ns, interval, deadline, fault = msg
+        done = _run_chunk(conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng)
+        conn.send(("done", done))
+
+
+#: kind of an error injected by a chaos window (the same as soakwatch.core.inject.INJECTED_KIND;
+#: this module imports only the standard library)
+INJECTED_KIND = "ChaosInjected"
+
+
+def _inject(fault: tuple[float, float, float, str], rng: random.Random) -> bool:
+    """Sleep a chaos window's added latency; True when this call fails instead of running."""
+    latency_s, latency_ratio, error_ratio, _ = fault
+    if latency_s and rng.random() < latency_ratio:
+        time.sleep(latency_s)
+    return rng.random() < error_ratio
+
+
+def _run_chunk(
+    conn: Connection,
+    view: memoryview,
+    fn: Any,
+    loop: asyncio.AbstractEventLoop | None,
+    cases: list[Any],
+    start: int,
+    count: int,
+    start_ns: int,
+    interval: int,
+    deadline: int,
+    timeout: float,
+    fault: tuple[float, float, float, str] | None = None,
+    rng: random.Random | None = None,
+) -> int:
+    nc = len(cases)
+    pc = time.perf_counter_ns
+    send = conn.send
+    lat0 = HEADER
+    sch0 = HEADER + (len(view) - HEADER) // 2
+    done = 0
+    timeout_ns = int(timeout * 1e9)
+    view[DONE] = 0
+    for k in range(count):
+        if view[HOLD]:
+            break
+        i = start + k
+        if interval:
+            due = start_ns + i * interval
+            now = pc()
+            if due > now:
+                time.sleep((due - now) / 1e9)
+        t0 = pc()
+        view[CURRENT] = t0
+        try:
+            if fault is not None and _inject(fault, rng or random.Random()):
+                send(("err", i, INJECTED_KIND, f"injected by chaos {fault[3]}", False))
+            elif loop is not None:
+                coro = fn(cases[i % nc]) if nc else fn()
+                loop.run_until_complete(asyncio.wait_for(coro, timeout))
+            elif nc:
+                fn(cases[i % nc])
+            else:
+                fn()
+        except TimeoutError:
+            send(("err", i, "Timeout", f"call exceeded {timeout:g}s", True))
+        except BaseException as exc:
+            send(("err", i, error_kind(exc), error_message(exc), False))
+        else:
+            if pc() - t0 > timeout_ns:
+                send(("err", i, "Timeout", f"call exceeded {timeout:g}s", True))
+        t1 = pc()
+        view[lat0 + k] = t1 - t0
+        if interval:
+            view[sch0 + k] = t1 - (start_ns + i * interval)
+        done = k + 1
+        view[DONE] = done
+        view[CURRENT] = 0
+        if t1 >= deadline:
+            break
+    return done

@@ -1,0 +1,162 @@
+"""The headless view: status lines, notable events and a final summary table.
+
+Used with ``--no-tui`` and whenever stdout is not a terminal. On a terminal it
+prints with Rich; otherwise plain lines, one per status or event, for CI logs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from soakwatch.config.units import format_duration
+from soakwatch.core.snapshot import Snapshot
+from soakwatch.core.summary import Summary
+
+__all__ = ["HeadlessView", "fmt_ms", "print_summary", "status_line"]
+
+#: event kinds a person wants to see as they happen (errors: only the first few per kind)
+NOTABLE = {
+    "stage_start",
+    "stage_end",
+    "worker_crash",
+    "worker_restart",
+    "hang",
+    "operator",
+    "signal",
+    "abort",
+    "abort_suppressed",
+    "gate",
+    "chaos_start",
+    "chaos_end",
+    "truncate",
+    "reset",
+    "backup",
+    "size_warning",
+    "integrity",
+    "snapshot",
+    "plugin_error",
+    "runner_error",
+    "collector_error",
+    "corrupt_read",
+    "insufficient_data",
+    "view_error",
+}
+ERRORS_SHOWN_PER_KIND = 3
+
+
+def fmt_ms(v: float) -> str:
+    """A latency for a person: microseconds below a millisecond, milliseconds above."""
+    if v < 1.0:
+        return f"{v * 1000:.0f}µs"
+    return f"{v:.1f}ms" if v >= 100 else f"{v:.2f}ms"
+
+
+def status_line(s: Snapshot) -> str:
+    """One line: progress, rate, errors, latency, memory."""
+    if s.planned_calls:
+        prog = f"{s.calls}/{s.planned_calls} ({100 * s.calls / s.planned_calls:.0f}%)"
+    elif s.planned_duration:
+        prog = f"{s.calls} calls, {format_duration(s.elapsed)}/{format_duration(s.planned_duration)}"
+    else:
+        prog = f"{s.calls} calls"
+    lat = s.latency if not s.finished else (s.latency_run or s.latency)
+    rate = s.rate_avg if s.finished else s.rate
+    failed = s.errors + s.timeouts
+    parts = [
+        f"[{format_duration(s.elapsed):>8}] {s.state:<8} {prog}",
+        f"{rate:,.0f}/s" + (" avg" if s.finished else ""),
+        f"err {failed}" + (f" ({failed / s.calls:.2%})" if s.calls else ""),
+        f"p50 {fmt_ms(lat.get('p50', 0))} p95 {fmt_ms(lat.get('p95', 0))}",
+    ]
+    if s.latency_sched and not s.finished:  # the final table gives both over the whole run
+        parts.append(f"sched p95 {fmt_ms(s.latency_sched.get('p95', 0))}")
+    mem = [f"{p.name} {p.rss_mb:.0f}MB" for p in s.processes[:4]]
+    if mem:
+        parts.append("rss " + " ".join(mem))
+    return " | ".join(parts)
+
+
+class HeadlessView:
+    """A snapshot subscriber that prints."""
+
+    def __init__(self, status_every: float = 5.0, out: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.status_every = status_every
+        self._last_status = float("-inf")  # the first snapshot always prints a status
+        self._errors_shown: dict[str, int] = {}
+
+    def __call__(self, snap: Snapshot) -> None:
+        for ev in snap.events:
+            if ev.kind == "error":
+                kind = ev.message.split(":", 1)[0]
+                n = self._errors_shown.get(kind, 0)
+                self._errors_shown[kind] = n + 1
+                if n >= ERRORS_SHOWN_PER_KIND:
+                    continue
+                if n + 1 == ERRORS_SHOWN_PER_KIND:
+                    self._print(f"  {ev.t:8.1f}s error  {ev.message} (further {kind} not shown)")
+                    continue
+            elif ev.kind not in NOTABLE:
+                continue
+            self._print(f"  {ev.t:8.1f}s {ev.level:<5}  {ev.message}")
+        now = time.monotonic()
+        if snap.finished or now - self._last_status >= self.status_every:
+            self._last_status = now
+            self._print(status_line(snap))
+
+    def _print(self, line: str) -> None:
+        self.out.write(line + "\n")
+        self.out.flush()
+
+
+def print_summary(summary: Summary, out: TextIO | None = None) -> None:
+    """The final table: Rich on a terminal, plain text otherwise."""
+    out = out or sys.stdout
+    if out.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(file=out)
+        t = Table(title=f"stage {summary.stage}: {summary.state}", show_header=True)
+        for col in ("calls", "ok", "errors", "timeouts", "err %", "calls/s", "p50 ms", "p95 ms", "p99 ms"):
+            t.add_column(col, justify="right")
+        lat = summary.latency
+        t.add_row(
+            str(summary.calls),
+            str(summary.ok),
+            str(summary.errors),
+            str(summary.timeouts),
+            f"{summary.error_ratio:.2%}",
+            f"{summary.rate_avg:,.0f}",
+            f"{lat.p50:.2f}",
+            f"{lat.p95:.2f}",
+            f"{lat.p99:.2f}",
+        )
+        console.print(t)
+        if summary.errors_by_kind:
+            et = Table(title="errors by kind")
+            et.add_column("kind")
+            et.add_column("count", justify="right")
+            et.add_column("first message")
+            for e in summary.errors_by_kind:
+                et.add_row(e.kind, str(e.count), e.first_message[:80])
+            console.print(et)
+        console.print(f"run dir: {summary.run_dir}")
+        return
+    lat = summary.latency
+    lines = [
+        f"stage {summary.stage}: {summary.state} (exit {summary.exit_code})",
+        f"  calls {summary.calls}  ok {summary.ok}  errors {summary.errors}  timeouts {summary.timeouts}"
+        f"  error ratio {summary.error_ratio:.2%}  {summary.rate_avg:,.1f} calls/s",
+        f"  latency ms  p50 {lat.p50:.3f}  p95 {lat.p95:.3f}  p99 {lat.p99:.3f}  max {lat.max:.3f}",
+    ]
+    if summary.latency_scheduled:
+        sl = summary.latency_scheduled
+        lines.append(f"  from scheduled start  p50 {sl.p50:.3f}  p95 {sl.p95:.3f}  p99 {sl.p99:.3f}")
+    for e in summary.errors_by_kind:
+        lines.append(f"  {e.kind:<30} {e.count:>8}  {e.first_message[:70]}")
+    lines.append(f"  run dir: {summary.run_dir}")
+    out.write("\n".join(lines) + "\n")
+    out.flush()
