@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_parser", "main"]
+from soakwatch.config.constants import EXIT_USAGE
 
-EXIT_USAGE = 2
+__all__ = ["build_parser", "main"]
 
 
 def _positive_int(text: str) -> int:

@@ -19,9 +19,10 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from soakwatch.config.constants import EXIT_ABORTED, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from soakwatch.config.errors import UsageError
 from soakwatch.config.profile import Profile
-from soakwatch.core.events import EventLog
+from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin, StageContext
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.rundir import create_run_dir, write_run_config
@@ -30,6 +31,7 @@ from soakwatch.core.snapshot import (
     StageState,
 )
 from soakwatch.core.snapshot_builder import SnapshotBuilder
+from soakwatch.core.verdict import Verdict, combine, verdict_line
 from soakwatch.targets.runner import Plan, Runner
 from soakwatch.targets.spec import TargetSpec, load_cases, parse_target
 
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "Stage"]
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
 Subscriber = Callable[[Snapshot], None]
 
@@ -58,12 +59,16 @@ class Stage:
         self.spec: TargetSpec | None = parse_target(profile.target) if profile.target else None
         self.target_label = self.spec.spec if self.spec else "nodes " + ", ".join(n.id for n in profile.nodes)
         self.cases_path = self._resolve_cases()
+        #: messages of runner_error events: soakwatch could not drive the target as planned
+        self.runner_errors: list[str] = []
         self.cases = load_cases(self.cases_path) if self.cases_path else None
         self.out_dir = out_dir or self.cwd / ".soakwatch" / "runs"
         self.subscribers: list[Subscriber] = []
         self.state: StageState = "STARTING"
         self.auto_abort = True
         self.exit_code: int | None = None
+        #: the verdict line, once the stage has ended
+        self.verdict: str | None = None
         self.abort_reason: str | None = None
         self._abort_kind: str | None = None  # "operator" | "gate" | "signal"
         self._snapshots = SnapshotBuilder()
@@ -96,6 +101,7 @@ class Stage:
         """Create the run dir, load plugins and the target. Raises UsageError on bad input."""
         self.run_dir = create_run_dir(self.out_dir, self.profile.name)
         self.events = EventLog(self.run_dir / "events.jsonl")
+        self.events.subscribe(self._note_runner_error)
         self.recorder = Recorder(self.run_dir, self.events, open_model=self.profile.open_model)
         self.plugins = _build_plugins(self.profile)
         barrier = min((b for p in self.plugins if (b := p.barrier_every())), default=None)
@@ -322,14 +328,14 @@ class Stage:
     def _finish(self) -> int:
         for plugin in self.plugins:
             self._guard(plugin, "stop", plugin.stop)
-        reasons: list[str] = []
-        failed = False
-        for plugin in self.plugins:
-            v = self._guard(plugin, "verdict", plugin.verdict)
-            if v is not None and v.failed:
-                failed = True
-                reasons.extend(v.reasons)
-        if self._abort_kind == "signal" or self._kill_now:
+        verdict = combine(
+            [self._own_verdict()]
+            + [v for plugin in self.plugins if (v := self._guard(plugin, "verdict", plugin.verdict)) is not None]
+        )
+        reasons, failed = list(verdict.reasons), verdict.failed
+        if verdict.error is not None and self._abort_kind != "operator":
+            self.state, code = "ERROR", EXIT_ERROR
+        elif self._abort_kind == "signal" or self._kill_now:
             self.state, code = "INTERRUPTED", EXIT_INTERRUPTED
         elif self._abort_kind == "operator":
             self.state, code = "ABORTED", EXIT_ABORTED
@@ -340,6 +346,7 @@ class Stage:
         else:
             self.state, code = "PASSED", EXIT_OK
         self.exit_code = code
+        self.verdict = verdict_line(self.state, verdict.caveats, verdict.error)
         self.recorder.tick(0)
         self.events.emit(
             "stage_end",
@@ -349,6 +356,9 @@ class Stage:
             exit_code=code,
             reason=self.abort_reason,
             failed_reasons=reasons,
+            caveats=list(verdict.caveats),
+            error=verdict.error,
+            verdict=self.verdict,
             calls=self.recorder.calls,
         )
         self.events.flush()
@@ -365,6 +375,20 @@ class Stage:
                 unregister(self.run_dir)
         self.events.close()
         return code
+
+    def _note_runner_error(self, ev: Event) -> None:
+        if ev.kind == "runner_error":
+            self.runner_errors.append(ev.message)
+
+    def _own_verdict(self) -> Verdict:
+        """The stage's own judgement: a stage with a target that ran none of its calls is an ERROR."""
+        p = self.profile
+        if p.target and self.recorder.calls == 0 and self._abort_kind is None:
+            planned = f"{p.calls}" if p.calls else "its planned"
+            return Verdict(error=f"0 of {planned} calls ran")
+        if self.runner_errors:
+            return Verdict(error=f"runner error: {self.runner_errors[0]}")
+        return Verdict()
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self, reports: list[str] | None = None) -> Snapshot:

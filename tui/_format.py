@@ -28,6 +28,7 @@ STATE_STYLES: dict[str, str] = {
     "FAILED": "bold white on red3",
     "ABORTED": "bold white on red3",
     "INTERRUPTED": "bold white on magenta",
+    "ERROR": "bold white on dark_red",
 }
 #: gate statuses (soakwatch.config.gates): anything unknown is shown plain
 STATUS_STYLES: dict[str, str] = {

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from soakwatch.analysis.sweep_report import CellResult, SweepReport, build_report, write_report
+from soakwatch.config.constants import EXIT_ABORTED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from soakwatch.config.errors import UsageError
 from soakwatch.config.matrix import MatrixValue, cell_id, cells, env_name, split_params
 from soakwatch.config.profile import Profile, validate_profile
@@ -32,7 +33,6 @@ from soakwatch.core.rundir import create_run_dir
 
 __all__ = ["Cell", "Sweep", "plan_cells", "run_sweep"]
 
-EXIT_OK, EXIT_FAILED, EXIT_ABORTED, EXIT_INTERRUPTED = 0, 1, 3, 130
 DEFAULT_OUT = Path(".soakwatch") / "sweeps"
 
 

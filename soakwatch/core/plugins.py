@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from soakwatch.core.events import EventLog
 from soakwatch.core.recorder import Recorder
+from soakwatch.core.verdict import Verdict
 
 if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
@@ -49,14 +50,6 @@ class StageContext:
     node_pids: Callable[[], dict[str, int]] = field(default=dict)
     #: the driver's fault injector (chaos latency/errors windows); None when the runner has none
     inject: Injector | None = None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A plugin's judgement at the end of a stage."""
-
-    failed: bool = False
-    reasons: tuple[str, ...] = ()
 
 
 class Plugin(ABC):  # noqa: B024 - every hook is optional

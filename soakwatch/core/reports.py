@@ -135,6 +135,9 @@ def build_summary(run_dir: Path) -> Summary:
         duration_s=duration,
         complete=end is not None,
         state=str((end or {}).get("state", "INCOMPLETE")),
+        verdict=str((end or {}).get("verdict") or (end or {}).get("state", "INCOMPLETE")),
+        caveats=[str(c) for c in (end or {}).get("caveats") or []],
+        error=(end or {}).get("error"),
         exit_code=(end or {}).get("exit_code"),
         reason=(end or {}).get("reason"),
         planned_calls=prof.get("calls"),
@@ -168,7 +171,7 @@ def _ms(v: float) -> str:
 
 def render_markdown(s: Summary) -> str:
     """summary.md: for a person, what ran, the verdict, counts, errors, latency."""
-    lines = [f"# Stage `{s.stage}`: {s.state}", ""]
+    lines = [f"# Stage `{s.stage}`: {s.verdict or s.state}", ""]
     if not s.complete:
         lines += [
             "> The runner stopped before it finished: this summary holds every call recorded up to its last flush.",

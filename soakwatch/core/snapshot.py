@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from soakwatch.config.constants import FINAL_STATES
+
 __all__ = [
     "ErrorKindView",
     "EventView",
@@ -25,9 +27,8 @@ __all__ = [
 ]
 
 StageState = Literal[
-    "STARTING", "RUNNING", "PAUSED", "ABORTING", "STOPPING", "PASSED", "FAILED", "ABORTED", "INTERRUPTED"
+    "STARTING", "RUNNING", "PAUSED", "ABORTING", "STOPPING", "PASSED", "FAILED", "ABORTED", "INTERRUPTED", "ERROR"
 ]
-FINAL_STATES = frozenset({"PASSED", "FAILED", "ABORTED", "INTERRUPTED"})
 
 
 class _View(BaseModel):

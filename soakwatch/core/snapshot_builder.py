@@ -85,7 +85,7 @@ class SnapshotBuilder:
             "auto_abort": stage.auto_abort,
             "exit_code": stage.exit_code,
             "reports": reports or [],
-            "verdict": stage.state if stage.exit_code is not None else None,
+            "verdict": stage.verdict if stage.exit_code is not None else None,
             "extra": {"tick": p.tick},
         }
         for plugin in stage.plugins:

@@ -54,6 +54,12 @@ class Summary(_Model):
     duration_s: float = 0.0
     complete: bool = Field(description="False when the runner died before writing its end")
     state: str
+    #: the verdict line: the state and what a user could not see ("PASSED, 2 gates not judged")
+    verdict: str = ""
+    #: what could not be seen or judged (unjudged gates, failing collectors, load not applied)
+    caveats: list[str] = Field(default_factory=list)
+    #: why soakwatch could not run the stage as planned (state ERROR)
+    error: str | None = None
     exit_code: int | None = None
     reason: str | None = None
     planned_calls: int | None = None

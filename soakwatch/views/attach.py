@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from soakwatch.config.constants import EXIT_OK, EXIT_USAGE
 from soakwatch.config.errors import UsageError
 
 __all__ = ["CTL_COMMANDS", "attach", "ctl", "ctl_request", "recorded_refresh_hz"]
 
-EXIT_OK, EXIT_USAGE = 0, 2
 #: redraws per second when the run's own setting cannot be read (the TUI's default)
 DEFAULT_REFRESH_HZ = 2.0
 #: how long ``ctl`` and ``attach`` look for a live control socket before they call the stage gone

@@ -5,13 +5,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from soakwatch.config.constants import EXIT_OK, EXIT_USAGE
 from soakwatch.config.errors import UsageError
 
 __all__ = ["CONNECT_TIMEOUT", "trigger_chaos"]
 
 #: how long to look for the stage's control socket: a stage that runs has it already
 CONNECT_TIMEOUT = 2.0
-EXIT_OK, EXIT_REFUSED = 0, 2
 
 
 def trigger_chaos(run_dir: Path, action: str | None) -> int:
@@ -28,15 +28,15 @@ def trigger_chaos(run_dir: Path, action: str | None) -> int:
         client = ControlClient(run_dir, timeout=CONNECT_TIMEOUT)
     except (TimeoutError, OSError):
         print(f"soakwatch: no stage runs in {run_dir} (no control socket)", file=sys.stderr)
-        return EXIT_REFUSED
+        return EXIT_USAGE
     with client:
         try:
             answer = client.command("chaos", {"action": action} if action else {"list": True})
         except CommandError as exc:
             print(f"soakwatch: chaos refused: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
+            return EXIT_USAGE
         except TimeoutError as exc:
             print(f"soakwatch: no answer from the stage: {exc}", file=sys.stderr)
-            return EXIT_REFUSED
+            return EXIT_USAGE
     print(answer)
     return EXIT_OK

@@ -29,13 +29,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
+from soakwatch.config.constants import EXIT_USAGE
+
 __all__ = ["EXIT_HANGUP", "on_hangup_leave", "output_to_log", "print_detached", "run_detached"]
 
 #: how long ``--detach`` waits for the stage's control socket once the stage reported its run dir
 SOCKET_TIMEOUT = 30.0
 #: the CLI's exit status when its terminal hung up (128 + SIGHUP, as a shell reports it)
 EXIT_HANGUP = 128 + signal.SIGHUP
-EXIT_USAGE = 2
 
 
 def output_to_log(run_dir: Path) -> Path:

@@ -119,7 +119,7 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
         from rich.table import Table
 
         console = Console(file=out)
-        t = Table(title=f"stage {summary.stage}: {summary.state}", show_header=True)
+        t = Table(title=f"stage {summary.stage}: {summary.verdict or summary.state}", show_header=True)
         for col in ("calls", "ok", "errors", "timeouts", "err %", "calls/s", "p50 ms", "p95 ms", "p99 ms"):
             t.add_column(col, justify="right")
         lat = summary.latency
@@ -147,7 +147,7 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
         return
     lat = summary.latency
     lines = [
-        f"stage {summary.stage}: {summary.state} (exit {summary.exit_code})",
+        f"stage {summary.stage}: {summary.verdict or summary.state} (exit {summary.exit_code})",
         f"  calls {summary.calls}  ok {summary.ok}  errors {summary.errors}  timeouts {summary.timeouts}"
         f"  error ratio {summary.error_ratio:.2%}  {summary.rate_avg:,.1f} calls/s",
         f"  latency ms  p50 {lat.p50:.3f}  p95 {lat.p95:.3f}  p99 {lat.p99:.3f}  max {lat.max:.3f}",

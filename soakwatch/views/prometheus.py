@@ -48,6 +48,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
+from soakwatch.config.constants import STATES
 from soakwatch.config.errors import UsageError
 from soakwatch.core.recorder import CORE_SERIES
 from soakwatch.core.snapshot import Snapshot
@@ -59,7 +60,6 @@ __all__ = ["DEFAULT_ADDR", "GATE_STATUS", "MetricsExporter", "SnapshotCollector"
 
 DEFAULT_ADDR = "127.0.0.1"
 PREFIX = "soakwatch_"
-STATES = ("STARTING", "RUNNING", "PAUSED", "ABORTING", "STOPPING", "PASSED", "FAILED", "ABORTED", "INTERRUPTED")
 #: gate status → number, so alert rules can say ``soakwatch_gate_status == 2``
 GATE_STATUS = {"pass": 0.0, "exempt": 0.0, "warn": 1.0, "fail": 2.0}
 GATE_NO_VERDICT = -1.0

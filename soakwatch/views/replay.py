@@ -52,6 +52,7 @@ FINAL_STATES: dict[str, StageState] = {
     "FAILED": "FAILED",
     "ABORTED": "ABORTED",
     "INTERRUPTED": "INTERRUPTED",
+    "ERROR": "ERROR",
 }
 #: redraws per second in replay when the run's own setting is unknown
 DEFAULT_REFRESH_HZ = 2.0

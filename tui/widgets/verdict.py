@@ -20,7 +20,7 @@ def render_verdict(snap: Snapshot) -> RenderableType:
     verdict = snap.verdict or snap.state
     lines: list[RenderableType] = [
         Text.assemble(
-            (f" {verdict} ", STATE_STYLES.get(verdict, "reverse")),
+            (f" {verdict} ", STATE_STYLES.get(snap.state, "reverse")),
             ("  exit code ", "dim"),
             (str(snap.exit_code) if snap.exit_code is not None else "—", "bold"),
             ("  run dir ", "dim"),
