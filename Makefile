@@ -17,9 +17,10 @@ demo: $(STAMP)  ## a full stage against the built-in demo engine (TUI on a termi
 
 test: lint typecheck unit  ## ruff, mypy --strict and the test suite
 
-lint: $(STAMP)
+lint: $(STAMP)  ## ruff, and the layer contracts of pyproject.toml [tool.importlinter]
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -113,7 +113,7 @@ class GateEvaluator(Plugin):
     # ---------------------------------------------------------------- hooks
     def prepare(self, ctx: StageContext) -> None:
         super().prepare(ctx)
-        from soakwatch.gates import check_rules
+        from soakwatch.gates.compile import check_rules
 
         check_rules(self.profile)
         ctx.events.subscribe(self._on_event)

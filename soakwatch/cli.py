@@ -229,7 +229,7 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     stage.subscribers.append(view)
     print(f"soakwatch: stage {profile.name} → {run_dir}", flush=True)
     if args.ready_fd is not None:
-        from soakwatch.views.launch import write_ready
+        from soakwatch.views.spawn import write_ready
 
         write_ready(run_dir, args.ready_fd)
     stage.install_signal_handlers(stop_on_hangup=getattr(args, "stop_on_hangup", False))
@@ -340,13 +340,13 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from soakwatch.analysis.sweep import run_sweep
+    from soakwatch.sweep import run_sweep
 
     return run_sweep(_load(args), args.out_dir, args.metrics_addr, args.metrics_port)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from soakwatch.analysis.compare import run_compare
+    from soakwatch.analysis.compare_render import run_compare
 
     return run_compare(args.run_dirs, args.tolerance, as_json=args.json, out=args.out)
 

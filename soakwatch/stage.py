@@ -270,7 +270,7 @@ class Stage:
             workers=self.runner.pids(),
         )
         for plugin in self.plugins:
-            self._guard(plugin, "start", plugin.start)
+            self.guard(plugin, "start", plugin.start)
         self._start_control()
         self.state = "RUNNING"
         runner_thread = threading.Thread(target=self.runner.run, name="runner", daemon=True)
@@ -308,7 +308,7 @@ class Stage:
 
         register(self.run_dir, self.profile.name)  # for `soakwatch ps`; a stage runs on without it
 
-    def _guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
+    def guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
             return fn(*args)
         except Exception as exc:
@@ -321,16 +321,16 @@ class Stage:
         self.recorder.tick_begin(self.runner.in_flight)
         t = self.recorder.last_tick_t
         for plugin in self.plugins:
-            self._guard(plugin, "tick", plugin.tick, t)
+            self.guard(plugin, "tick", plugin.tick, t)
         self.recorder.tick_end()  # the timeline row holds what the plugins published this tick
         self._publish()
 
     def _finish(self) -> int:
         for plugin in self.plugins:
-            self._guard(plugin, "stop", plugin.stop)
+            self.guard(plugin, "stop", plugin.stop)
         verdict = combine(
             [self._own_verdict()]
-            + [v for plugin in self.plugins if (v := self._guard(plugin, "verdict", plugin.verdict)) is not None]
+            + [v for plugin in self.plugins if (v := self.guard(plugin, "verdict", plugin.verdict)) is not None]
         )
         reasons, failed = list(verdict.reasons), verdict.failed
         if verdict.error is not None and self._abort_kind != "operator":

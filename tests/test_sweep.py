@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch.analysis.sweep import _environment, _merge_cases, plan_cells
-from soakwatch.analysis.sweep_report import CellResult, fit_exponents, shape_of
+from soakwatch.analysis.sweep_model import CellResult, fit_exponents, shape_of
 from soakwatch.config.errors import UsageError
 from soakwatch.config.matrix import cells, env_name, split_params
 from soakwatch.config.profile import Profile, load_profile
+from soakwatch.sweep import _environment, _merge_cases, plan_cells
 from tests.helpers import run_cli
 
 SWEEP_TOML = """

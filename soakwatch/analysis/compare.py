@@ -390,20 +390,3 @@ def compare_runs(run_dirs: Sequence[Path], tolerance_texts: Iterable[str] = ()) 
         for label, (s, rebuilt), d in zip(_labels(summaries), loaded, run_dirs, strict=True)
     ]
     return Comparison(runs, _build_rows(facts, given), given)
-
-
-def run_compare(run_dirs: Sequence[str], tolerances: Iterable[str], *, as_json: bool, out: str | None) -> int:
-    """The ``compare`` command: print (or write) the comparison; 1 when something regressed, else 0."""
-    from soakwatch.analysis.compare_render import render_markdown
-
-    cmp = compare_runs([Path(d) for d in run_dirs], tolerances)
-    text = json.dumps(cmp.to_json(), indent=2) + "\n" if as_json else render_markdown(cmp)
-    if out:
-        try:
-            Path(out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write: {exc.strerror}", where="--out", value=out) from None
-        print(f"wrote {out}: {len(cmp.regressions)} regression(s)")
-    else:
-        print(text, end="" if text.endswith("\n") else "\n")
-    return 1 if cmp.regressions else 0

@@ -9,9 +9,14 @@ and which run directory each column is.
 
 from __future__ import annotations
 
-from soakwatch.analysis.compare import Comparison, Row
+import json
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
-__all__ = ["render_markdown"]
+from soakwatch.analysis.compare import Comparison, Row, compare_runs
+from soakwatch.config.errors import UsageError
+
+__all__ = ["render_markdown", "run_compare"]
 
 MARK_REGRESSION = "✗"
 MARK_BETTER = "✓"
@@ -107,3 +112,18 @@ def render_markdown(cmp: Comparison) -> str:
     given = ", ".join(f"{k}={v}" for k, v in cmp.tolerances.items())
     lines += ["", f"Tolerances: defaults (docs/compare.md){'; given: ' + given if given else ''}.", ""]
     return "\n".join(lines)
+
+
+def run_compare(run_dirs: Sequence[str], tolerances: Iterable[str], *, as_json: bool, out: str | None) -> int:
+    """The ``compare`` command: print (or write) the comparison; 1 when something regressed, else 0."""
+    cmp = compare_runs([Path(d) for d in run_dirs], tolerances)
+    text = json.dumps(cmp.to_json(), indent=2) + "\n" if as_json else render_markdown(cmp)
+    if out:
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror}", where="--out", value=out) from None
+        print(f"wrote {out}: {len(cmp.regressions)} regression(s)")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return 1 if cmp.regressions else 0

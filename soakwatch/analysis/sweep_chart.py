@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from soakwatch.analysis.sweep_report import SweepReport
+from soakwatch.analysis.sweep_model import MEASURES, SweepReport
 
 __all__ = ["draw_chart"]
 
@@ -30,8 +28,6 @@ def draw_chart(report: SweepReport, path: Path) -> Path:
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
-
-    from soakwatch.analysis.sweep_report import MEASURES
 
     axes_names = list(dict.fromkeys(f.axis for f in report.fits))
     measures = [m for m in CHART_MEASURES if any(f.measure == m for f in report.fits)]

@@ -11,17 +11,30 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import NoReturn, Protocol
 
 from soakwatch.config.chaos import ChaosSpec
+from soakwatch.core.plugins import StageContext
+from soakwatch.nodes.plugin import NodesPlugin
+from soakwatch.nodes.process import NodeProcess
 
-if TYPE_CHECKING:
-    from soakwatch.chaos.plugin import ChaosPlugin
-    from soakwatch.nodes.process import NodeProcess
 
-__all__ = ["helper", "inject", "kill_node", "pause_node", "restart_node"]
+class ChaosHost(Protocol):
+    """What an action needs of the chaos plugin (:class:`soakwatch.chaos.plugin.ChaosHost`)."""
+
+    ctx: StageContext
+    nodes: NodesPlugin | None
+    _stopping: threading.Event
+
+    def nodes_stopping(self) -> bool: ...
+
+    def _refuse(self, spec: ChaosSpec, source: str, reason: str) -> NoReturn: ...
+
+
+__all__ = ["ChaosHost", "helper", "inject", "kill_node", "pause_node", "restart_node"]
 
 #: a helper process outlives its window by at most this much if nobody stops it (the monitor died)
 HELPER_SLACK = 5.0
@@ -33,7 +46,7 @@ _BURN = "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile ti
 _HOLD = "import sys, time\nheld = b'\\x01' * (int(sys.argv[1]) << 20)\ntime.sleep(float(sys.argv[2]))\n"
 
 
-def _sleep(plugin: ChaosPlugin, seconds: float) -> bool:
+def _sleep(plugin: ChaosHost, seconds: float) -> bool:
     """Wait ``seconds``; False when the stage started ending meanwhile (stop waiting at once)."""
     end = time.monotonic() + seconds
     while (left := end - time.monotonic()) > 0:
@@ -42,7 +55,7 @@ def _sleep(plugin: ChaosPlugin, seconds: float) -> bool:
     return not plugin.nodes_stopping()
 
 
-def _node_of(plugin: ChaosPlugin, spec: ChaosSpec, source: str) -> NodeProcess:
+def _node_of(plugin: ChaosHost, spec: ChaosSpec, source: str) -> NodeProcess:
     assert spec.node is not None
     if plugin.nodes is None:
         plugin._refuse(spec, source, "this stage has no [[nodes]]")
@@ -52,7 +65,7 @@ def _node_of(plugin: ChaosPlugin, spec: ChaosSpec, source: str) -> NodeProcess:
         plugin._refuse(spec, source, str(exc))
 
 
-def _back_up(plugin: ChaosPlugin, spec: ChaosSpec, node: NodeProcess, old_pid: int) -> str:
+def _back_up(plugin: ChaosHost, spec: ChaosSpec, node: NodeProcess, old_pid: int) -> str:
     """The rest of a kill/restart window: the node is gone, start it again and wait until it is ready."""
     if not node.wait_exit(node.spec.stop_grace + 5.0):
         return f"node {node.id} (pid {old_pid}) did not exit"
@@ -67,7 +80,7 @@ def _back_up(plugin: ChaosPlugin, spec: ChaosSpec, node: NodeProcess, old_pid: i
     return f"node {node.id} restarted (pid {old_pid} → {new_pid}), " + (how if ok else f"NOT ready: {how}")
 
 
-def kill_node(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
+def kill_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
     node = _node_of(self, spec, source)
     pid = node.signal(signal.SIGKILL, expect=f"chaos {spec.name}")
     if pid is None:
@@ -78,7 +91,7 @@ def kill_node(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, Cal
     )
 
 
-def restart_node(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
+def restart_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
     node = _node_of(self, spec, source)
     proc = node.proc
     pid = node.signal(signal.SIGTERM, expect=f"chaos {spec.name}")
@@ -96,7 +109,7 @@ def restart_node(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, 
     return f"SIGTERM node {node.id} (pid {pid}), then start it again", window
 
 
-def pause_node(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
+def pause_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
     node = _node_of(self, spec, source)
     pid = node.signal(signal.SIGSTOP)
     if pid is None:
@@ -112,7 +125,7 @@ def pause_node(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, Ca
     return f"SIGSTOP node {node.id} (pid {pid}) for {spec.duration:g}s", window
 
 
-def inject(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
+def inject(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
     injector = self.ctx.inject
     if injector is None:
         self._refuse(spec, source, "this runner takes no injected faults")
@@ -134,7 +147,7 @@ def inject(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, Callab
     return f"{what} for {spec.duration:g}s", window
 
 
-def helper(self: ChaosPlugin, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
+def helper(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
     life = str(spec.duration + HELPER_SLACK)
     if spec.action == "burn_cpu":
         argvs = [[sys.executable, "-c", _BURN, life] for _ in range(spec.cores)]

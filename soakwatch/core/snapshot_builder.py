@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Protocol
 
+from soakwatch.config.profile import Profile
+from soakwatch.core.events import EventLog
+from soakwatch.core.plugins import Plugin
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.snapshot import ErrorKindView, EventView, Mark, Snapshot
 
-if TYPE_CHECKING:
-    from soakwatch.stage import Stage
+__all__ = ["LiveStage", "SnapshotBuilder"]
 
-__all__ = ["SnapshotBuilder"]
+
+class LiveStage(Protocol):
+    """What a snapshot is built from: the stage as the core sees it (soakwatch.stage.Stage)."""
+
+    @property
+    def profile(self) -> Profile: ...
+    @property
+    def recorder(self) -> Recorder: ...
+    @property
+    def events(self) -> EventLog: ...
+    @property
+    def plugins(self) -> Sequence[Plugin]: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def target_label(self) -> str: ...
+    @property
+    def run_dir(self) -> Path | None: ...
+    @property
+    def auto_abort(self) -> bool: ...
+    @property
+    def exit_code(self) -> int | None: ...
+    @property
+    def verdict(self) -> str | None: ...
+
+    def guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call a plugin hook; an exception becomes an event, never the stage's end."""
+        ...
+
 
 #: points of each series carried in a snapshot, for sparklines
 SERIES_TAIL = 120
@@ -29,7 +61,7 @@ class SnapshotBuilder:
         self._event_seq = 0
         self._marks: list[Mark] = []
 
-    def build(self, stage: Stage, reports: list[str] | None = None) -> Snapshot:
+    def build(self, stage: LiveStage, reports: list[str] | None = None) -> Snapshot:
         """The stage's live state now; plugins add their fields (files, gates, processes...)."""
         rec = stage.recorder
         p = stage.profile
@@ -89,7 +121,7 @@ class SnapshotBuilder:
             "extra": {"tick": p.tick},
         }
         for plugin in stage.plugins:
-            part = stage._guard(plugin, "view", plugin.view)
+            part = stage.guard(plugin, "view", plugin.view)
             if part:
                 for key, value in part.items():
                     if isinstance(value, list) and isinstance(data.get(key), list):

@@ -1,7 +1,7 @@
 """Stages that outlive their terminal: ``run --detach``, the TUI's detach key, and hang-ups.
 
 ``run --detach`` (and ``demo --detach``) starts the stage exactly as ``run`` on a
-terminal does (:func:`soakwatch.views.launch.spawn_stage`: ``python -m soakwatch ...
+terminal does (:func:`soakwatch.views.spawn.spawn_stage`: ``python -m soakwatch ...
 --no-tui --ready-fd N`` in a session of its own, stdin from /dev/null, output in
 ``<run_dir>/stage.log``), waits until its control socket answers, prints the run dir
 and exits 0. Nothing ties the stage to this process or this terminal any more;
@@ -95,7 +95,7 @@ def run_detached(argv: Sequence[str]) -> int:
     """Start the stage in the background: 0 once its control socket answers (the run dir on
     stdout), 2 with the stage's own message when it refused to start."""
     from soakwatch.control.client import wait_for_control
-    from soakwatch.views.launch import spawn_stage
+    from soakwatch.views.spawn import spawn_stage
 
     proc, run_dir = spawn_stage(argv)
     if run_dir is None:

@@ -19,21 +19,23 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from soakwatch.views.detach import on_hangup_leave, print_detached
+from soakwatch.views.spawn import STAGE_LOG, exit_code_of, spawn_stage, write_ready
+
 __all__ = ["DETACHED", "run_with_tui", "spawn_stage", "wants_tui", "write_ready"]
+
+# spawn_stage and write_ready are re-exported from soakwatch.views.spawn for the CLI
 
 #: how long the TUI waits for the stage's control socket after the stage reported its run dir
 SOCKET_TIMEOUT = 30.0
 #: a headless follower's wait for the next snapshot before it checks whether the stage lives
 FOLLOW_POLL = 1.0
-STAGE_LOG = "stage.log"
 #: what the TUI's app returns when the operator detached (the stage goes on, the CLI exits 0)
 DETACHED = "detach"
-EARLY_LOG_ENV = "SOAKWATCH_EARLY_LOG"
 
 
 def wants_tui(no_tui: bool) -> bool:
@@ -46,79 +48,6 @@ def wants_tui(no_tui: bool) -> bool:
         return False
 
 
-def write_ready(run_dir: Path, ready_fd: int) -> None:
-    """In the stage child: move stdout/stderr into ``stage.log`` and tell the parent the run dir."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    early = os.environ.pop(EARLY_LOG_ENV, None)
-    with (run_dir / STAGE_LOG).open("ab") as fh:
-        if early:
-            with contextlib.suppress(OSError):
-                fh.write(Path(early).read_bytes())
-            fh.flush()
-        os.dup2(fh.fileno(), 1)
-        os.dup2(fh.fileno(), 2)
-    try:
-        os.write(ready_fd, (str(run_dir) + "\n").encode())
-    finally:
-        os.close(ready_fd)
-
-
-def _read_ready(fd: int) -> str:
-    chunks: list[bytes] = []
-    try:
-        while data := os.read(fd, 4096):
-            chunks.append(data)
-    finally:
-        os.close(fd)
-    return b"".join(chunks).decode(errors="replace").strip()
-
-
-def _exit_code(returncode: int) -> int:
-    return 128 - returncode if returncode < 0 else returncode
-
-
-def spawn_stage(argv: Sequence[str]) -> tuple[subprocess.Popen[bytes], Path | None]:
-    """Start ``python -m soakwatch <argv> --no-tui --ready-fd N`` in a session of its own.
-
-    Returns the child and its run dir, or None for the run dir when the stage did not
-    start (its exit status is then final, its output already on our stderr). The child
-    outlives this process and its terminal: own session, stdin from /dev/null, output
-    in ``<run_dir>/stage.log``.
-    """
-    early = tempfile.NamedTemporaryFile(prefix="soakwatch-stage-", suffix=".log", delete=False)  # noqa: SIM115
-    read_fd, write_fd = os.pipe()
-    cmd = [sys.executable, "-m", "soakwatch", *argv, "--no-tui", "--ready-fd", str(write_fd)]
-    try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=early,
-            stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,),
-            start_new_session=True,
-            env={**os.environ, EARLY_LOG_ENV: early.name},
-        )
-    finally:
-        os.close(write_fd)
-        early.close()
-    try:
-        run_dir_text = _read_ready(read_fd)
-    except KeyboardInterrupt:  # before the stage started: stop it, as a headless run would
-        proc.send_signal(signal.SIGINT)
-        run_dir_text = ""
-    if not run_dir_text:
-        # the stage did not start (bad target, bad root, interrupted): its own output says why
-        proc.wait()
-        with contextlib.suppress(OSError):
-            sys.stderr.write(Path(early.name).read_text(errors="replace"))
-            os.unlink(early.name)
-        return proc, None
-    with contextlib.suppress(OSError):
-        os.unlink(early.name)  # the stage copied it into stage.log
-    return proc, Path(run_dir_text)
-
-
 def run_with_tui(argv: Sequence[str], profile: Any, stop_on_hangup: bool = False) -> int:
     """Start the stage as a child, show the TUI over its socket; the stage's exit code.
 
@@ -128,8 +57,7 @@ def run_with_tui(argv: Sequence[str], profile: Any, stop_on_hangup: bool = False
     """
     proc, run_dir = spawn_stage(argv)
     if run_dir is None:
-        return _exit_code(proc.wait())
-    from soakwatch.views.detach import on_hangup_leave, print_detached
+        return exit_code_of(proc.wait())
 
     on_hangup_leave(proc, stop_on_hangup)
     print(f"soakwatch: stage {profile.name} → {run_dir} (pid {proc.pid}, output in {STAGE_LOG})", flush=True)
@@ -141,7 +69,7 @@ def run_with_tui(argv: Sequence[str], profile: Any, stop_on_hangup: bool = False
     if proc.poll() is None:
         print("soakwatch: the stage goes on; following it here (Ctrl-C stops it gracefully)", flush=True)
         _follow(run_dir, proc, float(profile.status_every))
-    code = _exit_code(proc.wait())
+    code = exit_code_of(proc.wait())
     from soakwatch.core.reports import build_summary
     from soakwatch.views.headless import print_summary
 

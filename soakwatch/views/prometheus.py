@@ -34,9 +34,9 @@ import contextlib
 import math
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import (
@@ -50,11 +50,16 @@ from prometheus_client.registry import Collector
 
 from soakwatch.config.constants import STATES
 from soakwatch.config.errors import UsageError
-from soakwatch.core.recorder import CORE_SERIES
+from soakwatch.core.recorder import CORE_SERIES, Recorder
 from soakwatch.core.snapshot import Snapshot
 
-if TYPE_CHECKING:
-    from soakwatch.stage import Stage
+
+class ObservedStage(Protocol):
+    """What the exporter follows: a stage's recorder and its snapshot subscribers."""
+
+    recorder: Recorder
+    subscribers: list[Callable[[Snapshot], None]]
+
 
 __all__ = ["DEFAULT_ADDR", "GATE_STATUS", "MetricsExporter", "SnapshotCollector", "start_exporter"]
 
@@ -226,7 +231,7 @@ class MetricsExporter:
         host = f"[{self.addr}]" if ":" in self.addr else self.addr
         return f"http://{host}:{self.port}/metrics"
 
-    def attach(self, stage: Stage) -> None:
+    def attach(self, stage: ObservedStage) -> None:
         """Follow this stage: on each of its snapshots, keep it and the recorder's values."""
         recorder = stage.recorder
 

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from soakwatch.analysis.sweep_report import CellResult, SweepReport, build_report, write_report
+from soakwatch.analysis.sweep_model import CellResult, SweepReport, build_report
+from soakwatch.analysis.sweep_report import write_report
 from soakwatch.config.constants import EXIT_ABORTED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from soakwatch.config.errors import UsageError
 from soakwatch.config.matrix import MatrixValue, cell_id, cells, env_name, split_params
