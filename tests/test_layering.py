@@ -145,9 +145,9 @@ def test_a_lower_layer_importing_a_higher_one_breaks_a_contract(tmp_path: Path) 
 
 @pytest.mark.e2e
 def test_the_wheel_installs_tui_inside_the_package_only(tmp_path: Path) -> None:
+    build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(REPO)]
-        + ["-w", str(tmp_path)],
+        [*build, str(REPO), "-w", str(tmp_path)],
         check=True,
         capture_output=True,
         timeout=300,
