@@ -26,9 +26,9 @@ import numpy.typing as npt
 
 from soakwatch.config.profile import Profile
 from soakwatch.core.events import Event, Level
+from soakwatch.core.format import fmt_value
 from soakwatch.core.plugins import Plugin, StageContext, Verdict
 from soakwatch.core.snapshot import GateView
-from soakwatch.gates._format import fmt_value
 from soakwatch.gates._stats import slope
 from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
 from soakwatch.gates.parse import Window

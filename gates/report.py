@@ -12,9 +12,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from soakwatch.core.format import fmt_value
 from soakwatch.core.reports import MARKDOWN_SECTIONS, REPORT_WRITERS, SECTION_BUILDERS, RunData
 from soakwatch.core.summary import Summary
-from soakwatch.gates._format import fmt_value
 
 __all__ = ["build_section", "render_failures", "render_junit", "render_section"]
 

@@ -11,6 +11,7 @@ import time
 from typing import TextIO
 
 from soakwatch.config.units import format_duration
+from soakwatch.core.format import fmt_ms, fmt_rate
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.core.summary import Summary
 
@@ -46,13 +47,6 @@ NOTABLE = {
 ERRORS_SHOWN_PER_KIND = 3
 
 
-def fmt_ms(v: float) -> str:
-    """A latency for a person: microseconds below a millisecond, milliseconds above."""
-    if v < 1.0:
-        return f"{v * 1000:.0f}µs"
-    return f"{v:.1f}ms" if v >= 100 else f"{v:.2f}ms"
-
-
 def status_line(s: Snapshot) -> str:
     """One line: progress, rate, errors, latency, memory."""
     if s.planned_calls:
@@ -66,7 +60,7 @@ def status_line(s: Snapshot) -> str:
     failed = s.errors + s.timeouts
     parts = [
         f"[{format_duration(s.elapsed):>8}] {s.state:<8} {prog}",
-        f"{rate:,.0f}/s" + (" avg" if s.finished else ""),
+        fmt_rate(rate) + (" avg" if s.finished else ""),
         f"err {failed}" + (f" ({failed / s.calls:.2%})" if s.calls else ""),
         f"p50 {fmt_ms(lat.get('p50', 0))} p95 {fmt_ms(lat.get('p95', 0))}",
     ]
@@ -120,7 +114,7 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
 
         console = Console(file=out)
         t = Table(title=f"stage {summary.stage}: {summary.verdict or summary.state}", show_header=True)
-        for col in ("calls", "ok", "errors", "timeouts", "err %", "calls/s", "p50 ms", "p95 ms", "p99 ms"):
+        for col in ("calls", "ok", "errors", "timeouts", "err %", "calls/s", "p50", "p95", "p99"):
             t.add_column(col, justify="right")
         lat = summary.latency
         t.add_row(
@@ -129,10 +123,10 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
             str(summary.errors),
             str(summary.timeouts),
             f"{summary.error_ratio:.2%}",
-            f"{summary.rate_avg:,.0f}",
-            f"{lat.p50:.2f}",
-            f"{lat.p95:.2f}",
-            f"{lat.p99:.2f}",
+            fmt_rate(summary.rate_avg),
+            fmt_ms(lat.p50),
+            fmt_ms(lat.p95),
+            fmt_ms(lat.p99),
         )
         console.print(t)
         if summary.errors_by_kind:
@@ -150,11 +144,11 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
         f"stage {summary.stage}: {summary.verdict or summary.state} (exit {summary.exit_code})",
         f"  calls {summary.calls}  ok {summary.ok}  errors {summary.errors}  timeouts {summary.timeouts}"
         f"  error ratio {summary.error_ratio:.2%}  {summary.rate_avg:,.1f} calls/s",
-        f"  latency ms  p50 {lat.p50:.3f}  p95 {lat.p95:.3f}  p99 {lat.p99:.3f}  max {lat.max:.3f}",
+        f"  latency  p50 {fmt_ms(lat.p50)}  p95 {fmt_ms(lat.p95)}  p99 {fmt_ms(lat.p99)}  max {fmt_ms(lat.max)}",
     ]
     if summary.latency_scheduled:
         sl = summary.latency_scheduled
-        lines.append(f"  from scheduled start  p50 {sl.p50:.3f}  p95 {sl.p95:.3f}  p99 {sl.p99:.3f}")
+        lines.append(f"  from scheduled start  p50 {fmt_ms(sl.p50)}  p95 {fmt_ms(sl.p95)}  p99 {fmt_ms(sl.p99)}")
     for e in summary.errors_by_kind:
         lines.append(f"  {e.kind:<30} {e.count:>8}  {e.first_message[:70]}")
     lines.append(f"  run dir: {summary.run_dir}")

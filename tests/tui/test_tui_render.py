@@ -45,7 +45,7 @@ def test_open_model_latency_shows_scheduled_and_actual():
     )
     out = text(render_latency(snap, height=8), width=70)
     assert "from scheduled start" in out and "from actual start" in out
-    assert "80.0ms" in out
+    assert "80.00ms" in out
 
 
 def test_errors_by_kind_with_last_message():
