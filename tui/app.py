@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.widgets import Footer, Input
 
+from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.core.snapshot import EventView, Snapshot
 from soakwatch.core.source import CommandError, SnapshotSource
 from soakwatch.tui._textual_compat import set_breakpoints
@@ -45,7 +46,6 @@ from soakwatch.tui.widgets.replay import ReplayBar
 __all__ = ["DEFAULT_REFRESH_HZ", "DETACHED", "HELP_KEYS", "REPLAY_HELP_KEYS", "SoakwatchApp", "make_app"]
 
 #: redraws per second by default: fresh enough to watch, cheap enough to leave on for hours
-DEFAULT_REFRESH_HZ = 2.0
 #: events kept on screen (each snapshot only brings the new ones)
 MAX_EVENTS = 200
 #: at this many columns the panels go three abreast

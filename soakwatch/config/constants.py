@@ -13,6 +13,9 @@ Exit codes::
 from __future__ import annotations
 
 __all__ = [
+    "CONTROL_CONNECT_TIMEOUT",
+    "CONTROL_QUICK_TIMEOUT",
+    "DEFAULT_REFRESH_HZ",
     "EXIT_ABORTED",
     "EXIT_ERROR",
     "EXIT_FAILED",
@@ -20,6 +23,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "FINAL_STATES",
+    "SOCKET_WAIT",
     "STATES",
 ]
 
@@ -44,3 +48,12 @@ STATES = (
     "ERROR",
 )
 FINAL_STATES = frozenset({"PASSED", "FAILED", "ABORTED", "INTERRUPTED", "ERROR"})
+
+#: redraws per second of the TUI (the profile's ``refresh_hz`` default; replay and attach fall back to it)
+DEFAULT_REFRESH_HZ = 2.0
+#: how long a view waits for a just-started stage's control socket to answer
+SOCKET_WAIT = 30.0
+#: a control client's wait to connect to (and hear from) a running stage
+CONTROL_CONNECT_TIMEOUT = 10.0
+#: one-shot commands (`ctl`, `chaos`, attach's look-up): a stage that does not answer this fast is said to be gone
+CONTROL_QUICK_TIMEOUT = 2.0

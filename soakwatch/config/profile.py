@@ -23,6 +23,7 @@ from soakwatch.config.collectors import (
     ScrapeConfig,
     WatchConfig,
 )
+from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.config.errors import UsageError
 from soakwatch.config.gates import GateSpec
 from soakwatch.config.http import HttpConfig
@@ -58,7 +59,7 @@ class Profile(BaseModel):
     isolation: Literal["process", "inline"] = "process"
     tick: float = Field(default=0.5, gt=0, le=10, description="seconds between ticks")
     status_every: float = Field(default=5.0, gt=0, description="headless status line interval")
-    refresh_hz: float = Field(default=2.0, gt=0, le=20, description="TUI refresh rate")
+    refresh_hz: float = Field(default=DEFAULT_REFRESH_HZ, gt=0, le=20, description="TUI refresh rate")
     strict: bool = False
     insufficient_data: Literal["warn", "fail"] = "warn"
     watch: WatchConfig = Field(default_factory=WatchConfig)

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from soakwatch.config.constants import CONTROL_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from soakwatch.control import wire as wire
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.core.source import CommandError
@@ -26,7 +27,6 @@ from soakwatch.core.source import CommandError
 __all__ = ["ControlClient", "SocketSource", "wait_for_control"]
 
 #: how long a client waits for the socket to appear (the stage may still be starting)
-CONNECT_TIMEOUT = 10.0
 #: how long a command may take before the client gives up on its reply
 COMMAND_TIMEOUT = 30.0
 #: interval between looks for the socket while waiting for it

@@ -17,15 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from soakwatch.config.constants import EXIT_OK, EXIT_USAGE
+from soakwatch.config.constants import CONTROL_QUICK_TIMEOUT, DEFAULT_REFRESH_HZ, EXIT_OK, EXIT_USAGE
 from soakwatch.config.errors import UsageError
 
 __all__ = ["CTL_COMMANDS", "attach", "ctl", "ctl_request", "recorded_refresh_hz"]
 
 #: redraws per second when the run's own setting cannot be read (the TUI's default)
-DEFAULT_REFRESH_HZ = 2.0
 #: how long ``ctl`` and ``attach`` look for a live control socket before they call the stage gone
-FIND_TIMEOUT = 2.0
 #: ``ctl`` commands and what they take: name on the command line → (stage command, usage)
 CTL_COMMANDS: dict[str, tuple[str, str]] = {
     "pause": ("pause", "pause"),
@@ -84,7 +82,7 @@ def ctl(run_dir: Path, command: str, words: Sequence[str]) -> int:
     name, args = ctl_request(command, words)
     _check_run_dir(run_dir, "ctl")
     try:
-        client = ControlClient(run_dir, timeout=FIND_TIMEOUT)
+        client = ControlClient(run_dir, timeout=CONTROL_QUICK_TIMEOUT)
     except (TimeoutError, OSError):
         print(f"soakwatch: no stage is running in {run_dir} (no control socket answers)", file=sys.stderr)
         return EXIT_USAGE

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from soakwatch.config.constants import EXIT_OK, EXIT_USAGE
+from soakwatch.config.constants import CONTROL_QUICK_TIMEOUT, EXIT_OK, EXIT_USAGE
 from soakwatch.config.errors import UsageError
 
-__all__ = ["CONNECT_TIMEOUT", "trigger_chaos"]
+__all__ = ["trigger_chaos"]
 
 #: how long to look for the stage's control socket: a stage that runs has it already
-CONNECT_TIMEOUT = 2.0
 
 
 def trigger_chaos(run_dir: Path, action: str | None) -> int:
@@ -25,7 +24,7 @@ def trigger_chaos(run_dir: Path, action: str | None) -> int:
     if not run_dir.is_dir():
         raise UsageError("no such run directory", where="chaos", value=str(run_dir))
     try:
-        client = ControlClient(run_dir, timeout=CONNECT_TIMEOUT)
+        client = ControlClient(run_dir, timeout=CONTROL_QUICK_TIMEOUT)
     except (TimeoutError, OSError):
         print(f"soakwatch: no stage runs in {run_dir} (no control socket)", file=sys.stderr)
         return EXIT_USAGE

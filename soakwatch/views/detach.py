@@ -29,12 +29,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
 
-from soakwatch.config.constants import EXIT_USAGE
+from soakwatch.config.constants import EXIT_USAGE, SOCKET_WAIT
 
 __all__ = ["EXIT_HANGUP", "on_hangup_leave", "output_to_log", "print_detached", "run_detached"]
 
 #: how long ``--detach`` waits for the stage's control socket once the stage reported its run dir
-SOCKET_TIMEOUT = 30.0
 #: the CLI's exit status when its terminal hung up (128 + SIGHUP, as a shell reports it)
 EXIT_HANGUP = 128 + signal.SIGHUP
 
@@ -102,7 +101,7 @@ def run_detached(argv: Sequence[str]) -> int:
         code = proc.returncode if proc.returncode is not None else proc.wait()
         return EXIT_USAGE if code in (0, 1, EXIT_USAGE) else (128 - code if code < 0 else code)
     try:
-        wait_for_control(run_dir, SOCKET_TIMEOUT, alive=lambda: proc.poll() is None)
+        wait_for_control(run_dir, SOCKET_WAIT, alive=lambda: proc.poll() is None)
     except TimeoutError as exc:
         if proc.poll() is None:  # running, but deaf: say so, it is still the operator's stage
             print(f"soakwatch: {exc}; the stage runs (pid {proc.pid})", file=sys.stderr, flush=True)

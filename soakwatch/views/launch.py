@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from soakwatch.config.constants import SOCKET_WAIT
 from soakwatch.views.detach import on_hangup_leave, print_detached
 from soakwatch.views.spawn import STAGE_LOG, exit_code_of, spawn_stage, write_ready
 
@@ -31,7 +32,6 @@ __all__ = ["DETACHED", "run_with_tui", "spawn_stage", "wants_tui", "write_ready"
 # spawn_stage and write_ready are re-exported from soakwatch.views.spawn for the CLI
 
 #: how long the TUI waits for the stage's control socket after the stage reported its run dir
-SOCKET_TIMEOUT = 30.0
 #: a headless follower's wait for the next snapshot before it checks whether the stage lives
 FOLLOW_POLL = 1.0
 #: what the TUI's app returns when the operator detached (the stage goes on, the CLI exits 0)
@@ -82,7 +82,7 @@ def _socket_up(run_dir: Path, proc: subprocess.Popen[bytes]) -> bool:
     from soakwatch.control.client import wait_for_control
 
     try:
-        wait_for_control(run_dir, SOCKET_TIMEOUT, alive=lambda: proc.poll() is None)
+        wait_for_control(run_dir, SOCKET_WAIT, alive=lambda: proc.poll() is None)
     except TimeoutError as exc:
         if proc.poll() is None:
             print(f"soakwatch: {exc}; following headless", file=sys.stderr, flush=True)

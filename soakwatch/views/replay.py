@@ -22,6 +22,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.core.recording import Recording, load_recording
 from soakwatch.core.snapshot import (
     ErrorKindView,
@@ -55,7 +56,6 @@ FINAL_STATES: dict[str, StageState] = {
     "ERROR": "ERROR",
 }
 #: redraws per second in replay when the run's own setting is unknown
-DEFAULT_REFRESH_HZ = 2.0
 NOTE = "(replay: the target's output is in workers/*.log, the stage's in stage.log)"
 
 
