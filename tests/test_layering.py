@@ -145,9 +145,12 @@ def test_a_lower_layer_importing_a_higher_one_breaks_a_contract(tmp_path: Path) 
 
 @pytest.mark.e2e
 def test_the_wheel_installs_tui_inside_the_package_only(tmp_path: Path) -> None:
+    src = tmp_path / "src"  # a copy, so that the build leaves nothing in the checkout
+    junk = shutil.ignore_patterns(".venv", ".git", "__pycache__", "build", "*.egg-info", ".soakwatch", "tests")
+    shutil.copytree(REPO, src, symlinks=True, ignore=junk)
     build = [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation"]
     subprocess.run(
-        [*build, str(REPO), "-w", str(tmp_path)],
+        [*build, str(src), "-w", str(tmp_path)],
         check=True,
         capture_output=True,
         timeout=300,

@@ -60,6 +60,14 @@ def render_markdown(r: SweepReport) -> str:
         lines.append(f"> {n}")
     if r.notes:
         lines.append("")
+    lines += _cells_table(r)
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _cells_table(r: SweepReport) -> list[str]:
+    """The cells section of sweep.md: one row per cell with its parameters and headline numbers."""
+    lines: list[str] = []
     names = list(r.axes)
     mem = next((c.rss_subject for c in r.cells if c.rss_subject), None)
     lines += [
@@ -79,8 +87,7 @@ def render_markdown(r: SweepReport) -> str:
             + f" | {c.state} | {c.calls} | {c.error_ratio * 100:.2f} | {_f(c.throughput, 1)} | {_f(c.p50_ms)} | "
             f"{_f(c.p95_ms)} | {_f(c.p99_ms)} | {_f(c.rss_mb, 1)} | `cells/{rel}` |"
         )
-    lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def write_report(report: SweepReport, sweep_dir: Path, chart: bool = True) -> list[Path]:
