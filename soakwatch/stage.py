@@ -328,6 +328,7 @@ class Stage:
     def _finish(self) -> int:
         for plugin in self.plugins:
             self.guard(plugin, "stop", plugin.stop)
+        self.recorder.tick(0)  # the last results folded in before anything is judged
         verdict = combine(
             [self._own_verdict()]
             + [v for plugin in self.plugins if (v := self.guard(plugin, "verdict", plugin.verdict)) is not None]
@@ -347,7 +348,6 @@ class Stage:
             self.state, code = "PASSED", EXIT_OK
         self.exit_code = code
         self.verdict = verdict_line(self.state, verdict.caveats, verdict.error)
-        self.recorder.tick(0)
         self.events.emit(
             "stage_end",
             f"stage {self.profile.name} ended: {self.state}",

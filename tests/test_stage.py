@@ -120,3 +120,39 @@ def test_snapshot_roundtrips_as_one_json_line(sandbox: Path, tmp_path: Path) -> 
     assert "\n" not in line
     back = Snapshot.model_validate_json(line)
     assert back == snaps[-1] and back.calls == 30 and back.progress == 1.0
+
+
+def test_a_stage_that_ends_before_its_first_tick_counts_every_call(sandbox: Path, tmp_path: Path) -> None:
+    """The last results are folded before the verdict: 50 fast calls are PASSED, not '0 of 50 calls ran'."""
+    stage = _stage(sandbox, tmp_path, target="sw_targets:noop", duration=None, calls=50, tick=10.0)
+    assert stage.run() == 0
+    assert stage.state == "PASSED" and stage.verdict == "PASSED"
+    (end,) = [e for e in read_events(stage.run_dir / "events.jsonl") if e["kind"] == "stage_end"]  # type: ignore[operator]
+    assert end["calls"] == 50 and end["error"] is None and end["verdict"] == "PASSED"
+
+
+def test_a_stage_whose_runner_fails_is_an_error_never_a_pass(sandbox: Path, tmp_path: Path) -> None:
+    """DESIGN.md: exit 4 when soakwatch itself could not run the stage as planned."""
+    stage = _stage(sandbox, tmp_path, target="sw_targets:noop", duration=None, calls=50, tick=0.1)
+
+    def broken() -> None:
+        raise RuntimeError("allocator lost")
+
+    stage.runner._slots = lambda: [broken]  # type: ignore[method-assign]
+    assert stage.run() == 4
+    assert stage.state == "ERROR"
+    assert stage.verdict is not None and stage.verdict.startswith("ERROR: ")
+    from soakwatch.core.reports import build_summary
+
+    summary = build_summary(stage.run_dir)  # type: ignore[arg-type]
+    assert summary.state == "ERROR" and summary.exit_code == 4 and summary.verdict == stage.verdict
+
+
+def test_verdict_line_says_what_could_not_be_seen() -> None:
+    from soakwatch.core.verdict import Verdict, combine, verdict_line
+
+    v = combine([Verdict(caveats=("2 gates not judged",)), Verdict(failed=True, reasons=("errors",)), Verdict()])
+    assert v.failed and v.reasons == ("errors",) and v.error is None
+    assert verdict_line("PASSED") == "PASSED"
+    assert verdict_line("PASSED", v.caveats) == "PASSED, 2 gates not judged"
+    assert verdict_line("ERROR", (), "0 of 1000 calls ran") == "ERROR: 0 of 1000 calls ran"
