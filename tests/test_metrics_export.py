@@ -84,9 +84,9 @@ def test_live_stage_is_scraped_and_parsed(tmp_path: Path) -> None:
         while time.monotonic() < deadline:
             fams = _scrape(url)
             calls = fams.get("soakwatch_calls", [])
-            wanted = ("soakwatch_rss_mb", "soakwatch_rss_slope", "soakwatch_rss_slope_conf", "soakwatch_gate_status")
             # the docs' rules also use the per-kind error counter: wait for the demo's first error too
-            wanted += ("soakwatch_errors_by_kind",)
+            wanted = ["soakwatch_rss_mb", "soakwatch_rss_slope", "soakwatch_rss_slope_conf", "soakwatch_gate_status"]
+            wanted.append("soakwatch_errors_by_kind")
             if calls and calls[0][2] >= 50 and all(w in fams for w in wanted):
                 break
             time.sleep(POLL_S)
