@@ -249,10 +249,19 @@ class _Builder:
         return self.charts
 
 
+def _has_data(col: Column) -> bool:
+    return any(_finite(v) for v in col)
+
+
 def build_charts(src: RunSource) -> tuple[list[Chart], dict[str, Column]]:
-    """The charts of a run and every column they draw (timeline columns and derived ones)."""
+    """The charts of a run and every column they draw (timeline columns and derived ones); a series
+    with no value yet (a slope before its warm-up ends) is left out, and so is a chart left empty."""
     b = _Builder(src)
-    charts = b.build()
+    charts = []
+    for chart in b.build():
+        chart.lines = [line for line in chart.lines if _has_data(b.cols[line.key])]
+        if chart.lines:
+            charts.append(chart)
     keys = {line.key for ch in charts for line in ch.lines}
     return charts, {k: v for k, v in b.cols.items() if k in keys}
 
