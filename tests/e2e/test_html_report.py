@@ -123,3 +123,32 @@ def test_compare_html_of_three_demo_stages_overlays_them_beside_the_table(
     for chart in data["charts"]:
         assert [line["label"] for line in chart["lines"]] == ["demo #1", "demo #2", "demo #3"]
     assert "throughput (calls/s)" in page.dom and page.dom.count("<li><b>demo #") == 3
+
+
+def test_a_sweep_writes_its_scaling_charts_as_html_too(tmp_path: Path) -> None:
+    from soakwatch.views.html.sweep import SWEEP_MEASURES
+    from tests.test_sweep import SWEEP_TOML
+
+    chromium()
+    (tmp_path / "sweep.toml").write_text(SWEEP_TOML)
+    out = tmp_path / "sweeps"
+    r = run_cli(["sweep", "--profile", "sweep.toml", "--out-dir", str(out)], cwd=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    (sweep_dir,) = out.iterdir()
+    report = json.loads((sweep_dir / "sweep.json").read_text())
+    html_path = sweep_dir / "sweep.html"
+    data = page_data(html_path.read_text())
+    # one log-log chart per fitted (measure, axis), each line one setting of the other axis
+    fitted = [
+        (f["measure"], f["axis"])
+        for f in report["fits"]
+        if f["measure"] in ("throughput", "p50_ms", "p95_ms", "rss_mb")
+    ]
+    assert len(data["charts"]) == len(fitted) > 0
+    for chart, (measure, axis) in zip(data["charts"], fitted, strict=True):
+        assert chart["title"].startswith(SWEEP_MEASURES[measure]) and f" in {axis} " in chart["title"]
+        assert chart["log"] and chart["x"] == [1, 2, 4] and chart["x_label"] == axis
+        assert len(chart["lines"]) == 4  # three settings of the other axis and the fit
+    page = render(html_path, "sweep-3x3", height=2000)
+    _assert_every_chart_drew(page, len(fitted))
+    assert "exponent b" in page.dom and page.dom.count("<td>PASSED</td>") == 9

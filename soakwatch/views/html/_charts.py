@@ -56,6 +56,10 @@ class Chart:
     #: [start, end, status] drawn behind the chart (gate status)
     bands: list[list[Any]] = field(default_factory=list)
     note: str = ""
+    #: a chart with its own x values (a sweep's axis) instead of the page's time axis; log-log when ``log``
+    x: list[float] | None = None
+    x_label: str = ""
+    log: bool = False
 
 
 @dataclass(frozen=True)
@@ -255,12 +259,14 @@ def _has_data(col: Column) -> bool:
 
 def build_charts(src: RunSource) -> tuple[list[Chart], dict[str, Column]]:
     """The charts of a run and every column they draw (timeline columns and derived ones); a series
-    with no value yet (a slope before its warm-up ends) is left out, and so is a chart left empty."""
+    with no value yet (a slope before its warm-up ends) is left out, and so is a chart left empty
+    (except a gate's: its status bands say why it has no value)."""
     b = _Builder(src)
     charts = []
     for chart in b.build():
-        chart.lines = [line for line in chart.lines if _has_data(b.cols[line.key])]
-        if chart.lines:
+        with_data = [line for line in chart.lines if _has_data(b.cols[line.key])]
+        if with_data or chart.bands:  # a gate never judged still shows its (insufficient data) band
+            chart.lines = with_data or chart.lines
             charts.append(chart)
     keys = {line.key for ch in charts for line in ch.lines}
     return charts, {k: v for k, v in b.cols.items() if k in keys}

@@ -20,6 +20,7 @@ __all__ = ["UPLOT_VERSION", "legend_html", "render_page"]
 
 #: the vendored uPlot (vendor/VERSION says where it came from)
 UPLOT_VERSION = "1.6.32"
+TIME_HINT = "One time axis for every chart: drag on a chart to zoom all of them, double-click to zoom out."
 _SLOT = re.compile(r"<!--SW:(\w+)-->")
 _LEGEND = {
     "chaos": "chaos window",
@@ -76,6 +77,8 @@ def render_page(
     markers: Sequence[Marker],
     x_label: str = "time",
     max_points: int = MAX_POINTS,
+    charts_title: str = "Timeline",
+    hint: str = TIME_HINT,
 ) -> str:
     """The page as one string; ``columns`` are downsampled to ``max_points`` points each."""
     x, series = downsample(times, columns, max_points)
@@ -99,6 +102,8 @@ def render_page(
         "js": _asset("report.js"),
         "head": head,
         "legend": legend_html(markers),
+        "charts_title": escape(charts_title),
+        "hint": escape(hint),
         "tables": tables,
         "data": _json_for_script(data),
     }

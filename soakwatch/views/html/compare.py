@@ -133,6 +133,8 @@ def render_compare_report(
         markers=[],
         x_label="since each run's start",
         max_points=max(len(xs), 1),
+        hint="Time since each run's start. Drag on a chart to zoom all of them, double-click to zoom out; "
+        "each run's chaos windows and gate bands are in its own report.html.",
     )
 
 

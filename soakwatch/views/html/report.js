@@ -25,6 +25,8 @@
     return v.toPrecision(3);
   }
 
+  function logRange(u, min, max) { return [min / 1.15, max * 1.15]; }
+
   function xPos(u, t) { return u.valToPos(t, "x", true); }
 
   function drawBands(u, bands) {
@@ -64,7 +66,9 @@
     if (key !== "x" || syncing) return;
     syncing = true;
     var min = u.scales.x.min, max = u.scales.x.max;
-    for (var i = 0; i < plots.length; i++) if (plots[i] !== u) plots[i].setScale("x", { min: min, max: max });
+    for (var i = 0; i < plots.length; i++) {
+      if (plots[i] !== u && !plots[i].swOwnX) plots[i].setScale("x", { min: min, max: max });
+    }
     syncing = false;
   }
 
@@ -79,33 +83,37 @@
     box.appendChild(h);
     if (ch.note) { var p = document.createElement("p"); p.className = "note"; p.textContent = ch.note; box.appendChild(p); }
     root.appendChild(box);
-    var series = [{ label: D.x_label, value: function (u, v) { return fmtTime(v); } }];
-    var data = [D.x];
+    var own = ch.x != null, fmtX = own ? fmtVal : fmtTime;
+    var series = [{ label: own ? ch.x_label : D.x_label, value: function (u, v) { return fmtX(v); } }];
+    var data = [own ? ch.x : D.x];
     for (var i = 0; i < ch.lines.length; i++) {
       var l = ch.lines[i];
       var s = { label: l.label, stroke: l.color, width: 1.5, spanGaps: true, value: function (u, v) { return fmtVal(v); } };
       if (l.dash) s.dash = [6, 4];
       if (l.fill) s.fill = l.fill;
       if (l.step) s.paths = uPlot.paths.stepped({ align: 1 });
+      if (own) s.points = { show: true, size: 7 };
       series.push(s);
       data.push(D.series[l.key]);
     }
     var opts = {
       width: width(), height: 240,
-      cursor: { sync: { key: "sw" }, drag: { x: true, y: false } },
-      scales: { x: { time: false } },
+      cursor: own ? { drag: { x: true, y: false } } : { sync: { key: "sw" }, drag: { x: true, y: false } },
+      scales: ch.log ? { x: { time: false, distr: 3, range: logRange }, y: { distr: 3 } } : { x: { time: false } },
       axes: [
-        { values: function (u, splits) { return splits.map(fmtTime); } },
-        { label: ch.unit, size: 60, values: function (u, splits) { return splits.map(fmtVal); } }
+        { label: own ? ch.x_label : "", values: function (u, splits) { return splits.map(function (v) { return v == null ? "" : fmtX(v); }); } },
+        { label: ch.unit, size: 60, values: function (u, splits) { return splits.map(function (v) { return v == null ? "" : fmtVal(v); }); } }
       ],
       series: series,
-      hooks: {
+      hooks: own ? { draw: [markDrawn] } : {
         drawClear: [function (u) { drawBands(u, ch.bands); }],
         draw: [drawMarkers, markDrawn],
         setScale: [onScale]
       }
     };
-    plots.push(new uPlot(opts, data, box));
+    var plot = new uPlot(opts, data, box);
+    plot.swOwnX = own;
+    plots.push(plot);
   }
 
   function drew(plot) {

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from soakwatch.views.html._charts import build_charts, markers_of
+from soakwatch.views.html._downsample import MAX_POINTS
 from soakwatch.views.html._page import render_page
 from soakwatch.views.html._source import read_run
 from soakwatch.views.html._tables import render_tables, verdict_block
@@ -16,14 +17,13 @@ __all__ = ["REPORT_NAME", "render_run_report", "try_write_run_report", "write_ht
 REPORT_NAME = "report.html"
 
 
-def render_run_report(run_dir: Path, max_points: int | None = None) -> str:
+def render_run_report(run_dir: Path, max_points: int = MAX_POINTS) -> str:
     """The page for one run directory, from what is on disk (also for a run that was killed)."""
     src = read_run(run_dir)
     charts, columns = build_charts(src)
     times = src.recording.times
     end = times[-1] if len(times) else 0.0
     s = src.summary
-    kw = {"max_points": max_points} if max_points else {}
     return render_page(
         title=f"soakwatch · {s.stage} · {s.verdict or s.state}",
         head=verdict_block(s),
@@ -33,7 +33,7 @@ def render_run_report(run_dir: Path, max_points: int | None = None) -> str:
         charts=charts,
         markers=markers_of(src.events, end),
         x_label="since start",
-        **kw,
+        max_points=max_points,
     )
 
 
