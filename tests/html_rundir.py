@@ -41,7 +41,7 @@ class SyntheticRun:
     error_kinds: dict[str, int] = field(default_factory=dict)
 
 
-def _row(i: int, spike_at: int, spike_ms: float) -> list[str]:
+def _row(i: int, spike_at: int, spike_ms: float, extra: int) -> list[str]:
     t = float(i + 1)
     calls = 10 * (i + 1)
     errors = (i + 1) // 100
@@ -62,6 +62,7 @@ def _row(i: int, spike_at: int, spike_ms: float) -> list[str]:
         p99,
         GATE_THRESHOLD_MS - p99,
         i % 13,
+        *((i * (k + 1)) % 97 for k in range(extra)),
     ]
     return [f"{t:.3f}", f"2026-01-01T00:00:{i % 60:02d}.000Z", *(f"{v:g}" for v in values)]
 
@@ -75,18 +76,20 @@ def write_run(
     complete: bool = True,
     caveats: tuple[str, ...] = (),
     error_message: str = "queue full",
+    extra_series: int = 0,
 ) -> SyntheticRun:
     """A run of ``rows`` one-second ticks, 10 calls each, one error every 100 calls (kinds alternate),
     p99 at ``spike_ms`` for the one second ``spike_at`` (and calls/s 0 then); a chaos window, an
-    operator key and a truncation on the way."""
+    operator key and a truncation on the way. ``extra_series`` adds that many ``extra[k]`` columns
+    (a run as wide as a topology's)."""
     run_dir.mkdir(parents=True)
     profile = {"name": "synthetic", "target": "tests.targets:noop", "calls": rows * 10, "concurrency": 4}
     config = {"schema_version": 1, "started_at": "2026-01-01T00:00:00.000Z", "profile": profile}
     (run_dir / "run_config.json").write_text(json.dumps(config))
     with (run_dir / "timeline.csv").open("w") as fh:
-        fh.write(",".join(("t", "ts", *COLUMNS)) + "\n")
+        fh.write(",".join(("t", "ts", *COLUMNS, *(f"extra[s{k}]" for k in range(extra_series)))) + "\n")
         for i in range(rows):
-            fh.write(",".join(_row(i, spike_at, spike_ms)) + "\n")
+            fh.write(",".join(_row(i, spike_at, spike_ms, extra_series)) + "\n")
     kinds = {"ValueError": 0, "TimeoutError": 0}
     events: list[dict[str, Any]] = [{"kind": "stage_start", "t": 0.0, "msg": "stage synthetic started"}]
     for k, t in enumerate(range(100, rows + 1, 100)):

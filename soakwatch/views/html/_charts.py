@@ -243,13 +243,16 @@ class _Builder:
                 continue
             kinds.setdefault(kind if subject is not None else c, []).append(c)
         gate_rows = {str(r.get("gate")): r for r in (self.src.summary.sections.get("gates") or {}).get("rows") or []}
-        order = ["rss_mb", "size_kb", "lines", "delta_lines"]
-        for kind in order + [k for k in kinds if k not in order and k != "gate_value"]:
+        first = ["rss_mb", "size_kb", "lines", "delta_lines"]
+        for kind in first:
             if kind in kinds:
                 self.kind_chart(kind, kinds[kind])
         for c in kinds.get("gate_value", []):
             gate = split_column(c)[1] or ""
             self.gate_chart(gate, gate_rows.get(gate, {}))
+        for kind in kinds:
+            if kind not in first and kind != "gate_value":
+                self.kind_chart(kind, kinds[kind])
         return self.charts
 
 

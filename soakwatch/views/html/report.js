@@ -127,7 +127,10 @@
     // uPlot draws after the constructor returns; each chart says so here, for people and tests alike
     if (u.root.parentNode.hasAttribute("data-drawn") || !drew(u)) return;
     u.root.parentNode.setAttribute("data-drawn", "1");
-    document.body.setAttribute("data-drawn", String(root.querySelectorAll(".chart[data-drawn]").length));
+    var n = root.querySelectorAll(".chart[data-drawn]").length;
+    document.body.setAttribute("data-drawn", String(n));
+    // time from navigation start to the last chart drawn (bench/bench_html_report.py reads it)
+    if (n === D.charts.length) document.body.setAttribute("data-load-ms", String(Math.round(performance.now())));
   }
 
   document.body.setAttribute("data-charts", String(D.charts.length));
