@@ -152,3 +152,23 @@ def test_a_sweep_writes_its_scaling_charts_as_html_too(tmp_path: Path) -> None:
     page = render(html_path, "sweep-3x3", height=2000)
     _assert_every_chart_drew(page, len(fitted))
     assert "exponent b" in page.dom and page.dom.count("<td>PASSED</td>") == 9
+
+
+def test_a_node_topology_report_charts_node_state_and_report_fields_with_chaos_marked(tmp_path: Path) -> None:
+    from tests.e2e.test_three_node import NODES, SHORT_PLAN, _run
+
+    chromium()
+    plan = tmp_path / "plan.toml"
+    plan.write_text(SHORT_PLAN)
+    run_dir = _run(tmp_path, "22s", plan)
+    html_path = run_dir / "report.html"
+    data = page_data(html_path.read_text())
+    charts = {c["id"]: c for c in data["charts"]}
+    for kind in ("alive", "restarts", "committed_height", "rss_mb"):
+        keys = {line["key"] for line in charts[f"kind-{kind}"]["lines"]}
+        assert {f"{kind}[{n}]" for n in NODES} <= keys, kind
+    chaos = [(m["start"], m["end"]) for m in data["markers"] if m["kind"] == "chaos"]
+    assert len(chaos) == 2 and all(end is not None and end > start for start, end in chaos)
+    page = render(html_path, "report-three-nodes")
+    _assert_every_chart_drew(page, len(data["charts"]))
+    assert "<h2>Nodes</h2>" in page.dom and all(f"<td>{n}</td>" in page.dom for n in NODES)

@@ -161,6 +161,7 @@ class _Builder:
     def load(self) -> None:
         names = [c for c in self.cols if split_column(c)[1] is None and _LOAD.search(c) and c not in self.used]
         self.used.update(names)
+        names = [c for c in names if any(_finite(v) and v != 0 for v in self.cols[c])]
         lines = [Line(c, c, color(i), step=True) for i, c in enumerate(names)]
         self.add(Chart("load", "In flight and missed arrivals", "", lines))
 
@@ -233,8 +234,12 @@ class _Builder:
         return [[a, b, st] for a, b, st in spans if b > a]
 
     def build(self) -> list[Chart]:
-        self.throughput()
-        self.latency()
+        calls = self.cols.get("calls", [])
+        if any(_finite(v) and v > 0 for v in calls):  # a topology without load has no calls to chart
+            self.throughput()
+            self.latency()
+        else:
+            self.used.update(c for c in self.cols if _LATENCY.match(c))
         self.load()
         kinds: dict[str, list[str]] = {}
         for c in self.cols:

@@ -136,6 +136,10 @@ def _generic(name: str, sec: Any) -> str:
     if isinstance(sec, list) and sec and all(isinstance(r, dict) for r in sec):
         keys = list(dict.fromkeys(k for r in sec for k in r))
         return _h(name.capitalize()) + table(keys, ([r.get(k) for k in keys] for r in sec[:MAX_ROWS]))
+    if isinstance(sec, dict) and sec and all(isinstance(v, dict) for v in sec.values()):  # {id: record}
+        keys = list(dict.fromkeys(k for r in sec.values() for k in r))
+        rows = ([name, *(r.get(k) for k in keys)] for name, r in list(sec.items())[:MAX_ROWS])
+        return _h(name.capitalize()) + table(["", *keys], rows)
     if isinstance(sec, dict) and sec:
         parts = []
         simple = [[k, v] for k, v in sec.items() if not (isinstance(v, list) and v and isinstance(v[0], dict))]
