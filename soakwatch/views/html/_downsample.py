@@ -4,7 +4,8 @@ The rows are cut into equal buckets of consecutive rows; each bucket becomes two
 at its first and its last row's time, holding the smallest and the largest value of each
 series in it (empty cells ignored; a bucket with none stays empty). A one-second spike in a
 24-hour run is the largest value of its bucket, so it is still drawn, at most one bucket
-(24 h / 750 ≈ two minutes) away from where it happened. Values keep 5 significant digits.
+(24 h / 750 ≈ two minutes) away from where it happened. Values keep 5 significant digits,
+times milliseconds.
 """
 
 from __future__ import annotations
@@ -31,8 +32,13 @@ def _round(v: float) -> float | None:
     return float(f"{v:.{DIGITS}g}")
 
 
+def _time(t: float) -> float:
+    """Times keep milliseconds, whatever their size (two ticks of a long run stay apart)."""
+    return round(t, 3) if math.isfinite(t) else 0.0
+
+
 def _plain(times: Sequence[float], columns: Mapping[str, Sequence[float]]) -> Downsampled:
-    return [_round(t) or 0.0 for t in times], {k: [_round(v) for v in col] for k, col in columns.items()}
+    return [_time(t) for t in times], {k: [_round(v) for v in col] for k, col in columns.items()}
 
 
 def downsample(
@@ -61,4 +67,4 @@ def downsample(
         both = np.empty(2 * len(starts))
         both[0::2], both[1::2] = lo, hi
         out[name] = [_round(v) for v in both.tolist()]
-    return [_round(v) or 0.0 for v in x.tolist()], out
+    return [_time(v) for v in x.tolist()], out

@@ -16,7 +16,7 @@ from pathlib import Path
 from soakwatch.views.html._charts import Chart, Column, Line, build_charts
 from soakwatch.views.html._downsample import MAX_POINTS, downsample
 from soakwatch.views.html._page import render_page
-from soakwatch.views.html._source import RunSource, read_run
+from soakwatch.views.html._source import RunSource, Summarize, read_run
 from soakwatch.views.html._style import color
 from soakwatch.views.html.report import write_html
 
@@ -111,9 +111,10 @@ def render_compare_report(
     runs: Sequence[tuple[str, Path]],
     summary_line: str,
     max_points: int = MAX_POINTS,
+    summarize: Summarize | None = None,
 ) -> str:
     """The page: the summary line and the table, the overlaid charts, the runs' verdicts and directories."""
-    sources = [(label, read_run(d)) for label, d in runs]
+    sources = [(label, read_run(d, summarize) if summarize else read_run(d)) for label, d in runs]
     xs, merged, charts = _merge(sources, max_points)
     items = "".join(
         f"<li><b>{escape(label)}</b>: {escape(src.summary.verdict or src.summary.state)}"
