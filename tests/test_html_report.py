@@ -10,6 +10,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from soakwatch.core.reports import build_summary
 from soakwatch.views.html import render_run_report
 from soakwatch.views.html._downsample import downsample
@@ -157,3 +159,15 @@ def test_downsampling_keeps_each_buckets_minimum_and_maximum() -> None:
     assert series["gaps"][-1] == float(n - 2)
     short_x, short = downsample(times[:5], {"v": [1.0, math.nan, 3.0, 4.0, 5.0]})
     assert short_x == [0.0, 1.0, 2.0, 3.0, 4.0] and short["v"] == [1.0, None, 3.0, 4.0, 5.0]
+
+
+def test_a_page_that_cannot_be_written_at_the_end_of_a_stage_is_said_not_raised(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from soakwatch.views.html import try_write_run_report
+
+    run = write_run(tmp_path / "run", 30, 10)
+    (run.run_dir / "report.html").mkdir()  # something in the way: the page cannot replace it
+    assert try_write_run_report(run.run_dir) == []
+    err = capsys.readouterr().err
+    assert f"{run.run_dir / 'report.html'} not written: IsADirectoryError" in err
