@@ -171,3 +171,19 @@ def test_a_page_that_cannot_be_written_at_the_end_of_a_stage_is_said_not_raised(
     assert try_write_run_report(run.run_dir) == []
     err = capsys.readouterr().err
     assert f"{run.run_dir / 'report.html'} not written: IsADirectoryError" in err
+
+
+def test_a_run_with_hundreds_of_series_gets_fewer_points_each_and_stays_under_2mb() -> None:
+    from soakwatch.views.html._charts import Chart, Line
+    from soakwatch.views.html._page import MIN_POINTS, render_page
+
+    rows, n = 20_000, 300
+    times = [i * 0.5 for i in range(rows)]
+    columns = {f"s[{k}]": [1000.0 / 3 + k + (i % 97) * 1.234567 for i in range(rows)] for k in range(n)}
+    columns["s[0]"][12_345] = 99_999.0  # one tick's spike in one series
+    charts = [Chart("kind-s", "s", "", [Line(k, k, "#000") for k in columns])]
+    html = render_page(title="t", head="", tables="", times=times, columns=columns, charts=charts, markers=[])
+    assert len(html.encode()) < 2_000_000
+    data = page_data(html)
+    assert MIN_POINTS <= len(data["x"]) < 1500
+    assert max(data["series"]["s[0]"]) == 99_999.0

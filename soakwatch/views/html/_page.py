@@ -18,6 +18,12 @@ from soakwatch.views.html._style import MARKER_KINDS, STATUS_COLORS
 
 __all__ = ["UPLOT_VERSION", "legend_html", "render_page"]
 
+#: bytes of embedded data a page aims at (the whole file stays under ~2 MB), and what one value
+#: costs in it (five digits, a sign or a point, a comma); a run with many series gets fewer points
+#: per series, never fewer than MIN_POINTS
+DATA_BUDGET_BYTES = 1_600_000
+BYTES_PER_VALUE = 8
+MIN_POINTS = 400
 #: the vendored uPlot (vendor/VERSION says where it came from)
 UPLOT_VERSION = "1.6.32"
 TIME_HINT = "One time axis for every chart: drag on a chart to zoom all of them, double-click to zoom out."
@@ -80,8 +86,10 @@ def render_page(
     charts_title: str = "Timeline",
     hint: str = TIME_HINT,
 ) -> str:
-    """The page as one string; ``columns`` are downsampled to ``max_points`` points each."""
-    x, series = downsample(times, columns, max_points)
+    """The page as one string; ``columns`` are downsampled to ``max_points`` points each, fewer
+    when there are so many series that the page would outgrow its budget."""
+    fit = DATA_BUDGET_BYTES // (BYTES_PER_VALUE * max(1, len(columns)))
+    x, series = downsample(times, columns, max(MIN_POINTS, min(max_points, fit)))
     data = {
         "x": x,
         "x_label": x_label,
