@@ -31,6 +31,10 @@ def cell(v: Any) -> str:
         return "—"
     if isinstance(v, float):
         return f"{v:,.4g}" if abs(v) < 1e6 else f"{v:,.0f}"
+    if isinstance(v, list) and all(not isinstance(x, dict | list) for x in v):
+        return "<br>".join(cell(x) for x in v) if v else "—"
+    if isinstance(v, dict) and all(not isinstance(x, dict | list) for x in v.values()):
+        return "<br>".join(f"{escape(str(k))}: {cell(x)}" for k, x in v.items()) if v else "—"
     if isinstance(v, dict | list):
         return escape(json.dumps(v, ensure_ascii=False))
     return escape(str(v))
