@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit soak screenshots snapshot-update bench clean
+.PHONY: demo test lint typecheck unit soak screenshots report-screenshot snapshot-update bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,11 @@ unit: $(STAMP)
 soak: $(STAMP)  ## the long soak tests left out of `make test` (a 2-minute three-node topology with chaos)
 	TZ=UTC $(BIN)/pytest -q -m soak
 
-screenshots: $(STAMP)  ## regenerate the SVG screenshots shown in the README
+screenshots: $(STAMP) report-screenshot  ## regenerate the screenshots shown in the README
 	TZ=UTC $(BIN)/python -m soakwatch.tui.screenshots screenshots
+
+report-screenshot: $(STAMP)  ## screenshots/report.png: report.html of a demo run in headless Chromium (~1 min)
+	TZ=UTC $(BIN)/python -m soakwatch.views.html.screenshot screenshots/report.png
 
 snapshot-update: $(STAMP)  ## accept changed TUI snapshots
 	TZ=UTC $(BIN)/pytest -q tests/tui --snapshot-update

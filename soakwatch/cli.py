@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_stage_args(demo)
     for p in (run, demo):
         _add_detach_args(p)
-    rep = sub.add_parser("report", help="rebuild summary.json/.md from a run directory")
+    rep = sub.add_parser("report", help="rebuild summary.json/.md and report.html from a run directory")
     rep.add_argument("run_dir", metavar="RUN_DIR")
     sub.add_parser("profiles", help="list the built-in profiles")
     val = sub.add_parser("validate", help="check a profile")
@@ -129,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cmp.add_argument("--json", action="store_true", help="JSON instead of Markdown")
     cmp.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    cmp.add_argument(
+        "--html", metavar="FILE", help="also write the table and the runs' charts overlaid as one HTML page"
+    )
     _add_remote_commands(sub)
     ch = sub.add_parser(
         "chaos",
@@ -300,7 +303,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         from soakwatch.config.errors import UsageError
 
         raise UsageError("no such run directory", where="report", value=args.run_dir)
+    from soakwatch.views.html import write_run_report
+
     paths = write_reports(run_dir)
+    paths.append(write_run_report(run_dir))
     print_summary(build_summary(run_dir))
     for p in paths:
         print(f"wrote {p}")
@@ -346,9 +352,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from soakwatch.analysis.compare_render import run_compare
+    from soakwatch.analysis.compare import Comparison
+    from soakwatch.analysis.compare_render import comparison_table, run_compare
 
-    return run_compare(args.run_dirs, args.tolerance, as_json=args.json, out=args.out)
+    def write_html(cmp: Comparison) -> None:
+        from soakwatch.config.errors import UsageError
+        from soakwatch.views.html.compare import write_compare_report
+
+        header, rows = comparison_table(cmp)
+        n = len(cmp.regressions)
+        line = f"{n} regression{'s' if n != 1 else ''} against {cmp.runs[0].label}" if n else "No regression"
+        runs = [(r.label, Path(r.run_dir)) for r in cmp.runs]
+        try:
+            path = write_compare_report(Path(args.html), header, rows, runs, line)
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror}", where="--html", value=args.html) from None
+        print(f"wrote {path}", file=sys.stderr)
+
+    also = write_html if args.html else None
+    return run_compare(args.run_dirs, args.tolerance, as_json=args.json, out=args.out, also=also)
 
 
 def cmd_attach(args: argparse.Namespace) -> int:

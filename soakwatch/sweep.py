@@ -3,7 +3,7 @@
 A sweep directory (default ``.soakwatch/sweeps/sweep-<name>-<UTC>/``) holds
 ``cells/<name>-<cell>-<UTC>/`` (an ordinary run directory per combination, so
 ``soakwatch report`` and ``soakwatch compare`` work on each), ``sweep.json``,
-``sweep.md`` and ``sweep.svg`` (written again after every cell, so a sweep stopped
+``sweep.md``, ``sweep.svg`` and ``sweep.html`` (written again after every cell, so a sweep stopped
 half-way still has its report).
 
 Cells run one after another in this process with :class:`soakwatch.stage.Stage`, each
@@ -31,6 +31,7 @@ from soakwatch.config.errors import UsageError
 from soakwatch.config.matrix import MatrixValue, cell_id, cells, env_name, split_params
 from soakwatch.config.profile import Profile, validate_profile
 from soakwatch.core.rundir import create_run_dir
+from soakwatch.views.html.sweep import write_sweep_report
 
 __all__ = ["Cell", "Sweep", "plan_cells", "run_sweep"]
 
@@ -176,6 +177,7 @@ class Sweep:
         assert self.sweep_dir is not None
         report = build_report(self.profile, self.sweep_dir, self.results, planned=len(self.cells))
         write_report(report, self.sweep_dir, chart=chart)
+        write_sweep_report(report.to_json(), self.sweep_dir)
         return report
 
     def _run_cell(self, cell: Cell) -> CellResult:

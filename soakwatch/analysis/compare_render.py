@@ -10,13 +10,16 @@ and which run directory each column is.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from soakwatch.analysis.compare import Comparison, Row, compare_runs
 from soakwatch.config.errors import UsageError
 
-__all__ = ["render_markdown", "run_compare"]
+__all__ = ["TableCell", "comparison_table", "render_markdown", "run_compare"]
+
+#: one cell of the comparison as plain data: (text, outcome: "regression", "better" or "")
+TableCell = tuple[str, str]
 
 MARK_REGRESSION = "✗"
 MARK_BETTER = "✓"
@@ -64,6 +67,22 @@ def _cell(row: Row, i: int) -> str:
     if outcome == "better":
         return f"{text} {MARK_BETTER}"
     return text
+
+
+def comparison_table(cmp: Comparison) -> tuple[list[str], list[list[TableCell]]]:
+    """The comparison table as plain data for other renderers (the HTML page): header, and per row
+    the measure then one (text, outcome) per run, with the same text as the Markdown."""
+    labels = [r.label for r in cmp.runs]
+    header = ["measure", *(f"{lab} (baseline)" if i == 0 and len(labels) > 1 else lab for i, lab in enumerate(labels))]
+    body: list[list[TableCell]] = []
+    for row in cmp.rows:
+        cells: list[TableCell] = [(row.label, "")]
+        for i in range(len(cmp.runs)):
+            outcome = row.outcomes[i] if i < len(row.outcomes) else ""
+            mark = {"regression": f" {MARK_REGRESSION}", "better": f" {MARK_BETTER}"}.get(outcome, "")
+            cells.append((_fmt_value(row, i) + _fmt_change(row, i) + mark, outcome))
+        body.append(cells)
+    return header, body
 
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
@@ -114,9 +133,19 @@ def render_markdown(cmp: Comparison) -> str:
     return "\n".join(lines)
 
 
-def run_compare(run_dirs: Sequence[str], tolerances: Iterable[str], *, as_json: bool, out: str | None) -> int:
-    """The ``compare`` command: print (or write) the comparison; 1 when something regressed, else 0."""
+def run_compare(
+    run_dirs: Sequence[str],
+    tolerances: Iterable[str],
+    *,
+    as_json: bool,
+    out: str | None,
+    also: Callable[[Comparison], object] | None = None,
+) -> int:
+    """The ``compare`` command: print (or write) the comparison; 1 when something regressed, else 0.
+    ``also`` is given the comparison too (the CLI writes the HTML page with it)."""
     cmp = compare_runs([Path(d) for d in run_dirs], tolerances)
+    if also is not None:
+        also(cmp)
     text = json.dumps(cmp.to_json(), indent=2) + "\n" if as_json else render_markdown(cmp)
     if out:
         try:
