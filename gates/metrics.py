@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
 
-__all__ = ["CORE_SERIES", "DERIVED", "FILE_KINDS", "PROCESS_KINDS", "unknown_metric"]
+__all__ = ["CALL_KINDS", "CORE_SERIES", "DERIVED", "FILE_KINDS", "PROCESS_KINDS", "unknown_metric"]
 
 CORE_SERIES = frozenset(
     {
@@ -54,6 +54,9 @@ PROCESS_KINDS = frozenset(
 )
 #: per scrape or report-folder source, besides its declared fields
 SOURCE_KINDS = frozenset({"scrape_ok", "scrape_ms", "reports_read", "corrupt_reads"})
+#: per recorded value and per phase of a call (soakwatch.record / phase, [http] extract): the
+#: names come from the target at run time, so any subject is accepted
+CALL_KINDS = frozenset({"record", "phase_p50_ms", "phase_p95_ms", "phase_p99_ms"})
 #: per gate, published by the evaluator
 GATE_KINDS = frozenset({"gate_value", "gate_margin"})
 _SUBJECT = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\[(.+)\]$")
@@ -90,6 +93,8 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
             f"{', '.join(sorted(DERIVED))}; collector series are kind[subject], e.g. rss_slope[target])"
         )
     kind, subject = m.group(1), m.group(2)
+    if kind in CALL_KINDS:
+        return None
     if kind in FILE_KINDS and not (kind in SOURCE_KINDS and _is_source(subject, profile)):
         if _file_subject_ok(subject, profile):
             return None

@@ -43,6 +43,7 @@ RELATED_KINDS = frozenset(
         "corrupt_read",
         "collector_error",
         "operator",
+        "call_check",
     }
 )
 RANK = {"pass": 0, "insufficient_data": 0, "exempt": 0, "warn": 1, "fail": 2}

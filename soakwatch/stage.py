@@ -326,6 +326,8 @@ class Stage:
         self._publish()
 
     def _finish(self) -> int:
+        if not self._kill_now:
+            self._tick()  # the calls of the last partial tick are judged too
         for plugin in self.plugins:
             self.guard(plugin, "stop", plugin.stop)
         self.recorder.tick(0)  # the last results folded in before anything is judged

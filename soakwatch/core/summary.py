@@ -76,6 +76,8 @@ class Summary(_Model):
     errors_by_kind: list[ErrorSummary] = Field(default_factory=list)
     latency: LatencySummary = Field(default_factory=LatencySummary)
     latency_scheduled: LatencySummary | None = None
+    #: latency of each phase a target timed with ``soakwatch.phase`` (phases.hdr)
+    phases: dict[str, LatencySummary] = Field(default_factory=dict)
     operator_actions: list[str] = Field(default_factory=list)
     hangs: int = 0
     worker_crashes: int = 0

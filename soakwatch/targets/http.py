@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from soakwatch._calldata import CallValues
 from soakwatch.config.errors import UsageError
 from soakwatch.config.http import HttpConfig
 from soakwatch.core.recorder import ErrorRecord
@@ -161,8 +162,14 @@ class HttpRunner(Runner):
     async def _slot(self, client: SlotClient, pool: ThreadPoolExecutor) -> None:
         await self.async_chunks(lambda i: self._call(client, i), CLOSED_CHUNK, pool)
 
-    def _hand_over(self, lat: Sequence[int], errs: list[ErrorRecord], sched: Sequence[int] | None) -> None:
-        super()._hand_over(lat, errs, sched)
+    def _hand_over(
+        self,
+        lat: Sequence[int],
+        errs: list[ErrorRecord],
+        sched: Sequence[int] | None,
+        values: CallValues | None = None,
+    ) -> None:
+        super()._hand_over(lat, errs, sched, values)
         if lat and self.checks.count_usage:
             self.recorder.set(TOKEN_SERIES[0], self._tokens[0], "tokens")
             self.recorder.set(TOKEN_SERIES[1], self._tokens[1], "tokens")

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from soakwatch._calldata import CallValues
 from soakwatch.config.errors import UsageError
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
@@ -193,7 +194,9 @@ class ProcessRunner(Runner):
                 avg = (time.perf_counter() - t0) / done
             self.allocator.done(start, count, done)
 
-    def _collect(self, w: _Worker, start: int, n: int, errors: list[ErrorRecord]) -> None:
+    def _collect(
+        self, w: _Worker, start: int, n: int, errors: list[ErrorRecord], values: CallValues | None = None
+    ) -> None:
         if n <= 0 and not errors:
             return
         lat = np.frombuffer(w.view, dtype=np.int64, count=n, offset=_worker.HEADER * 8).copy()
@@ -201,7 +204,7 @@ class ProcessRunner(Runner):
         if self.plan.rate:
             off = (_worker.HEADER + CHUNK_MAX) * 8
             sched = np.frombuffer(w.view, dtype=np.int64, count=n, offset=off).copy()
-        self.recorder.add(ResultBatch(lat, [e for e in errors if e.index < start + n], sched))
+        self.recorder.add(ResultBatch(lat, [e for e in errors if e.index < start + n], sched, values))
 
     def _run_chunk(self, slot: int, start: int, count: int) -> int:
         w = self._workers[slot]
@@ -224,6 +227,7 @@ class ProcessRunner(Runner):
         except OSError:  # it died between chunks (e.g. chaos killed it while idle)
             return self._crashed(slot, start, count, errors)
         tmo_ns = int(self.plan.timeout * 1e9)
+        values: CallValues | None = None
         while True:
             try:
                 ready = w.conn.poll(POLL_SECONDS)
@@ -238,8 +242,11 @@ class ProcessRunner(Runner):
                     _, i, kind, message, is_tmo = msg
                     errors.append(ErrorRecord(kind, message, i, is_tmo))
                     continue
+                if msg[0] == "vals":
+                    values = msg[1]
+                    continue
                 done = int(msg[1])
-                self._collect(w, start, done, errors)
+                self._collect(w, start, done, errors, values)
                 return done
             if not w.proc.is_alive():
                 self._drain(w, errors)

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from soakwatch._calldata import CallValues, open_slot
 from soakwatch.core.inject import INJECTED_KIND, Injector
 from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
 from soakwatch.targets.allocator import Allocator, BarrierHook
@@ -167,13 +168,20 @@ class Runner(ABC):
             self._active -= 1
 
     # ---------------------------------------------------------------- shared slot loops
-    def _hand_over(self, lat: Sequence[int], errs: list[ErrorRecord], sched: Sequence[int] | None) -> None:
+    def _hand_over(
+        self,
+        lat: Sequence[int],
+        errs: list[ErrorRecord],
+        sched: Sequence[int] | None,
+        values: CallValues | None = None,
+    ) -> None:
         if len(lat):
             self.recorder.add(
                 ResultBatch(
                     np.asarray(lat, dtype=np.int64),
                     errs,
                     np.asarray(sched, dtype=np.int64) if sched is not None else None,
+                    values,
                 )
             )
 
@@ -184,6 +192,7 @@ class Runner(ABC):
         interval = self.interval_ns()
         deadline = self.deadline_ns
         rng = random.Random()
+        buf = open_slot()
         while (chunk := self.allocator.next(1 if interval else want)) is not None:
             start, count = chunk
             lat, sched, errs = array("q"), array("q"), []
@@ -196,6 +205,7 @@ class Runner(ABC):
                     if interval and (due := self._start_ns + i * interval) > (now := pc()):
                         time.sleep((due - now) / 1e9)
                     t0 = pc()
+                    buf.index, buf.start = i, t0
                     self._enter()
                     try:
                         if fault is not None and (injected := fault.before_call(rng)) is not None:
@@ -215,7 +225,7 @@ class Runner(ABC):
                         self.allocator.stop()
                         break
             finally:
-                self._hand_over(lat, errs, sched if interval else None)
+                self._hand_over(lat, errs, sched if interval else None, buf.take())
                 self.allocator.done(start, count, done)
 
     async def async_chunks(
@@ -228,6 +238,7 @@ class Runner(ABC):
         deadline = self.deadline_ns
         loop = asyncio.get_running_loop()
         rng = random.Random()
+        buf = open_slot()  # this task's own: values reported by its calls land here
         while (chunk := await loop.run_in_executor(executor, self.allocator.next, 1 if interval else want)) is not None:
             start, count = chunk
             lat: list[int] = []
@@ -242,6 +253,7 @@ class Runner(ABC):
                     if interval and (due := self._start_ns + i * interval) > (now := pc()):
                         await asyncio.sleep((due - now) / 1e9)
                     t0 = pc()
+                    buf.index, buf.start = i, t0
                     self._enter()
                     try:
                         if fault is not None and (injected := await fault.before_call_async(rng)) is not None:
@@ -261,7 +273,7 @@ class Runner(ABC):
                         self.allocator.stop()
                         break
             finally:
-                self._hand_over(lat, errs, sched if interval else None)
+                self._hand_over(lat, errs, sched if interval else None, buf.take())
                 self.allocator.done(start, count, done)
 
 
@@ -291,6 +303,7 @@ class InlineRunner(Runner):
         rec = self.recorder
         avg = 0.0
         rng = random.Random()
+        buf = open_slot()
         self._enter()
         try:
             while True:
@@ -315,6 +328,8 @@ class InlineRunner(Runner):
                         if due > now:
                             sleep((due - now) / 1e9)
                     t0 = pc()
+                    buf.index = i
+                    buf.start = t0
                     try:
                         if fault is not None and (injected := fault.before_call(rng)) is not None:
                             errs.append(ErrorRecord(INJECTED_KIND, injected, i))
@@ -350,6 +365,7 @@ class InlineRunner(Runner):
                             np.frombuffer(lat, dtype=np.int64).copy(),
                             errs,
                             np.frombuffer(sched, dtype=np.int64).copy() if sched else None,
+                            buf.take(),
                         )
                     )
                 self.allocator.done(start, count, done)

@@ -7,6 +7,8 @@ parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns, f
                  (``fault``: None, or a chaos window's (latency_s, latency_ratio, error_ratio, names))
 worker → parent  ``("ready", is_async)`` · ``("fatal", message)`` ·
                  ``("err", index, kind, message, timeout)`` (sent at once, so a crash loses none) ·
+                 ``("vals", (phases, records, dropped))`` (only when the target used
+                 ``soakwatch.phase``/``record`` in the chunk; sent just before ``done``) ·
                  ``("done", completed)``
 
 Per-call state lives in a shared int64 array (an mmap'ed file) that the parent reads
@@ -32,6 +34,8 @@ import sys
 import time
 from multiprocessing.connection import Connection
 from typing import Any
+
+from soakwatch._calldata import SlotBuffer, open_slot
 
 __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
 
@@ -106,12 +110,18 @@ def main(
     conn.send(("ready", is_async))
     loop = asyncio.new_event_loop() if is_async else None
     rng = random.Random()
+    buf = open_slot()
     while True:
         msg = conn.recv()
         if msg[0] != "run":
             break
         _, start, count, start_ns, interval, deadline, fault = msg
-        done = _run_chunk(conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng)
+        done = _run_chunk(
+            conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng, buf
+        )
+        values = buf.take()
+        if values is not None:
+            conn.send(("vals", values))
         conn.send(("done", done))
 
 
@@ -142,6 +152,7 @@ def _run_chunk(
     timeout: float,
     fault: tuple[float, float, float, str] | None = None,
     rng: random.Random | None = None,
+    buf: SlotBuffer | None = None,
 ) -> int:
     nc = len(cases)
     pc = time.perf_counter_ns
@@ -151,6 +162,7 @@ def _run_chunk(
     done = 0
     timeout_ns = int(timeout * 1e9)
     view[DONE] = 0
+    buf = buf or SlotBuffer()
     for k in range(count):
         if view[HOLD]:
             break
@@ -162,6 +174,8 @@ def _run_chunk(
                 time.sleep((due - now) / 1e9)
         t0 = pc()
         view[CURRENT] = t0
+        buf.index = i
+        buf.start = t0
         try:
             if fault is not None and _inject(fault, rng or random.Random()):
                 send(("err", i, INJECTED_KIND, f"injected by chaos {fault[3]}", False))
