@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -37,8 +37,7 @@ PHASE_WINDOW = 10.0
 PHASE_FILE = "phases.hdr"
 
 
-@dataclass(frozen=True)
-class CallRecord:
+class CallRecord(NamedTuple):
     """One recorded value: the call's index, its start and the moment the value was recorded (ns)."""
 
     index: int
@@ -87,7 +86,7 @@ class CallValueStore:
                         self.dropped += 1
                         continue
                     self._record_names.add(name)
-                self._records.setdefault(name, []).append(CallRecord(index, start, t_ns, value))
+                self._records.setdefault(name, []).append(CallRecord._make((index, start, t_ns, value)))
         out: dict[str, float] = {}
         for name, times in durations.items():
             ph = self.phases.get(name)
