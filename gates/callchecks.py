@@ -132,9 +132,9 @@ class CallCheck(Judge):
                 first = self._seen.get(key)
             if first is not None:
                 note = "" if not self._forgot else f" (among the last {MAX_UNIQUE:,} values)"
-                out.append((r.index, f"{self.name} = {r.value!r} already recorded by call {first}{note}"))
+                out.append((r.call, f"{self.name} = {r.value!r} already recorded by call {first}{note}"))
                 continue
-            self._seen[key] = r.index
+            self._seen[key] = r.call
             if len(self._seen) > MAX_UNIQUE:
                 self._seen.popitem(last=False)
                 self._forgot = True
@@ -145,9 +145,9 @@ class CallCheck(Judge):
         out: list[tuple[int, str]] = []
         for r in recs:
             if _is_number(r.value):
-                self._win.append((r.t_ns, r.start_ns, float(r.value), r.index))
+                self._win.append((r.t_ns, r.start_ns, float(r.value), r.call))
             else:
-                out.append((r.index, f"{self.name} = {r.value!r} is not a number"))
+                out.append((r.call, f"{self.name} = {r.value!r} is not a number"))
         if not self._win:
             return out
         self._win.sort()

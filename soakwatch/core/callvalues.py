@@ -38,9 +38,9 @@ PHASE_FILE = "phases.hdr"
 
 
 class CallRecord(NamedTuple):
-    """One recorded value: the call's index, its start and the moment the value was recorded (ns)."""
+    """One recorded value: the call index, its start and the moment the value was recorded (ns)."""
 
-    index: int
+    call: int
     start_ns: int
     t_ns: int
     value: Any
