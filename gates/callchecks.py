@@ -124,6 +124,9 @@ class CallCheck(Judge):
     def _unique(self, frame: Frame, recs: list[CallRecord]) -> list[tuple[int, str]]:
         out = []
         for r in sorted(recs, key=lambda r: r.t_ns):
+            if r.value is None:
+                out.append((r.call, f"no {self.name} in the answer"))
+                continue
             key: Any = r.value
             try:
                 first = self._seen.get(key)
@@ -144,7 +147,9 @@ class CallCheck(Judge):
     def _order(self, frame: Frame, recs: list[CallRecord]) -> list[tuple[int, str]]:
         out: list[tuple[int, str]] = []
         for r in recs:
-            if _is_number(r.value):
+            if r.value is None:
+                out.append((r.call, f"no {self.name} in the answer"))
+            elif _is_number(r.value):
                 self._win.append((r.t_ns, r.start_ns, float(r.value), r.call))
             else:
                 out.append((r.call, f"{self.name} = {r.value!r} is not a number"))
