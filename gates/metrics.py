@@ -53,7 +53,7 @@ PROCESS_KINDS = frozenset(
     }
 )
 #: per scrape or report-folder source, besides its declared fields
-SOURCE_KINDS = frozenset({"scrape_ok", "scrape_ms", "reports_read", "corrupt_reads"})
+SOURCE_KINDS = frozenset({"scrape_ok", "scrape_ms", "reports_read", "corrupt_reads", "probe_ok", "probe_ms"})
 #: per recorded value and per phase of a call (soakwatch.record / phase, [http] extract): the
 #: names come from the target at run time, so any subject is accepted
 CALL_KINDS = frozenset({"record", "phase_p50_ms", "phase_p95_ms", "phase_p99_ms"})
@@ -76,6 +76,7 @@ def _is_source(subject: str, profile: Profile) -> bool:
     return (
         any(s.name == subject for s in profile.scrape)
         or any(r.name == subject for r in profile.reports)
+        or any(p.name == subject for p in profile.probe)
         or any(n.id == subject and n.report_fields for n in profile.nodes)
     )
 
@@ -110,6 +111,10 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
         return f"no gate named {subject!r}"
     sources = {s.name: s.fields for s in profile.scrape} | {r.name: r.fields for r in profile.reports}
     sources |= {n.id: n.report_fields for n in profile.nodes if n.report_fields}
+    auto = {p.name for p in profile.probe if not p.fields}  # every top-level key of its output
+    sources |= {p.name: p.fields for p in profile.probe}
+    if subject in auto:
+        return None
     if subject in sources:
         if kind in sources[subject] or kind in SOURCE_KINDS:
             return None

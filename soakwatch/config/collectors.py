@@ -7,13 +7,16 @@ accepted), paths relative to the sandbox root.
 
 from __future__ import annotations
 
+import shlex
+from pathlib import PurePosixPath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from soakwatch.config.units import parse_duration
 
 __all__ = [
+    "ProbeConfig",
     "ProcessConfig",
     "ProcessWatch",
     "ReportFolderConfig",
@@ -82,6 +85,58 @@ class ScrapeConfig(_Model):
     timeout: float = Field(default=2.0, gt=0)
 
     _secs = field_validator("interval", "timeout", mode="before")(_seconds)
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, v: str) -> str:
+        if v.startswith("cmd:"):
+            raise ValueError(
+                "[[scrape]] reads an http(s) URL; a command's output is sampled with "
+                f'[[probe]] command = "{v[4:].strip()}" (see README, "Probes")'
+            )
+        return v
+
+
+#: seconds a probe run may take when the profile names no timeout (an interpreter starting on a
+#: loaded machine takes far longer than a typical ``every``)
+DEFAULT_PROBE_TIMEOUT = 10.0
+
+
+class ProbeConfig(_Model):
+    """A command run on a schedule whose output (JSON or Prometheus text) becomes series (``[[probe]]``)."""
+
+    command: str = Field(min_length=1, description="run with /bin/sh -c in the sandbox root (or the cwd)")
+    name: str = Field(default="", description="default: the command's basename, e.g. probe.sh")
+    every: float = Field(default=1.0, gt=0, description="seconds between runs ('1s', '500ms')")
+    timeout: float | None = Field(
+        default=None,
+        gt=0,
+        description="a run taking longer is killed and counted as a failure; default: 10s or every, the longer",
+    )
+    format: Literal["auto", "json", "prometheus"] = Field(
+        default="auto", description="auto: JSON (the whole output or its last line), else Prometheus text"
+    )
+    fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="series name -> dotted JSON path or Prometheus selector; "
+        "empty: every top-level number or boolean of the JSON (every unlabelled Prometheus sample)",
+    )
+
+    _secs = field_validator("every", "timeout", mode="before")(_seconds)
+
+    @model_validator(mode="after")
+    def _default_name(self) -> ProbeConfig:
+        if not self.name:
+            try:
+                first = shlex.split(self.command)[0]
+            except (ValueError, IndexError):
+                first = self.command.split()[0] if self.command.split() else "probe"
+            object.__setattr__(self, "name", PurePosixPath(first).name or "probe")
+        return self
+
+    @property
+    def run_timeout(self) -> float:
+        return self.timeout if self.timeout is not None else max(self.every, DEFAULT_PROBE_TIMEOUT)
 
 
 class ReportFolderConfig(_Model):

@@ -18,6 +18,7 @@ from soakwatch.config.builtin import BUILTIN_DIR, builtin_profiles
 from soakwatch.config.chaos import ChaosSpec
 from soakwatch.config.cmd import CmdConfig
 from soakwatch.config.collectors import (
+    ProbeConfig,
     ProcessConfig,
     ReportFolderConfig,
     ScrapeConfig,
@@ -66,6 +67,9 @@ class Profile(BaseModel):
     processes: ProcessConfig = Field(default_factory=ProcessConfig)
     scrape: list[ScrapeConfig] = Field(default_factory=list)
     reports: list[ReportFolderConfig] = Field(default_factory=list)
+    probe: list[ProbeConfig] = Field(
+        default_factory=list, description="commands run on a schedule whose JSON/Prometheus output becomes series"
+    )
     gates: list[GateSpec] = Field(default_factory=list)
     chaos: list[ChaosSpec] = Field(default_factory=list)
     nodes: list[NodeSpec] = Field(default_factory=list, description="processes started and supervised (nodes.py)")
@@ -93,6 +97,10 @@ class Profile(BaseModel):
         if self.calls is None and self.duration is None:
             raise ValueError("a stage needs 'calls' or 'duration'")
         problems = check_topology(self.nodes, self.chaos, self.target, self.calls)
+        sources = [s.name for s in self.scrape] + [r.name for r in self.reports] + [p.name for p in self.probe]
+        dupes = sorted({n for n in sources if sources.count(n) > 1})
+        if dupes:
+            problems.append(f"scrape, reports and probe names must differ (give [[probe]] a name): {dupes}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
