@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from soakwatch.analysis.compare import compare_runs
 from soakwatch.config.profile import load_profile
 from soakwatch.core.histogram import LatencyHistogram
 from soakwatch.stage import Stage
@@ -92,6 +93,8 @@ def test_phase_percentiles_in_process_isolation_match_the_targets_own(tmp_path: 
     timeline = (run_dir / "timeline.csv").read_text().splitlines()[0].split(",")
     assert "phase_p95_ms[offer]" in timeline
     assert "phase `offer`" in (run_dir / "summary.md").read_text()
+    rows = {r.label: r.values for r in compare_runs([run_dir, run_dir]).rows}
+    assert rows["phase offer p95 (ms)"] == [offer["p95"], offer["p95"]]
 
 
 @pytest.mark.parametrize("isolation", ["process", "inline"])

@@ -72,6 +72,8 @@ MEASURES: dict[str, Measure] = {
         _m("p50", "latency p50 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("p95", "latency p95 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("p99", "latency p99 (ms)", worse="higher", default=Tolerance("rel", 50), floor=LATENCY_FLOOR_MS),
+        _m("phase_p50", "p50 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
+        _m("phase_p95", "p95 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("delta_lines", "Δ lines (last snapshot)", worse="higher", default=Tolerance("rel", 10), fmt="int"),
         _m("growth_kb", "growth (KB/1k calls)", worse="higher", default=Tolerance("rel", 25), floor=GROWTH_FLOOR_KB),
         _m("rss_max", "RSS max (MB)", worse="higher", default=Tolerance("rel", 25), floor=RSS_FLOOR_MB),
@@ -261,6 +263,10 @@ def _facts(s: dict[str, Any], run_dir: Path) -> dict[tuple[str, str | None], Val
         ("worker_crashes", None): _num(s.get("worker_crashes")),
         ("hangs", None): _num(s.get("hangs")),
     }
+    for name, ph in (s.get("phases") or {}).items():  # soakwatch.phase: one row per phase
+        if isinstance(ph, dict) and ph.get("count"):
+            out[("phase_p50", f"phase {name}")] = _num(ph.get("p50"))
+            out[("phase_p95", f"phase {name}")] = _num(ph.get("p95"))
     sec = s.get("sections") or {}
     rows = (sec.get("snapshots") or {}).get("rows") or []
     if rows:
