@@ -11,6 +11,8 @@ snapshot); commands arrive from signals, the control socket or code through
 from __future__ import annotations
 
 import os
+import random
+import secrets
 import signal
 import threading
 import time
@@ -25,7 +27,7 @@ from soakwatch.config.profile import Profile
 from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin, StageContext
 from soakwatch.core.recorder import Recorder
-from soakwatch.core.rundir import create_run_dir, write_run_config
+from soakwatch.core.rundir import create_run_dir, update_run_config, write_run_config
 from soakwatch.core.snapshot import (
     Snapshot,
     StageState,
@@ -48,6 +50,8 @@ class Stage:
     """One stage of a stress, pressure or soak test."""
 
     def __init__(self, profile: Profile, *, out_dir: Path | None = None, cwd: Path | None = None) -> None:
+        if profile.seed is None:  # every run has a seed, recorded in run_config.json, so it can be replayed
+            profile = profile.model_copy(update={"seed": secrets.randbits(32)})
         self.profile = profile
         self.cwd = (cwd or Path.cwd()).resolve()
         self.root = self._resolve_root()
@@ -62,6 +66,8 @@ class Stage:
         #: messages of runner_error events: soakwatch could not drive the target as planned
         self.runner_errors: list[str] = []
         self.cases = load_cases(self.cases_path) if self.cases_path else None
+        if self.cases and profile.case_order == "shuffle":
+            random.Random(f"{profile.seed}:cases").shuffle(self.cases)
         self.out_dir = out_dir or self.cwd / ".soakwatch" / "runs"
         self.subscribers: list[Subscriber] = []
         self.state: StageState = "STARTING"
@@ -112,6 +118,7 @@ class Stage:
             self.profile.rate,
             self.profile.timeout,
             barrier,
+            self.profile.seed,
         )
         from soakwatch.targets.build import build_runner
 
@@ -138,10 +145,12 @@ class Stage:
         # the target (and its workers, which inherit the environment) may want to know
         os.environ["SOAKWATCH_ROOT"] = str(self.root)
         os.environ["SOAKWATCH_RUN_DIR"] = str(self.run_dir)
+        os.environ["SOAKWATCH_SEED"] = str(self.profile.seed)
         try:
             for plugin in self.plugins:
                 plugin.prepare(self.ctx)
             self.runner.prepare()
+            update_run_config(self.run_dir, target_packages=self.runner.imported_packages())
         except UsageError:
             self.events.emit("stage_refused", "the stage did not start", "error")
             self.recorder.close()

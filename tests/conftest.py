@@ -31,3 +31,4 @@ def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stage.prepare() exports SOAKWATCH_ROOT/SOAKWATCH_RUN_DIR for its workers; keep them out of other tests."""
     monkeypatch.delenv("SOAKWATCH_ROOT", raising=False)
     monkeypatch.delenv("SOAKWATCH_RUN_DIR", raising=False)
+    monkeypatch.delenv("SOAKWATCH_SEED", raising=False)

@@ -65,6 +65,8 @@ MEASURES: dict[str, Measure] = {
     for m in (
         _m("verdict", "verdict", worse="higher", default=Tolerance("on"), flag=True, fmt="text"),
         _m("plan", "plan", fmt="text"),
+        _m("labels", "labels", fmt="text"),
+        _m("seed", "seed", fmt="text"),
         _m("calls", "calls", fmt="int"),
         _m("duration", "duration (s)"),
         _m("rate", "throughput (calls/s)", worse="lower", default=Tolerance("rel", 25)),
@@ -253,6 +255,8 @@ def _facts(s: dict[str, Any], run_dir: Path) -> dict[tuple[str, str | None], Val
     out: dict[tuple[str, str | None], Value] = {
         ("verdict", None): str(s.get("state", "?")) + ("" if s.get("complete", True) else " (incomplete)"),
         ("plan", None): _plan(s),
+        ("labels", None): ", ".join(f"{k}={v}" for k, v in (s.get("labels") or {}).items()) or None,
+        ("seed", None): str(s["seed"]) if s.get("seed") is not None else None,
         ("calls", None): _num(s.get("calls")),
         ("duration", None): _num(s.get("duration_s")),
         ("rate", None): _num(s.get("rate_avg")),

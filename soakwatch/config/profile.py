@@ -75,6 +75,19 @@ class Profile(BaseModel):
     nodes: list[NodeSpec] = Field(default_factory=list, description="processes started and supervised (nodes.py)")
     http: HttpConfig = Field(default_factory=HttpConfig, description="request and expectations of an http:// target")
     cmd: CmdConfig = Field(default_factory=CmdConfig, description="how a cmd: target runs its command")
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        description="seeds the case order (case_order = 'shuffle') and the randomness soakwatch controls "
+        "(injected faults, chaos picks); also SOAKWATCH_SEED for the target; default: a random seed, "
+        "recorded in run_config.json",
+    )
+    case_order: Literal["file", "shuffle"] = Field(
+        default="file", description="cases in file order, or shuffled once with the seed"
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="free key = value tags of the run (--label model=real), shown by compare"
+    )
     matrix: dict[str, list[MatrixValue]] = Field(
         default_factory=dict, description="sweep axes: one stage per combination (soakwatch sweep, docs/sweeps.md)"
     )

@@ -138,6 +138,8 @@ def build_summary(run_dir: Path) -> Summary:
     summary = Summary(
         stage=str(prof.get("name", run_dir.name)),
         target=prof.get("target"),
+        labels={str(k): str(v) for k, v in (prof.get("labels") or {}).items()},
+        seed=prof.get("seed") if isinstance(prof.get("seed"), int) else None,
         run_dir=str(run_dir),
         started_at=(start or {}).get("ts") or data.config.get("started_at"),
         ended_at=(end or {}).get("ts") or last.get("ts"),
@@ -191,6 +193,7 @@ def render_markdown(s: Summary) -> str:
     model = f"{s.rate:g} calls/s (open model)" if s.rate else f"concurrency {s.concurrency}"
     lines += [
         f"- Target: `{s.target}` ({s.isolation})",
+        *([f"- Labels: {', '.join(f'{k}={v}' for k, v in s.labels.items())}"] if s.labels else []),
         f"- Plan: {plan}, {model}",
         f"- Ran: {s.started_at} → {s.ended_at} ({format_duration(s.duration_s)})",
         f"- Exit code: {s.exit_code if s.exit_code is not None else '—'}" + (f" ({s.reason})" if s.reason else ""),

@@ -48,6 +48,9 @@ class Summary(_Model):
     schema_version: int = SCHEMA_VERSION
     stage: str
     target: str | None = None
+    #: the run's tags (``--label model=real``) and seed, from run_config.json
+    labels: dict[str, str] = Field(default_factory=dict)
+    seed: int | None = None
     run_dir: str
     started_at: str | None = None
     ended_at: str | None = None

@@ -122,6 +122,18 @@ class ProcessRunner(Runner):
         self.is_async = bool(msg[1])
         return w
 
+    def imported_packages(self) -> dict[str, str] | None:
+        """Asked of the first worker once, before any chunk: what the target imported when it loaded."""
+        w = self._workers[0]
+        try:
+            w.conn.send(("packages",))
+            if not w.conn.poll(START_TIMEOUT):
+                return None
+            msg = w.conn.recv()
+        except (EOFError, OSError):
+            return None
+        return dict(msg[1]) if msg[0] == "packages" else None
+
     def _reap(self, w: _Worker) -> None:
         try:
             if w.proc.is_alive():

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -32,6 +33,7 @@ import numpy as np
 from soakwatch._calldata import CallValues, open_slot
 from soakwatch.core.inject import INJECTED_KIND, Injector
 from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
+from soakwatch.targets._imported import imported_distributions
 from soakwatch.targets.allocator import Allocator, BarrierHook
 from soakwatch.targets.spec import TargetSpec, resolve_callable
 from soakwatch.targets.worker import error_kind, error_message
@@ -53,6 +55,8 @@ class Plan:
     rate: float | None = None
     timeout: float = 30.0
     barrier_every: int | None = None
+    #: seeds the slots' random streams (injected faults); None: unseeded
+    seed: int | None = None
 
 
 def chunk_size(avg_s: float, plan: Plan) -> int:
@@ -89,6 +93,20 @@ class Runner(ABC):
         self._active_lock = threading.Lock()
         #: chaos latency/error windows on the driver's calls, read once per chunk
         self.inject = Injector()
+        self._streams = 0
+
+    def _rng(self) -> random.Random:
+        """A random stream for one slot: seeded from the plan's seed (the n-th slot's stream), or not."""
+        if self.plan.seed is None:
+            return random.Random()
+        with self._active_lock:
+            self._streams += 1
+            n = self._streams
+        return random.Random(f"{self.plan.seed}:slot:{n}")
+
+    def imported_packages(self) -> dict[str, str] | None:
+        """Distributions (name → version) the target imported when it loaded, or None when not known."""
+        return None
 
     @abstractmethod
     def prepare(self) -> None:
@@ -191,7 +209,7 @@ class Runner(ABC):
         pc = time.perf_counter_ns
         interval = self.interval_ns()
         deadline = self.deadline_ns
-        rng = random.Random()
+        rng = self._rng()
         buf = open_slot()
         while (chunk := self.allocator.next(1 if interval else want)) is not None:
             start, count = chunk
@@ -237,7 +255,7 @@ class Runner(ABC):
         interval = self.interval_ns()
         deadline = self.deadline_ns
         loop = asyncio.get_running_loop()
-        rng = random.Random()
+        rng = self._rng()
         buf = open_slot()  # this task's own: values reported by its calls land here
         while (chunk := await loop.run_in_executor(executor, self.allocator.next, 1 if interval else want)) is not None:
             start, count = chunk
@@ -283,7 +301,13 @@ class InlineRunner(Runner):
     fn: Callable[..., Any]
 
     def prepare(self) -> None:
+        before = set(sys.modules)
         self.fn, self.is_async = resolve_callable(self.spec, self.root)
+        # modules this process had already imported (numpy, pydantic...) are not the target's here
+        self._packages = imported_distributions(before, self.spec.spec.partition(":")[0])
+
+    def imported_packages(self) -> dict[str, str] | None:
+        return self._packages
 
     def _slots(self) -> list[Callable[[], None]]:
         if self.is_async:
@@ -302,7 +326,7 @@ class InlineRunner(Runner):
         sleep = time.sleep
         rec = self.recorder
         avg = 0.0
-        rng = random.Random()
+        rng = self._rng()
         buf = open_slot()
         self._enter()
         try:

@@ -3,13 +3,15 @@
 Imports only the standard library and the target, so a worker starts fast and its
 memory is the target's. Protocol over a ``multiprocessing`` pipe:
 
-parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns, fault)`` · ``("exit",)``
+parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns, fault)`` · ``("packages",)`` ·
+                 ``("exit",)``
                  (``fault``: None, or a chaos window's (latency_s, latency_ratio, error_ratio, names))
 worker → parent  ``("ready", is_async)`` · ``("fatal", message)`` ·
                  ``("err", index, kind, message, timeout)`` (sent at once, so a crash loses none) ·
                  ``("vals", (phases, records, dropped))`` (only when the target used
                  ``soakwatch.phase``/``record`` in the chunk; sent just before ``done``) ·
-                 ``("done", completed)``
+                 ``("done", completed)`` · ``("packages", {distribution: version})`` (what the
+                 target imported when it loaded, for run_config.json)
 
 Per-call state lives in a shared int64 array (an mmap'ed file) that the parent reads
 while the worker is busy or after it died: slot 0 = calls completed in the chunk,
@@ -36,6 +38,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from soakwatch._calldata import SlotBuffer, open_slot
+from soakwatch.targets._imported import imported_distributions
 
 __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
 
@@ -95,8 +98,10 @@ def main(
     faulthandler.enable(file=crash_fh, all_threads=True)
     hang_fh = open(hang_log, "a")  # noqa: SIM115
     faulthandler.register(signal.SIGUSR1, file=hang_fh, all_threads=True)
+    before = set(sys.modules)
     try:
         fn, is_async = _load(spec, root)
+        packages = imported_distributions(before, spec.partition(":")[0])
         cases: list[Any] = []
         if cases_path:
             with open(cases_path, encoding="utf-8") as fh:
@@ -109,10 +114,14 @@ def main(
     view = memoryview(mm).cast("q")
     conn.send(("ready", is_async))
     loop = asyncio.new_event_loop() if is_async else None
-    rng = random.Random()
+    seed = os.environ.get("SOAKWATCH_SEED")
+    rng = random.Random(f"{seed}:{os.path.basename(crash_log)}") if seed else random.Random()
     buf = open_slot()
     while True:
         msg = conn.recv()
+        if msg[0] == "packages":
+            conn.send(("packages", packages))
+            continue
         if msg[0] != "run":
             break
         _, start, count, start_ns, interval, deadline, fault = msg
