@@ -21,6 +21,7 @@ def build_collectors(profile: Profile) -> list[Plugin]:
     entry with ``report_fields`` (named after the node).
     """
     from soakwatch.collectors.files import FilesCollector
+    from soakwatch.collectors.logpatterns import LogPatterns, wants_log_patterns
     from soakwatch.collectors.probe import ProbeCollector
     from soakwatch.collectors.processes import ProcessCollector
     from soakwatch.collectors.reportdirs import ReportFolderCollector
@@ -35,6 +36,8 @@ def build_collectors(profile: Profile) -> list[Plugin]:
     out.extend(ReportFolderCollector(r) for r in profile.reports)
     cwd = Path(profile.root) if profile.root else None
     out.extend(ProbeCollector(p, cwd) for p in profile.probe)
+    if wants_log_patterns(profile):
+        out.append(LogPatterns(profile))
     if profile.nodes:
         from soakwatch.nodes.plugin import node_report_sources
 

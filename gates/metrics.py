@@ -96,6 +96,13 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
     kind, subject = m.group(1), m.group(2)
     if kind in CALL_KINDS:
         return None
+    if kind == "matches":
+        pats = set(profile.watch.patterns) | {p for n in profile.nodes for p in n.patterns}
+        if subject in pats:
+            return None
+        return (
+            f"no log pattern {subject!r} ([watch] patterns / [[nodes]] patterns: {', '.join(sorted(pats)) or 'none'})"
+        )
     if kind in FILE_KINDS and not (kind in SOURCE_KINDS and _is_source(subject, profile)):
         if _file_subject_ok(subject, profile):
             return None

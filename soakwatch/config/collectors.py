@@ -7,6 +7,7 @@ accepted), paths relative to the sandbox root.
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import PurePosixPath
 from typing import Literal
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from soakwatch.config.units import parse_duration
 
 __all__ = [
+    "PatternLevel",
     "ProbeConfig",
     "ProcessConfig",
     "ProcessWatch",
@@ -28,6 +30,21 @@ __all__ = [
 def _seconds(v: object) -> object:
     if isinstance(v, str):
         return parse_duration(v)
+    return v
+
+
+PatternLevel = Literal["error", "warn", "info"]
+
+
+def check_patterns(v: dict[str, str]) -> dict[str, str]:
+    """Every pattern compiles as a regular expression (plain text matches itself)."""
+    for pat in v:
+        try:
+            re.compile(pat)
+        except re.error as exc:
+            raise ValueError(f"pattern {pat!r} is not a regular expression: {exc}") from None
+        if not pat.strip():
+            raise ValueError("a pattern cannot be empty")
     return v
 
 
@@ -49,6 +66,13 @@ class WatchConfig(_Model):
     unchanged: list[str] = Field(default_factory=list)
     diff_max_kb: float = Field(default=64.0, ge=0, description="files up to this size get a unified diff per snapshot")
     diff_keep: int = Field(default=50, ge=0, description="at most this many diff files are kept in the run dir")
+    patterns: dict[str, PatternLevel] = Field(
+        default_factory=dict,
+        description="regular expression -> error | warn | info: matching lines of the target's output and the "
+        "watched files become log_match events and the counters matches[PATTERN]",
+    )
+
+    _patterns = field_validator("patterns")(check_patterns)
 
     _secs = field_validator("snapshot_interval", mode="before")(_seconds)
 
