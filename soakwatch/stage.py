@@ -146,6 +146,7 @@ class Stage:
         os.environ["SOAKWATCH_ROOT"] = str(self.root)
         os.environ["SOAKWATCH_RUN_DIR"] = str(self.run_dir)
         os.environ["SOAKWATCH_SEED"] = str(self.profile.seed)
+        self._answers_env()
         try:
             for plugin in self.plugins:
                 plugin.prepare(self.ctx)
@@ -157,6 +158,23 @@ class Stage:
             self.events.close()
             raise
         return self.run_dir
+
+    def _answers_env(self) -> None:
+        """Ask the slots and workers for sampled answers ([record]) through the environment they inherit."""
+        from soakwatch._calldata import ENV_EVERY, ENV_MAX_BYTES, ENV_SAMPLE
+        from soakwatch.core.callvalues import ANSWER_FILE, AnswerLog
+
+        rec = self.profile.record
+        for name in (ENV_EVERY, ENV_SAMPLE, ENV_MAX_BYTES):
+            os.environ.pop(name, None)  # a previous stage of this process may have set them
+        if not rec.enabled or self.run_dir is None:
+            return
+        if rec.every:
+            os.environ[ENV_EVERY] = str(rec.every)
+        if rec.sample:
+            os.environ[ENV_SAMPLE] = repr(rec.sample)
+        os.environ[ENV_MAX_BYTES] = str(rec.max_bytes)
+        self.recorder.callvalues.answer_log = AnswerLog(self.run_dir / ANSWER_FILE, rec.max_file_mb)
 
     def _calls_done(self) -> int:
         return self.recorder.calls + self.recorder.pending_calls()

@@ -32,3 +32,5 @@ def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOAKWATCH_ROOT", raising=False)
     monkeypatch.delenv("SOAKWATCH_RUN_DIR", raising=False)
     monkeypatch.delenv("SOAKWATCH_SEED", raising=False)
+    for name in ("SOAKWATCH_ANSWER_EVERY", "SOAKWATCH_ANSWER_SAMPLE", "SOAKWATCH_ANSWER_MAX_BYTES"):
+        monkeypatch.delenv(name, raising=False)

@@ -43,6 +43,7 @@ def _run(tmp_path: Path, url: str, concurrency: int) -> tuple[int, Path]:
         "concurrency": concurrency,
         "tick": 0.1,
         "http": {"extract": {"load_seq": "$.load_seq", "model": "header:X-Model"}},
+        "record": {"every": 100},
         "gates": [
             {"name": "seq", "metric": "record[load_seq]", "condition": "strictly_increasing"},
             {"name": "uniq", "metric": "record[load_seq]", "condition": "unique"},
@@ -73,6 +74,8 @@ def test_racy_load_seq_fails_the_extract_gate_naming_the_request_id(tmp_path: Pa
     failures = (run_dir / "failures.md").read_text()
     assert f"call 250 (request id {dup_rid}): load_seq {dup_seq} not above {dup_seq} of call 249" in failures
     assert f"call 250 (request id {dup_rid}): load_seq = {dup_seq} already recorded by call 249" in failures
+    kept = [json.loads(line) for line in (run_dir / "answers.jsonl").read_text().splitlines()]
+    assert [(a["call"], a["answer"]) for a in kept] == [(i, {"load_seq": served[i][1]}) for i in (0, 100, 200, 300)]
 
 
 def test_a_correct_service_passes_under_concurrency(tmp_path: Path) -> None:

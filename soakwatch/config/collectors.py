@@ -21,6 +21,7 @@ __all__ = [
     "ProbeConfig",
     "ProcessConfig",
     "ProcessWatch",
+    "RecordConfig",
     "ReportFolderConfig",
     "ScrapeConfig",
     "WatchConfig",
@@ -119,6 +120,21 @@ class ScrapeConfig(_Model):
                 f'[[probe]] command = "{v[4:].strip()}" (see README, "Probes")'
             )
         return v
+
+
+class RecordConfig(_Model):
+    """Answer sampling (``[record]``): the case and returned value of some calls, kept for later review."""
+
+    every: int | None = Field(default=None, gt=0, description="keep call 0, N, 2N, ... (off by default)")
+    sample: float | None = Field(
+        default=None, gt=0, le=1, description="keep each call with this probability (seeded; off by default)"
+    )
+    max_bytes: int = Field(default=4096, ge=64, description="an answer's JSON longer than this is cut")
+    max_file_mb: float = Field(default=100.0, gt=0, description="answers.jsonl stops growing at this size")
+
+    @property
+    def enabled(self) -> bool:
+        return self.every is not None or self.sample is not None
 
 
 #: seconds a probe run may take when the profile names no timeout (an interpreter starting on a

@@ -20,6 +20,7 @@ from soakwatch.config.cmd import CmdConfig
 from soakwatch.config.collectors import (
     ProbeConfig,
     ProcessConfig,
+    RecordConfig,
     ReportFolderConfig,
     ScrapeConfig,
     WatchConfig,
@@ -84,6 +85,9 @@ class Profile(BaseModel):
     )
     case_order: Literal["file", "shuffle"] = Field(
         default="file", description="cases in file order, or shuffled once with the seed"
+    )
+    record: RecordConfig = Field(
+        default_factory=RecordConfig, description="sampled calls' cases and answers kept in answers.jsonl"
     )
     labels: dict[str, str] = Field(
         default_factory=dict, description="free key = value tags of the run (--label model=real), shown by compare"

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -27,7 +28,16 @@ import numpy.typing as npt
 from soakwatch._calldata import CallValues
 from soakwatch.core.histogram import LatencyHistogram
 
-__all__ = ["MAX_NAMES", "PHASE_FILE", "PHASE_WINDOW", "CallRecord", "CallValueStore", "read_phases"]
+__all__ = [
+    "ANSWER_FILE",
+    "MAX_NAMES",
+    "PHASE_FILE",
+    "PHASE_WINDOW",
+    "AnswerLog",
+    "CallRecord",
+    "CallValueStore",
+    "read_phases",
+]
 
 #: distinct phase names and distinct recorded names kept (each)
 MAX_NAMES = 64
@@ -35,6 +45,8 @@ MAX_NAMES = 64
 PHASE_WINDOW = 10.0
 #: whole-run phase histograms, one ``NAME<TAB>encoded`` line per phase
 PHASE_FILE = "phases.hdr"
+#: sampled calls' cases and answers ([record])
+ANSWER_FILE = "answers.jsonl"
 
 
 class CallRecord(NamedTuple):
@@ -64,6 +76,8 @@ class CallValueStore:
         self.dropped = 0
         #: prefix of the request id of call ``i`` (``<prefix>-<i>``), set by the HTTP runner
         self.request_id_prefix: str | None = None
+        #: answers.jsonl, when the profile samples answers ([record])
+        self.answer_log: AnswerLog | None = None
 
     def request_id(self, index: int) -> str | None:
         return f"{self.request_id_prefix}-{index}" if self.request_id_prefix else None
@@ -76,8 +90,10 @@ class CallValueStore:
         """Fold one tick's hand-overs; returns the series values to publish."""
         self._records = {}
         durations: dict[str, list[int]] = {}
-        for phases, records, dropped in batches:
+        for phases, records, dropped, answers in batches:
             self.dropped += dropped
+            if answers and self.answer_log is not None:
+                self.answer_log.write(answers)
             for _, name, ns in phases:
                 durations.setdefault(name, []).append(ns)
             for index, start, t_ns, name, value in records:
@@ -140,3 +156,34 @@ def read_phases(text: str) -> dict[str, LatencyHistogram]:
         except Exception:  # a line torn by a kill
             continue
     return out
+
+
+class AnswerLog:
+    """``answers.jsonl``: sampled calls' cases and answers, one JSON line each, capped in size."""
+
+    def __init__(self, path: Path, max_mb: float) -> None:
+        self.path = path
+        self.max_bytes = int(max_mb * (1 << 20))
+        self.written = 0
+        self.kept = 0
+        #: answers not written because the file reached its cap
+        self.dropped = 0
+        self.warned = False
+        self._fh: IO[str] | None = None
+
+    def write(self, answers: list[tuple[int, str]]) -> None:
+        if self._fh is None:
+            self._fh = self.path.open("a", encoding="utf-8")
+        for _, line in answers:
+            if self.written + len(line) + 1 > self.max_bytes:
+                self.dropped += 1
+                continue
+            self._fh.write(line + "\n")
+            self.written += len(line) + 1
+            self.kept += 1
+        self._fh.flush()
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None

@@ -268,6 +268,15 @@ class Recorder:
         self._fold_errors(errors, t)
         for name, value in self.callvalues.fold([b.values for b in batches if b.values is not None], t).items():
             self.set(name, value)
+        log = self.callvalues.answer_log
+        if log is not None and log.dropped and not log.warned:
+            log.warned = True
+            self.events.emit(
+                "answers_capped",
+                f"{log.path.name} reached its size cap: later answers are counted, not kept",
+                "warn",
+                kept=log.kept,
+            )
         self.ok = self.calls - self.errors - self.timeouts
         tick_kinds = {k.kind: k.tick_count for k in self.kinds.values() if k.tick_count}
         if tick_kinds:
@@ -388,6 +397,8 @@ class Recorder:
             os.replace(tmp, self.run_dir / "phases.hdr")
 
     def close(self) -> None:
+        if self.callvalues.answer_log is not None:
+            self.callvalues.answer_log.close()
         for fh in (self._timeline, self._extra):
             if fh is not None:
                 fh.close()

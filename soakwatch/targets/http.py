@@ -25,11 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from soakwatch._calldata import CallValues
+from soakwatch._calldata import AnswerSampler, CallValues, keep_answer
 from soakwatch.config.errors import UsageError
 from soakwatch.config.http import HttpConfig
 from soakwatch.core.recorder import ErrorRecord
-from soakwatch.targets.http_check import Checks, build_checks, check_reply, extract_values
+from soakwatch.targets.http_check import Checks, answer_of, build_checks, check_reply, extract_values
 from soakwatch.targets.http_clients import SlotClient, TransportError, close_all, make_clients
 from soakwatch.targets.runner import Runner
 from soakwatch.targets.template import call_fields, fill_json, fill_text, missing_fields, placeholders
@@ -137,7 +137,7 @@ class HttpRunner(Runner):
             headers["Content-Type"] = cfg.content_type
         return url, self.method, headers, content, rid
 
-    async def _call(self, client: SlotClient, i: int) -> ErrorRecord | None:
+    async def _call(self, client: SlotClient, i: int, answers: AnswerSampler | None = None) -> ErrorRecord | None:
         try:
             url, method, headers, content, rid = self._request(i)
         except (KeyError, IndexError, TypeError) as exc:
@@ -158,6 +158,8 @@ class HttpRunner(Runner):
             return ErrorRecord(out.kind, out.message, i)
         if self.config.extract:
             extract_values(self.config.extract, reply)
+        if answers is not None and answers.wants(i):
+            keep_answer(answers, i, self.cases[i % len(self.cases)] if self.cases else None, answer_of(reply))
         if out.prompt_tokens or out.completion_tokens:
             self._tokens[0] += out.prompt_tokens
             self._tokens[1] += out.completion_tokens
@@ -165,7 +167,8 @@ class HttpRunner(Runner):
 
     # ---------------------------------------------------------------- one slot
     async def _slot(self, client: SlotClient, pool: ThreadPoolExecutor) -> None:
-        await self.async_chunks(lambda i: self._call(client, i), CLOSED_CHUNK, pool)
+        answers = AnswerSampler.from_env(f"http-{id(client)}")  # None unless [record] asks
+        await self.async_chunks(lambda i: self._call(client, i, answers), CLOSED_CHUNK, pool)
 
     def _hand_over(
         self,

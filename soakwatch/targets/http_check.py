@@ -192,3 +192,11 @@ def extract_values(extract: Mapping[str, str], reply: Reply) -> None:
                 doc = None
         value = dig(doc, where[2:])
         record(name, None if value is _MISSING else value)
+
+
+def answer_of(reply: Reply) -> Any:
+    """What answers.jsonl keeps of an answer: its JSON, or its text."""
+    try:
+        return json.loads(reply.body)
+    except (ValueError, UnicodeDecodeError):
+        return reply.body.decode("utf-8", "replace")

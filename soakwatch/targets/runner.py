@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from soakwatch._calldata import CallValues, open_slot
+from soakwatch._calldata import AnswerSampler, CallValues, keep_answer, open_slot
 from soakwatch.core.inject import INJECTED_KIND, Injector
 from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
 from soakwatch.targets._imported import imported_distributions
@@ -40,6 +40,8 @@ from soakwatch.targets.worker import error_kind, error_message
 
 __all__ = ["InlineRunner", "Plan", "Runner", "chunk_size"]
 
+#: a call that returned nothing to keep (it raised, or chaos failed it)
+_NO_ANSWER = object()
 #: a chunk aims to take about this long, so pause and stop act quickly
 CHUNK_SECONDS = 0.02
 CHUNK_MAX = 8192
@@ -328,6 +330,7 @@ class InlineRunner(Runner):
         avg = 0.0
         rng = self._rng()
         buf = open_slot()
+        answers = AnswerSampler.from_env(threading.current_thread().name)  # None unless [record] asks
         self._enter()
         try:
             while True:
@@ -354,13 +357,14 @@ class InlineRunner(Runner):
                     t0 = pc()
                     buf.index = i
                     buf.start = t0
+                    res: Any = _NO_ANSWER
                     try:
                         if fault is not None and (injected := fault.before_call(rng)) is not None:
                             errs.append(ErrorRecord(INJECTED_KIND, injected, i))
                         elif nc:
-                            fn(cases[i % nc])  # type: ignore[index]
+                            res = fn(cases[i % nc])  # type: ignore[index]
                         else:
-                            fn()
+                            res = fn()
                     except BaseException as exc:
                         t1 = pc()
                         errs.append(ErrorRecord(error_kind(exc), error_message(exc), i))
@@ -376,6 +380,8 @@ class InlineRunner(Runner):
                                 )
                             )
                     add(t1 - t0)
+                    if answers is not None and res is not _NO_ANSWER and answers.wants(i):
+                        answers.keep(buf, i, cases[i % nc] if nc else None, res)  # type: ignore[index]
                     if sched is not None:
                         sched.append(t1 - (start_ns + i * interval))
                     done += 1
@@ -408,10 +414,14 @@ class InlineRunner(Runner):
         nc = len(cases) if cases else 0
         timeout = self.plan.timeout
 
+        answers = AnswerSampler.from_env(f"task-{id(asyncio.current_task())}")
+
         async def call(i: int) -> ErrorRecord | None:
             try:
                 coro = fn(cases[i % nc]) if nc else fn()  # type: ignore[index]
-                await asyncio.wait_for(coro, timeout)
+                res = await asyncio.wait_for(coro, timeout)
+                if answers is not None and answers.wants(i):
+                    keep_answer(answers, i, cases[i % nc] if nc else None, res)  # type: ignore[index]
             except TimeoutError:
                 return ErrorRecord("Timeout", f"call exceeded {timeout:g}s", i, True)
             except (asyncio.CancelledError, KeyboardInterrupt):

@@ -37,7 +37,7 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
-from soakwatch._calldata import SlotBuffer, open_slot
+from soakwatch._calldata import AnswerSampler, SlotBuffer, open_slot
 from soakwatch.targets._imported import imported_distributions
 
 __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
@@ -117,6 +117,7 @@ def main(
     seed = os.environ.get("SOAKWATCH_SEED")
     rng = random.Random(f"{seed}:{os.path.basename(crash_log)}") if seed else random.Random()
     buf = open_slot()
+    answers = AnswerSampler.from_env(os.path.basename(crash_log))  # None unless [record] asks
     while True:
         msg = conn.recv()
         if msg[0] == "packages":
@@ -126,13 +127,16 @@ def main(
             break
         _, start, count, start_ns, interval, deadline, fault = msg
         done = _run_chunk(
-            conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng, buf
+            conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng, buf, answers
         )
         values = buf.take()
         if values is not None:
             conn.send(("vals", values))
         conn.send(("done", done))
 
+
+#: a call that returned nothing to keep (it raised, or chaos failed it)
+_NO_ANSWER = object()
 
 #: kind of an error injected by a chaos window (the same as soakwatch.core.inject.INJECTED_KIND;
 #: this module imports only the standard library)
@@ -162,6 +166,7 @@ def _run_chunk(
     fault: tuple[float, float, float, str] | None = None,
     rng: random.Random | None = None,
     buf: SlotBuffer | None = None,
+    answers: AnswerSampler | None = None,
 ) -> int:
     nc = len(cases)
     pc = time.perf_counter_ns
@@ -185,16 +190,17 @@ def _run_chunk(
         view[CURRENT] = t0
         buf.index = i
         buf.start = t0
+        res: Any = _NO_ANSWER
         try:
             if fault is not None and _inject(fault, rng or random.Random()):
                 send(("err", i, INJECTED_KIND, f"injected by chaos {fault[3]}", False))
             elif loop is not None:
                 coro = fn(cases[i % nc]) if nc else fn()
-                loop.run_until_complete(asyncio.wait_for(coro, timeout))
+                res = loop.run_until_complete(asyncio.wait_for(coro, timeout))
             elif nc:
-                fn(cases[i % nc])
+                res = fn(cases[i % nc])
             else:
-                fn()
+                res = fn()
         except TimeoutError:
             send(("err", i, "Timeout", f"call exceeded {timeout:g}s", True))
         except BaseException as exc:
@@ -203,6 +209,8 @@ def _run_chunk(
             if pc() - t0 > timeout_ns:
                 send(("err", i, "Timeout", f"call exceeded {timeout:g}s", True))
         t1 = pc()
+        if answers is not None and res is not _NO_ANSWER and answers.wants(i):
+            answers.keep(buf, i, cases[i % nc] if nc else None, res)  # after t1: not in the latency
         view[lat0 + k] = t1 - t0
         if interval:
             view[sch0 + k] = t1 - (start_ns + i * interval)
