@@ -13,9 +13,10 @@ from soakwatch.config.profile import load_profile
 from soakwatch.stage import Stage
 from tests.helpers import only_run_dir, run_cli
 
+#: module names are unique to each test: an inline run imports them into the test process for good
 TARGET = """
 import os
-import enginepkg
+import PKG
 
 def run(case):
     with open(os.path.join(os.path.dirname(__file__), "seen-%d.txt" % os.getpid()), "a") as fh:
@@ -28,16 +29,16 @@ def _git(root: Path, *args: str) -> str:
     return out.stdout.strip()
 
 
-def _repo(tmp_path: Path) -> Path:
+def _repo(tmp_path: Path, pkg: str) -> Path:
     """A git repository holding a local package with its own distribution metadata, and a target using it."""
     root = tmp_path / "repo"
-    (root / "enginepkg").mkdir(parents=True)
-    (root / "enginepkg" / "__init__.py").write_text('__version__ = "2.7.1"\n')
-    dist = root / "enginepkg-2.7.1.dist-info"
+    (root / pkg).mkdir(parents=True)
+    (root / pkg / "__init__.py").write_text('__version__ = "2.7.1"\n')
+    dist = root / f"{pkg}-2.7.1.dist-info"
     dist.mkdir()
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: enginepkg\nVersion: 2.7.1\n")
-    (dist / "top_level.txt").write_text("enginepkg\n")
-    (root / "tgt.py").write_text(TARGET)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {pkg}\nVersion: 2.7.1\n")
+    (dist / "top_level.txt").write_text(f"{pkg}\n")
+    (root / f"tgt_{pkg}.py").write_text(TARGET.replace("PKG", pkg))
     (root / "cases.jsonl").write_text("".join(json.dumps({"i": i}) + "\n" for i in range(20)))
     _git(root, "init", "-q")
     _git(root, "-c", "user.name=t", "-c", "user.email=t@example.invalid", "add", ".")
@@ -66,17 +67,19 @@ def _seen(root: Path) -> list[int]:
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 @pytest.mark.parametrize("isolation", ["process", "inline"])
 def test_run_config_lists_the_roots_commit_and_the_targets_package(tmp_path: Path, isolation: str) -> None:
-    root = _repo(tmp_path)
-    run_dir = _run(root, tmp_path / "runs", isolation=isolation)
+    pkg = f"enginepkg_{isolation}"
+    root = _repo(tmp_path, pkg)
+    run_dir = _run(root, tmp_path / "runs", isolation=isolation, target=f"tgt_{pkg}:run")
     cfg = json.loads((run_dir / "run_config.json").read_text())
     assert cfg["root_git"]["commit"] == _git(root, "rev-parse", "HEAD")
     assert cfg["root_git"]["dirty"] is False  # the seen-*.txt the target wrote are untracked
-    assert cfg["target_packages"] == {"enginepkg": "2.7.1"}
+    assert cfg["target_packages"] == {pkg: "2.7.1"}
     host = cfg["host"]
     assert host["cpu_count"] >= 1 and host["ram_mb"] > 0 and host["cpu_model"] and host["os"]
     assert isinstance(cfg["seed"], int) and cfg["profile"]["seed"] == cfg["seed"]
-    (root / "enginepkg" / "__init__.py").write_text('__version__ = "2.7.2"\n')
-    dirty = json.loads((_run(root, tmp_path / "runs2", isolation=isolation) / "run_config.json").read_text())
+    (root / pkg / "__init__.py").write_text('__version__ = "2.7.2"\n')
+    rerun = _run(root, tmp_path / "runs2", isolation=isolation, target=f"tgt_{pkg}:run")
+    dirty = json.loads((rerun / "run_config.json").read_text())
     assert dirty["root_git"]["dirty"] is True
 
 
@@ -94,9 +97,9 @@ def test_not_a_repository_has_no_git_state(tmp_path: Path) -> None:
 def test_the_seed_fixes_the_shuffled_case_order(tmp_path: Path) -> None:
     root = tmp_path / "root"
     root.mkdir()
-    (root / "enginepkg").mkdir()
-    (root / "enginepkg" / "__init__.py").write_text("")
-    (root / "tgt_order.py").write_text(TARGET)  # a module name no other test imported inline
+    (root / "orderpkg").mkdir()
+    (root / "orderpkg" / "__init__.py").write_text("")
+    (root / "tgt_order.py").write_text(TARGET.replace("PKG", "orderpkg"))
     (root / "cases.jsonl").write_text("".join(json.dumps({"i": i}) + "\n" for i in range(20)))
     orders = []
     for n, seed in enumerate((7, 7, 8)):
