@@ -252,6 +252,20 @@ class Recorder:
                     "error", f"{kind}: {msg}", "error", error_kind=kind, call=err.index, timeout=err.timeout
                 )
 
+    def _fold_values(self, batches: list[ResultBatch], t: float) -> None:
+        """Phase times, recorded values and sampled answers of the calls (soakwatch.phase / record)."""
+        for name, value in self.callvalues.fold([b.values for b in batches if b.values is not None], t).items():
+            self.set(name, value)
+        log = self.callvalues.answer_log
+        if log is not None and log.dropped and not log.warned:
+            log.warned = True
+            self.events.emit(
+                "answers_capped",
+                f"{log.path.name} reached its size cap: later answers are counted, not kept",
+                "warn",
+                kept=log.kept,
+            )
+
     def tick_begin(self, in_flight: int = 0) -> None:
         """Fold everything handed over since the last tick; values set until :meth:`tick_end`
         (by collectors and gates ticking in between) count for this tick."""
@@ -266,17 +280,7 @@ class Recorder:
             sched = [b.sched_ns for b in batches if b.sched_ns is not None and len(b.sched_ns)]
             self._fold_latency(sched, self.sched_hist, self._sched_window, t)
         self._fold_errors(errors, t)
-        for name, value in self.callvalues.fold([b.values for b in batches if b.values is not None], t).items():
-            self.set(name, value)
-        log = self.callvalues.answer_log
-        if log is not None and log.dropped and not log.warned:
-            log.warned = True
-            self.events.emit(
-                "answers_capped",
-                f"{log.path.name} reached its size cap: later answers are counted, not kept",
-                "warn",
-                kept=log.kept,
-            )
+        self._fold_values(batches, t)
         self.ok = self.calls - self.errors - self.timeouts
         tick_kinds = {k.kind: k.tick_count for k in self.kinds.values() if k.tick_count}
         if tick_kinds:
