@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from soakwatch._calldata import CallValues
+from soakwatch._calldata import CallValues, RecordTuple
 from soakwatch.core.histogram import LatencyHistogram
 
 __all__ = [
@@ -70,7 +71,7 @@ class CallValueStore:
 
     def __init__(self) -> None:
         self.phases: dict[str, _Phase] = {}
-        self._records: dict[str, list[CallRecord]] = {}
+        self._records: dict[str, list[RecordTuple]] = {}
         self._record_names: set[str] = set()
         #: values dropped: over the per-chunk bound of a slot, or a name beyond MAX_NAMES
         self.dropped = 0
@@ -83,8 +84,9 @@ class CallValueStore:
         return f"{self.request_id_prefix}-{index}" if self.request_id_prefix else None
 
     def new_records(self, name: str) -> list[CallRecord]:
-        """Values of ``name`` handed over since the previous tick (in hand-over order)."""
-        return self._records.get(name, [])
+        """Values of ``name`` handed over since the previous tick (in hand-over order); built only
+        when a gate asks, so recording values no gate checks costs no objects per value."""
+        return [CallRecord(i, s, t, v) for i, s, t, _, v in self._records.get(name, ())]
 
     def fold(self, batches: list[CallValues], t: float) -> dict[str, float]:
         """Fold one tick's hand-overs; returns the series values to publish."""
@@ -96,13 +98,15 @@ class CallValueStore:
                 self.answer_log.write(answers)
             for _, name, ns in phases:
                 durations.setdefault(name, []).append(ns)
-            for index, start, t_ns, name, value in records:
-                if name not in self._record_names:
-                    if len(self._record_names) >= MAX_NAMES:
+            for rec in records:
+                kept = self._records.get(rec[3])
+                if kept is None:
+                    if rec[3] not in self._record_names and len(self._record_names) >= MAX_NAMES:
                         self.dropped += 1
                         continue
-                    self._record_names.add(name)
-                self._records.setdefault(name, []).append(CallRecord._make((index, start, t_ns, value)))
+                    self._record_names.add(rec[3])
+                    kept = self._records[rec[3]] = []
+                kept.append(rec)
         out: dict[str, float] = {}
         for name, times in durations.items():
             ph = self.phases.get(name)
@@ -126,7 +130,7 @@ class CallValueStore:
             out[f"phase_p95_ms[{name}]"] = p95
             out[f"phase_p99_ms[{name}]"] = p99
         for name, recs in self._records.items():
-            latest = max(recs, key=lambda r: r.t_ns).value
+            latest = max(recs, key=itemgetter(2))[4]
             if isinstance(latest, int | float):  # bools too; strings are checked, not plotted
                 out[f"record[{name}]"] = float(latest)
         return out
