@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
@@ -12,8 +13,11 @@ import pytest
 
 from soakwatch.analysis.compare import compare_runs
 from soakwatch.config.profile import load_profile
+from soakwatch.core.format import fmt_ms
 from soakwatch.core.histogram import LatencyHistogram
+from soakwatch.core.reports import build_summary
 from soakwatch.stage import Stage
+from soakwatch.views.headless import print_summary
 
 PHASED = """
 import os, time
@@ -93,6 +97,9 @@ def test_phase_percentiles_in_process_isolation_match_the_targets_own(tmp_path: 
     timeline = (run_dir / "timeline.csv").read_text().splitlines()[0].split(",")
     assert "phase_p95_ms[offer]" in timeline
     assert "phase `offer`" in (run_dir / "summary.md").read_text()
+    out = io.StringIO()
+    print_summary(build_summary(run_dir), out)
+    assert f"phase offer  p50 {fmt_ms(offer['p50'])}" in out.getvalue()  # the headless final summary
     rows = {r.label: r.values for r in compare_runs([run_dir, run_dir]).rows}
     assert rows["phase offer p95 (ms)"] == [offer["p95"], offer["p95"]]
 
