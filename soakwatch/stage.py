@@ -412,12 +412,13 @@ class Stage:
     def _own_verdict(self) -> Verdict:
         """The stage's own judgement: a stage with a target that ran none of its calls is an ERROR."""
         p = self.profile
+        caveats = self.recorder.callvalues.caveats()
         if p.target and self.recorder.calls == 0 and self._abort_kind is None:
             planned = f"{p.calls}" if p.calls else "its planned"
-            return Verdict(error=f"0 of {planned} calls ran")
+            return Verdict(caveats=caveats, error=f"0 of {planned} calls ran")
         if self.runner_errors:
-            return Verdict(error=f"runner error: {self.runner_errors[0]}")
-        return Verdict()
+            return Verdict(caveats=caveats, error=f"runner error: {self.runner_errors[0]}")
+        return Verdict(caveats=caveats)
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self, reports: list[str] | None = None) -> Snapshot:

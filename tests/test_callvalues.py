@@ -151,3 +151,30 @@ def test_phase_and_record_outside_a_call_are_noops() -> None:
 
     with phase("x"):
         record("y", 1)  # no current slot: nothing to append to, nothing raised
+
+
+CRASHES = """
+import os
+from soakwatch import record
+
+_n = 0
+
+def run():
+    global _n
+    _n += 1
+    record("seq", _n)
+    if _n == 5000 and not os.path.exists(os.path.join(os.path.dirname(__file__), "crashed")):
+        open(os.path.join(os.path.dirname(__file__), "crashed"), "w").close()
+        os._exit(3)   # the values of this worker's unfinished chunk go with it
+"""
+
+
+def test_values_lost_with_a_crashed_worker_are_said_on_the_verdict_line(tmp_path: Path) -> None:
+    root = _root(tmp_path, "crashes", CRASHES)
+    code, run_dir = _run(root, tmp_path, target="crashes:run", calls=20000)
+    assert (root / "crashed").exists()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["worker_crashes"] == 1
+    assert summary["verdict"].startswith("PASSED, per-call values of ")
+    assert summary["verdict"].endswith(" calls lost with their worker")
+    assert code == 0

@@ -77,8 +77,19 @@ class CallValueStore:
         self.dropped = 0
         #: prefix of the request id of call ``i`` (``<prefix>-<i>``), set by the HTTP runner
         self.request_id_prefix: str | None = None
+        #: calls whose phase times and values were lost with a worker that crashed or hung mid-chunk
+        self.lost_calls = 0
         #: answers.jsonl, when the profile samples answers ([record])
         self.answer_log: AnswerLog | None = None
+
+    def caveats(self) -> tuple[str, ...]:
+        """What the per-call values could not show, for the verdict line."""
+        out = []
+        if self.dropped:
+            out.append(f"{self.dropped} per-call values dropped (over {MAX_NAMES} names or a slot's bound)")
+        if self.lost_calls:
+            out.append(f"per-call values of {self.lost_calls} calls lost with their worker")
+        return tuple(out)
 
     def request_id(self, index: int) -> str | None:
         return f"{self.request_id_prefix}-{index}" if self.request_id_prefix else None
@@ -134,6 +145,11 @@ class CallValueStore:
             if isinstance(latest, int | float):  # bools too; strings are checked, not plotted
                 out[f"record[{name}]"] = float(latest)
         return out
+
+    @property
+    def in_use(self) -> bool:
+        """The target has reported phase times or values (so a lost chunk lost some)."""
+        return bool(self.phases or self._record_names)
 
     def phase_summary(self) -> dict[str, dict[str, float]]:
         """Whole-run percentiles (ms) of every phase, for the live snapshot."""

@@ -62,6 +62,8 @@ class ProcessRunner(Runner):
 
     _workers: list[_Worker]
     _closing = False
+    #: a worker has sent per-call values: the target uses soakwatch.phase/record
+    _saw_values = False
 
     def prepare(self) -> None:
         self._ctx = mp.get_context("spawn")
@@ -256,6 +258,7 @@ class ProcessRunner(Runner):
                     continue
                 if msg[0] == "vals":
                     values = msg[1]
+                    self._saw_values = True
                     continue
                 done = int(msg[1])
                 self._collect(w, start, done, errors, values)
@@ -278,6 +281,12 @@ class ProcessRunner(Runner):
                     errors.append(ErrorRecord(kind, message, i, is_tmo))
         except (EOFError, OSError):
             pass
+
+    def _values_lost(self, done: int) -> None:
+        """The values of a chunk travel with its end: a worker that died mid-chunk took them along."""
+        cv = self.recorder.callvalues
+        if done and (self._saw_values or cv.in_use):  # the first chunk is one call: known by the second
+            cv.lost_calls += done
 
     def _replace(self, slot: int) -> None:
         old = self._workers[slot]
@@ -313,6 +322,7 @@ class ProcessRunner(Runner):
         else:
             how = f"exited with code {code}"
         self._collect(w, start, done, errors)
+        self._values_lost(done)
         in_call = bool(w.view[_worker.CURRENT])  # 0: it died between calls, and no call failed
         if done < count and in_call:
             idx = start + done
@@ -352,6 +362,7 @@ class ProcessRunner(Runner):
         self._drain(w, errors)
         done = int(w.view[_worker.DONE])
         self._collect(w, start, done, errors)
+        self._values_lost(done)
         idx = start + done
         if abandoned:
             msg = f"call {idx} abandoned after {stuck_ns / 1e9:.1f}s when the stage stopped"
