@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -16,10 +17,12 @@ def build_collectors(profile: Profile) -> list[Plugin]:
 
     Processes are always sampled (at least the monitor itself: the observer's overhead
     is always visible); files only when ``[watch]`` names something; one collector per
-    ``[[scrape]]`` and ``[[reports]]`` entry, and one report folder per ``[[nodes]]``
+    ``[[scrape]]``, ``[[reports]]`` and ``[[probe]]`` entry, and one report folder per ``[[nodes]]``
     entry with ``report_fields`` (named after the node).
     """
     from soakwatch.collectors.files import FilesCollector
+    from soakwatch.collectors.logpatterns import LogPatterns, wants_log_patterns
+    from soakwatch.collectors.probe import ProbeCollector
     from soakwatch.collectors.processes import ProcessCollector
     from soakwatch.collectors.reportdirs import ReportFolderCollector
     from soakwatch.collectors.scrape import ScrapeCollector
@@ -31,6 +34,10 @@ def build_collectors(profile: Profile) -> list[Plugin]:
     out.append(ProcessCollector(profile.processes))
     out.extend(ScrapeCollector(s) for s in profile.scrape)
     out.extend(ReportFolderCollector(r) for r in profile.reports)
+    cwd = Path(profile.root) if profile.root else None
+    out.extend(ProbeCollector(p, cwd) for p in profile.probe)
+    if wants_log_patterns(profile):
+        out.append(LogPatterns(profile))
     if profile.nodes:
         from soakwatch.nodes.plugin import node_report_sources
 

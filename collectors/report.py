@@ -11,7 +11,7 @@ are the same after a kill -9:
 * ``integrity``   the ``unchanged`` baseline and every change seen (``integrity`` events)
 * ``processes``   RSS, CPU and the memory trend per process (``rss/*.csv``), and the top
                   allocation sites when tracemalloc ran (``tracemalloc.json``)
-* ``sources``     scrapes and JSON report folders: first/last/min/max per field
+* ``sources``     scrapes, JSON report folders and probes: first/last/min/max per field
                   (``sources/*.csv``) and failures
 
 Registered in :data:`soakwatch.core.reports.SECTION_BUILDERS` and ``MARKDOWN_SECTIONS`` on import.
@@ -219,7 +219,8 @@ def _processes(data: RunData) -> dict[str, Any] | None:
 def _sources(data: RunData) -> list[dict[str, Any]]:
     prof = data.profile
     out = []
-    for kind, entries in (("scrape", prof.get("scrape") or []), ("reports", prof.get("reports") or [])):
+    kinds = (("scrape", prof.get("scrape")), ("reports", prof.get("reports")), ("probe", prof.get("probe")))
+    for kind, entries in ((k, e or []) for k, e in kinds):
         for entry in entries:
             name = str(entry.get("name"))
             rows = read_source_log(source_log_path(data.run_dir, name))
@@ -241,7 +242,7 @@ def _sources(data: RunData) -> list[dict[str, Any]]:
                 {
                     "name": name,
                     "kind": kind,
-                    "where": entry.get("url") or entry.get("path"),
+                    "where": entry.get("url") or entry.get("path") or entry.get("command"),
                     "samples": len({t for t, _, _ in rows}),
                     "reports_read": reads if kind == "reports" else None,
                     "fields": fields,

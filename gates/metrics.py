@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
 
-__all__ = ["CORE_SERIES", "DERIVED", "FILE_KINDS", "PROCESS_KINDS", "unknown_metric"]
+__all__ = ["CALL_KINDS", "CORE_SERIES", "DERIVED", "FILE_KINDS", "PROCESS_KINDS", "unknown_metric"]
 
 CORE_SERIES = frozenset(
     {
@@ -53,7 +53,10 @@ PROCESS_KINDS = frozenset(
     }
 )
 #: per scrape or report-folder source, besides its declared fields
-SOURCE_KINDS = frozenset({"scrape_ok", "scrape_ms", "reports_read", "corrupt_reads"})
+SOURCE_KINDS = frozenset({"scrape_ok", "scrape_ms", "reports_read", "corrupt_reads", "probe_ok", "probe_ms"})
+#: per recorded value and per phase of a call (soakwatch.record / phase, [http] extract): the
+#: names come from the target at run time, so any subject is accepted
+CALL_KINDS = frozenset({"record", "phase_p50_ms", "phase_p95_ms", "phase_p99_ms"})
 #: per gate, published by the evaluator
 GATE_KINDS = frozenset({"gate_value", "gate_margin"})
 _SUBJECT = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\[(.+)\]$")
@@ -73,6 +76,7 @@ def _is_source(subject: str, profile: Profile) -> bool:
     return (
         any(s.name == subject for s in profile.scrape)
         or any(r.name == subject for r in profile.reports)
+        or any(p.name == subject for p in profile.probe)
         or any(n.id == subject and n.report_fields for n in profile.nodes)
     )
 
@@ -90,6 +94,15 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
             f"{', '.join(sorted(DERIVED))}; collector series are kind[subject], e.g. rss_slope[target])"
         )
     kind, subject = m.group(1), m.group(2)
+    if kind in CALL_KINDS:
+        return None
+    if kind == "matches":
+        pats = set(profile.watch.patterns) | {p for n in profile.nodes for p in n.patterns}
+        if subject in pats:
+            return None
+        return (
+            f"no log pattern {subject!r} ([watch] patterns / [[nodes]] patterns: {', '.join(sorted(pats)) or 'none'})"
+        )
     if kind in FILE_KINDS and not (kind in SOURCE_KINDS and _is_source(subject, profile)):
         if _file_subject_ok(subject, profile):
             return None
@@ -105,6 +118,10 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
         return f"no gate named {subject!r}"
     sources = {s.name: s.fields for s in profile.scrape} | {r.name: r.fields for r in profile.reports}
     sources |= {n.id: n.report_fields for n in profile.nodes if n.report_fields}
+    auto = {p.name for p in profile.probe if not p.fields}  # every top-level key of its output
+    sources |= {p.name: p.fields for p in profile.probe}
+    if subject in auto:
+        return None
     if subject in sources:
         if kind in sources[subject] or kind in SOURCE_KINDS:
             return None

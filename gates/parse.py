@@ -6,6 +6,7 @@ Grammar (positions in errors are 1-based columns of the text that was parsed)::
     metric    := SERIES | SERIES "-" SERIES | SERIES "/" SERIES
     SERIES    := identifier ["[" subject "]"]                    e.g. rss_slope[target]
     condition := "monotonic" | "unchanged" | "always" | "never" | "alive"
+               | "strictly_increasing" | "never_decreasing" | "unique"   (per call, on record[NAME])
                | "stall" OP DURATION                             e.g. stall < 60s
                | "burst" ["(" INT ")"] OP INT                    e.g. burst(5) < 3
                | [STAT] OP NUMBER [UNIT]                         e.g. p95 < 500, < 5%, max == 0
@@ -27,6 +28,7 @@ from typing import Any, Literal
 from soakwatch.config.units import parse_duration
 
 __all__ = [
+    "CALL_CHECKS",
     "OPS",
     "STATS",
     "Condition",
@@ -42,10 +44,24 @@ __all__ = [
 
 OPS = ("<=", ">=", "==", "!=", "<", ">")
 STATS = ("last", "min", "max", "mean", "sum", "delta", "count", "ratio")
-BARE_KINDS = ("monotonic", "unchanged", "always", "never", "alive")
+#: per-call checks of recorded values (gates/callchecks.py): judged on every value, not on ticks
+CALL_CHECKS = ("strictly_increasing", "never_decreasing", "unique")
+BARE_KINDS = ("monotonic", "unchanged", "always", "never", "alive", *CALL_CHECKS)
 MODIFIERS = ("over", "for", "after", "min", "warn", "fail", "exempt")
 
-ConditionKind = Literal["compare", "monotonic", "unchanged", "always", "never", "alive", "stall", "burst"]
+ConditionKind = Literal[
+    "compare",
+    "monotonic",
+    "unchanged",
+    "always",
+    "never",
+    "alive",
+    "stall",
+    "burst",
+    "strictly_increasing",
+    "never_decreasing",
+    "unique",
+]
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")

@@ -43,8 +43,12 @@ RELATED_KINDS = frozenset(
         "corrupt_read",
         "collector_error",
         "operator",
+        "call_check",
     }
 )
+#: matching log lines shown before a failure (a node's last words may come well before the gate fails)
+LOG_BEFORE_S = 60.0
+LOG_LINES_PER_SOURCE = 10
 RANK = {"pass": 0, "insufficient_data": 0, "exempt": 0, "warn": 1, "fail": 2}
 
 
@@ -207,6 +211,23 @@ def _related(data: RunData, at: float) -> list[dict[str, Any]]:
     return out[:EVIDENCE_EVENTS]
 
 
+def _log_lines(data: RunData, at: float) -> list[str]:
+    """Matching log lines (log_match events) from each source before and around ``at``."""
+    by_source: dict[str, list[dict[str, Any]]] = {}
+    for e in data.of_kind("log_match"):
+        if at - LOG_BEFORE_S <= _f(e.get("t")) <= at + EVIDENCE_AFTER_S:
+            by_source.setdefault(str(e.get("source")), []).append(e)
+    if not by_source:
+        return []
+    out = [f"### Matching log lines ({LOG_BEFORE_S:g}s before to {EVIDENCE_AFTER_S:g}s after)", ""]
+    for source, evs in by_source.items():
+        out.append(f"- `{_cell(source)}`:")
+        for e in evs[-LOG_LINES_PER_SOURCE:]:
+            more = f" (+{e['suppressed']} earlier lines not shown)" if e.get("suppressed") else ""
+            out.append(f"  - {_t(e.get('t'))} `{e.get('file')}` [{e.get('level')}] {_cell(e.get('line', ''))}{more}")
+    return [*out, ""]
+
+
 def render_failures(s: Summary, data: RunData) -> str | None:
     """failures.md: each failed gate with its evidence, or None when nothing failed."""
     sec = s.sections.get("gates") or {}
@@ -230,6 +251,7 @@ def render_failures(s: Summary, data: RunData) -> str | None:
         ]
         if at == at:  # not NaN
             lines += [f"### Series around {_t(at)}", "", *_evidence_rows(data, r, at), ""]
+            lines += _log_lines(data, at)
             related = _related(data, at)
             if related:
                 lines += ["### Related events", ""]

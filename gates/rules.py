@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from soakwatch.config.gates import GateSpec
+from soakwatch.gates.callchecks import CallCheck, check_call_rule
 from soakwatch.gates.kinds import (
     MAX_WINDOW_POINTS,
     Alive,
@@ -24,6 +25,7 @@ from soakwatch.gates.kinds import (
 )
 from soakwatch.gates.metrics import unknown_metric
 from soakwatch.gates.parse import (
+    CALL_CHECKS,
     Condition,
     Metric,
     ParseError,
@@ -91,6 +93,8 @@ class Rule:
             return Alive(m, c, w)
         if c.kind == "stall":
             return Stall(m, c, w)
+        if c.kind in CALL_CHECKS:
+            return CallCheck(m, c, w)
         if c.kind != "compare":
             return Predicate(m, c, w)
         if name == "latency":
@@ -125,6 +129,9 @@ def _check_kind(spec: GateSpec, metric: Metric, cond: Condition) -> None:
         raise _fail(spec, "condition", ctext, "burst is judged on the metric error_kinds", 0)
     if name == "error_kinds" and cond.kind != "burst":
         raise _fail(spec, "condition", ctext, "error_kinds takes a burst condition, e.g. 'burst < 3'", 0)
+    why = check_call_rule(metric, cond)
+    if why:
+        raise _fail(spec, "condition", ctext, why, 0)
     if cond.kind == "alive" and name != "processes":
         raise _fail(spec, "condition", ctext, "alive is judged on the metric processes", 0)
     if name == "processes" and cond.kind != "alive":
@@ -156,7 +163,7 @@ def _default_window(metric: Metric, cond: Condition) -> Window:
 def _default_min_samples(metric: Metric, cond: Condition) -> int:
     if metric.names[0] in ("error_ratio", "latency") or (cond.kind == "compare" and metric.op == "/"):
         return DEFAULT_MIN_CALLS
-    if cond.kind == "monotonic":
+    if cond.kind == "monotonic" or cond.kind in CALL_CHECKS:
         return 2
     return 1
 

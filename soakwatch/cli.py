@@ -86,6 +86,14 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override any profile field, e.g. --set watch.snapshot_every=50",
     )
+    p.add_argument(
+        "--label",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="tag the run (run_config.json, summary, compare), e.g. --label model=real --label llm=mock",
+    )
+    p.add_argument("--seed", type=int, metavar="N", help="seed of the case order and soakwatch's randomness")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -190,6 +198,21 @@ def _gate_dicts(args: argparse.Namespace) -> list[dict[str, Any]]:
     return rules
 
 
+def _label_sets(labels: list[str]) -> list[str]:
+    """``--label k=v`` as ``--set labels.k="v"`` (a label value is always text)."""
+    import json
+
+    from soakwatch.config.errors import UsageError
+
+    out = []
+    for item in labels:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not all(c.isalnum() or c in "_-" for c in key.strip()):
+            raise UsageError("expected KEY=VALUE with a key of letters, digits, _ or -", where="--label", value=item)
+        out.append(f"labels.{key.strip()}={json.dumps(value.strip())}")
+    return out
+
+
 def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
     from soakwatch.config.profile import load_profile
 
@@ -203,13 +226,15 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
         "rate": args.rate,
         "timeout": args.timeout,
         "isolation": args.isolation,
+        "seed": getattr(args, "seed", None),
     }
     chaos: list[dict[str, Any]] = []
     if getattr(args, "chaos_plan", None):
         from soakwatch.config.chaos import load_chaos_plan
 
         chaos = load_chaos_plan(Path(args.chaos_plan))
-    profile = load_profile(args.profile or default_profile, overrides, args.set, _gate_dicts(args), chaos)
+    sets = [*args.set, *_label_sets(getattr(args, "label", []))]
+    profile = load_profile(args.profile or default_profile, overrides, sets, _gate_dicts(args), chaos)
     if profile.gates:
         from soakwatch.gates import check_rules
 

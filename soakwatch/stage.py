@@ -11,6 +11,8 @@ snapshot); commands arrive from signals, the control socket or code through
 from __future__ import annotations
 
 import os
+import random
+import secrets
 import signal
 import threading
 import time
@@ -25,7 +27,7 @@ from soakwatch.config.profile import Profile
 from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin, StageContext
 from soakwatch.core.recorder import Recorder
-from soakwatch.core.rundir import create_run_dir, write_run_config
+from soakwatch.core.rundir import create_run_dir, update_run_config, write_run_config
 from soakwatch.core.snapshot import (
     Snapshot,
     StageState,
@@ -48,6 +50,8 @@ class Stage:
     """One stage of a stress, pressure or soak test."""
 
     def __init__(self, profile: Profile, *, out_dir: Path | None = None, cwd: Path | None = None) -> None:
+        if profile.seed is None:  # every run has a seed, recorded in run_config.json, so it can be replayed
+            profile = profile.model_copy(update={"seed": secrets.randbits(32)})
         self.profile = profile
         self.cwd = (cwd or Path.cwd()).resolve()
         self.root = self._resolve_root()
@@ -62,6 +66,8 @@ class Stage:
         #: messages of runner_error events: soakwatch could not drive the target as planned
         self.runner_errors: list[str] = []
         self.cases = load_cases(self.cases_path) if self.cases_path else None
+        if self.cases and profile.case_order == "shuffle":
+            random.Random(f"{profile.seed}:cases").shuffle(self.cases)
         self.out_dir = out_dir or self.cwd / ".soakwatch" / "runs"
         self.subscribers: list[Subscriber] = []
         self.state: StageState = "STARTING"
@@ -112,6 +118,7 @@ class Stage:
             self.profile.rate,
             self.profile.timeout,
             barrier,
+            self.profile.seed,
         )
         from soakwatch.targets.build import build_runner
 
@@ -138,16 +145,36 @@ class Stage:
         # the target (and its workers, which inherit the environment) may want to know
         os.environ["SOAKWATCH_ROOT"] = str(self.root)
         os.environ["SOAKWATCH_RUN_DIR"] = str(self.run_dir)
+        os.environ["SOAKWATCH_SEED"] = str(self.profile.seed)
+        self._answers_env()
         try:
             for plugin in self.plugins:
                 plugin.prepare(self.ctx)
             self.runner.prepare()
+            update_run_config(self.run_dir, target_packages=self.runner.imported_packages())
         except UsageError:
             self.events.emit("stage_refused", "the stage did not start", "error")
             self.recorder.close()
             self.events.close()
             raise
         return self.run_dir
+
+    def _answers_env(self) -> None:
+        """Ask the slots and workers for sampled answers ([record]) through the environment they inherit."""
+        from soakwatch._calldata import ENV_EVERY, ENV_MAX_BYTES, ENV_SAMPLE
+        from soakwatch.core.callvalues import ANSWER_FILE, AnswerLog
+
+        rec = self.profile.record
+        for name in (ENV_EVERY, ENV_SAMPLE, ENV_MAX_BYTES):
+            os.environ.pop(name, None)  # a previous stage of this process may have set them
+        if not rec.enabled or self.run_dir is None:
+            return
+        if rec.every:
+            os.environ[ENV_EVERY] = str(rec.every)
+        if rec.sample:
+            os.environ[ENV_SAMPLE] = repr(rec.sample)
+        os.environ[ENV_MAX_BYTES] = str(rec.max_bytes)
+        self.recorder.callvalues.answer_log = AnswerLog(self.run_dir / ANSWER_FILE, rec.max_file_mb)
 
     def _calls_done(self) -> int:
         return self.recorder.calls + self.recorder.pending_calls()
@@ -326,6 +353,8 @@ class Stage:
         self._publish()
 
     def _finish(self) -> int:
+        if not self._kill_now:
+            self._tick()  # the calls of the last partial tick are judged too
         for plugin in self.plugins:
             self.guard(plugin, "stop", plugin.stop)
         self.recorder.tick(0)  # the last results folded in before anything is judged
@@ -385,12 +414,13 @@ class Stage:
     def _own_verdict(self) -> Verdict:
         """The stage's own judgement: a stage with a target that ran none of its calls is an ERROR."""
         p = self.profile
+        caveats = self.recorder.callvalues.caveats()
         if p.target and self.recorder.calls == 0 and self._abort_kind is None:
             planned = f"{p.calls}" if p.calls else "its planned"
-            return Verdict(error=f"0 of {planned} calls ran")
+            return Verdict(caveats=caveats, error=f"0 of {planned} calls ran")
         if self.runner_errors:
-            return Verdict(error=f"runner error: {self.runner_errors[0]}")
-        return Verdict()
+            return Verdict(caveats=caveats, error=f"runner error: {self.runner_errors[0]}")
+        return Verdict(caveats=caveats)
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self, reports: list[str] | None = None) -> Snapshot:

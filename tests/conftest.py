@@ -31,3 +31,6 @@ def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Stage.prepare() exports SOAKWATCH_ROOT/SOAKWATCH_RUN_DIR for its workers; keep them out of other tests."""
     monkeypatch.delenv("SOAKWATCH_ROOT", raising=False)
     monkeypatch.delenv("SOAKWATCH_RUN_DIR", raising=False)
+    monkeypatch.delenv("SOAKWATCH_SEED", raising=False)
+    for name in ("SOAKWATCH_ANSWER_EVERY", "SOAKWATCH_ANSWER_SAMPLE", "SOAKWATCH_ANSWER_MAX_BYTES"):
+        monkeypatch.delenv(name, raising=False)

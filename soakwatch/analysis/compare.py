@@ -65,6 +65,8 @@ MEASURES: dict[str, Measure] = {
     for m in (
         _m("verdict", "verdict", worse="higher", default=Tolerance("on"), flag=True, fmt="text"),
         _m("plan", "plan", fmt="text"),
+        _m("labels", "labels", fmt="text"),
+        _m("seed", "seed", fmt="text"),
         _m("calls", "calls", fmt="int"),
         _m("duration", "duration (s)"),
         _m("rate", "throughput (calls/s)", worse="lower", default=Tolerance("rel", 25)),
@@ -72,6 +74,8 @@ MEASURES: dict[str, Measure] = {
         _m("p50", "latency p50 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("p95", "latency p95 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("p99", "latency p99 (ms)", worse="higher", default=Tolerance("rel", 50), floor=LATENCY_FLOOR_MS),
+        _m("phase_p50", "p50 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
+        _m("phase_p95", "p95 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("delta_lines", "Δ lines (last snapshot)", worse="higher", default=Tolerance("rel", 10), fmt="int"),
         _m("growth_kb", "growth (KB/1k calls)", worse="higher", default=Tolerance("rel", 25), floor=GROWTH_FLOOR_KB),
         _m("rss_max", "RSS max (MB)", worse="higher", default=Tolerance("rel", 25), floor=RSS_FLOOR_MB),
@@ -251,6 +255,8 @@ def _facts(s: dict[str, Any], run_dir: Path) -> dict[tuple[str, str | None], Val
     out: dict[tuple[str, str | None], Value] = {
         ("verdict", None): str(s.get("state", "?")) + ("" if s.get("complete", True) else " (incomplete)"),
         ("plan", None): _plan(s),
+        ("labels", None): ", ".join(f"{k}={v}" for k, v in (s.get("labels") or {}).items()) or None,
+        ("seed", None): str(s["seed"]) if s.get("seed") is not None else None,
         ("calls", None): _num(s.get("calls")),
         ("duration", None): _num(s.get("duration_s")),
         ("rate", None): _num(s.get("rate_avg")),
@@ -261,6 +267,10 @@ def _facts(s: dict[str, Any], run_dir: Path) -> dict[tuple[str, str | None], Val
         ("worker_crashes", None): _num(s.get("worker_crashes")),
         ("hangs", None): _num(s.get("hangs")),
     }
+    for name, ph in (s.get("phases") or {}).items():  # soakwatch.phase: one row per phase
+        if isinstance(ph, dict) and ph.get("count"):
+            out[("phase_p50", f"phase {name}")] = _num(ph.get("p50"))
+            out[("phase_p95", f"phase {name}")] = _num(ph.get("p95"))
     sec = s.get("sections") or {}
     rows = (sec.get("snapshots") or {}).get("rows") or []
     if rows:

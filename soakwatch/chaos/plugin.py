@@ -81,6 +81,8 @@ class ChaosPlugin(Plugin):
     # ---------------------------------------------------------------- plugin hooks
     def prepare(self, ctx: StageContext) -> None:
         super().prepare(ctx)
+        if ctx.profile.seed is not None:  # a reproducible run picks the same victims
+            self._rng = random.Random(f"{ctx.profile.seed}:chaos")
         seen: set[str] = set()
         for i, spec in enumerate(self.specs):
             if spec.name in seen:

@@ -13,6 +13,7 @@ Example::
     expect_status = [200]
     expect_json_field = ["choices.0.message.content"]
     timeout = "10s"                 # default: the stage's timeout
+    extract = { load_seq = "$.load_seq", model = "header:X-Model" }   # per-call values: record[NAME]
     client = "auto"                 # aiohttp for HTTP/1.1, httpx for HTTP/2
 """
 
@@ -61,6 +62,24 @@ class HttpConfig(BaseModel):
     )
     timeout: float | None = Field(default=None, gt=0, description="per-request timeout; default: the stage's")
     verify_tls: bool = True
+    extract: dict[str, str] = Field(
+        default_factory=dict,
+        description="per-call values taken from each good answer, as record[NAME] series that gates can check "
+        "per call (strictly_increasing, never_decreasing, unique): NAME = '$.dotted.path' (JSON body) "
+        "or 'header:Header-Name'",
+    )
+
+    @field_validator("extract")
+    @classmethod
+    def _extract(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, where in v.items():
+            if not (where.startswith("$.") and len(where) > 2) and not (
+                where.startswith("header:") and where[7:].strip()
+            ):
+                raise ValueError(
+                    f"extract.{name} = {where!r}: expected '$.dotted.path' (a JSON field) or 'header:Header-Name'"
+                )
+        return v
 
     @field_validator("expect_json_field", mode="before")
     @classmethod

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from soakwatch.config.chaos import NODE_ACTIONS
+from soakwatch.config.collectors import PatternLevel, check_patterns
 from soakwatch.config.units import parse_duration
 
 if TYPE_CHECKING:
@@ -110,6 +111,13 @@ class NodeSpec(BaseModel):
     backoff: float = Field(default=1.0, ge=0, description="seconds before a restart; doubles after quick failures")
     backoff_max: float = Field(default=30.0, ge=0)
     stop_grace: float = Field(default=5.0, ge=0, description="seconds between SIGTERM and SIGKILL when stopping")
+    patterns: dict[str, PatternLevel] = Field(
+        default_factory=dict,
+        description="regular expression -> error | warn | info: matching lines of this node's stdout/stderr "
+        "become log_match events and the counters matches[PATTERN]; failures.md shows them",
+    )
+
+    _patterns = field_validator("patterns")(check_patterns)
 
     _secs = field_validator("backoff", "backoff_max", "stop_grace", mode="before")(_seconds)
 

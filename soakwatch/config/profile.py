@@ -18,7 +18,9 @@ from soakwatch.config.builtin import BUILTIN_DIR, builtin_profiles
 from soakwatch.config.chaos import ChaosSpec
 from soakwatch.config.cmd import CmdConfig
 from soakwatch.config.collectors import (
+    ProbeConfig,
     ProcessConfig,
+    RecordConfig,
     ReportFolderConfig,
     ScrapeConfig,
     WatchConfig,
@@ -66,11 +68,30 @@ class Profile(BaseModel):
     processes: ProcessConfig = Field(default_factory=ProcessConfig)
     scrape: list[ScrapeConfig] = Field(default_factory=list)
     reports: list[ReportFolderConfig] = Field(default_factory=list)
+    probe: list[ProbeConfig] = Field(
+        default_factory=list, description="commands run on a schedule whose JSON/Prometheus output becomes series"
+    )
     gates: list[GateSpec] = Field(default_factory=list)
     chaos: list[ChaosSpec] = Field(default_factory=list)
     nodes: list[NodeSpec] = Field(default_factory=list, description="processes started and supervised (nodes.py)")
     http: HttpConfig = Field(default_factory=HttpConfig, description="request and expectations of an http:// target")
     cmd: CmdConfig = Field(default_factory=CmdConfig, description="how a cmd: target runs its command")
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        description="seeds the case order (case_order = 'shuffle') and the randomness soakwatch controls "
+        "(injected faults, chaos picks); also SOAKWATCH_SEED for the target; default: a random seed, "
+        "recorded in run_config.json",
+    )
+    case_order: Literal["file", "shuffle"] = Field(
+        default="file", description="cases in file order, or shuffled once with the seed"
+    )
+    record: RecordConfig = Field(
+        default_factory=RecordConfig, description="sampled calls' cases and answers kept in answers.jsonl"
+    )
+    labels: dict[str, str] = Field(
+        default_factory=dict, description="free key = value tags of the run (--label model=real), shown by compare"
+    )
     matrix: dict[str, list[MatrixValue]] = Field(
         default_factory=dict, description="sweep axes: one stage per combination (soakwatch sweep, docs/sweeps.md)"
     )
@@ -93,6 +114,10 @@ class Profile(BaseModel):
         if self.calls is None and self.duration is None:
             raise ValueError("a stage needs 'calls' or 'duration'")
         problems = check_topology(self.nodes, self.chaos, self.target, self.calls)
+        sources = [s.name for s in self.scrape] + [r.name for r in self.reports] + [p.name for p in self.probe]
+        dupes = sorted({n for n in sources if sources.count(n) > 1})
+        if dupes:
+            problems.append(f"scrape, reports and probe names must differ (give [[probe]] a name): {dupes}")
         if problems:
             raise ValueError("; ".join(problems))
         return self

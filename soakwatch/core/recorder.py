@@ -26,6 +26,8 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from soakwatch._calldata import CallValues
+from soakwatch.core.callvalues import CallValueStore
 from soakwatch.core.events import EventLog
 from soakwatch.core.histogram import LatencyHistogram
 from soakwatch.core.series import Series
@@ -95,6 +97,8 @@ class ResultBatch:
     lat_ns: npt.NDArray[np.int64]
     errors: list[ErrorRecord] = field(default_factory=list)
     sched_ns: npt.NDArray[np.int64] | None = None
+    #: phase times and recorded values of these calls (``soakwatch.phase``/``record``); None when unused
+    values: CallValues | None = None
 
     @property
     def n(self) -> int:
@@ -150,6 +154,8 @@ class Recorder:
         self._timeline: IO[str] | None = None
         self._timeline_writer: Any = None
         self._extra: IO[str] | None = None
+        #: per-call phase histograms and recorded values (soakwatch.phase / record, [http] extract)
+        self.callvalues = CallValueStore()
         if run_dir is not None:
             self._timeline = (run_dir / "timeline.csv").open("w", newline="", encoding="utf-8")
             self._timeline_writer = csv.writer(self._timeline)
@@ -246,6 +252,20 @@ class Recorder:
                     "error", f"{kind}: {msg}", "error", error_kind=kind, call=err.index, timeout=err.timeout
                 )
 
+    def _fold_values(self, batches: list[ResultBatch], t: float) -> None:
+        """Phase times, recorded values and sampled answers of the calls (soakwatch.phase / record)."""
+        for name, value in self.callvalues.fold([b.values for b in batches if b.values is not None], t).items():
+            self.set(name, value)
+        log = self.callvalues.answer_log
+        if log is not None and log.dropped and not log.warned:
+            log.warned = True
+            self.events.emit(
+                "answers_capped",
+                f"{log.path.name} reached its size cap: later answers are counted, not kept",
+                "warn",
+                kept=log.kept,
+            )
+
     def tick_begin(self, in_flight: int = 0) -> None:
         """Fold everything handed over since the last tick; values set until :meth:`tick_end`
         (by collectors and gates ticking in between) count for this tick."""
@@ -260,6 +280,7 @@ class Recorder:
             sched = [b.sched_ns for b in batches if b.sched_ns is not None and len(b.sched_ns)]
             self._fold_latency(sched, self.sched_hist, self._sched_window, t)
         self._fold_errors(errors, t)
+        self._fold_values(batches, t)
         self.ok = self.calls - self.errors - self.timeouts
         tick_kinds = {k.kind: k.tick_count for k in self.kinds.values() if k.tick_count}
         if tick_kinds:
@@ -374,8 +395,14 @@ class Recorder:
         tmp = self.run_dir / "latency.hdr.tmp"
         tmp.write_text("\n".join(lines) + "\n", encoding="ascii")
         os.replace(tmp, self.run_dir / "latency.hdr")
+        if self.callvalues.phases:
+            tmp = self.run_dir / "phases.hdr.tmp"
+            tmp.write_text(self.callvalues.encode_phases(), encoding="utf-8")
+            os.replace(tmp, self.run_dir / "phases.hdr")
 
     def close(self) -> None:
+        if self.callvalues.answer_log is not None:
+            self.callvalues.answer_log.close()
         for fh in (self._timeline, self._extra):
             if fh is not None:
                 fh.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from soakwatch.config.units import format_duration
+from soakwatch.core.callvalues import PHASE_FILE, read_phases
 from soakwatch.core.events import read_events
 from soakwatch.core.histogram import LatencyHistogram
 from soakwatch.core.rundir import read_run_config
@@ -32,6 +33,10 @@ class RunData:
         self.events = read_events(run_dir / "events.jsonl")
         self.timeline = _read_timeline(run_dir / "timeline.csv")
         self.hist_lines = _read_hist(run_dir / "latency.hdr")
+        try:
+            self.phases = read_phases((run_dir / PHASE_FILE).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            self.phases = {}
 
     @property
     def profile(self) -> dict[str, Any]:
@@ -66,6 +71,10 @@ def _latency(encoded: str | None) -> LatencySummary:
         h = LatencyHistogram.decode(encoded)
     except Exception:
         return LatencySummary()
+    return _hist_summary(h)
+
+
+def _hist_summary(h: LatencyHistogram) -> LatencySummary:
     if not h.total:
         return LatencySummary()
     p = [v / 1000 for v in h.percentiles([50, 90, 95, 99, 99.9])]
@@ -129,6 +138,8 @@ def build_summary(run_dir: Path) -> Summary:
     summary = Summary(
         stage=str(prof.get("name", run_dir.name)),
         target=prof.get("target"),
+        labels={str(k): str(v) for k, v in (prof.get("labels") or {}).items()},
+        seed=prof.get("seed") if isinstance(prof.get("seed"), int) else None,
         run_dir=str(run_dir),
         started_at=(start or {}).get("ts") or data.config.get("started_at"),
         ended_at=(end or {}).get("ts") or last.get("ts"),
@@ -154,6 +165,7 @@ def build_summary(run_dir: Path) -> Summary:
         errors_by_kind=sorted(kinds.values(), key=lambda k: (-k.count, k.kind)),
         latency=_latency(data.hist_lines[0] if data.hist_lines else None),
         latency_scheduled=_latency(sched) if sched else None,
+        phases={name: _hist_summary(h) for name, h in data.phases.items()},
         operator_actions=[f"{e.get('t', 0):.1f}s {e.get('msg', '')}" for e in data.of_kind("operator")],
         hangs=len(data.of_kind("hang")),
         worker_crashes=len(data.of_kind("worker_crash")),
@@ -181,6 +193,7 @@ def render_markdown(s: Summary) -> str:
     model = f"{s.rate:g} calls/s (open model)" if s.rate else f"concurrency {s.concurrency}"
     lines += [
         f"- Target: `{s.target}` ({s.isolation})",
+        *([f"- Labels: {', '.join(f'{k}={v}' for k, v in s.labels.items())}"] if s.labels else []),
         f"- Plan: {plan}, {model}",
         f"- Ran: {s.started_at} → {s.ended_at} ({format_duration(s.duration_s)})",
         f"- Exit code: {s.exit_code if s.exit_code is not None else '—'}" + (f" ({s.reason})" if s.reason else ""),
@@ -208,6 +221,7 @@ def render_markdown(s: Summary) -> str:
     rows = [("actual start", s.latency)]
     if s.latency_scheduled:
         rows.append(("scheduled start", s.latency_scheduled))
+    rows += [(f"phase `{name}`", lat) for name, lat in s.phases.items()]
     for label, lat in rows:
         lines.append(
             f"| {label} | {lat.count} | {_ms(lat.p50)} | {_ms(lat.p90)} | {_ms(lat.p95)} | "

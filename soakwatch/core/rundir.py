@@ -15,7 +15,7 @@ from soakwatch.config.errors import UsageError
 from soakwatch.config.profile import Profile
 from soakwatch.core.events import utc_now
 
-__all__ = ["create_run_dir", "read_run_config", "write_run_config"]
+__all__ = ["create_run_dir", "read_run_config", "update_run_config", "write_run_config"]
 
 PACKAGES = (
     "soakwatch",
@@ -59,25 +59,51 @@ def _versions() -> dict[str, str]:
 
 
 def write_run_config(run_dir: Path, profile: Profile, root: Path, cases: Path | None) -> None:
-    """run_config.json: the resolved profile plus host, CPU, Python and package versions."""
+    """run_config.json: the resolved profile (with its seed and labels), host, CPU, RAM, OS, Python,
+    package versions and the git commit of the root; the target's packages are added by the stage."""
     config: dict[str, Any] = {
         "schema_version": 1,
         "started_at": utc_now(),
         "profile": profile.model_dump(mode="json", by_alias=True),
+        "seed": profile.seed,
+        "labels": dict(profile.labels),
         "resolved": {"root": str(root), "cases": str(cases) if cases else None, "run_dir": str(run_dir)},
-        "host": {
-            "hostname": platform.node(),
-            "platform": platform.platform(),
-            "machine": platform.machine(),
-            "cpu_count": os.cpu_count(),
-            "python": sys.version.split()[0],
-            "implementation": platform.python_implementation(),
-        },
+        "host": host_facts(),
         "packages": _versions(),
+        "root_git": git_state(root),
         "argv": sys.argv,
         "pid": os.getpid(),
     }
-    (run_dir / "run_config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    _write(run_dir, config)
+
+
+def _write(run_dir: Path, config: dict[str, Any]) -> None:
+    tmp = run_dir / "run_config.json.tmp"
+    tmp.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, run_dir / "run_config.json")
+
+
+def update_run_config(run_dir: Path, **fields: Any) -> None:
+    """Add facts known only once the stage is prepared (e.g. ``target_packages``)."""
+    config = read_run_config(run_dir)
+    config.update(fields)
+    _write(run_dir, config)
+
+
+def host_facts() -> dict[str, Any]:
+    """Where the run ran: host, OS, CPU model and cores, RAM, Python."""
+    return {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "os": _os_release() or f"{platform.system()} {platform.release()}",
+        "machine": platform.machine(),
+        "cpu_model": _cpu_model(),
+        "cpu_count": os.cpu_count(),
+        "cpu_count_physical": _physical_cores(),
+        "ram_mb": _ram_mb(),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+    }
 
 
 def read_run_config(run_dir: Path) -> dict[str, Any]:
@@ -91,3 +117,74 @@ def read_run_config(run_dir: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError("run_config.json is not an object", where=str(run_dir))
     return data
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "Hardware") and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _os_release() -> str | None:
+    try:
+        for line in Path("/etc/os-release").read_text(encoding="utf-8").splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return line.partition("=")[2].strip().strip('"')
+    except OSError:
+        pass
+    return None
+
+
+def _physical_cores() -> int | None:
+    import psutil
+
+    try:
+        n: int | None = psutil.cpu_count(logical=False)
+    except Exception:
+        return None
+    return n
+
+
+def _ram_mb() -> int | None:
+    import psutil
+
+    try:
+        return int(psutil.virtual_memory().total // (1 << 20))
+    except Exception:
+        return None
+
+
+#: seconds each git question may take (a huge repository must not hold the start of a stage)
+GIT_TIMEOUT = 5.0
+
+
+def _git(root: Path, *args: str) -> str | None:
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_state(root: Path) -> dict[str, Any] | None:
+    """The commit of the repository holding ``root`` and whether tracked files differ from it;
+    None when the root is not in a git repository (or git is not installed)."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    if top is None:
+        return None
+    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    return {
+        "repository": top,
+        "commit": _git(root, "rev-parse", "HEAD"),
+        "branch": _git(root, "rev-parse", "--abbrev-ref", "HEAD"),
+        "dirty": None if status is None else bool(status),
+    }

@@ -140,6 +140,8 @@ class Snapshot(_View):
     latency: dict[str, float] = Field(default_factory=dict)
     latency_run: dict[str, float] = Field(default_factory=dict)
     latency_sched: dict[str, float] | None = None
+    #: whole-run latency of each phase a target timed with ``soakwatch.phase`` (count, p50, p95, p99, max ms)
+    phases: dict[str, dict[str, float]] = Field(default_factory=dict)
     error_kinds: list[ErrorKindView] = Field(default_factory=list)
     series: dict[str, list[float]] = Field(default_factory=dict)
     files: list[FileView] = Field(default_factory=list)

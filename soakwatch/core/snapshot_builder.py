@@ -107,6 +107,7 @@ class SnapshotBuilder:
             "latency": rec.latency,
             "latency_run": _run_latency(rec),
             "latency_sched": rec.sched_latency,
+            "phases": rec.callvalues.phase_summary(),
             "error_kinds": [
                 ErrorKindView(kind=k.kind, count=k.count, first_message=k.first_message, last_message=k.last_message)
                 for k in sorted(rec.kinds.values(), key=lambda k: -k.count)

@@ -48,6 +48,9 @@ class Summary(_Model):
     schema_version: int = SCHEMA_VERSION
     stage: str
     target: str | None = None
+    #: the run's tags (``--label model=real``) and seed, from run_config.json
+    labels: dict[str, str] = Field(default_factory=dict)
+    seed: int | None = None
     run_dir: str
     started_at: str | None = None
     ended_at: str | None = None
@@ -76,6 +79,8 @@ class Summary(_Model):
     errors_by_kind: list[ErrorSummary] = Field(default_factory=list)
     latency: LatencySummary = Field(default_factory=LatencySummary)
     latency_scheduled: LatencySummary | None = None
+    #: latency of each phase a target timed with ``soakwatch.phase`` (phases.hdr)
+    phases: dict[str, LatencySummary] = Field(default_factory=dict)
     operator_actions: list[str] = Field(default_factory=list)
     hangs: int = 0
     worker_crashes: int = 0

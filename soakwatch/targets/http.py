@@ -5,8 +5,10 @@ its client (see :mod:`soakwatch.targets.http_clients`: a shared aiohttp pool siz
 concurrency, or httpx). Calls follow the stage plan like the other runners: chunks of
 call indices from the allocator, closed model or a fixed arrival rate (latency from
 the scheduled start kept beside latency from the actual start). Every request gets an
-``X-Request-ID`` of ``<run tag>-<call index>``, quoted in error messages, so a failure
-can be found in the service's logs. Each answer is classified by
+``X-Request-ID`` of ``<run tag>-<call index>``, quoted in error messages and in
+failed per-call checks, so a failure can be found in the service's logs. Values named
+in ``[http] extract`` are taken from every good answer and recorded like
+``soakwatch.record`` in a Python target. Each answer is classified by
 :func:`soakwatch.targets.http_check.check_reply`; with ``usage`` counting on, prompt and
 completion tokens are published as the cumulative series ``tokens_prompt`` and
 ``tokens_completion``.
@@ -23,10 +25,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from soakwatch._calldata import AnswerSampler, CallValues, keep_answer
 from soakwatch.config.errors import UsageError
 from soakwatch.config.http import HttpConfig
 from soakwatch.core.recorder import ErrorRecord
-from soakwatch.targets.http_check import Checks, build_checks, check_reply
+from soakwatch.targets.http_check import Checks, answer_of, build_checks, check_reply, extract_values
 from soakwatch.targets.http_clients import SlotClient, TransportError, close_all, make_clients
 from soakwatch.targets.runner import Runner
 from soakwatch.targets.template import call_fields, fill_json, fill_text, missing_fields, placeholders
@@ -68,6 +71,7 @@ class HttpRunner(Runner):
             raise UsageError(f"placeholders {', '.join(missing)}: {why}", where="http", value=self.url)
         self._templated = bool(names)
         self.tag = uuid.uuid4().hex[:8]
+        self.recorder.callvalues.request_id_prefix = self.tag  # per-call checks name the request id
         self._tokens = [0, 0]
         if self.checks.count_usage:
             for name in TOKEN_SERIES:
@@ -133,7 +137,7 @@ class HttpRunner(Runner):
             headers["Content-Type"] = cfg.content_type
         return url, self.method, headers, content, rid
 
-    async def _call(self, client: SlotClient, i: int) -> ErrorRecord | None:
+    async def _call(self, client: SlotClient, i: int, answers: AnswerSampler | None = None) -> ErrorRecord | None:
         try:
             url, method, headers, content, rid = self._request(i)
         except (KeyError, IndexError, TypeError) as exc:
@@ -152,6 +156,10 @@ class HttpRunner(Runner):
         out = check_reply(reply.status, reply.body, reply.content_type, self.checks, rid)
         if out.kind is not None:
             return ErrorRecord(out.kind, out.message, i)
+        if self.config.extract:
+            extract_values(self.config.extract, reply)
+        if answers is not None and answers.wants(i):
+            keep_answer(answers, i, self.cases[i % len(self.cases)] if self.cases else None, answer_of(reply))
         if out.prompt_tokens or out.completion_tokens:
             self._tokens[0] += out.prompt_tokens
             self._tokens[1] += out.completion_tokens
@@ -159,10 +167,17 @@ class HttpRunner(Runner):
 
     # ---------------------------------------------------------------- one slot
     async def _slot(self, client: SlotClient, pool: ThreadPoolExecutor) -> None:
-        await self.async_chunks(lambda i: self._call(client, i), CLOSED_CHUNK, pool)
+        answers = AnswerSampler.from_env(f"http-{id(client)}")  # None unless [record] asks
+        await self.async_chunks(lambda i: self._call(client, i, answers), CLOSED_CHUNK, pool)
 
-    def _hand_over(self, lat: Sequence[int], errs: list[ErrorRecord], sched: Sequence[int] | None) -> None:
-        super()._hand_over(lat, errs, sched)
+    def _hand_over(
+        self,
+        lat: Sequence[int],
+        errs: list[ErrorRecord],
+        sched: Sequence[int] | None,
+        values: CallValues | None = None,
+    ) -> None:
+        super()._hand_over(lat, errs, sched, values)
         if lat and self.checks.count_usage:
             self.recorder.set(TOKEN_SERIES[0], self._tokens[0], "tokens")
             self.recorder.set(TOKEN_SERIES[1], self._tokens[1], "tokens")

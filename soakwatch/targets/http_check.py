@@ -17,12 +17,15 @@ to the transport kinds.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from soakwatch._calldata import record
 from soakwatch.config.errors import UsageError
 from soakwatch.config.http import HttpConfig
+from soakwatch.targets.http_clients import Reply
 
 __all__ = ["Checks", "Outcome", "build_checks", "check_reply", "dig"]
 
@@ -173,3 +176,27 @@ def build_checks(cfg: HttpConfig, bases: list[Path]) -> Checks:
         error_code_fields=tuple(cfg.error_code_fields),
         count_usage=cfg.counts_usage,
     )
+
+
+def extract_values(extract: Mapping[str, str], reply: Reply) -> None:
+    """Record each ``[http] extract`` value of one good answer (None when the answer lacks it)."""
+    doc: Any = _MISSING
+    for name, where in extract.items():
+        if where.startswith("header:"):
+            record(name, reply.headers.get(where[7:].strip()))
+            continue
+        if doc is _MISSING:
+            try:
+                doc = json.loads(reply.body)
+            except (ValueError, UnicodeDecodeError):
+                doc = None
+        value = dig(doc, where[2:])
+        record(name, None if value is _MISSING else value)
+
+
+def answer_of(reply: Reply) -> Any:
+    """What answers.jsonl keeps of an answer: its JSON, or its text."""
+    try:
+        return json.loads(reply.body)
+    except (ValueError, UnicodeDecodeError):
+        return reply.body.decode("utf-8", "replace")

@@ -19,7 +19,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 __all__ = ["Reply", "SlotClient", "TransportError", "make_clients"]
@@ -33,6 +34,8 @@ class Reply:
     status: int
     body: bytes
     content_type: str
+    #: the answer's headers (case-insensitive), for ``[http] extract = { x = "header:X-Name" }``
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 class TransportError(Exception):
@@ -99,7 +102,7 @@ class _HttpxClient:
             raise TransportError("ProtocolError", str(exc)) from None
         except httpx.TransportError as exc:
             raise _from_os_error(exc, "ProtocolError") from None
-        return Reply(r.status_code, r.content, r.headers.get("content-type", ""))
+        return Reply(r.status_code, r.content, r.headers.get("content-type", ""), r.headers)
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -132,7 +135,7 @@ class _AiohttpClient:
         try:
             async with self.session.request(method, url, headers=headers, data=content) as r:
                 body = await r.read()
-                return Reply(r.status, body, r.headers.get("Content-Type", ""))
+                return Reply(r.status, body, r.headers.get("Content-Type", ""), r.headers)
         except (TimeoutError, aiohttp.ServerTimeoutError):
             raise TransportError("Timeout", "no answer in time", True) from None
         except aiohttp.ServerDisconnectedError as exc:

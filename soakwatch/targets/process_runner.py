@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from soakwatch._calldata import CallValues
 from soakwatch.config.errors import UsageError
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
@@ -61,6 +62,8 @@ class ProcessRunner(Runner):
 
     _workers: list[_Worker]
     _closing = False
+    #: a worker has sent per-call values: the target uses soakwatch.phase/record
+    _saw_values = False
 
     def prepare(self) -> None:
         self._ctx = mp.get_context("spawn")
@@ -120,6 +123,18 @@ class ProcessRunner(Runner):
             raise UsageError(f"target {self.spec.spec!r} does not load: {msg[1]}", where="--target")
         self.is_async = bool(msg[1])
         return w
+
+    def imported_packages(self) -> dict[str, str] | None:
+        """Asked of the first worker once, before any chunk: what the target imported when it loaded."""
+        w = self._workers[0]
+        try:
+            w.conn.send(("packages",))
+            if not w.conn.poll(START_TIMEOUT):
+                return None
+            msg = w.conn.recv()
+        except (EOFError, OSError):
+            return None
+        return dict(msg[1]) if msg[0] == "packages" else None
 
     def _reap(self, w: _Worker) -> None:
         try:
@@ -193,7 +208,9 @@ class ProcessRunner(Runner):
                 avg = (time.perf_counter() - t0) / done
             self.allocator.done(start, count, done)
 
-    def _collect(self, w: _Worker, start: int, n: int, errors: list[ErrorRecord]) -> None:
+    def _collect(
+        self, w: _Worker, start: int, n: int, errors: list[ErrorRecord], values: CallValues | None = None
+    ) -> None:
         if n <= 0 and not errors:
             return
         lat = np.frombuffer(w.view, dtype=np.int64, count=n, offset=_worker.HEADER * 8).copy()
@@ -201,7 +218,7 @@ class ProcessRunner(Runner):
         if self.plan.rate:
             off = (_worker.HEADER + CHUNK_MAX) * 8
             sched = np.frombuffer(w.view, dtype=np.int64, count=n, offset=off).copy()
-        self.recorder.add(ResultBatch(lat, [e for e in errors if e.index < start + n], sched))
+        self.recorder.add(ResultBatch(lat, [e for e in errors if e.index < start + n], sched, values))
 
     def _run_chunk(self, slot: int, start: int, count: int) -> int:
         w = self._workers[slot]
@@ -224,6 +241,7 @@ class ProcessRunner(Runner):
         except OSError:  # it died between chunks (e.g. chaos killed it while idle)
             return self._crashed(slot, start, count, errors)
         tmo_ns = int(self.plan.timeout * 1e9)
+        values: CallValues | None = None
         while True:
             try:
                 ready = w.conn.poll(POLL_SECONDS)
@@ -238,8 +256,12 @@ class ProcessRunner(Runner):
                     _, i, kind, message, is_tmo = msg
                     errors.append(ErrorRecord(kind, message, i, is_tmo))
                     continue
+                if msg[0] == "vals":
+                    values = msg[1]
+                    self._saw_values = True
+                    continue
                 done = int(msg[1])
-                self._collect(w, start, done, errors)
+                self._collect(w, start, done, errors, values)
                 return done
             if not w.proc.is_alive():
                 self._drain(w, errors)
@@ -259,6 +281,12 @@ class ProcessRunner(Runner):
                     errors.append(ErrorRecord(kind, message, i, is_tmo))
         except (EOFError, OSError):
             pass
+
+    def _values_lost(self, done: int) -> None:
+        """The values of a chunk travel with its end: a worker that died mid-chunk took them along."""
+        cv = self.recorder.callvalues
+        if done and (self._saw_values or cv.in_use):  # the first chunk is one call: known by the second
+            cv.lost_calls += done
 
     def _replace(self, slot: int) -> None:
         old = self._workers[slot]
@@ -294,6 +322,7 @@ class ProcessRunner(Runner):
         else:
             how = f"exited with code {code}"
         self._collect(w, start, done, errors)
+        self._values_lost(done)
         in_call = bool(w.view[_worker.CURRENT])  # 0: it died between calls, and no call failed
         if done < count and in_call:
             idx = start + done
@@ -333,6 +362,7 @@ class ProcessRunner(Runner):
         self._drain(w, errors)
         done = int(w.view[_worker.DONE])
         self._collect(w, start, done, errors)
+        self._values_lost(done)
         idx = start + done
         if abandoned:
             msg = f"call {idx} abandoned after {stuck_ns / 1e9:.1f}s when the stage stopped"

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -29,14 +30,18 @@ from typing import Any
 
 import numpy as np
 
+from soakwatch._calldata import AnswerSampler, CallValues, keep_answer, open_slot
 from soakwatch.core.inject import INJECTED_KIND, Injector
 from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
+from soakwatch.targets._imported import imported_distributions
 from soakwatch.targets.allocator import Allocator, BarrierHook
 from soakwatch.targets.spec import TargetSpec, resolve_callable
 from soakwatch.targets.worker import error_kind, error_message
 
 __all__ = ["InlineRunner", "Plan", "Runner", "chunk_size"]
 
+#: a call that returned nothing to keep (it raised, or chaos failed it)
+_NO_ANSWER = object()
 #: a chunk aims to take about this long, so pause and stop act quickly
 CHUNK_SECONDS = 0.02
 CHUNK_MAX = 8192
@@ -52,6 +57,8 @@ class Plan:
     rate: float | None = None
     timeout: float = 30.0
     barrier_every: int | None = None
+    #: seeds the slots' random streams (injected faults); None: unseeded
+    seed: int | None = None
 
 
 def chunk_size(avg_s: float, plan: Plan) -> int:
@@ -88,6 +95,20 @@ class Runner(ABC):
         self._active_lock = threading.Lock()
         #: chaos latency/error windows on the driver's calls, read once per chunk
         self.inject = Injector()
+        self._streams = 0
+
+    def _rng(self) -> random.Random:
+        """A random stream for one slot: seeded from the plan's seed (the n-th slot's stream), or not."""
+        if self.plan.seed is None:
+            return random.Random()
+        with self._active_lock:
+            self._streams += 1
+            n = self._streams
+        return random.Random(f"{self.plan.seed}:slot:{n}")
+
+    def imported_packages(self) -> dict[str, str] | None:
+        """Distributions (name → version) the target imported when it loaded, or None when not known."""
+        return None
 
     @abstractmethod
     def prepare(self) -> None:
@@ -167,13 +188,20 @@ class Runner(ABC):
             self._active -= 1
 
     # ---------------------------------------------------------------- shared slot loops
-    def _hand_over(self, lat: Sequence[int], errs: list[ErrorRecord], sched: Sequence[int] | None) -> None:
+    def _hand_over(
+        self,
+        lat: Sequence[int],
+        errs: list[ErrorRecord],
+        sched: Sequence[int] | None,
+        values: CallValues | None = None,
+    ) -> None:
         if len(lat):
             self.recorder.add(
                 ResultBatch(
                     np.asarray(lat, dtype=np.int64),
                     errs,
                     np.asarray(sched, dtype=np.int64) if sched is not None else None,
+                    values,
                 )
             )
 
@@ -183,7 +211,8 @@ class Runner(ABC):
         pc = time.perf_counter_ns
         interval = self.interval_ns()
         deadline = self.deadline_ns
-        rng = random.Random()
+        rng = self._rng()
+        buf = open_slot()
         while (chunk := self.allocator.next(1 if interval else want)) is not None:
             start, count = chunk
             lat, sched, errs = array("q"), array("q"), []
@@ -196,6 +225,7 @@ class Runner(ABC):
                     if interval and (due := self._start_ns + i * interval) > (now := pc()):
                         time.sleep((due - now) / 1e9)
                     t0 = pc()
+                    buf.index, buf.start = i, t0
                     self._enter()
                     try:
                         if fault is not None and (injected := fault.before_call(rng)) is not None:
@@ -215,7 +245,7 @@ class Runner(ABC):
                         self.allocator.stop()
                         break
             finally:
-                self._hand_over(lat, errs, sched if interval else None)
+                self._hand_over(lat, errs, sched if interval else None, buf.take())
                 self.allocator.done(start, count, done)
 
     async def async_chunks(
@@ -227,7 +257,8 @@ class Runner(ABC):
         interval = self.interval_ns()
         deadline = self.deadline_ns
         loop = asyncio.get_running_loop()
-        rng = random.Random()
+        rng = self._rng()
+        buf = open_slot()  # this task's own: values reported by its calls land here
         while (chunk := await loop.run_in_executor(executor, self.allocator.next, 1 if interval else want)) is not None:
             start, count = chunk
             lat: list[int] = []
@@ -242,6 +273,7 @@ class Runner(ABC):
                     if interval and (due := self._start_ns + i * interval) > (now := pc()):
                         await asyncio.sleep((due - now) / 1e9)
                     t0 = pc()
+                    buf.index, buf.start = i, t0
                     self._enter()
                     try:
                         if fault is not None and (injected := await fault.before_call_async(rng)) is not None:
@@ -261,7 +293,7 @@ class Runner(ABC):
                         self.allocator.stop()
                         break
             finally:
-                self._hand_over(lat, errs, sched if interval else None)
+                self._hand_over(lat, errs, sched if interval else None, buf.take())
                 self.allocator.done(start, count, done)
 
 
@@ -271,7 +303,13 @@ class InlineRunner(Runner):
     fn: Callable[..., Any]
 
     def prepare(self) -> None:
+        before = set(sys.modules)
         self.fn, self.is_async = resolve_callable(self.spec, self.root)
+        # modules this process had already imported (numpy, pydantic...) are not the target's here
+        self._packages = imported_distributions(before, self.spec.spec.partition(":")[0])
+
+    def imported_packages(self) -> dict[str, str] | None:
+        return self._packages
 
     def _slots(self) -> list[Callable[[], None]]:
         if self.is_async:
@@ -290,7 +328,9 @@ class InlineRunner(Runner):
         sleep = time.sleep
         rec = self.recorder
         avg = 0.0
-        rng = random.Random()
+        rng = self._rng()
+        buf = open_slot()
+        answers = AnswerSampler.from_env(threading.current_thread().name)  # None unless [record] asks
         self._enter()
         try:
             while True:
@@ -315,13 +355,16 @@ class InlineRunner(Runner):
                         if due > now:
                             sleep((due - now) / 1e9)
                     t0 = pc()
+                    buf.index = i
+                    buf.start = t0
+                    res: Any = _NO_ANSWER
                     try:
                         if fault is not None and (injected := fault.before_call(rng)) is not None:
                             errs.append(ErrorRecord(INJECTED_KIND, injected, i))
                         elif nc:
-                            fn(cases[i % nc])  # type: ignore[index]
+                            res = fn(cases[i % nc])  # type: ignore[index]
                         else:
-                            fn()
+                            res = fn()
                     except BaseException as exc:
                         t1 = pc()
                         errs.append(ErrorRecord(error_kind(exc), error_message(exc), i))
@@ -337,6 +380,8 @@ class InlineRunner(Runner):
                                 )
                             )
                     add(t1 - t0)
+                    if answers is not None and res is not _NO_ANSWER and answers.wants(i):
+                        answers.keep(buf, i, cases[i % nc] if nc else None, res)  # type: ignore[index]
                     if sched is not None:
                         sched.append(t1 - (start_ns + i * interval))
                     done += 1
@@ -350,6 +395,7 @@ class InlineRunner(Runner):
                             np.frombuffer(lat, dtype=np.int64).copy(),
                             errs,
                             np.frombuffer(sched, dtype=np.int64).copy() if sched else None,
+                            buf.take(),
                         )
                     )
                 self.allocator.done(start, count, done)
@@ -368,10 +414,14 @@ class InlineRunner(Runner):
         nc = len(cases) if cases else 0
         timeout = self.plan.timeout
 
+        answers = AnswerSampler.from_env(f"task-{id(asyncio.current_task())}")
+
         async def call(i: int) -> ErrorRecord | None:
             try:
                 coro = fn(cases[i % nc]) if nc else fn()  # type: ignore[index]
-                await asyncio.wait_for(coro, timeout)
+                res = await asyncio.wait_for(coro, timeout)
+                if answers is not None and answers.wants(i):
+                    keep_answer(answers, i, cases[i % nc] if nc else None, res)  # type: ignore[index]
             except TimeoutError:
                 return ErrorRecord("Timeout", f"call exceeded {timeout:g}s", i, True)
             except (asyncio.CancelledError, KeyboardInterrupt):

@@ -3,11 +3,15 @@
 Imports only the standard library and the target, so a worker starts fast and its
 memory is the target's. Protocol over a ``multiprocessing`` pipe:
 
-parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns, fault)`` · ``("exit",)``
+parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns, fault)`` · ``("packages",)`` ·
+                 ``("exit",)``
                  (``fault``: None, or a chaos window's (latency_s, latency_ratio, error_ratio, names))
 worker → parent  ``("ready", is_async)`` · ``("fatal", message)`` ·
                  ``("err", index, kind, message, timeout)`` (sent at once, so a crash loses none) ·
-                 ``("done", completed)``
+                 ``("vals", (phases, records, dropped))`` (only when the target used
+                 ``soakwatch.phase``/``record`` in the chunk; sent just before ``done``) ·
+                 ``("done", completed)`` · ``("packages", {distribution: version})`` (what the
+                 target imported when it loaded, for run_config.json)
 
 Per-call state lives in a shared int64 array (an mmap'ed file) that the parent reads
 while the worker is busy or after it died: slot 0 = calls completed in the chunk,
@@ -32,6 +36,9 @@ import sys
 import time
 from multiprocessing.connection import Connection
 from typing import Any
+
+from soakwatch._calldata import AnswerSampler, SlotBuffer, open_slot
+from soakwatch.targets._imported import imported_distributions
 
 __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
 
@@ -91,8 +98,10 @@ def main(
     faulthandler.enable(file=crash_fh, all_threads=True)
     hang_fh = open(hang_log, "a")  # noqa: SIM115
     faulthandler.register(signal.SIGUSR1, file=hang_fh, all_threads=True)
+    before = set(sys.modules)
     try:
         fn, is_async = _load(spec, root)
+        packages = imported_distributions(before, spec.partition(":")[0])
         cases: list[Any] = []
         if cases_path:
             with open(cases_path, encoding="utf-8") as fh:
@@ -105,15 +114,29 @@ def main(
     view = memoryview(mm).cast("q")
     conn.send(("ready", is_async))
     loop = asyncio.new_event_loop() if is_async else None
-    rng = random.Random()
+    seed = os.environ.get("SOAKWATCH_SEED")
+    rng = random.Random(f"{seed}:{os.path.basename(crash_log)}") if seed else random.Random()
+    buf = open_slot()
+    answers = AnswerSampler.from_env(os.path.basename(crash_log))  # None unless [record] asks
     while True:
         msg = conn.recv()
+        if msg[0] == "packages":
+            conn.send(("packages", packages))
+            continue
         if msg[0] != "run":
             break
         _, start, count, start_ns, interval, deadline, fault = msg
-        done = _run_chunk(conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng)
+        done = _run_chunk(
+            conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng, buf, answers
+        )
+        values = buf.take()
+        if values is not None:
+            conn.send(("vals", values))
         conn.send(("done", done))
 
+
+#: a call that returned nothing to keep (it raised, or chaos failed it)
+_NO_ANSWER = object()
 
 #: kind of an error injected by a chaos window (the same as soakwatch.core.inject.INJECTED_KIND;
 #: this module imports only the standard library)
@@ -142,7 +165,11 @@ def _run_chunk(
     timeout: float,
     fault: tuple[float, float, float, str] | None = None,
     rng: random.Random | None = None,
+    buf: SlotBuffer | None = None,
+    answers: AnswerSampler | None = None,
 ) -> int:
+    # one loop body on purpose (over 60 lines): it is the per-call hot path, and a helper call per
+    # call would cost more than the work soakwatch does around a fast target
     nc = len(cases)
     pc = time.perf_counter_ns
     send = conn.send
@@ -151,6 +178,7 @@ def _run_chunk(
     done = 0
     timeout_ns = int(timeout * 1e9)
     view[DONE] = 0
+    buf = buf or SlotBuffer()
     for k in range(count):
         if view[HOLD]:
             break
@@ -162,16 +190,19 @@ def _run_chunk(
                 time.sleep((due - now) / 1e9)
         t0 = pc()
         view[CURRENT] = t0
+        buf.index = i
+        buf.start = t0
+        res: Any = _NO_ANSWER
         try:
             if fault is not None and _inject(fault, rng or random.Random()):
                 send(("err", i, INJECTED_KIND, f"injected by chaos {fault[3]}", False))
             elif loop is not None:
                 coro = fn(cases[i % nc]) if nc else fn()
-                loop.run_until_complete(asyncio.wait_for(coro, timeout))
+                res = loop.run_until_complete(asyncio.wait_for(coro, timeout))
             elif nc:
-                fn(cases[i % nc])
+                res = fn(cases[i % nc])
             else:
-                fn()
+                res = fn()
         except TimeoutError:
             send(("err", i, "Timeout", f"call exceeded {timeout:g}s", True))
         except BaseException as exc:
@@ -180,6 +211,8 @@ def _run_chunk(
             if pc() - t0 > timeout_ns:
                 send(("err", i, "Timeout", f"call exceeded {timeout:g}s", True))
         t1 = pc()
+        if answers is not None and res is not _NO_ANSWER and answers.wants(i):
+            answers.keep(buf, i, cases[i % nc] if nc else None, res)  # after t1: not in the latency
         view[lat0 + k] = t1 - t0
         if interval:
             view[sch0 + k] = t1 - (start_ns + i * interval)

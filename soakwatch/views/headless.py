@@ -129,6 +129,13 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
             fmt_ms(lat.p99),
         )
         console.print(t)
+        if summary.phases:
+            pt = Table(title="phases (soakwatch.phase)")
+            for col in ("phase", "count", "p50", "p95", "p99", "max"):
+                pt.add_column(col, justify="left" if col == "phase" else "right")
+            for name, ph in summary.phases.items():
+                pt.add_row(name, str(ph.count), fmt_ms(ph.p50), fmt_ms(ph.p95), fmt_ms(ph.p99), fmt_ms(ph.max))
+            console.print(pt)
         if summary.errors_by_kind:
             et = Table(title="errors by kind")
             et.add_column("kind")
@@ -149,6 +156,8 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
     if summary.latency_scheduled:
         sl = summary.latency_scheduled
         lines.append(f"  from scheduled start  p50 {fmt_ms(sl.p50)}  p95 {fmt_ms(sl.p95)}  p99 {fmt_ms(sl.p99)}")
+    for name, ph in summary.phases.items():
+        lines.append(f"  phase {name}  p50 {fmt_ms(ph.p50)}  p95 {fmt_ms(ph.p95)}  p99 {fmt_ms(ph.p99)}  ({ph.count})")
     for e in summary.errors_by_kind:
         lines.append(f"  {e.kind:<30} {e.count:>8}  {e.first_message[:70]}")
     lines.append(f"  run dir: {summary.run_dir}")
