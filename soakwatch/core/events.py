@@ -9,25 +9,32 @@ Levels::
     warn   size warnings, gate warnings, insufficient data
     error  call errors, crashes, gate failures, refused actions
 
+Each event is a typed record (:mod:`soakwatch.core.event_types`, one class per kind);
+:class:`EventLog` is the one writer, :func:`soakwatch.core.event_codec.read_records` the one
+reader. ``emit(kind, message, level, **data)`` builds the record of ``kind`` from its
+arguments (a kind not declared yet is kept as an :class:`UnknownEvent`);
+``record(ev)`` takes a record built by the caller.
+
 Listeners (gates watching for chaos, views) are called for every event; a listener
 that raises is logged as an event of its own and never stops the stage.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
-__all__ = ["Event", "EventLog", "Level", "utc_now"]
+from soakwatch.core.event_codec import build, encode, iter_lines, read_records
+from soakwatch.core.event_types import Event, Level, ListenerError
 
-Level = Literal["info", "warn", "error"]
+__all__ = ["Event", "EventLog", "Level", "read_events", "read_records", "utc_now"]
 
 #: events kept in memory for views; the full history is on disk
 RECENT_EVENTS = 500
@@ -37,43 +44,6 @@ MAX_MESSAGE = 500
 def utc_now() -> str:
     """Current UTC time, ISO 8601 with milliseconds and a ``Z``."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-@dataclass(frozen=True)
-class Event:
-    """One event, as written to events.jsonl."""
-
-    seq: int
-    t: float
-    ts: str
-    kind: str
-    level: Level
-    message: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "t": round(self.t, 3),
-            "ts": self.ts,
-            "kind": self.kind,
-            "level": self.level,
-            "msg": self.message,
-            **self.data,
-        }
-
-    @classmethod
-    def from_json(cls, obj: dict[str, Any]) -> Event:
-        rest = {k: v for k, v in obj.items() if k not in {"seq", "t", "ts", "kind", "level", "msg"}}
-        return cls(
-            seq=int(obj.get("seq", 0)),
-            t=float(obj.get("t", 0.0)),
-            ts=str(obj.get("ts", "")),
-            kind=str(obj.get("kind", "")),
-            level=obj.get("level", "info"),
-            message=str(obj.get("msg", "")),
-            data=rest,
-        )
 
 
 Listener = Callable[[Event], None]
@@ -105,21 +75,30 @@ class EventLog:
         self._listeners.append(listener)
 
     def emit(self, kind: str, message: str, level: Level = "info", **data: Any) -> Event:
-        """Record an event; safe from any thread."""
-        if len(message) > MAX_MESSAGE:
-            message = message[: MAX_MESSAGE - 1] + "…"
+        """Record an event of ``kind`` with ``data`` as its fields; safe from any thread."""
+        return self._append(
+            lambda seq, t, ts: build(kind, seq=seq, t=t, ts=ts, level=level, message=message, data=data)
+        )
+
+    def record(self, ev: Event) -> Event:
+        """Record a typed event built by the caller (its seq, t and ts are stamped here)."""
+        return self._append(lambda seq, t, ts: dataclasses.replace(ev, seq=seq, t=t, ts=ts))
+
+    def _append(self, make: Callable[[int, float, str], Event]) -> Event:
         with self._lock:
             self._seq += 1
-            ev = Event(self._seq, self.elapsed(), utc_now(), kind, level, message, data)
+            ev = make(self._seq, self.elapsed(), utc_now())
+            if len(ev.message) > MAX_MESSAGE:
+                ev = dataclasses.replace(ev, message=ev.message[: MAX_MESSAGE - 1] + "…")
             if self._fh is not None:
-                self._fh.write(json.dumps(ev.to_json(), default=str) + "\n")
+                self._fh.write(json.dumps(encode(ev), default=str) + "\n")
             self.recent.append(ev)
         for listener in list(self._listeners):
             try:
                 listener(ev)
             except Exception as exc:  # a listener must never stop the stage
-                if kind != "listener_error":
-                    self.emit("listener_error", f"{type(exc).__name__}: {exc}", "error")
+                if not isinstance(ev, ListenerError):
+                    self.record(ListenerError(level="error", message=f"{type(exc).__name__}: {exc}"))
         return ev
 
     def since(self, seq: int, limit: int = 100) -> list[Event]:
@@ -141,17 +120,5 @@ class EventLog:
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:
-    """Events from an events.jsonl; a torn last line (runner killed mid-write) is skipped."""
-    out: list[dict[str, Any]] = []
-    try:
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(obj, dict):
-                    out.append(obj)
-    except FileNotFoundError:
-        pass
-    return out
+    """The raw JSON objects of an events.jsonl (torn lines skipped); code reads :func:`read_records`."""
+    return list(iter_lines(path))

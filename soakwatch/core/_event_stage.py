@@ -1,0 +1,202 @@
+"""Typed events of the stage, soakwatch's own problems, calls and workers (see :mod:`soakwatch.core.event_types`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from soakwatch.core._event_base import Event
+
+__all__ = [
+    "Abort",
+    "AbortSuppressed",
+    "CallError",
+    "CallEvent",
+    "ControlError",
+    "ErrorCounts",
+    "Hang",
+    "Hangup",
+    "HttpClient",
+    "ListenerError",
+    "Operator",
+    "PluginError",
+    "ProblemEvent",
+    "RunnerError",
+    "Signal",
+    "StageEnd",
+    "StageEvent",
+    "StageRefused",
+    "StageStart",
+    "ViewError",
+    "WorkerCrash",
+    "WorkerError",
+    "WorkerEvent",
+    "WorkerRestart",
+]
+
+
+# ---------------------------------------------------------------- the stage and the operator
+@dataclass(frozen=True, kw_only=True)
+class StageEvent(Event):
+    """The stage's own life: start, end, signals, operator commands, aborts."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageStart(StageEvent):
+    KIND = "stage_start"
+    target: str | None = None
+    calls: int | None = None
+    duration: float | None = None
+    concurrency: int | None = None
+    rate: float | None = None
+    isolation: str | None = None
+    run_dir: str | None = None
+    pid: int | None = None
+    workers: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageEnd(StageEvent):
+    KIND = "stage_end"
+    state: str = ""
+    exit_code: int | None = None
+    reason: str | None = None
+    failed_reasons: list[str] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    error: str | None = None
+    verdict: str | None = None
+    calls: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StageRefused(StageEvent):
+    KIND = "stage_refused"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Signal(StageEvent):
+    KIND = "signal"
+    signal: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hangup(StageEvent):
+    KIND = "hangup"
+    log: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Operator(StageEvent):
+    KIND = "operator"
+    action: str = ""
+    source: str = ""
+    args: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Abort(StageEvent):
+    KIND = "abort"
+    gate: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AbortSuppressed(StageEvent):
+    KIND = "abort_suppressed"
+    gate: str | None = None
+
+
+# ---------------------------------------------------------------- soakwatch's own problems
+@dataclass(frozen=True, kw_only=True)
+class ProblemEvent(Event):
+    """Something in soakwatch itself failed (a plugin, the control socket, a view, a listener)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PluginError(ProblemEvent):
+    KIND = "plugin_error"
+    plugin: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ControlError(ProblemEvent):
+    KIND = "control_error"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ViewError(ProblemEvent):
+    KIND = "view_error"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListenerError(ProblemEvent):
+    KIND = "listener_error"
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerError(ProblemEvent):
+    KIND = "runner_error"
+
+
+# ---------------------------------------------------------------- calls and workers
+@dataclass(frozen=True, kw_only=True)
+class CallEvent(Event):
+    """What the calls did."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallError(CallEvent):
+    KIND = "error"
+    error_kind: str = ""
+    call: int | None = None
+    timeout: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ErrorCounts(CallEvent):
+    KIND = "errors"
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HttpClient(CallEvent):
+    KIND = "http_client"
+    client: str | None = None
+    http2: bool | None = None
+    method: str | None = None
+    url: str | None = None
+    timeout: float | None = None
+    request_id_prefix: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerEvent(Event):
+    """A worker process running the target (process isolation)."""
+
+    slot: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Hang(WorkerEvent):
+    KIND = "hang"
+    call: int | None = None
+    stacks: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerCrash(WorkerEvent):
+    KIND = "worker_crash"
+    exitcode: int | None = None
+    log: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerError(WorkerEvent):
+    KIND = "worker_error"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerRestart(WorkerEvent):
+    KIND = "worker_restart"
+    pid: int | None = None
+    restarts: int | None = None
