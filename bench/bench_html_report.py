@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from soakwatch.sections import REPORT_SECTIONS
 from soakwatch.views.html import write_run_report
 from tests.html_rundir import write_run
 
@@ -56,7 +57,7 @@ def one(label: str, wide: int, loads: int, browser: str | None) -> None:
     with tempfile.TemporaryDirectory(prefix="sw-bench-html-") as tmp:
         run = write_run(Path(tmp) / "run", DAY, spike_at=DAY // 2, extra_series=wide)
         t0 = time.perf_counter()
-        page = write_run_report(run.run_dir)
+        page = write_run_report(run.run_dir, REPORT_SECTIONS)
         write_s = time.perf_counter() - t0
         size = page.stat().st_size
         line = f"{label:<28} write {write_s:5.2f} s   size {size / 1e6:5.2f} MB"

@@ -23,6 +23,7 @@ from typing import Any
 
 from soakwatch.collectors import actions
 from soakwatch.collectors._diffs import DiffKeeper
+from soakwatch.collectors._files_view import KB, ROWS_SHOWN, replay_files
 from soakwatch.collectors._linetrack import LineTracker
 from soakwatch.collectors._sampler import FailureReporter
 from soakwatch.collectors._watcher import DirWatcher
@@ -35,11 +36,8 @@ from soakwatch.core.snapshot import FileView, SnapshotRow
 
 __all__ = ["FilesCollector"]
 
-KB = 1024
 #: snapshot rows kept in memory (the full history is in events.jsonl)
 ROWS_KEPT = 400
-#: snapshot rows carried by each live snapshot, newest first
-ROWS_SHOWN = 60
 
 
 class FilesCollector(Plugin):
@@ -372,6 +370,8 @@ class FilesCollector(Plugin):
             ]
             rows = list(self._rows)[-ROWS_SHOWN:][::-1]
         return {"files": files, "snapshots": rows}
+
+    replay = staticmethod(replay_files)  # the recorded counterpart of view()
 
     def stop(self) -> None:
         if self.watcher is not None:

@@ -35,10 +35,11 @@ from soakwatch.collectors._sampler import Sampler
 from soakwatch.collectors._tracemalloc import AllocationTracer
 from soakwatch.collectors.trend import Trend, TrendWindow, time_to_limit
 from soakwatch.config.collectors import ProcessConfig
-from soakwatch.core.plugins import StageContext
+from soakwatch.core.event_types import NodeStart, StageStart, WorkerCrash, WorkerRestart
+from soakwatch.core.plugins import ReplayFrame, StageContext
 from soakwatch.core.snapshot import ProcView
 
-__all__ = ["RSS_COLUMNS", "ProcessCollector"]
+__all__ = ["RSS_COLUMNS", "ProcessCollector", "replay_processes"]
 
 MB = 1024 * 1024
 RSS_COLUMNS = ["t", "pid", "rss_mb", "cpu_pct", "threads", "open_files"]
@@ -251,6 +252,10 @@ class ProcessCollector(Sampler):
                 subj.eta_s = time_to_limit(s.rss, subj.trend.slope, self.cfg.memory_limit_mb)
                 rec.set(f"rss_limit_eta_s[{name}]", math.nan if subj.eta_s is None else subj.eta_s, "s")
 
+    @classmethod
+    def replay(cls, frame: ReplayFrame) -> dict[str, Any]:
+        return replay_processes(frame)
+
     # ---------------------------------------------------------------- output
     def view(self) -> dict[str, Any]:
         with self._lock:
@@ -296,3 +301,51 @@ class ProcessCollector(Sampler):
 
 def rss_path(run_dir: Path, name: str) -> Path:
     return run_dir / "rss" / f"{_safe_name(name)}.csv"
+
+
+def _replay_pids(frame: ReplayFrame) -> tuple[dict[str, int], set[str]]:
+    """Pids by subject name and the workers down at ``frame`` (crashed and not restarted yet)."""
+    pids: dict[str, int] = {}
+    down: set[str] = set()
+    for e in frame.events:
+        if isinstance(e, StageStart):
+            pids |= {str(k): v for k, v in e.workers.items() if isinstance(v, int)}
+            if e.pid is not None:
+                pids["monitor"] = e.pid
+        elif isinstance(e, NodeStart) and e.node is not None and e.pid is not None:
+            pids[e.node] = e.pid
+        elif isinstance(e, WorkerCrash):
+            down.add(f"worker-{e.slot}")
+        elif isinstance(e, WorkerRestart):
+            down.discard(f"worker-{e.slot}")
+            if e.pid is not None:
+                pids[f"worker-{e.slot}"] = e.pid
+    return pids, down
+
+
+def replay_processes(frame: ReplayFrame) -> dict[str, Any]:
+    """``processes`` at ``frame`` of a recorded run, from the ``rss_mb[P]`` (and sibling) columns."""
+    tl, i = frame.run.timeline, frame.index
+    pids, down = _replay_pids(frame)
+    out = []
+    for name in tl.subjects("rss_mb"):
+        rss = tl.value(f"rss_mb[{name}]", i)
+        if rss is None:
+            continue
+        out.append(
+            ProcView(
+                name=name,
+                pid=pids.get(name),
+                alive=name not in down,
+                rss_mb=rss,
+                cpu=tl.value(f"cpu_pct[{name}]", i) or 0.0,
+                threads=int(tl.value(f"threads[{name}]", i) or 0),
+                open_files=int(tl.value(f"open_files[{name}]", i) or 0),
+                growth=tl.value(f"rss_growth[{name}]", i),
+                slope_mb_h=tl.value(f"rss_slope[{name}]", i),
+                slope_confidence=tl.value(f"rss_slope_conf[{name}]", i),
+                forecast_s=tl.value(f"rss_limit_eta_s[{name}]", i),
+                rss_tail=tl.tail(f"rss_mb[{name}]", i, TAIL_POINTS),
+            )
+        )
+    return {"processes": out} if out else {}

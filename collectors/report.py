@@ -14,7 +14,8 @@ are the same after a kill -9:
 * ``sources``     scrapes, JSON report folders and probes: first/last/min/max per field
                   (``sources/*.csv``) and failures
 
-Registered in :data:`soakwatch.core.reports.SECTION_BUILDERS` and ``MARKDOWN_SECTIONS`` on import.
+:data:`SECTION` is the collectors' :class:`~soakwatch.core.reports.ReportSection`, passed by
+the caller composing a stage (nothing registers itself on import).
 """
 
 from __future__ import annotations
@@ -22,79 +23,72 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
-import math
-import re
 from pathlib import Path
 from typing import Any
 
 from soakwatch.collectors._sources import read_source_log, source_log_path
 from soakwatch.collectors.trend import fit_trend, time_to_limit
-from soakwatch.core.reports import MARKDOWN_SECTIONS, SECTION_BUILDERS, RunData
+from soakwatch.core.event_types import (
+    Backup,
+    CollectorError,
+    CorruptRead,
+    Integrity,
+    Reset,
+    SizeWarning,
+    SnapshotTaken,
+    Truncate,
+    TruncateRefused,
+)
+from soakwatch.core.reports import ReportSection
+from soakwatch.core.rundir_reader import RunRecord
 from soakwatch.core.summary import Summary
 
-__all__ = ["build_sections", "render_sections"]
+__all__ = ["SECTION", "build_sections", "render_sections"]
 
 #: snapshot events kept in summary.json: the first and the last ones (events.jsonl has all)
 SNAPSHOTS_HEAD, SNAPSHOTS_TAIL = 20, 180
 #: snapshot rows per file in summary.md
 MD_SNAPSHOT_ROWS = 40
 ACTIONS_LISTED = 100
-ACTION_KINDS = ("reset", "backup", "truncate", "size_warning", "corrupt_read", "truncate_refused")
+ACTION_TYPES = (Reset, Backup, Truncate, SizeWarning, CorruptRead, TruncateRefused)
+ACTION_KINDS = tuple(t.KIND for t in ACTION_TYPES)
 DEFAULT_WARMUP = 10.0
-_COLUMN = re.compile(r"^(size_kb|lines)\[(.+)\]$")
 
 
-def _float(text: str | None) -> float | None:
-    try:
-        v = float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
-    return v if v is not None and math.isfinite(v) else None
-
-
-def _files(data: RunData) -> list[dict[str, Any]]:
+def _files(data: RunRecord) -> list[dict[str, Any]]:
+    """Every watched file's last size and lines, from its columns (also those that first appeared mid-run)."""
+    tl = data.timeline
     files: dict[str, dict[str, Any]] = {}
-    for row in data.timeline:
-        for col, text in row.items():
-            m = _COLUMN.match(col or "")
-            if not m:
-                continue
-            v = _float(text)
-            if v is None:
-                continue
-            f = files.setdefault(m.group(2), {"file": m.group(2), "size_kb": None, "max_kb": 0.0, "lines": None})
-            if m.group(1) == "size_kb":
-                f["size_kb"] = v
-                f["max_kb"] = max(f["max_kb"], v)
-            else:
-                f["lines"] = int(v)
-    for f in files.values():
-        f.update(corrupt_reads=0, size_warnings=0, truncations=0, truncated_kb=0.0)
-    for ev in data.events:
-        hit = files.get(str(ev.get("file", "")))
-        if hit is None:
+    for name in dict.fromkeys(tl.subjects("size_kb") + tl.subjects("lines")):
+        sizes = [v for _, v in tl.present(f"size_kb[{name}]")]
+        lines = tl.present(f"lines[{name}]")
+        if not sizes and not lines:
             continue
-        kind = ev.get("kind")
-        if kind == "corrupt_read":
-            hit["corrupt_reads"] += 1
-        elif kind == "size_warning":
-            hit["size_warnings"] += 1
-        elif kind == "truncate":
-            hit["truncations"] += 1
-            hit["truncated_kb"] += round(float(ev.get("bytes", 0)) / 1024, 1)
+        files[name] = {
+            "file": name,
+            "size_kb": sizes[-1] if sizes else None,
+            "max_kb": max([0.0, *sizes]),
+            "lines": int(lines[-1][1]) if lines else None,
+            "corrupt_reads": 0,
+            "size_warnings": 0,
+            "truncations": 0,
+            "truncated_kb": 0.0,
+        }
+    for ev in data.events:
+        if isinstance(ev, CorruptRead) and ev.file in files:
+            files[ev.file]["corrupt_reads"] += 1
+        elif isinstance(ev, SizeWarning) and ev.file in files:
+            files[ev.file]["size_warnings"] += 1
+        elif isinstance(ev, Truncate) and ev.file in files:
+            files[ev.file]["truncations"] += 1
+            files[ev.file]["truncated_kb"] += round(float(ev.bytes or 0) / 1024, 1)
     return sorted(files.values(), key=lambda f: f["file"])
 
 
-def _snapshots(data: RunData) -> dict[str, Any]:
+def _snapshots(data: RunRecord) -> dict[str, Any]:
     rows = [
-        {
-            "label": ev.get("label"),
-            "previous": ev.get("previous"),
-            "calls": ev.get("calls"),
-            "t": ev.get("t"),
-            "files": ev.get("files", {}),
-        }
-        for ev in data.of_kind("snapshot")
+        {"label": ev.label, "previous": ev.previous, "calls": ev.calls, "t": ev.t, "files": ev.files}
+        for ev in data.of_type(SnapshotTaken)
     ]
     omitted = max(0, len(rows) - SNAPSHOTS_HEAD - SNAPSHOTS_TAIL)
     if omitted:
@@ -102,25 +96,25 @@ def _snapshots(data: RunData) -> dict[str, Any]:
     return {"count": len(rows) + omitted, "omitted": omitted, "rows": rows}
 
 
-def _actions(data: RunData) -> dict[str, Any]:
-    evs = data.of_kind(*ACTION_KINDS)
+def _actions(data: RunRecord) -> dict[str, Any]:
+    evs = data.of_type(*ACTION_TYPES)
     counts = {k: 0 for k in ACTION_KINDS}
     for ev in evs:
-        counts[str(ev.get("kind"))] += 1
-    listed = [f"{float(ev.get('t', 0)):.1f}s [{ev.get('kind')}] {ev.get('msg', '')}" for ev in evs[:ACTIONS_LISTED]]
+        counts[ev.kind] += 1
+    listed = [f"{ev.t:.1f}s [{ev.kind}] {ev.message}" for ev in evs[:ACTIONS_LISTED]]
     return {"counts": counts, "list": listed, "omitted": max(0, len(evs) - ACTIONS_LISTED)}
 
 
-def _integrity(data: RunData) -> dict[str, Any] | None:
-    evs = data.of_kind("integrity")
+def _integrity(data: RunRecord) -> dict[str, Any] | None:
+    evs = data.of_type(Integrity)
     if not evs:
         return None
-    baseline = next((e for e in evs if e.get("change") == "baseline"), {})
-    final = next((e for e in reversed(evs) if e.get("change") == "final"), None)
+    baseline = next((e for e in evs if e.change == "baseline"), None)
+    final = next((e for e in reversed(evs) if e.change == "final"), None)
     changes = [
-        {"file": e.get("file"), "change": e.get("change"), "label": e.get("label"), "t": e.get("t")}
+        {"file": e.file, "change": e.change, "label": e.label, "t": e.t}
         for e in evs
-        if e.get("change") not in ("baseline", "final")
+        if e.change not in ("baseline", "final")
     ]
     state: dict[str, str] = {}
     for c in changes:
@@ -129,10 +123,10 @@ def _integrity(data: RunData) -> dict[str, Any] | None:
         else:
             state[str(c["file"])] = str(c["change"])
     if final is not None:
-        state = {str(k): str(v) for k, v in (final.get("states") or {}).items()}
+        state = {str(k): str(v) for k, v in (final.states or {}).items()}
     return {
-        "patterns": baseline.get("patterns", []),
-        "baseline_files": baseline.get("files", 0),
+        "patterns": (baseline.patterns or []) if baseline else [],
+        "baseline_files": (baseline.files or 0) if baseline else 0,
         "changes": changes,
         "changed_files": sorted(state),
         "states": state,
@@ -195,7 +189,7 @@ def _process(name: str, rows: list[dict[str, float]], warmup: float, limit: floa
     return out
 
 
-def _processes(data: RunData) -> dict[str, Any] | None:
+def _processes(data: RunRecord) -> dict[str, Any] | None:
     rss_dir = data.run_dir / "rss"
     files = sorted(rss_dir.glob("*.csv")) if rss_dir.is_dir() else []
     if not files:
@@ -216,7 +210,7 @@ def _processes(data: RunData) -> dict[str, Any] | None:
     return out
 
 
-def _sources(data: RunData) -> list[dict[str, Any]]:
+def _sources(data: RunRecord) -> list[dict[str, Any]]:
     prof = data.profile
     out = []
     kinds = (("scrape", prof.get("scrape")), ("reports", prof.get("reports")), ("probe", prof.get("probe")))
@@ -236,8 +230,8 @@ def _sources(data: RunData) -> list[dict[str, Any]]:
                 f["max"] = max(f["max"], v)
                 f["n"] += 1
             collector = f"{kind}:{name}"
-            errors = [e for e in data.of_kind("collector_error") if e.get("collector") == collector]
-            corrupt = [e for e in data.of_kind("corrupt_read") if e.get("source") == name]
+            errors = [e for e in data.of_type(CollectorError) if e.collector == collector]
+            corrupt = [e for e in data.of_type(CorruptRead) if e.source == name]
             out.append(
                 {
                     "name": name,
@@ -248,26 +242,26 @@ def _sources(data: RunData) -> list[dict[str, Any]]:
                     "fields": fields,
                     "failures": _failure_total(errors),
                     "failure_events": len(errors),
-                    "last_failure": errors[-1].get("msg") if errors else None,
+                    "last_failure": errors[-1].message if errors else None,
                     "corrupt_reads": len(corrupt),
                 }
             )
     return out
 
 
-def _failure_total(errors: list[dict[str, Any]]) -> int:
+def _failure_total(errors: list[CollectorError]) -> int:
     """Failures in all streaks: each event carries the running count of its source's streak."""
     total = 0
     last: dict[str, int] = {}
     for e in errors:
-        src, count = str(e.get("source")), int(e.get("count", 1))
+        src, count = str(e.source), int(e.count if e.count is not None else 1)
         if count <= last.get(src, 0):
             total += last[src]
         last[src] = count
     return total + sum(last.values())
 
 
-def build_sections(data: RunData) -> dict[str, Any]:
+def build_sections(data: RunRecord) -> dict[str, Any]:
     """The collectors' summary sections (empty ones left out)."""
     out: dict[str, Any] = {}
     files = _files(data)
@@ -419,5 +413,5 @@ def _render_processes(procs: dict[str, Any]) -> list[str]:
     return lines
 
 
-SECTION_BUILDERS.append(build_sections)
-MARKDOWN_SECTIONS.append(render_sections)
+#: the collectors' part of the report (the caller composing a stage passes it to build_summary / write_reports)
+SECTION = ReportSection("collectors", build_sections, render_sections)

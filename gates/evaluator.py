@@ -29,6 +29,7 @@ from soakwatch.core.events import Event, Level
 from soakwatch.core.format import fmt_value
 from soakwatch.core.plugins import Plugin, StageContext, Verdict
 from soakwatch.core.snapshot import GateView
+from soakwatch.gates._replay import replay_gates
 from soakwatch.gates._stats import slope
 from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
 from soakwatch.gates.parse import Window
@@ -181,6 +182,8 @@ class GateEvaluator(Plugin):
                 for g in self.gates
             ]
         }
+
+    replay = staticmethod(replay_gates)  # the recorded counterpart of view()
 
     def stop(self) -> None:
         if self._finished:

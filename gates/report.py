@@ -1,8 +1,8 @@
 """Gate reports, rebuilt from the run directory alone: the summary's gates table, failures.md, junit.xml.
 
-Imported through ``soakwatch.core.reports.REPORT_MODULES``; registers a section builder
-(from ``gate_rules``, ``gate``, ``gate_final``, ``gate_recovery`` and ``abort`` events),
-a Markdown section and two report writers. A run killed before its end still gets a
+:data:`SECTION` is the gates' :class:`~soakwatch.core.reports.ReportSection`: the summary
+section (from ``gate_rules``, ``gate``, ``gate_final``, ``gate_recovery`` and ``abort``
+events), its Markdown and two report writers (junit.xml, failures.md). A run killed before its end still gets a
 table: each gate's worst status seen in its transition events, marked incomplete.
 """
 
@@ -12,11 +12,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from soakwatch.core.event_types import Abort, Event, GateFinal, GateRecovery, GateRules, GateTransition, LogMatch
 from soakwatch.core.format import fmt_value
-from soakwatch.core.reports import MARKDOWN_SECTIONS, REPORT_WRITERS, SECTION_BUILDERS, RunData
+from soakwatch.core.reports import ReportSection
+from soakwatch.core.rundir_reader import RunRecord
 from soakwatch.core.summary import Summary
 
-__all__ = ["build_section", "render_failures", "render_junit", "render_section"]
+__all__ = ["SECTION", "build_section", "render_failures", "render_junit", "render_section"]
 
 #: seconds of timeline and events shown before and after a failure in failures.md
 EVIDENCE_BEFORE_S = 10.0
@@ -52,53 +54,55 @@ LOG_LINES_PER_SOURCE = 10
 RANK = {"pass": 0, "insufficient_data": 0, "exempt": 0, "warn": 1, "fail": 2}
 
 
-def _gate_rows(data: RunData) -> tuple[list[dict[str, Any]], bool]:
-    finals = {str(e.get("gate")): e for e in data.of_kind("gate_final")}
+def _row_of_transitions(rule: dict[str, Any], trans: list[GateTransition]) -> dict[str, Any]:
+    """A gate without a final verdict (the run was killed): its worst status seen, or incomplete."""
+    worst = max(trans, key=lambda e: RANK.get(e.status, 0), default=None)
+    row = dict(rule)
+    bad = worst is not None and RANK.get(worst.status, 0) > 0
+    row["status"] = worst.status if worst is not None and bad else "incomplete"
+    row["observed"] = worst.observed if worst is not None else None
+    row["changed_at"] = worst.t if worst is not None else None
+    row["detail"] = (worst.detail or "") if worst is not None else ""
+    return row
+
+
+def _gate_rows(data: RunRecord) -> tuple[list[dict[str, Any]], bool]:
+    finals = {e.gate: e for e in data.of_type(GateFinal)}
     rules: list[dict[str, Any]] = []
-    for ev in data.of_kind("gate_rules"):
-        rules = [r for r in ev.get("gates") or [] if isinstance(r, dict)]
-    transitions: dict[str, list[dict[str, Any]]] = {}
-    for ev in data.of_kind("gate"):
-        transitions.setdefault(str(ev.get("gate")), []).append(ev)
+    for ev in data.of_type(GateRules):
+        rules = [r for r in ev.gates if isinstance(r, dict)]
+    transitions: dict[str, list[GateTransition]] = {}
+    for tr in data.of_type(GateTransition):
+        transitions.setdefault(tr.gate, []).append(tr)
     names = [str(r.get("gate")) for r in rules] or list(finals)
     rows = []
     for name in names:
         final = finals.get(name)
         trans = transitions.get(name, [])
         if final is not None:
-            row = {k: v for k, v in final.items() if k not in ("seq", "ts", "kind", "level", "msg", "t")}
+            row = final.data
         else:
-            rule = next((r for r in rules if r.get("gate") == name), {"gate": name})
-            worst = max(trans, key=lambda e: RANK.get(str(e.get("status")), 0), default=None)
-            row = dict(rule)
-            bad = worst is not None and RANK.get(str(worst.get("status")), 0) > 0
-            row["status"] = str(worst.get("status")) if worst is not None and bad else "incomplete"
-            row["observed"] = worst.get("observed") if worst is not None else None
-            row["changed_at"] = worst.get("t") if worst is not None else None
-            row["detail"] = worst.get("detail", "") if worst is not None else ""
-        row["transitions"] = [
-            {"t": e.get("t"), "from": e.get("previous"), "to": e.get("status"), "observed": e.get("observed")}
-            for e in trans
-        ]
+            row = _row_of_transitions(next((r for r in rules if r.get("gate") == name), {"gate": name}), trans)
+        row["transitions"] = [{"t": e.t, "from": e.previous, "to": e.status, "observed": e.observed} for e in trans]
         rows.append(row)
     return rows, len(finals) == len(names)
 
 
-def build_section(data: RunData) -> dict[str, Any]:
+def build_section(data: RunRecord) -> dict[str, Any]:
     """The ``gates`` section of the summary: table rows, exemptions, recoveries and the aborting gate."""
     rows, complete = _gate_rows(data)
     if not rows:
         return {}
-    abort = next((e for e in data.of_kind("abort") if e.get("gate")), None)
+    abort = next((e for e in data.of_type(Abort) if e.gate), None)
     recoveries = [
         {
-            "action": e.get("action"),
-            "chaos_start": e.get("chaos_start"),
-            "chaos_end": e.get("chaos_end"),
-            "recovered": e.get("recovered"),
-            "seconds": e.get("seconds"),
+            "action": e.action,
+            "chaos_start": e.chaos_start,
+            "chaos_end": e.chaos_end,
+            "recovered": e.recovered,
+            "seconds": e.seconds,
         }
-        for e in data.of_kind("gate_recovery")
+        for e in data.of_type(GateRecovery)
     ]
     exempted = [
         {"gate": r.get("gate"), "start": w[0], "end": w[1], "action": w[2]}
@@ -112,9 +116,9 @@ def build_section(data: RunData) -> dict[str, Any]:
             "complete": complete,
             "rows": rows,
             "failed": failed,
-            "aborted_by": abort.get("gate") if abort else None,
-            "abort_reason": abort.get("reason") if abort else None,
-            "abort_t": abort.get("t") if abort else None,
+            "aborted_by": abort.gate if abort else None,
+            "abort_reason": abort.reason if abort else None,
+            "abort_t": abort.t if abort else None,
             "exempted": exempted,
             "recoveries": recoveries,
         }
@@ -170,23 +174,23 @@ def render_section(s: Summary) -> list[str]:
     return lines
 
 
-def _evidence_rows(data: RunData, row: dict[str, Any], at: float) -> list[str]:
+def _evidence_rows(data: RunRecord, row: dict[str, Any], at: float) -> list[str]:
     name = str(row.get("gate"))
     metric = str(row.get("metric", ""))
     tl = data.timeline
-    if not tl:
+    if not tl.rows:
         return ["(no timeline rows)"]
     cols = ["t", "calls", "errors", "timeouts"]
     for c in (metric, f"gate_value[{name}]", f"gate_margin[{name}]"):
-        if c in tl[0] and c not in cols:
+        if c in tl.columns and c not in cols:
             cols.append(c)
-    near = [r for r in tl if at - EVIDENCE_BEFORE_S <= _f(r.get("t")) <= at + EVIDENCE_AFTER_S]
+    near = [i for i, t in enumerate(tl.times) if at - EVIDENCE_BEFORE_S <= t <= at + EVIDENCE_AFTER_S]
     if len(near) > EVIDENCE_ROWS:
         step = len(near) / EVIDENCE_ROWS
         near = [near[int(i * step)] for i in range(EVIDENCE_ROWS)]
     out = ["| " + " | ".join(cols) + " |", "|" + "---:|" * len(cols)]
-    for r in near:
-        out.append("| " + " | ".join(_cell(r.get(c, "")) for c in cols) + " |")
+    for i in near:
+        out.append("| " + " | ".join(_cell(tl.text(c, i)) for c in cols) + " |")
     return out
 
 
@@ -197,38 +201,37 @@ def _f(v: Any) -> float:
         return float("nan")
 
 
-def _related(data: RunData, at: float) -> list[dict[str, Any]]:
+def _related(data: RunRecord, at: float) -> list[Event]:
     """Events around ``at`` that help explain it, a few of each kind so one kind cannot crowd out the rest."""
-    out: list[dict[str, Any]] = []
+    out: list[Event] = []
     per_kind: dict[str, int] = {}
     for e in data.events:
-        kind = str(e.get("kind"))
-        if kind not in RELATED_KINDS or not at - EVIDENCE_BEFORE_S <= _f(e.get("t")) <= at + EVIDENCE_AFTER_S:
+        if e.kind not in RELATED_KINDS or not at - EVIDENCE_BEFORE_S <= e.t <= at + EVIDENCE_AFTER_S:
             continue
-        per_kind[kind] = per_kind.get(kind, 0) + 1
-        if per_kind[kind] <= EVIDENCE_PER_KIND:
+        per_kind[e.kind] = per_kind.get(e.kind, 0) + 1
+        if per_kind[e.kind] <= EVIDENCE_PER_KIND:
             out.append(e)
     return out[:EVIDENCE_EVENTS]
 
 
-def _log_lines(data: RunData, at: float) -> list[str]:
+def _log_lines(data: RunRecord, at: float) -> list[str]:
     """Matching log lines (log_match events) from each source before and around ``at``."""
-    by_source: dict[str, list[dict[str, Any]]] = {}
-    for e in data.of_kind("log_match"):
-        if at - LOG_BEFORE_S <= _f(e.get("t")) <= at + EVIDENCE_AFTER_S:
-            by_source.setdefault(str(e.get("source")), []).append(e)
+    by_source: dict[str, list[LogMatch]] = {}
+    for e in data.of_type(LogMatch):
+        if at - LOG_BEFORE_S <= e.t <= at + EVIDENCE_AFTER_S:
+            by_source.setdefault(str(e.source), []).append(e)
     if not by_source:
         return []
     out = [f"### Matching log lines ({LOG_BEFORE_S:g}s before to {EVIDENCE_AFTER_S:g}s after)", ""]
     for source, evs in by_source.items():
         out.append(f"- `{_cell(source)}`:")
         for e in evs[-LOG_LINES_PER_SOURCE:]:
-            more = f" (+{e['suppressed']} earlier lines not shown)" if e.get("suppressed") else ""
-            out.append(f"  - {_t(e.get('t'))} `{e.get('file')}` [{e.get('level')}] {_cell(e.get('line', ''))}{more}")
+            more = f" (+{e.suppressed} earlier lines not shown)" if e.suppressed else ""
+            out.append(f"  - {_t(e.t)} `{e.file}` [{e.level}] {_cell(e.line)}{more}")
     return [*out, ""]
 
 
-def render_failures(s: Summary, data: RunData) -> str | None:
+def render_failures(s: Summary, data: RunRecord) -> str | None:
     """failures.md: each failed gate with its evidence, or None when nothing failed."""
     sec = s.sections.get("gates") or {}
     failed = [r for r in sec.get("rows", []) if _is_failure(r)]
@@ -255,7 +258,7 @@ def render_failures(s: Summary, data: RunData) -> str | None:
             related = _related(data, at)
             if related:
                 lines += ["### Related events", ""]
-                lines += [f"- {_t(e.get('t'))} `{e.get('kind')}` {_cell(e.get('msg', ''))}" for e in related]
+                lines += [f"- {_t(e.t)} `{e.kind}` {_cell(e.message)}" for e in related]
                 lines.append("")
         if r.get("transitions"):
             lines += ["### Transitions", ""]
@@ -303,7 +306,7 @@ def render_junit(s: Summary) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _write(s: Summary, data: RunData) -> list[Path]:
+def _write(s: Summary, data: RunRecord) -> list[Path]:
     paths = []
     junit = data.run_dir / "junit.xml"
     junit.write_text(render_junit(s), encoding="utf-8")
@@ -316,6 +319,5 @@ def _write(s: Summary, data: RunData) -> list[Path]:
     return paths
 
 
-SECTION_BUILDERS.append(build_section)
-MARKDOWN_SECTIONS.append(render_section)
-REPORT_WRITERS.append(_write)
+#: the gates' part of the report (the caller composing a stage passes it to build_summary / write_reports)
+SECTION = ReportSection("gates", build_section, render_section, _write)

@@ -244,6 +244,7 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
 
 def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     from soakwatch.core.reports import build_summary
+    from soakwatch.sections import REPORT_SECTIONS
     from soakwatch.stage import Stage
     from soakwatch.views.headless import HeadlessView, print_summary
     from soakwatch.views.prometheus import start_exporter
@@ -266,7 +267,7 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     finally:
         if exporter is not None:
             exporter.close()
-    print_summary(build_summary(run_dir))
+    print_summary(build_summary(run_dir, REPORT_SECTIONS))
     return code
 
 
@@ -278,9 +279,10 @@ def _tui_wanted(args: argparse.Namespace) -> bool:
 
 def _run_in_tui(args: argparse.Namespace, profile: Any) -> int:
     """The stage in a child process, the TUI here (DESIGN.md: never in one process)."""
+    from soakwatch.sections import REPORT_SECTIONS
     from soakwatch.views.launch import run_with_tui
 
-    return run_with_tui(args.argv, profile, stop_on_hangup=args.stop_on_hangup)
+    return run_with_tui(args.argv, profile, REPORT_SECTIONS, stop_on_hangup=args.stop_on_hangup)
 
 
 def _detach_wanted(args: argparse.Namespace) -> bool:
@@ -321,6 +323,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from soakwatch.core.reports import build_summary, write_reports
+    from soakwatch.sections import REPORT_SECTIONS
     from soakwatch.views.headless import print_summary
 
     run_dir = Path(args.run_dir)
@@ -330,9 +333,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise UsageError("no such run directory", where="report", value=args.run_dir)
     from soakwatch.views.html import write_run_report
 
-    paths = write_reports(run_dir)
-    paths.append(write_run_report(run_dir))
-    print_summary(build_summary(run_dir))
+    paths = write_reports(run_dir, REPORT_SECTIONS)
+    paths.append(write_run_report(run_dir, REPORT_SECTIONS))
+    print_summary(build_summary(run_dir, REPORT_SECTIONS))
     for p in paths:
         print(f"wrote {p}")
     return 0
@@ -379,6 +382,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     from soakwatch.analysis.compare import Comparison
     from soakwatch.analysis.compare_render import comparison_table, run_compare
+    from soakwatch.sections import REPORT_SECTIONS
 
     def write_html(cmp: Comparison) -> None:
         from soakwatch.config.errors import UsageError
@@ -389,19 +393,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
         line = f"{n} regression{'s' if n != 1 else ''} against {cmp.runs[0].label}" if n else "No regression"
         runs = [(r.label, Path(r.run_dir)) for r in cmp.runs]
         try:
-            path = write_compare_report(Path(args.html), header, rows, runs, line)
+            path = write_compare_report(Path(args.html), header, rows, runs, line, REPORT_SECTIONS)
         except OSError as exc:
             raise UsageError(f"cannot write: {exc.strerror}", where="--html", value=args.html) from None
         print(f"wrote {path}", file=sys.stderr)
 
     also = write_html if args.html else None
-    return run_compare(args.run_dirs, args.tolerance, as_json=args.json, out=args.out, also=also)
+    return run_compare(args.run_dirs, args.tolerance, REPORT_SECTIONS, as_json=args.json, out=args.out, also=also)
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
+    from soakwatch.sections import REPLAY_PLUGINS
     from soakwatch.views.attach import attach
 
-    return attach(Path(args.run_dir))
+    return attach(Path(args.run_dir), REPLAY_PLUGINS)
 
 
 def cmd_ps(args: argparse.Namespace) -> int:

@@ -194,9 +194,11 @@ def _sandbox(base: Path) -> Path:
 
 
 def _finals(run_dir: Path) -> dict[str, dict[str, Any]]:
-    from soakwatch.core.events import read_events
+    from soakwatch.core.event_codec import read_records
+    from soakwatch.core.event_types import GateFinal
 
-    return {str(e.get("gate")): e for e in read_events(run_dir / "events.jsonl") if e.get("kind") == "gate_final"}
+    finals = [e for e in read_records(run_dir / "events.jsonl") if isinstance(e, GateFinal)]
+    return {e.gate: e.data | {"msg": e.message} for e in finals}
 
 
 def _run(name: str, fields: dict[str, Any], base: Path) -> dict[str, dict[str, Any]]:

@@ -393,10 +393,11 @@ class Stage:
         self.events.flush()
         self.recorder.close()
         from soakwatch.core.reports import write_reports
+        from soakwatch.sections import REPORT_SECTIONS
         from soakwatch.views.html import try_write_run_report
 
-        paths = write_reports(self.run_dir) if self.run_dir else []
-        paths += try_write_run_report(self.run_dir) if self.run_dir else []
+        paths = write_reports(self.run_dir, REPORT_SECTIONS) if self.run_dir else []
+        paths += try_write_run_report(self.run_dir, REPORT_SECTIONS) if self.run_dir else []
         self._publish(reports=[str(x) for x in paths])
         if self._control is not None:
             self._control.close()  # after subscribers had a moment to read the final snapshot

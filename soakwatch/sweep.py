@@ -182,6 +182,7 @@ class Sweep:
 
     def _run_cell(self, cell: Cell) -> CellResult:
         from soakwatch.analysis.compare import load_summary
+        from soakwatch.sections import REPORT_SECTIONS
         from soakwatch.stage import Stage
 
         assert self.sweep_dir is not None
@@ -195,7 +196,7 @@ class Sweep:
                 self.on_stage(stage)
             stage.install_signal_handlers()
             code = stage.run()
-        summary, _ = load_summary(run_dir)
+        summary, _ = load_summary(run_dir, REPORT_SECTIONS)
         return CellResult.from_summary(cell.index, cell.params, run_dir, code, summary)
 
 

@@ -16,6 +16,7 @@ from soakwatch.config.profile import load_profile
 from soakwatch.core.format import fmt_ms
 from soakwatch.core.histogram import LatencyHistogram
 from soakwatch.core.reports import build_summary
+from soakwatch.sections import REPORT_SECTIONS
 from soakwatch.stage import Stage
 from soakwatch.views.headless import print_summary
 
@@ -98,9 +99,9 @@ def test_phase_percentiles_in_process_isolation_match_the_targets_own(tmp_path: 
     assert "phase_p95_ms[offer]" in timeline
     assert "phase `offer`" in (run_dir / "summary.md").read_text()
     out = io.StringIO()
-    print_summary(build_summary(run_dir), out)
+    print_summary(build_summary(run_dir, REPORT_SECTIONS), out)
     assert f"phase offer  p50 {fmt_ms(offer['p50'])}" in out.getvalue()  # the headless final summary
-    rows = {r.label: r.values for r in compare_runs([run_dir, run_dir]).rows}
+    rows = {r.label: r.values for r in compare_runs([run_dir, run_dir], sections=REPORT_SECTIONS).rows}
     assert rows["phase offer p95 (ms)"] == [offer["p95"], offer["p95"]]
 
 

@@ -12,6 +12,7 @@ from soakwatch.analysis.compare import MEASURES, compare_runs
 from soakwatch.analysis.tolerance import Tolerance, judge, parse_tolerances
 from soakwatch.cli import main
 from soakwatch.demo import prepare_sandbox
+from soakwatch.sections import REPORT_SECTIONS
 from tests.helpers import only_run_dir, run_cli
 
 #: calls per stage: the built-in smoke, endurance and final profiles, shortened
@@ -136,7 +137,7 @@ def test_missing_summary_is_rebuilt_and_bad_input_is_exit_2(
     copy = tmp_path / "nosummary"
     shutil.copytree(three_runs[1], copy)
     (copy / "summary.json").unlink()
-    cmp = compare_runs([three_runs[1], copy])
+    cmp = compare_runs([three_runs[1], copy], sections=REPORT_SECTIONS)
     assert cmp.runs[1].rebuilt and not cmp.runs[0].rebuilt
     calls = next(row for row in cmp.rows if row.key == "calls")
     assert calls.values[0] == calls.values[1] == 150

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from soakwatch.core.reports import build_summary
+from soakwatch.sections import REPORT_SECTIONS
 from soakwatch.views.html import render_run_report
 from soakwatch.views.html._downsample import downsample
 from tests.html_rundir import GATE_THRESHOLD_MS, write_run
@@ -46,7 +47,7 @@ class _Resources(HTMLParser):
 
 def test_the_page_loads_nothing_from_the_network(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", 600, 300)
-    html = render_run_report(run.run_dir)
+    html = render_run_report(run.run_dir, REPORT_SECTIONS)
     parser = _Resources()
     parser.feed(html)
     assert parser.found == []  # no src=, href=, ... at all: scripts and styles are inline
@@ -62,7 +63,7 @@ def test_the_page_loads_nothing_from_the_network(tmp_path: Path) -> None:
 def test_a_day_of_one_second_rows_stays_under_2mb_with_its_one_second_spike(tmp_path: Path) -> None:
     day = 24 * 3600
     run = write_run(tmp_path / "run", day, spike_at=61_234, spike_ms=5000.0)
-    html = render_run_report(run.run_dir)
+    html = render_run_report(run.run_dir, REPORT_SECTIONS)
     assert len(html.encode()) < 2_000_000
     data = page_data(html)
     p99 = data["series"]["p99_ms"]
@@ -79,7 +80,7 @@ def test_a_day_of_one_second_rows_stays_under_2mb_with_its_one_second_spike(tmp_
 
 def test_every_timeline_column_is_charted_including_ones_soakwatch_does_not_know(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", 300, 150)
-    data = page_data(render_run_report(run.run_dir))
+    data = page_data(render_run_report(run.run_dir, REPORT_SECTIONS))
     drawn = {line["key"] for chart in data["charts"] for line in chart["lines"]}
     header = (run.run_dir / "timeline.csv").read_text().splitlines()[0].split(",")
     counters_as_rates = {"t", "ts", "calls", "ok", "errors", "timeouts"}
@@ -94,7 +95,7 @@ def test_every_timeline_column_is_charted_including_ones_soakwatch_does_not_know
 
 def test_errors_are_stacked_by_kind_and_add_up_to_the_recorded_errors(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", 1000, 500)
-    data = page_data(render_run_report(run.run_dir))
+    data = page_data(render_run_report(run.run_dir, REPORT_SECTIONS))
     (chart,) = [c for c in data["charts"] if c["id"] == "throughput"]
     stacked = [line["key"] for line in chart["lines"] if line["key"].startswith("errors_per_s[")]
     assert sorted(k[len("errors_per_s[") : -1] for k in stacked) == sorted(run.error_kinds)
@@ -105,7 +106,7 @@ def test_errors_are_stacked_by_kind_and_add_up_to_the_recorded_errors(tmp_path: 
 
 def test_a_gate_is_drawn_against_its_threshold_over_its_status(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", 300, 150)
-    data = page_data(render_run_report(run.run_dir))
+    data = page_data(render_run_report(run.run_dir, REPORT_SECTIONS))
     (chart,) = [c for c in data["charts"] if c["id"].startswith("gate-")]
     keys = {line["label"]: line["key"] for line in chart["lines"]}
     thr = {v for v in data["series"][keys["threshold"]] if v is not None}
@@ -114,7 +115,7 @@ def test_a_gate_is_drawn_against_its_threshold_over_its_status(tmp_path: Path) -
 
 def test_chaos_operator_and_truncation_are_marked_on_every_chart(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", 300, 150)
-    data = page_data(render_run_report(run.run_dir))
+    data = page_data(render_run_report(run.run_dir, REPORT_SECTIONS))
     marks = {(m["kind"], m["start"], m["end"]) for m in data["markers"]}
     assert marks == {("chaos", 100.0, 105.0), ("operator", 110.0, None), ("truncate", 120.0, None)}
 
@@ -123,8 +124,8 @@ def test_tables_say_the_verdict_line_and_errors_with_first_and_last_message_esca
     run = write_run(
         tmp_path / "run", 300, 150, caveats=("1 gate not judged",), error_message="<script>alert(1)</script>"
     )
-    html = render_run_report(run.run_dir)
-    summary = build_summary(run.run_dir)
+    html = render_run_report(run.run_dir, REPORT_SECTIONS)
+    summary = build_summary(run.run_dir, REPORT_SECTIONS)
     assert summary.verdict == "PASSED; 1 gate not judged"
     assert f'id="verdict">{summary.verdict}</div>' in html and "<li>1 gate not judged</li>" in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; 100" in html  # first
@@ -133,7 +134,7 @@ def test_tables_say_the_verdict_line_and_errors_with_first_and_last_message_esca
 
 def test_a_run_without_its_end_says_so(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", 120, 60, complete=False)
-    html = render_run_report(run.run_dir)
+    html = render_run_report(run.run_dir, REPORT_SECTIONS)
     assert 'class="verdict state-incomplete"' in html and "stopped before it finished" in html
     assert page_data(html)["charts"]
 
@@ -141,7 +142,7 @@ def test_a_run_without_its_end_says_so(tmp_path: Path) -> None:
 def test_failed_gate_evidence_from_failures_md_is_in_the_page(tmp_path: Path) -> None:
     run = write_run(tmp_path / "run", 120, 60)
     (run.run_dir / "failures.md").write_text("# Failures\n\n## gate `latency`: fail at 61.0s\n")
-    html = render_run_report(run.run_dir)
+    html = render_run_report(run.run_dir, REPORT_SECTIONS)
     assert "Failed gates: evidence (failures.md)" in html and "## gate `latency`: fail at 61.0s" in html
 
 
@@ -168,7 +169,7 @@ def test_a_page_that_cannot_be_written_at_the_end_of_a_stage_is_said_not_raised(
 
     run = write_run(tmp_path / "run", 30, 10)
     (run.run_dir / "report.html").mkdir()  # something in the way: the page cannot replace it
-    assert try_write_run_report(run.run_dir) == []
+    assert try_write_run_report(run.run_dir, REPORT_SECTIONS) == []
     err = capsys.readouterr().err
     assert f"{run.run_dir / 'report.html'} not written: IsADirectoryError" in err
 

@@ -13,6 +13,7 @@ from soakwatch.core.events import EventLog, read_events
 from soakwatch.core.recorder import ERROR_EVENTS_PER_KIND, ErrorRecord, Recorder, ResultBatch
 from soakwatch.core.reports import build_summary
 from soakwatch.core.rundir import write_run_config
+from soakwatch.sections import REPORT_SECTIONS
 
 _open: list[Recorder] = []
 
@@ -86,7 +87,7 @@ def test_summary_rebuilt_from_disk(tmp_path: Path) -> None:
     rec.add(ResultBatch(np.arange(1, 1001, dtype=np.int64) * 1000, [ErrorRecord("KeyError", "'x'", 5)]))
     rec.tick()
     rec.events.flush()
-    s = build_summary(tmp_path)
+    s = build_summary(tmp_path, REPORT_SECTIONS)
     assert s.calls == 1000 and s.errors == 1 and s.ok == 999 and not s.complete
     assert s.errors_by_kind[0].kind == "KeyError" and s.errors_by_kind[0].first_message == "'x'"
     assert 0.49 < s.latency.p50 < 0.51 and s.latency.count == 1000

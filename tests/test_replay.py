@@ -13,6 +13,7 @@ from rich.console import Console
 
 from soakwatch.cli import main
 from soakwatch.core.source import CommandError
+from soakwatch.sections import REPLAY_PLUGINS
 from soakwatch.tui.app import make_app
 from soakwatch.tui.widgets.replay import ReplayBar, render_replay
 from soakwatch.views.replay import ReplaySource, snapshot_at
@@ -49,11 +50,11 @@ def _rows(run_dir: Path) -> list[dict[str, str]]:
 
 
 def test_snapshots_match_the_timeline_rows(recorded: Path) -> None:
-    source = ReplaySource(recorded)
+    source = ReplaySource(recorded, REPLAY_PLUGINS)
     rows = _rows(recorded)
     assert source.rows == len(rows) > 5
     for i in (0, len(rows) // 3, len(rows) // 2, len(rows) - 2):
-        snap = snapshot_at(source.recording, i)
+        snap = snapshot_at(source.run, i, REPLAY_PLUGINS)
         row = rows[i]
         assert snap.elapsed == pytest.approx(float(row["t"]))
         assert (snap.calls, snap.errors, snap.timeouts) == (int(row["calls"]), int(row["errors"]), int(row["timeouts"]))
@@ -67,7 +68,7 @@ def test_snapshots_match_the_timeline_rows(recorded: Path) -> None:
 
 
 def test_the_last_row_carries_the_verdict(recorded: Path) -> None:
-    source = ReplaySource(recorded)
+    source = ReplaySource(recorded, REPLAY_PLUGINS)
     summary = json.loads((recorded / "summary.json").read_text())
     snap = source.snapshot()
     assert source.cursor == source.rows - 1 and snap.finished
@@ -79,7 +80,7 @@ def test_the_last_row_carries_the_verdict(recorded: Path) -> None:
 
 
 async def test_seek_moves_the_cursor_and_other_commands_are_refused(recorded: Path) -> None:
-    source = ReplaySource(recorded)
+    source = ReplaySource(recorded, REPLAY_PLUGINS)
     assert (await source.command("seek", {"to": "start"})).startswith("row 1/")
     assert source.cursor == 0
     await source.command("seek", {"by": 3})
@@ -102,7 +103,7 @@ def test_a_crashed_run_replays_without_a_summary(recorded: Path, tmp_path: Path)
     (crashed / "events.jsonl").write_text("\n".join(events) + "\n")
     lines = (crashed / "timeline.csv").read_text().splitlines()
     (crashed / "timeline.csv").write_text("\n".join(lines[:-3]) + "\n" + lines[-3][:10])  # a torn last row
-    source = ReplaySource(crashed)
+    source = ReplaySource(crashed, REPLAY_PLUGINS)
     assert source.rows == len(lines) - 4
     snap = source.snapshot()
     assert snap.state == "INTERRUPTED" and snap.exit_code is None and snap.latency_run == {}
@@ -110,7 +111,7 @@ def test_a_crashed_run_replays_without_a_summary(recorded: Path, tmp_path: Path)
 
 
 async def test_cursor_keys_in_the_tui(recorded: Path) -> None:
-    source = ReplaySource(recorded)
+    source = ReplaySource(recorded, REPLAY_PLUGINS)
     app = make_app(source, replay=True)
     async with app.run_test(size=(120, 40)) as pilot:
 
@@ -150,7 +151,7 @@ def test_series_that_appeared_mid_run_are_replayed(recorded: Path, tmp_path: Pat
     (run / "timeline_extra.csv").write_text(
         "t,series,value\n" + "".join(f"{t},rss_mb[worker-7],{40 + k}\n" for k, t in enumerate(t_late))
     )
-    source = ReplaySource(run)
+    source = ReplaySource(run, REPLAY_PLUGINS)
     assert source.snapshot().processes  # at the last row the late process is there
     procs = {p.name: p for p in source.snapshot().processes}
     assert procs["worker-7"].rss_mb == 40 + len(t_late) - 1

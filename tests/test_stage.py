@@ -143,8 +143,9 @@ def test_a_stage_whose_runner_fails_is_an_error_never_a_pass(sandbox: Path, tmp_
     assert stage.state == "ERROR"
     assert stage.verdict is not None and stage.verdict.startswith("ERROR: ")
     from soakwatch.core.reports import build_summary
+    from soakwatch.sections import REPORT_SECTIONS
 
-    summary = build_summary(stage.run_dir)  # type: ignore[arg-type]
+    summary = build_summary(stage.run_dir, REPORT_SECTIONS)  # type: ignore[arg-type]
     assert summary.state == "ERROR" and summary.exit_code == 4 and summary.verdict == stage.verdict
 
 

@@ -1,10 +1,12 @@
 """``soakwatch compare RUN_DIR...``: stages side by side, regressions against the first run.
 
-Each run is read from its ``summary.json`` (rebuilt from the run directory with
-:func:`soakwatch.core.reports.build_summary` when missing or unreadable, e.g. for a run that
-is still going or was killed). Sections that collectors and gates add to the summary
-(``files``, ``snapshots``, ``processes``, ``integrity``, ``gates``) give rows when they
-are present; a run without one shows ``—`` there.
+Each run is read through the one reader of run directories
+(:func:`soakwatch.core.rundir_reader.read_run`): its ``summary.json``, rebuilt with
+:func:`soakwatch.core.reports.build_summary` and the report sections the caller passes when
+missing or unreadable (a run that is still going or was killed), and its timeline for
+the growth of watched files (also files that first appeared mid-run). Sections that
+collectors and gates add to the summary (``files``, ``snapshots``, ``processes``,
+``integrity``, ``gates``) give rows when they are present; a run without one shows ``—``.
 
 The model (:class:`Comparison`) is apart from its printing (``soakwatch.analysis.compare_render``):
 one :class:`Row` per measure, one value per run, each later run judged against the first
@@ -14,7 +16,6 @@ with ``--tolerance``). Any regression makes ``compare`` exit 1, for CI.
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import re
@@ -25,6 +26,8 @@ from typing import Any, Literal
 
 from soakwatch.analysis.tolerance import Direction, Outcome, Tolerance, judge, parse_tolerances
 from soakwatch.config.errors import UsageError
+from soakwatch.core.reports import ReportSection, build_summary
+from soakwatch.core.rundir_reader import RunRecord, read_run
 
 __all__ = ["MEASURES", "Comparison", "Measure", "Row", "RunInfo", "compare_runs", "load_summary"]
 
@@ -93,7 +96,6 @@ VERDICT_RANK = {"PASSED": 0}
 GATE_RANK = {"pass": 0, "exempt": 0, "insufficient_data": 0, "incomplete": 0, "warn": 1, "fail": 2}
 FAIL_RANK = {"verdict": 1, "gate": 2}
 _WORKER = re.compile(r"^worker-\d+$")
-_SIZE_COL = re.compile(r"^size_kb\[(.+)\]$")
 
 
 @dataclass(frozen=True)
@@ -187,20 +189,21 @@ class Comparison:
 
 
 # ------------------------------------------------------------------ reading runs
-def load_summary(run_dir: Path) -> tuple[dict[str, Any], bool]:
+def load_summary(run_dir: Path, sections: Sequence[ReportSection]) -> tuple[dict[str, Any], bool]:
     """(summary as plain data, whether it had to be rebuilt from the run directory)."""
+    summary, rebuilt, _ = _load(run_dir, sections)
+    return summary, rebuilt
+
+
+def _load(run_dir: Path, sections: Sequence[ReportSection]) -> tuple[dict[str, Any], bool, RunRecord]:
     if not run_dir.is_dir():
         raise UsageError("no such run directory", where="compare", value=str(run_dir))
-    try:
-        data = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-        if isinstance(data, dict) and "stage" in data:
-            return data, False
-    except (OSError, ValueError):
-        pass
-    from soakwatch.core.reports import build_summary
-
-    rebuilt: dict[str, Any] = json.loads(build_summary(run_dir).model_dump_json())
-    return rebuilt, True
+    run = read_run(run_dir, require_config=False)
+    if isinstance(run.summary, dict) and "stage" in run.summary:
+        return run.summary, False, run
+    run = read_run(run_dir)  # rebuilding needs run_config.json: "not a run directory" without it
+    rebuilt: dict[str, Any] = json.loads(build_summary(run, sections).model_dump_json())
+    return rebuilt, True, run
 
 
 def _num(v: Any) -> float | None:
@@ -215,41 +218,19 @@ def _plan(s: dict[str, Any]) -> str:
     return f"{size} · {load}"
 
 
-def _file_growth(run_dir: Path) -> dict[str, float]:
+def _file_growth(run: RunRecord) -> dict[str, float]:
     """KB per 1000 calls for each watched file, from the first to the last timeline row that has it."""
-    first: dict[str, tuple[float, float]] = {}
-    last: dict[str, tuple[float, float]] = {}
-    try:
-        with (run_dir / "timeline.csv").open(newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                calls = _float(row.get("calls"))
-                if calls is None:
-                    continue
-                for col, text in row.items():
-                    m = _SIZE_COL.match(col or "")
-                    kb = _float(text) if m else None
-                    if m and kb is not None:
-                        first.setdefault(m.group(1), (calls, kb))
-                        last[m.group(1)] = (calls, kb)
-    except OSError:
-        return {}
+    tl = run.timeline
     out = {}
-    for name, (c1, kb1) in last.items():
-        c0, kb0 = first[name]
-        if c1 > c0:
+    for name in tl.subjects("size_kb"):
+        seen = [(c, kb) for i, kb in tl.present(f"size_kb[{name}]") if (c := tl.value("calls", i)) is not None]
+        if len(seen) > 1 and seen[-1][0] > seen[0][0]:
+            (c0, kb0), (c1, kb1) = seen[0], seen[-1]
             out[name] = (kb1 - kb0) / (c1 - c0) * 1000
     return out
 
 
-def _float(text: str | None) -> float | None:
-    try:
-        v = float(text) if text else None
-    except ValueError:
-        return None
-    return v if v is not None and math.isfinite(v) else None
-
-
-def _facts(s: dict[str, Any], run_dir: Path) -> dict[tuple[str, str | None], Value]:
+def _facts(s: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], Value]:
     """Every value this run has, by (measure key, subject)."""
     lat = s.get("latency") or {}
     out: dict[tuple[str, str | None], Value] = {
@@ -276,7 +257,7 @@ def _facts(s: dict[str, Any], run_dir: Path) -> dict[tuple[str, str | None], Val
     if rows:
         for name, f in (rows[-1].get("files") or {}).items():
             out[("delta_lines", str(name))] = _num(f.get("delta"))
-    for name, kb in _file_growth(run_dir).items():
+    for name, kb in _file_growth(run).items():
         out[("growth_kb", name)] = kb
     for p in (sec.get("processes") or {}).get("list") or []:
         name = str(p.get("name"))
@@ -375,7 +356,9 @@ def _labels(summaries: Sequence[dict[str, Any]]) -> list[str]:
     return out
 
 
-def compare_runs(run_dirs: Sequence[Path], tolerance_texts: Iterable[str] = ()) -> Comparison:
+def compare_runs(
+    run_dirs: Sequence[Path], tolerance_texts: Iterable[str] = (), *, sections: Sequence[ReportSection]
+) -> Comparison:
     """Read the runs and compare each with the first. Raises UsageError on bad input."""
     if not run_dirs:
         raise UsageError("give at least one run directory", where="compare")
@@ -385,9 +368,9 @@ def compare_runs(run_dirs: Sequence[Path], tolerance_texts: Iterable[str] = ()) 
         [m.key for m in MEASURES.values() if m.ratio],
         [m.key for m in MEASURES.values() if m.flag],
     )
-    loaded = [load_summary(d) for d in run_dirs]
-    summaries = [s for s, _ in loaded]
-    facts = [_facts(s, d) for s, d in zip(summaries, run_dirs, strict=True)]
+    loaded = [_load(d, sections) for d in run_dirs]
+    summaries = [s for s, _, _ in loaded]
+    facts = [_facts(s, run) for s, _, run in loaded]
     runs = [
         RunInfo(
             label=label,
@@ -397,6 +380,6 @@ def compare_runs(run_dirs: Sequence[Path], tolerance_texts: Iterable[str] = ()) 
             complete=bool(s.get("complete", True)),
             rebuilt=rebuilt,
         )
-        for label, (s, rebuilt), d in zip(_labels(summaries), loaded, run_dirs, strict=True)
+        for label, (s, rebuilt, _), d in zip(_labels(summaries), loaded, run_dirs, strict=True)
     ]
     return Comparison(runs, _build_rows(facts, given), given)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from soakwatch.analysis.compare import Comparison, Row, compare_runs
 from soakwatch.config.errors import UsageError
+from soakwatch.core.reports import ReportSection
 
 __all__ = ["TableCell", "comparison_table", "render_markdown", "run_compare"]
 
@@ -136,14 +137,16 @@ def render_markdown(cmp: Comparison) -> str:
 def run_compare(
     run_dirs: Sequence[str],
     tolerances: Iterable[str],
+    sections: Sequence[ReportSection],
     *,
     as_json: bool,
     out: str | None,
     also: Callable[[Comparison], object] | None = None,
 ) -> int:
     """The ``compare`` command: print (or write) the comparison; 1 when something regressed, else 0.
-    ``also`` is given the comparison too (the CLI writes the HTML page with it)."""
-    cmp = compare_runs([Path(d) for d in run_dirs], tolerances)
+    ``sections`` rebuild the summary of a run that has none (still going, or killed); ``also`` is
+    given the comparison too (the CLI writes the HTML page with it)."""
+    cmp = compare_runs([Path(d) for d in run_dirs], tolerances, sections=sections)
     if also is not None:
         also(cmp)
     text = json.dumps(cmp.to_json(), indent=2) + "\n" if as_json else render_markdown(cmp)

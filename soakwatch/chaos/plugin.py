@@ -35,8 +35,9 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 from soakwatch.chaos import actions as more
 from soakwatch.config.chaos import NODE_ACTIONS, WORKER_ACTIONS, ChaosSpec
 from soakwatch.config.errors import SandboxError, UsageError
+from soakwatch.core.event_types import ChaosEnd, ChaosStart
 from soakwatch.core.events import Event, utc_now
-from soakwatch.core.plugins import Plugin, StageContext
+from soakwatch.core.plugins import Plugin, ReplayFrame, StageContext
 from soakwatch.core.sandbox import inside
 
 if TYPE_CHECKING:
@@ -119,6 +120,18 @@ class ChaosPlugin(Plugin):
         with self._lock:
             active = sorted(self._active)
         return {"chaos_actions": [s.name for s in self.specs], "extra": {"chaos_active": active}}
+
+    @classmethod
+    def replay(cls, frame: ReplayFrame) -> dict[str, Any]:
+        """The planned actions (from the profile) and the windows open at ``frame`` (from the events)."""
+        names = [str(s["name"]) for s in frame.profile.get("chaos") or [] if isinstance(s, dict) and "name" in s]
+        active: set[str] = set()
+        for e in frame.events:
+            if isinstance(e, ChaosStart) and e.action:
+                active.add(e.action)
+            elif isinstance(e, ChaosEnd) and e.action:
+                active.discard(e.action)
+        return {"chaos_actions": names, "extra": {"chaos_active": sorted(active)}} if names or active else {}
 
     def stop(self) -> None:
         """Close every open window now (the stage is ending) and the log."""

@@ -9,6 +9,7 @@ from soakwatch.core._event_base import Event
 
 __all__ = [
     "Backup",
+    "CallCheck",
     "ChaosEnd",
     "ChaosEvent",
     "ChaosRefused",
@@ -24,6 +25,8 @@ __all__ = [
     "GateRules",
     "GateTransition",
     "Integrity",
+    "LogMatch",
+    "LogMatchSummary",
     "NodeEvent",
     "NodeExit",
     "NodeGaveUp",
@@ -124,6 +127,26 @@ class Integrity(FileEvent):
     states: dict[str, str] | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class LogMatch(FileEvent):
+    """A line of a node log, the target's output or a watched file matched a pattern (its
+    level is the event's ``level``); ``suppressed`` earlier matches were only counted."""
+
+    KIND = "log_match"
+    source: str | None = None
+    file: str | None = None
+    pattern: str | None = None
+    line: str = ""
+    suppressed: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class LogMatchSummary(FileEvent):
+    KIND = "log_match_summary"
+    counts: dict[str, int] = field(default_factory=dict)
+    suppressed: int | None = None
+
+
 # ---------------------------------------------------------------- collectors
 @dataclass(frozen=True, kw_only=True)
 class CollectorEvent(Event):
@@ -194,6 +217,17 @@ class GateFinal(GateEvent):
     breaches: int | None = None
     exempted: list[Any] = field(default_factory=list)
     insufficient_policy: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallCheck(GateEvent):
+    """A per-call check on a recorded value failed for one call (``request_id`` of an HTTP call)."""
+
+    KIND = "call_check"
+    check: str | None = None
+    record: str | None = None
+    call: int | None = None
+    request_id: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

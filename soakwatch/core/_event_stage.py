@@ -10,6 +10,7 @@ from soakwatch.core._event_base import Event
 __all__ = [
     "Abort",
     "AbortSuppressed",
+    "AnswersCapped",
     "CallError",
     "CallEvent",
     "ControlError",
@@ -167,6 +168,14 @@ class HttpClient(CallEvent):
     url: str | None = None
     timeout: float | None = None
     request_id_prefix: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AnswersCapped(CallEvent):
+    """answers.jsonl reached its size cap: ``kept`` answers were written."""
+
+    KIND = "answers_capped"
+    kept: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

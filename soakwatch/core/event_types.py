@@ -14,12 +14,14 @@ Hierarchy::
     │                             operator, abort, abort_suppressed
     ├── ProblemEvent              plugin_error, control_error, view_error, listener_error,
     │                             runner_error
-    ├── CallEvent                 error (one call), errors (counts of one tick), http_client
+    ├── CallEvent                 error (one call), errors (counts of one tick), http_client,
+    │                             answers_capped
     ├── WorkerEvent               hang, worker_crash, worker_error, worker_restart
     ├── FileEvent                 reset, backup, truncate, truncate_refused, size_warning,
-    │                             snapshot, corrupt_read, integrity
+    │                             snapshot, corrupt_read, integrity, log_match, log_match_summary
     ├── CollectorEvent            collector_error, collector_recovered
-    ├── GateEvent                 gate_rules, gate (a transition), gate_final, gate_recovery
+    ├── GateEvent                 gate_rules, gate (a transition), gate_final, gate_recovery,
+    │                             call_check (a per-call check that failed)
     ├── ChaosEvent                chaos_start, chaos_end, chaos_refused
     └── NodeEvent                 node_start, node_ready, node_not_ready, node_exit,
                                   node_restart, node_gave_up, nodes_failed
@@ -32,6 +34,7 @@ from __future__ import annotations
 from soakwatch.core._event_base import ENVELOPE, EVENT_TYPES, Event, Level, UnknownEvent
 from soakwatch.core._event_plugins import (
     Backup,
+    CallCheck,
     ChaosEnd,
     ChaosEvent,
     ChaosRefused,
@@ -47,6 +50,8 @@ from soakwatch.core._event_plugins import (
     GateRules,
     GateTransition,
     Integrity,
+    LogMatch,
+    LogMatchSummary,
     NodeEvent,
     NodeExit,
     NodeGaveUp,
@@ -64,6 +69,7 @@ from soakwatch.core._event_plugins import (
 from soakwatch.core._event_stage import (
     Abort,
     AbortSuppressed,
+    AnswersCapped,
     CallError,
     CallEvent,
     ControlError,
@@ -93,7 +99,9 @@ __all__ = [
     "EVENT_TYPES",
     "Abort",
     "AbortSuppressed",
+    "AnswersCapped",
     "Backup",
+    "CallCheck",
     "CallError",
     "CallEvent",
     "ChaosEnd",
@@ -119,6 +127,8 @@ __all__ = [
     "Integrity",
     "Level",
     "ListenerError",
+    "LogMatch",
+    "LogMatchSummary",
     "NodeEvent",
     "NodeExit",
     "NodeGaveUp",

@@ -6,25 +6,48 @@ tick in the stage thread, told when the runner reaches a call-count barrier, ask
 for its part of each snapshot, and stopped at the end. What it learns goes to the
 recorder (named series) and the event log; the report is rebuilt from those.
 Exceptions from ``tick``/``on_barrier``/``view`` are logged as events, never fatal.
+
+A plugin also owns the way back: :meth:`Plugin.replay` rebuilds its part of the snapshot
+at one timeline row of a recorded run (:class:`ReplayFrame`) from the columns it
+published and the events it emitted, so the replay calls the plugin's code instead of
+re-implementing it.
 """
 
 from __future__ import annotations
 
 from abc import ABC
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from soakwatch.core.event_types import Event
 from soakwatch.core.events import EventLog
 from soakwatch.core.recorder import Recorder
+from soakwatch.core.rundir_reader import RunRecord
 from soakwatch.core.verdict import Verdict
 
 if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
     from soakwatch.core.inject import Injector
 
-__all__ = ["Plugin", "StageContext", "Verdict"]
+__all__ = ["Plugin", "ReplayFrame", "StageContext", "Verdict"]
+
+
+@dataclass(frozen=True)
+class ReplayFrame:
+    """One moment of a recorded run, as the replay shows it: timeline row ``index``."""
+
+    run: RunRecord
+    index: int
+    #: the events the stage had published by then, in order
+    events: Sequence[Event]
+    #: the last row: the run's final word (final events such as ``gate_final`` count)
+    at_end: bool
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        return self.run.profile
 
 
 @dataclass
@@ -76,6 +99,12 @@ class Plugin(ABC):  # noqa: B024 - every hook is optional
 
     def view(self) -> dict[str, Any]:
         """This plugin's fields of the next snapshot (keys of :class:`Snapshot`)."""
+        return {}
+
+    @classmethod
+    def replay(cls, frame: ReplayFrame) -> dict[str, Any]:
+        """This plugin's fields of the snapshot at ``frame`` of a recorded run (the recorded
+        counterpart of :meth:`view`, from its timeline columns and events)."""
         return {}
 
     def stop(self) -> None:

@@ -1,67 +1,55 @@
 """Reports: build the :class:`Summary` from the run directory, render and write it.
 
-``build_summary`` reads only what is on disk, so it serves both the end of a run
-and ``soakwatch report RUN_DIR`` after a crash. Renderers (Markdown here; JUnit and
+``build_summary`` reads only what is on disk (through the one reader,
+:func:`soakwatch.core.rundir_reader.read_run`), so it serves both the end of a run and
+``soakwatch report RUN_DIR`` after a crash. Renderers (Markdown here; JUnit and
 failures.md by the gates) turn the model into files; the headless view prints it.
+
+Plugins add their parts as :class:`ReportSection` values (``soakwatch.gates.report.SECTION``,
+``soakwatch.collectors.report.SECTION``, ``soakwatch.nodes.report.SECTION``); the caller
+that composes a stage passes the list (``soakwatch.sections.report_sections()``), so
+nothing registers itself on import.
 """
 
 from __future__ import annotations
 
-import csv
-import importlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from soakwatch.config.units import format_duration
-from soakwatch.core.callvalues import PHASE_FILE, read_phases
-from soakwatch.core.events import read_events
+from soakwatch.core.event_types import (
+    CallError,
+    ErrorCounts,
+    Hang,
+    Operator,
+    StageEnd,
+    StageStart,
+    WorkerCrash,
+    WorkerRestart,
+)
 from soakwatch.core.histogram import LatencyHistogram
-from soakwatch.core.rundir import read_run_config
+from soakwatch.core.rundir_reader import RunRecord, read_run
 from soakwatch.core.summary import ErrorSummary, LatencySummary, Summary
 
-__all__ = ["RunData", "build_summary", "load_run", "render_markdown", "write_reports"]
+__all__ = ["ReportSection", "build_summary", "render_markdown", "write_reports"]
 
 
-class RunData:
-    """Everything a run directory holds, read once."""
+@dataclass(frozen=True)
+class ReportSection:
+    """A plugin's part of the report, rebuilt from the run directory alone.
 
-    def __init__(self, run_dir: Path) -> None:
-        self.run_dir = run_dir
-        self.config = read_run_config(run_dir)
-        self.events = read_events(run_dir / "events.jsonl")
-        self.timeline = _read_timeline(run_dir / "timeline.csv")
-        self.hist_lines = _read_hist(run_dir / "latency.hdr")
-        try:
-            self.phases = read_phases((run_dir / PHASE_FILE).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            self.phases = {}
+    ``build`` returns the plugin's entries of ``Summary.sections`` (``{}`` when it has
+    nothing to say); ``markdown`` renders them as lines of summary.md; ``write`` writes
+    extra report files (junit.xml, failures.md) and returns their paths.
+    """
 
-    @property
-    def profile(self) -> dict[str, Any]:
-        p = self.config.get("profile", {})
-        return p if isinstance(p, dict) else {}
-
-    def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
-        return [e for e in self.events if e.get("kind") in kinds]
-
-
-def _read_timeline(path: Path) -> list[dict[str, str]]:
-    try:
-        with path.open(newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-    except FileNotFoundError:
-        return []
-    # a row torn by a kill has fewer fields than the header
-    return [r for r in rows if None not in r.values() and None not in r]
-
-
-def _read_hist(path: Path) -> list[str]:
-    try:
-        return [line.strip() for line in path.read_text(encoding="ascii").splitlines() if line.strip()]
-    except FileNotFoundError:
-        return []
+    name: str
+    build: Callable[[RunRecord], dict[str, Any]]
+    markdown: Callable[[Summary], list[str]] | None = None
+    write: Callable[[Summary, RunRecord], list[Path]] | None = None
 
 
 def _latency(encoded: str | None) -> LatencySummary:
@@ -90,67 +78,48 @@ def _hist_summary(h: LatencyHistogram) -> LatencySummary:
     )
 
 
-def _int(row: dict[str, str], key: str) -> int:
-    try:
-        return int(float(row.get(key) or 0))
-    except ValueError:
-        return 0
-
-
-#: builders of extra summary sections (collectors, gates): RunData -> {name: section}
-SECTION_BUILDERS: list[Callable[[RunData], dict[str, Any]]] = []
-
-
-#: modules that register section builders, Markdown sections and report writers on import
-REPORT_MODULES: tuple[str, ...] = ("soakwatch.gates.report", "soakwatch.collectors.report", "soakwatch.nodes.report")
-
-
-def _section_builders() -> list[Callable[[RunData], dict[str, Any]]]:
-    for name in REPORT_MODULES:
-        importlib.import_module(name)
-    return list(SECTION_BUILDERS)
-
-
-def build_summary(run_dir: Path) -> Summary:
-    """Rebuild the summary from what is on disk."""
-    data = RunData(run_dir)
-    prof = data.profile
-    last = data.timeline[-1] if data.timeline else {}
-    start = next(iter(data.of_kind("stage_start")), None)
-    end = next(iter(data.of_kind("stage_end")), None)
+def _errors_by_kind(run: RunRecord) -> list[ErrorSummary]:
     kinds: dict[str, ErrorSummary] = {}
-    for ev in data.events:
-        if ev.get("kind") == "errors":
-            for kind, n in (ev.get("counts") or {}).items():
+    for ev in run.events:
+        if isinstance(ev, ErrorCounts):
+            for kind, n in ev.counts.items():
                 es = kinds.setdefault(kind, ErrorSummary(kind=kind, count=0))
                 es.count += int(n)
-        elif ev.get("kind") == "error":
-            kind = str(ev.get("error_kind", ""))
-            es = kinds.setdefault(kind, ErrorSummary(kind=kind, count=0))
-            msg = str(ev.get("msg", "")).removeprefix(f"{kind}: ")
+        elif isinstance(ev, CallError):
+            es = kinds.setdefault(ev.error_kind, ErrorSummary(kind=ev.error_kind, count=0))
+            msg = ev.message.removeprefix(f"{ev.error_kind}: ")
             if not es.first_message:
-                es.first_message, es.first_t = msg, float(ev.get("t", 0.0))
+                es.first_message, es.first_t = msg, ev.t
             es.last_message = msg
-    calls = _int(last, "calls")
-    errors, timeouts = _int(last, "errors"), _int(last, "timeouts")
-    duration = float(last.get("t") or 0.0)
+    return sorted(kinds.values(), key=lambda k: (-k.count, k.kind))
+
+
+def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> Summary:
+    """Rebuild the summary from what is on disk, with each section's part."""
+    data = run if isinstance(run, RunRecord) else read_run(run)
+    prof = data.profile
+    tl = data.timeline
+    start, end = data.first(StageStart), data.first(StageEnd)
+    calls = int(tl.last("calls") or 0)
+    errors, timeouts = int(tl.last("errors") or 0), int(tl.last("timeouts") or 0)
+    duration = tl.last("t") or 0.0
     sched = data.hist_lines[1] if len(data.hist_lines) > 1 else None
     summary = Summary(
-        stage=str(prof.get("name", run_dir.name)),
+        stage=str(prof.get("name", data.run_dir.name)),
         target=prof.get("target"),
         labels={str(k): str(v) for k, v in (prof.get("labels") or {}).items()},
         seed=prof.get("seed") if isinstance(prof.get("seed"), int) else None,
-        run_dir=str(run_dir),
-        started_at=(start or {}).get("ts") or data.config.get("started_at"),
-        ended_at=(end or {}).get("ts") or last.get("ts"),
+        run_dir=str(data.run_dir),
+        started_at=(start.ts if start else None) or data.config.get("started_at"),
+        ended_at=(end.ts if end else None) or (tl.stamps[-1] if tl.stamps else None),
         duration_s=duration,
         complete=end is not None,
-        state=str((end or {}).get("state", "INCOMPLETE")),
-        verdict=str((end or {}).get("verdict") or (end or {}).get("state", "INCOMPLETE")),
-        caveats=[str(c) for c in (end or {}).get("caveats") or []],
-        error=(end or {}).get("error"),
-        exit_code=(end or {}).get("exit_code"),
-        reason=(end or {}).get("reason"),
+        state=end.state if end else "INCOMPLETE",
+        verdict=(end.verdict or end.state) if end else "INCOMPLETE",
+        caveats=[str(c) for c in end.caveats] if end else [],
+        error=end.error if end else None,
+        exit_code=end.exit_code if end else None,
+        reason=end.reason if end else None,
         planned_calls=prof.get("calls"),
         planned_duration=prof.get("duration"),
         concurrency=int(prof.get("concurrency", 1)),
@@ -162,18 +131,18 @@ def build_summary(run_dir: Path) -> Summary:
         timeouts=timeouts,
         error_ratio=(errors + timeouts) / calls if calls else 0.0,
         rate_avg=calls / duration if duration > 0 else 0.0,
-        errors_by_kind=sorted(kinds.values(), key=lambda k: (-k.count, k.kind)),
+        errors_by_kind=_errors_by_kind(data),
         latency=_latency(data.hist_lines[0] if data.hist_lines else None),
         latency_scheduled=_latency(sched) if sched else None,
         phases={name: _hist_summary(h) for name, h in data.phases.items()},
-        operator_actions=[f"{e.get('t', 0):.1f}s {e.get('msg', '')}" for e in data.of_kind("operator")],
-        hangs=len(data.of_kind("hang")),
-        worker_crashes=len(data.of_kind("worker_crash")),
-        worker_restarts=len(data.of_kind("worker_restart")),
+        operator_actions=[f"{e.t:.1f}s {e.message}" for e in data.of_type(Operator)],
+        hangs=len(data.of_type(Hang)),
+        worker_crashes=len(data.of_type(WorkerCrash)),
+        worker_restarts=len(data.of_type(WorkerRestart)),
         events=len(data.events),
     )
-    for builder in _section_builders():
-        summary.sections.update(builder(data))
+    for section in sections:
+        summary.sections.update(section.build(data))
     return summary
 
 
@@ -181,7 +150,7 @@ def _ms(v: float) -> str:
     return f"{v:.3f}" if v < 10 else f"{v:.1f}"
 
 
-def render_markdown(s: Summary) -> str:
+def render_markdown(s: Summary, sections: Sequence[ReportSection] = ()) -> str:
     """summary.md: for a person, what ran, the verdict, counts, errors, latency."""
     lines = [f"# Stage `{s.stage}`: {s.verdict or s.state}", ""]
     if not s.complete:
@@ -234,36 +203,26 @@ def render_markdown(s: Summary) -> str:
             f"{s.worker_restarts} restarted.",
             "",
         ]
-    for render in MARKDOWN_SECTIONS:
-        lines += render(s)
+    for section in sections:
+        if section.markdown is not None:
+            lines += section.markdown(s)
     if s.operator_actions:
         lines += ["## Operator actions", ""] + [f"- {a}" for a in s.operator_actions] + [""]
     return "\n".join(lines)
 
 
-#: renderers of extra Markdown sections: Summary -> lines
-MARKDOWN_SECTIONS: list[Callable[[Summary], list[str]]] = []
-
-#: writers of extra report files (junit.xml, failures.md): (Summary, RunData) -> written paths
-REPORT_WRITERS: list[Callable[[Summary, RunData], list[Path]]] = []
-
-
-def load_run(run_dir: Path) -> RunData:
-    return RunData(run_dir)
-
-
-def write_reports(run_dir: Path) -> list[Path]:
-    """Write summary.json and summary.md (and the extra reports); returns their paths."""
-    summary = build_summary(run_dir)
+def write_reports(run_dir: Path, sections: Sequence[ReportSection]) -> list[Path]:
+    """Write summary.json and summary.md (and the sections' own files); returns their paths."""
+    data = read_run(run_dir)
+    summary = build_summary(data, sections)
     js = run_dir / "summary.json"
     js.write_text(summary.model_dump_json(indent=2) + "\n", encoding="utf-8")
     md = run_dir / "summary.md"
-    md.write_text(render_markdown(summary), encoding="utf-8")
+    md.write_text(render_markdown(summary, sections), encoding="utf-8")
     paths = [js, md]
-    data: RunData | None = None
-    for writer in REPORT_WRITERS:
-        data = data or RunData(run_dir)
-        paths.extend(writer(summary, data))
+    for section in sections:
+        if section.write is not None:
+            paths.extend(section.write(summary, data))
     return paths
 
 

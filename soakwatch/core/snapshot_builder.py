@@ -12,7 +12,7 @@ from soakwatch.core.plugins import Plugin
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.snapshot import ErrorKindView, EventView, Mark, Snapshot
 
-__all__ = ["LiveStage", "SnapshotBuilder"]
+__all__ = ["LiveStage", "SnapshotBuilder", "merge_part"]
 
 
 class LiveStage(Protocol):
@@ -124,14 +124,19 @@ class SnapshotBuilder:
         for plugin in stage.plugins:
             part = stage.guard(plugin, "view", plugin.view)
             if part:
-                for key, value in part.items():
-                    if isinstance(value, list) and isinstance(data.get(key), list):
-                        data[key] = [*data[key], *value]
-                    elif isinstance(value, dict) and isinstance(data.get(key), dict):
-                        data[key] = {**data[key], **value}
-                    else:
-                        data[key] = value
+                merge_part(data, part)
         return Snapshot.model_validate(data)
+
+
+def merge_part(data: dict[str, Any], part: dict[str, Any]) -> None:
+    """Add a plugin's fields to a snapshot's: lists are joined, dicts merged, the rest replaced."""
+    for key, value in part.items():
+        if isinstance(value, list) and isinstance(data.get(key), list):
+            data[key] = [*data[key], *value]
+        elif isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
 
 
 def _run_latency(rec: Recorder) -> dict[str, float]:

@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from soakwatch.config.errors import UsageError
 from soakwatch.config.nodes import NodeSpec, substitute
-from soakwatch.core.plugins import Plugin, StageContext, Verdict
+from soakwatch.core.event_types import NodeExit, NodeGaveUp, NodeStart
+from soakwatch.core.plugins import Plugin, ReplayFrame, StageContext, Verdict
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.sandbox import inside
 from soakwatch.nodes.process import NodePaths, NodeProcess
@@ -207,6 +208,23 @@ class NodesPlugin(Plugin):
                 ]
             }
         }
+
+    @classmethod
+    def replay(cls, frame: ReplayFrame) -> dict[str, Any]:
+        """Each node's pid and state from its events, restarts from its ``restarts[<id>]`` column."""
+        nodes: dict[str, dict[str, Any]] = {}
+        for e in frame.events:
+            if isinstance(e, NodeStart | NodeExit | NodeGaveUp) and e.node is not None:
+                n = nodes.setdefault(e.node, {"id": e.node, "pid": None, "state": "starting", "restarts": 0})
+                if isinstance(e, NodeStart):
+                    n.update(pid=e.pid, state="running")
+                elif isinstance(e, NodeExit):
+                    n.update(pid=None, state="stopped" if e.expected else "down")
+                else:
+                    n["state"] = "gave_up"
+        for nid, n in nodes.items():
+            n["restarts"] = int(frame.run.timeline.value(f"restarts[{nid}]", frame.index) or 0)
+        return {"extra": {"nodes": list(nodes.values())}} if nodes else {}
 
     def stop(self) -> None:
         """Every node gets SIGTERM at once, then SIGKILL after its grace; reports copied a last time."""

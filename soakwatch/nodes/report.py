@@ -9,63 +9,61 @@ from __future__ import annotations
 
 from typing import Any
 
-from soakwatch.core.reports import MARKDOWN_SECTIONS, SECTION_BUILDERS, RunData
+from soakwatch.core.event_types import NodeEvent, NodeExit, NodeGaveUp, NodeNotReady, NodeReady, NodeRestart, NodeStart
+from soakwatch.core.reports import ReportSection
+from soakwatch.core.rundir_reader import RunRecord
 from soakwatch.core.summary import Summary
 
-__all__ = ["nodes_section", "render_nodes"]
+__all__ = ["SECTION", "nodes_section", "render_nodes"]
 
 
-def nodes_section(data: RunData) -> dict[str, Any]:
+def _new(nid: str) -> dict[str, Any]:
+    return {
+        "id": nid,
+        "starts": 0,
+        "ready": 0,
+        "not_ready": 0,
+        "exits": 0,
+        "unexpected_exits": 0,
+        "restarts_policy": 0,
+        "restarts_chaos": 0,
+        "gave_up": False,
+        "last_exit": None,
+        "pids": [],
+    }
+
+
+def nodes_section(data: RunRecord) -> dict[str, Any]:
     """``{"nodes": {id: {...}}}`` when the stage supervised nodes, else nothing."""
     nodes: dict[str, dict[str, Any]] = {}
-
-    def node(ev: dict[str, Any]) -> dict[str, Any]:
-        nid = str(ev.get("node", "?"))
-        return nodes.setdefault(
-            nid,
-            {
-                "id": nid,
-                "starts": 0,
-                "ready": 0,
-                "not_ready": 0,
-                "exits": 0,
-                "unexpected_exits": 0,
-                "restarts_policy": 0,
-                "restarts_chaos": 0,
-                "gave_up": False,
-                "last_exit": None,
-                "pids": [],
-            },
-        )
-
-    for ev in data.events:
-        kind = ev.get("kind")
-        if kind == "node_start":
-            n = node(ev)
+    for ev in data.of_type(NodeEvent):
+        if not isinstance(ev, NodeStart | NodeReady | NodeNotReady | NodeExit | NodeRestart | NodeGaveUp):
+            continue
+        nid = str(ev.node if ev.node is not None else "?")
+        n = nodes.setdefault(nid, _new(nid))
+        if isinstance(ev, NodeStart):
             n["starts"] += 1
-            if ev.get("pid") is not None:
-                n["pids"].append(int(ev["pid"]))
-        elif kind == "node_ready":
-            node(ev)["ready"] += 1
-        elif kind == "node_not_ready":
-            node(ev)["not_ready"] += 1
-        elif kind == "node_exit":
-            n = node(ev)
+            if ev.pid is not None:
+                n["pids"].append(ev.pid)
+        elif isinstance(ev, NodeReady):
+            n["ready"] += 1
+        elif isinstance(ev, NodeNotReady):
+            n["not_ready"] += 1
+        elif isinstance(ev, NodeExit):
             n["exits"] += 1
-            if not ev.get("expected"):
+            if not ev.expected:
                 n["unexpected_exits"] += 1
             n["last_exit"] = {
-                "t": ev.get("t"),
-                "code": ev.get("code"),
-                "signal": ev.get("signal"),
-                "expected": bool(ev.get("expected")),
-                "reason": ev.get("reason"),
+                "t": ev.t,
+                "code": ev.code,
+                "signal": ev.signal,
+                "expected": bool(ev.expected),
+                "reason": ev.reason,
             }
-        elif kind == "node_restart":
-            n = node(ev)
-            n["restarts_chaos" if ev.get("reason") == "chaos" else "restarts_policy"] += 1
-        elif kind == "node_gave_up":
-            node(ev)["gave_up"] = True
+        elif isinstance(ev, NodeRestart):
+            n["restarts_chaos" if ev.reason == "chaos" else "restarts_policy"] += 1
+        else:
+            n["gave_up"] = True
     return {"nodes": nodes} if nodes else {}
 
 
@@ -94,5 +92,5 @@ def render_nodes(s: Summary) -> list[str]:
     return lines
 
 
-SECTION_BUILDERS.append(nodes_section)
-MARKDOWN_SECTIONS.append(render_nodes)
+#: the nodes' part of the report (the caller composing a stage passes it to build_summary / write_reports)
+SECTION = ReportSection("nodes", nodes_section, render_nodes)

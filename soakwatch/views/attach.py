@@ -15,10 +15,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soakwatch.config.constants import CONTROL_QUICK_TIMEOUT, DEFAULT_REFRESH_HZ, EXIT_OK, EXIT_USAGE
 from soakwatch.config.errors import UsageError
+
+if TYPE_CHECKING:
+    from soakwatch.core.plugins import Plugin
 
 __all__ = ["CTL_COMMANDS", "attach", "ctl", "ctl_request", "recorded_refresh_hz"]
 
@@ -100,8 +103,9 @@ def ctl(run_dir: Path, command: str, words: Sequence[str]) -> int:
     return EXIT_OK
 
 
-def attach(run_dir: Path) -> int:
-    """The TUI on the live stage in ``run_dir``, or a replay when none runs there."""
+def attach(run_dir: Path, replay_plugins: Sequence[type[Plugin]]) -> int:
+    """The TUI on the live stage in ``run_dir``, or a replay when none runs there (each of
+    ``replay_plugins`` rebuilds its slice of the recorded snapshots)."""
     from soakwatch.control.registry import socket_answers
     from soakwatch.views.launch import DETACHED, wants_tui
 
@@ -121,7 +125,7 @@ def attach(run_dir: Path) -> int:
     if not live:
         from soakwatch.views.replay import ReplaySource
 
-        source = ReplaySource(run_dir)
+        source = ReplaySource(run_dir, replay_plugins)
         make_app(source, refresh_hz=source.refresh_hz, replay=True).run()
         return EXIT_OK
     from soakwatch.control.client import SocketSource

@@ -21,7 +21,10 @@ import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from soakwatch.core.reports import ReportSection
 
 from soakwatch.config.constants import SOCKET_WAIT
 from soakwatch.views.detach import on_hangup_leave, print_detached
@@ -48,7 +51,9 @@ def wants_tui(no_tui: bool) -> bool:
         return False
 
 
-def run_with_tui(argv: Sequence[str], profile: Any, stop_on_hangup: bool = False) -> int:
+def run_with_tui(
+    argv: Sequence[str], profile: Any, sections: Sequence[ReportSection], stop_on_hangup: bool = False
+) -> int:
     """Start the stage as a child, show the TUI over its socket; the stage's exit code.
 
     The TUI's detach key closes the UI and leaves the stage running (exit 0, with the
@@ -74,7 +79,7 @@ def run_with_tui(argv: Sequence[str], profile: Any, stop_on_hangup: bool = False
     from soakwatch.views.headless import print_summary
 
     with contextlib.suppress(Exception):  # the run dir is the record; a summary we cannot print is no failure
-        print_summary(build_summary(run_dir))
+        print_summary(build_summary(run_dir, sections))
     return code
 
 

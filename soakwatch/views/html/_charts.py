@@ -18,6 +18,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from soakwatch.core.event_types import (
+    Abort,
+    ChaosEnd,
+    ChaosStart,
+    CollectorError,
+    ErrorCounts,
+    Event,
+    NodeExit,
+    NodeGaveUp,
+    NodeNotReady,
+    NodeRestart,
+    Operator,
+    Truncate,
+)
 from soakwatch.views.html._source import RunSource
 from soakwatch.views.html._style import KIND_TITLES, MARKER_KINDS, color, unit_of
 
@@ -87,7 +101,7 @@ def _finite(v: float) -> bool:
 class _Builder:
     def __init__(self, src: RunSource) -> None:
         self.src = src
-        self.cols: dict[str, Column] = dict(src.recording.columns)
+        self.cols: dict[str, Column] = dict(src.timeline.columns)
         self.times: Column = self.cols.get("t", [])
         self.charts: list[Chart] = []
         self.used: set[str] = set(SKIPPED)
@@ -111,11 +125,9 @@ class _Builder:
     def error_counts(self) -> dict[str, list[float]]:
         n = len(self.times)
         by_kind: dict[str, list[float]] = {}
-        for ev in self.src.events:
-            if ev.get("kind") != "errors" or not isinstance(ev.get("counts"), dict):
-                continue
-            i = min(bisect.bisect_left(self.times, float(ev.get("t", 0.0))), n - 1)
-            for kind, c in ev["counts"].items():
+        for ev in self.src.run.of_type(ErrorCounts):
+            i = min(bisect.bisect_left(self.times, ev.t), n - 1)
+            for kind, c in ev.counts.items():
                 by_kind.setdefault(str(kind), [0.0] * n)[i] += float(c)
         if not by_kind:
             errs = [a + b for a, b in zip(self.cols.get("errors", []), self.cols.get("timeouts", []), strict=False)]
@@ -280,29 +292,26 @@ def build_charts(src: RunSource) -> tuple[list[Chart], dict[str, Column]]:
     return charts, {k: v for k, v in b.cols.items() if k in keys}
 
 
-def _marker_kind(kind: str) -> str | None:
-    if kind in ("operator", "truncate", "abort"):
-        return kind
-    if kind in ("node_exit", "node_restart", "node_gave_up", "node_not_ready"):
+def _marker_kind(ev: Event) -> str | None:
+    if isinstance(ev, Operator | Truncate | Abort):
+        return ev.kind
+    if isinstance(ev, NodeExit | NodeRestart | NodeGaveUp | NodeNotReady):
         return "node"
-    if kind == "collector_error":
+    if isinstance(ev, CollectorError):
         return "collector"
     return None
 
 
-def markers_of(events: Sequence[dict[str, Any]], end: float) -> list[Marker]:
+def markers_of(events: Sequence[Event], end: float) -> list[Marker]:
     """Chaos windows and moments worth a mark on every chart, from the events."""
     out: list[Marker] = []
     open_chaos: dict[str, tuple[float, str]] = {}
     for ev in events:
-        kind, t = str(ev.get("kind")), ev.get("t")
-        if not isinstance(t, int | float):
-            continue
-        if kind == "chaos_start":
-            open_chaos[str(ev.get("action"))] = (float(t), str(ev.get("msg", "")))
-        elif kind == "chaos_end" and (began := open_chaos.pop(str(ev.get("action")), None)) is not None:
-            out.append(Marker("chaos", began[0], float(t), began[1]))
-        elif (mk := _marker_kind(kind)) is not None and mk in MARKER_KINDS:
-            out.append(Marker(mk, float(t), None, str(ev.get("msg", ""))))
+        if isinstance(ev, ChaosStart):
+            open_chaos[str(ev.action)] = (ev.t, ev.message)
+        elif isinstance(ev, ChaosEnd) and (began := open_chaos.pop(str(ev.action), None)) is not None:
+            out.append(Marker("chaos", began[0], ev.t, began[1]))
+        elif (mk := _marker_kind(ev)) is not None and mk in MARKER_KINDS:
+            out.append(Marker(mk, ev.t, None, ev.message))
     out += [Marker("chaos", t0, max(end, t0), f"{msg} (not ended)") for t0, msg in open_chaos.values()]
     return sorted(out, key=lambda m: m.start)

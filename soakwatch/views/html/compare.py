@@ -3,7 +3,7 @@ each run's start) beside the comparison table.
 
 The comparison itself comes from the caller as plain data (header, and rows of (text, outcome)
 cells), so this view does not depend on how compare judges; each run directory is read through
-the one reader (:func:`soakwatch.views.html._source.read_run`), so a killed run is drawn too.
+the one reader (:func:`soakwatch.views.html._source.read_source`), so a killed run is drawn too.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from soakwatch.core.reports import ReportSection
 from soakwatch.views.html._charts import Chart, Column, Line, build_charts
 from soakwatch.views.html._downsample import MAX_POINTS, downsample
 from soakwatch.views.html._page import render_page
-from soakwatch.views.html._source import RunSource, Summarize, read_run
+from soakwatch.views.html._source import RunSource, read_source
 from soakwatch.views.html._style import color
 from soakwatch.views.html.report import write_html
 
@@ -53,7 +54,7 @@ def _overlay_keys(src: RunSource) -> list[tuple[str, str, str]]:
 
 
 def _errors_per_s(src: RunSource) -> list[float]:
-    cols = src.recording.columns
+    cols = src.timeline.columns
     empty: Column = []
     t, e, o = cols.get("t", empty), cols.get("errors", empty), cols.get("timeouts", empty)
     out = []
@@ -78,7 +79,7 @@ def _merge(
             titles.setdefault(key, title)
         cols["errors_per_s"] = _errors_per_s(src)
         titles.setdefault("errors_per_s", "Errors/s (all kinds)")
-        per_run.append(downsample(src.recording.times, cols, max_points))
+        per_run.append(downsample(src.timeline.times, cols, max_points))
     xs = sorted({t for times, _ in per_run for t in times})
     pos = {x: i for i, x in enumerate(xs)}
     merged: dict[str, list[float]] = {}
@@ -110,11 +111,11 @@ def render_compare_report(
     rows: Sequence[Sequence[Cell]],
     runs: Sequence[tuple[str, Path]],
     summary_line: str,
+    sections: Sequence[ReportSection],
     max_points: int = MAX_POINTS,
-    summarize: Summarize | None = None,
 ) -> str:
     """The page: the summary line and the table, the overlaid charts, the runs' verdicts and directories."""
-    sources = [(label, read_run(d, summarize) if summarize else read_run(d)) for label, d in runs]
+    sources = [(label, read_source(d, sections)) for label, d in runs]
     xs, merged, charts = _merge(sources, max_points)
     items = "".join(
         f"<li><b>{escape(label)}</b>: {escape(src.summary.verdict or src.summary.state)}"
@@ -140,6 +141,11 @@ def render_compare_report(
 
 
 def write_compare_report(
-    path: Path, header: Sequence[str], rows: Sequence[Sequence[Cell]], runs: Sequence[tuple[str, Path]], line: str
+    path: Path,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Cell]],
+    runs: Sequence[tuple[str, Path]],
+    line: str,
+    sections: Sequence[ReportSection],
 ) -> Path:
-    return write_html(path, render_compare_report(header, rows, runs, line))
+    return write_html(path, render_compare_report(header, rows, runs, line, sections))

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
+from soakwatch.core.reports import ReportSection
 from soakwatch.views.html._charts import build_charts, markers_of
 from soakwatch.views.html._downsample import MAX_POINTS
 from soakwatch.views.html._page import render_page
-from soakwatch.views.html._source import Summarize, read_run
+from soakwatch.views.html._source import read_source
 from soakwatch.views.html._tables import render_tables, verdict_block
 
 __all__ = ["REPORT_NAME", "render_run_report", "try_write_run_report", "write_html", "write_run_report"]
@@ -17,11 +19,12 @@ __all__ = ["REPORT_NAME", "render_run_report", "try_write_run_report", "write_ht
 REPORT_NAME = "report.html"
 
 
-def render_run_report(run_dir: Path, max_points: int = MAX_POINTS, summarize: Summarize | None = None) -> str:
-    """The page for one run directory, from what is on disk (also for a run that was killed)."""
-    src = read_run(run_dir, summarize) if summarize else read_run(run_dir)
+def render_run_report(run_dir: Path, sections: Sequence[ReportSection], max_points: int = MAX_POINTS) -> str:
+    """The page for one run directory, from what is on disk (also for a run that was killed);
+    ``sections`` rebuild the summary (the caller composing the stage knows them)."""
+    src = read_source(run_dir, sections)
     charts, columns = build_charts(src)
-    times = src.recording.times
+    times = src.timeline.times
     end = times[-1] if len(times) else 0.0
     s = src.summary
     return render_page(
@@ -45,17 +48,17 @@ def write_html(path: Path, text: str) -> Path:
     return path
 
 
-def write_run_report(run_dir: Path, summarize: Summarize | None = None) -> Path:
+def write_run_report(run_dir: Path, sections: Sequence[ReportSection]) -> Path:
     """Write ``RUN_DIR/report.html``; returns its path."""
-    return write_html(run_dir / REPORT_NAME, render_run_report(run_dir, summarize=summarize))
+    return write_html(run_dir / REPORT_NAME, render_run_report(run_dir, sections))
 
 
-def try_write_run_report(run_dir: Path, summarize: Summarize | None = None) -> list[Path]:
+def try_write_run_report(run_dir: Path, sections: Sequence[ReportSection]) -> list[Path]:
     """At the end of a stage: write report.html, or say on stderr why not (the verdict is already
     decided and written; a page that cannot be drawn must not change it). ``soakwatch report``
     rebuilds it later."""
     try:
-        return [write_run_report(run_dir, summarize)]
+        return [write_run_report(run_dir, sections)]
     except Exception as exc:  # a view failing must not lose the stage's other reports
         print(f"soakwatch: {run_dir / REPORT_NAME} not written: {type(exc).__name__}: {exc}", file=sys.stderr)
         return []
