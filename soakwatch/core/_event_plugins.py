@@ -204,10 +204,10 @@ class GateFinal(GateEvent):
     severity: str | None = None
     abort: bool | None = None
     window: str | None = None
-    delay: Any = None
+    delay: float | None = None
     min_samples: int | None = None
-    for_: Any = field(default=None, metadata={"json": "for"})
-    exempt_during_chaos: bool | None = None
+    for_: int | None = field(default=None, metadata={"json": "for"})
+    exempt_during_chaos: float | None = None
     status: str = ""
     observed: float | None = None
     detail: str | None = None
