@@ -25,6 +25,7 @@ import numpy as np
 import numpy.typing as npt
 
 from soakwatch.config.profile import Profile
+from soakwatch.core.event_types import ChaosEnd, ChaosStart
 from soakwatch.core.events import Event, Level
 from soakwatch.core.format import fmt_value
 from soakwatch.core.plugins import Plugin, StageContext, Verdict
@@ -104,7 +105,7 @@ class GateEvaluator(Plugin):
         self._calls_total = 0.0
         self._needs_latency = any(isinstance(g.judge, Latency) and g.rule.window.kind != "run" for g in self.gates)
         self._lat_prev: npt.NDArray[np.int64] | None = None
-        self._inbox: deque[Event] = deque()
+        self._inbox: deque[ChaosStart | ChaosEnd] = deque()
         self._recoveries: list[_Recovery] = []
         self._chaos_open: dict[str, _Recovery] = {}
         self._aborted = False
@@ -147,7 +148,7 @@ class GateEvaluator(Plugin):
 
     def _on_event(self, ev: Event) -> None:
         # called from whichever thread emitted; only queue here, the stage thread does the work
-        if ev.kind in ("chaos_start", "chaos_end"):
+        if isinstance(ev, ChaosStart | ChaosEnd):
             self._inbox.append(ev)
         elif ev.kind in UNEXPECTED_EXIT_KINDS and not ev.data.get("expected"):
             for g in self.gates:
@@ -376,9 +377,9 @@ class GateEvaluator(Plugin):
     def _drain_chaos(self) -> None:
         while self._inbox:
             ev = self._inbox.popleft()
-            action = str(ev.data.get("action", "chaos"))
-            if ev.kind == "chaos_start":
-                dur = float(ev.data.get("duration") or 0.0)
+            action = ev.action if ev.action is not None else "chaos"
+            if isinstance(ev, ChaosStart):
+                dur = float(ev.duration or 0.0)
                 rec = _Recovery(action, ev.t, ev.t + dur)
                 self._chaos_open[action] = rec
                 self._recoveries.append(rec)

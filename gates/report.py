@@ -12,7 +12,31 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from soakwatch.core.event_types import Abort, Event, GateFinal, GateRecovery, GateRules, GateTransition, LogMatch
+from soakwatch.core.event_types import (
+    Abort,
+    AbortSuppressed,
+    CallCheck,
+    CallError,
+    ChaosEnd,
+    ChaosStart,
+    CollectorError,
+    CorruptRead,
+    ErrorCounts,
+    Event,
+    GateFinal,
+    GateRecovery,
+    GateRules,
+    GateTransition,
+    Hang,
+    Integrity,
+    LogMatch,
+    Operator,
+    SizeWarning,
+    SnapshotTaken,
+    Truncate,
+    WorkerCrash,
+    WorkerRestart,
+)
 from soakwatch.core.format import fmt_value
 from soakwatch.core.reports import ReportSection
 from soakwatch.core.rundir_reader import RunRecord
@@ -26,27 +50,25 @@ EVIDENCE_AFTER_S = 5.0
 EVIDENCE_ROWS = 30
 EVIDENCE_EVENTS = 25
 EVIDENCE_PER_KIND = 5
-#: event kinds that help explain a failure
-RELATED_KINDS = frozenset(
-    {
-        "error",
-        "errors",
-        "chaos_start",
-        "chaos_end",
-        "abort",
-        "abort_suppressed",
-        "worker_crash",
-        "worker_restart",
-        "hang",
-        "snapshot",
-        "size_warning",
-        "truncate",
-        "integrity",
-        "corrupt_read",
-        "collector_error",
-        "operator",
-        "call_check",
-    }
+#: events that help explain a failure
+RELATED: tuple[type[Event], ...] = (
+    CallError,
+    ErrorCounts,
+    ChaosStart,
+    ChaosEnd,
+    Abort,
+    AbortSuppressed,
+    WorkerCrash,
+    WorkerRestart,
+    Hang,
+    SnapshotTaken,
+    SizeWarning,
+    Truncate,
+    Integrity,
+    CorruptRead,
+    CollectorError,
+    Operator,
+    CallCheck,
 )
 #: matching log lines shown before a failure (a node's last words may come well before the gate fails)
 LOG_BEFORE_S = 60.0
@@ -206,7 +228,7 @@ def _related(data: RunRecord, at: float) -> list[Event]:
     out: list[Event] = []
     per_kind: dict[str, int] = {}
     for e in data.events:
-        if e.kind not in RELATED_KINDS or not at - EVIDENCE_BEFORE_S <= e.t <= at + EVIDENCE_AFTER_S:
+        if not isinstance(e, RELATED) or not at - EVIDENCE_BEFORE_S <= e.t <= at + EVIDENCE_AFTER_S:
             continue
         per_kind[e.kind] = per_kind.get(e.kind, 0) + 1
         if per_kind[e.kind] <= EVIDENCE_PER_KIND:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from soakwatch.config.constants import EXIT_ABORTED, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from soakwatch.config.errors import UsageError
 from soakwatch.config.profile import Profile
+from soakwatch.core.event_types import RunnerError
 from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin, StageContext
 from soakwatch.core.recorder import Recorder
@@ -409,7 +410,7 @@ class Stage:
         return code
 
     def _note_runner_error(self, ev: Event) -> None:
-        if ev.kind == "runner_error":
+        if isinstance(ev, RunnerError):
             self.runner_errors.append(ev.message)
 
     def _own_verdict(self) -> Verdict:

@@ -132,3 +132,15 @@ def test_a_listener_that_raises_is_an_event_not_a_crash(tmp_path: Path) -> None:
     recs = read_records(tmp_path / "events.jsonl")
     assert [type(e) for e in recs] == [StageStart, ListenerError]
     assert recs[1].message == "RuntimeError: boom" and recs[1].level == "error"
+
+
+def test_docs_list_every_kind_with_its_fields() -> None:
+    rows = {
+        line.split("`")[1]: line
+        for line in (Path(__file__).parent.parent / "docs" / "events.md").read_text().splitlines()
+        if line.startswith("| `")
+    }
+    assert set(rows) == set(EVENT_TYPES)
+    for kind, cls in EVENT_TYPES.items():
+        assert f"`{cls.__name__}`" in rows[kind]
+        assert all(f"`{j}` (" in rows[kind] for _, j in cls.own_fields()), kind

@@ -35,7 +35,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 from soakwatch.chaos import actions as more
 from soakwatch.config.chaos import NODE_ACTIONS, WORKER_ACTIONS, ChaosSpec
 from soakwatch.config.errors import SandboxError, UsageError
-from soakwatch.core.event_types import ChaosEnd, ChaosStart
+from soakwatch.core.event_types import Abort, ChaosEnd, ChaosStart, Operator, Signal
 from soakwatch.core.events import Event, utc_now
 from soakwatch.core.plugins import Plugin, ReplayFrame, StageContext
 from soakwatch.core.sandbox import inside
@@ -54,7 +54,7 @@ RESTART_POLL = 0.1
 JOIN_TIMEOUT = 5.0
 #: events that mean the stage is stopping: open windows close at once, since a worker
 #: frozen between calls would otherwise hold the runner (and the stage's end) until SIGCONT
-STOP_EVENTS = frozenset({"abort", "signal"})
+STOP_EVENTS = (Abort, Signal)
 STOP_COMMANDS = frozenset({"abort", "stop"})
 #: an action's beginning: (spec, source) -> (what was done, the rest of the window)
 Begin = Callable[[ChaosSpec, str], tuple[str, Callable[[], str]]]
@@ -147,7 +147,7 @@ class ChaosPlugin(Plugin):
         return self.nodes is not None and self.nodes.stopping.is_set()
 
     def _on_event(self, ev: Event) -> None:
-        if ev.kind in STOP_EVENTS or (ev.kind == "operator" and ev.data.get("action") in STOP_COMMANDS):
+        if isinstance(ev, STOP_EVENTS) or (isinstance(ev, Operator) and ev.action in STOP_COMMANDS):
             self._stopping.set()
 
     # ---------------------------------------------------------------- firing
