@@ -132,13 +132,30 @@ def _numbers(run_dir: Path) -> dict[str, Any]:
     assert summary.calls == written["calls"] == snap.calls == rows["calls"]
     assert summary.errors == written["errors"] == snap.errors == 0
     assert files[LATE_FILE]["lines"] == shown[LATE_FILE].lines
-    assert round(files[LATE_FILE]["size_kb"] * 1024) == shown[LATE_FILE].size
+    # timeline.csv keeps KB to 3 decimals (half a byte); the replay shows whole bytes
+    assert abs(files[LATE_FILE]["size_kb"] * 1024 - shown[LATE_FILE].size) < 1
     return {
         "calls": summary.calls,
         "lines": files[LATE_FILE]["lines"],
-        "bytes": round(files[LATE_FILE]["size_kb"] * 1024),
+        "size_kb": files[LATE_FILE]["size_kb"],
         "growth_kb": rows.get(f"growth_kb[{LATE_FILE}]"),
     }
+
+
+def _growth_on_disk(run_dir: Path) -> float:
+    """KB per 1000 calls of the late file between the first and the last row that has it, from the cells."""
+    tl = read_run(run_dir).timeline
+    rows = [(tl.value("calls", i), kb) for i, kb in tl.present(f"size_kb[{LATE_FILE}]")]
+    (c0, kb0), (c1, kb1) = rows[0], rows[-1]
+    assert c0 is not None and c1 is not None and c1 > c0
+    return (kb1 - kb0) / (c1 - c0) * 1000
+
+
+def _check_growth(run_dir: Path, growth: float | None) -> None:
+    # the file is sampled on ticks, the calls are counted as they are folded: the ratio is
+    # near the target's 64 bytes a call (62.5 KB per 1000 calls), not exactly it
+    assert growth is not None and growth == pytest.approx(_growth_on_disk(run_dir))
+    assert 0.5 < growth / (len(LINE) / 1024 * 1000) < 2
 
 
 def _appeared_mid_run(run_dir: Path) -> None:
@@ -154,9 +171,8 @@ def test_a_finished_run_with_a_series_that_appeared_mid_run(finished: tuple[Path
     written = len((root / "late" / "grow.log").read_bytes()) // len(LINE)
     assert got["calls"] == counted(root, "calls") == 300
     assert got["lines"] == written == 300 - LATE
-    assert got["bytes"] == written * len(LINE)
-    # compare's growth of the late file: the target's 64 bytes per call, in KB per 1000 calls
-    assert got["growth_kb"] == pytest.approx(len(LINE) / 1024 * 1000, rel=0.05)
+    assert got["size_kb"] == pytest.approx(written * len(LINE) / 1024, abs=0.0005)
+    _check_growth(run_dir, got["growth_kb"])
 
 
 def test_a_run_killed_with_sigkill_reads_the_same_through_the_one_reader(killed: tuple[Path, Path]) -> None:
@@ -168,8 +184,9 @@ def test_a_run_killed_with_sigkill_reads_the_same_through_the_one_reader(killed:
     tl = read_run(run_dir).timeline
     # the last whole row on disk is the record; the target itself went on a little further
     assert got["calls"] == tl.last("calls") and LATE < got["calls"] <= counted(root, "calls")
-    assert got["lines"] == tl.last(f"lines[{LATE_FILE}]") and 0 < got["lines"] <= got["calls"] - LATE
-    assert got["growth_kb"] == pytest.approx(len(LINE) / 1024 * 1000, rel=0.05)
+    # the file's last sample is what the target had written by then (it may be ahead of the calls folded)
+    assert got["lines"] == tl.last(f"lines[{LATE_FILE}]") and 0 < got["lines"] <= counted(root, "calls") - LATE
+    _check_growth(run_dir, got["growth_kb"])
 
 
 def test_summary_replay_and_compare_agree_across_finished_and_killed_runs(
@@ -181,3 +198,16 @@ def test_summary_replay_and_compare_agree_across_finished_and_killed_runs(
         got = _numbers(run_dir)
         assert rows["calls"].values[i] == got["calls"]
         assert rows[f"growth_kb[{LATE_FILE}]"].values[i] == got["growth_kb"]
+
+
+def test_a_last_row_torn_between_timeline_and_timeline_extra_is_left_out(tmp_path: Path) -> None:
+    (tmp_path / "timeline.csv").write_text("t,ts,calls\n0.1,a,10\n0.2,b,20\n0.3,c,30\n")
+    # the kill came after row 0.3 reached timeline.csv, before its late series did
+    (tmp_path / "timeline_extra.csv").write_text("t,series,value\n0.1,size_kb[f],\n0.2,size_kb[f],2.5\n")
+    tl = read_run(tmp_path, require_config=False).timeline
+    assert tl.rows == 2 and tl.stamps == ["a", "b"] and tl.last("calls") == 20
+    assert tl.value("size_kb[f]", 0) is None and tl.last("size_kb[f]") == 2.5
+    # a late series written on every row keeps every row
+    (tmp_path / "timeline_extra.csv").write_text("t,series,value\n0.2,size_kb[f],2.5\n0.3,size_kb[f],\n")
+    tl = read_run(tmp_path, require_config=False).timeline
+    assert tl.rows == 3 and tl.last("size_kb[f]") is None and tl.value("size_kb[f]", 1) == 2.5

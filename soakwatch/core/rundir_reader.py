@@ -178,10 +178,14 @@ def _read_timeline(path: Path) -> Timeline:
 
 
 def _merge_extra(tl: Timeline, path: Path) -> None:
+    """Merge timeline_extra.csv in. The recorder writes a late series on every row once it
+    appeared, after the row's timeline.csv line: a last row that lacks a series the row
+    before had was torn by a kill between the two writes, and is left out like a torn line."""
     times = tl.columns.get("t")
     if times is None:
         return
     row_of = {round(t, 3): i for i, t in enumerate(times)}
+    last_row: dict[str, int] = {}
     try:
         with path.open(newline="", encoding="utf-8") as fh:
             reader = csv.reader(fh)
@@ -193,8 +197,14 @@ def _merge_extra(tl: Timeline, path: Path) -> None:
                 if col is None:
                     col = tl.columns[rec[1]] = array("d", [math.nan]) * len(times)
                 col[i] = _float(rec[2])
+                last_row[rec[1]] = max(i, last_row.get(rec[1], -1))
     except (OSError, UnicodeDecodeError, csv.Error):
         pass
+    n = len(times)
+    if n >= 2 and any(r == n - 2 for r in last_row.values()):
+        for col in tl.columns.values():
+            del col[n - 1 :]
+        del tl.stamps[n - 1 :]
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:
