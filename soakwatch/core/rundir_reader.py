@@ -40,7 +40,7 @@ from soakwatch.core.event_types import Event, StageStart
 from soakwatch.core.histogram import LatencyHistogram
 from soakwatch.core.rundir import read_run_config
 
-__all__ = ["RunRecord", "Timeline", "read_run"]
+__all__ = ["RunRecord", "Timeline", "read_profile", "read_run"]
 
 E = TypeVar("E", bound=Event)
 
@@ -238,6 +238,12 @@ def _effective_times(events: list[Event]) -> list[float]:
         high = max(high, t)
         out.append(high)
     return out
+
+
+def read_profile(run_dir: Path) -> dict[str, Any]:
+    """Only the resolved profile of run_config.json ({} when unreadable): cheap, for a setting."""
+    profile = (_read_json(run_dir / "run_config.json") or {}).get("profile")
+    return profile if isinstance(profile, dict) else {}
 
 
 def read_run(run_dir: Path, *, require_config: bool = True) -> RunRecord:

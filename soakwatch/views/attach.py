@@ -62,14 +62,10 @@ def ctl_request(command: str, words: Sequence[str]) -> tuple[str, dict[str, Any]
 
 def recorded_refresh_hz(run_dir: Path) -> float:
     """The stage's ``refresh_hz`` from its run_config.json (the TUI default when unreadable)."""
-    import json
+    from soakwatch.core.rundir_reader import read_profile
 
-    try:
-        value = json.loads((run_dir / "run_config.json").read_text(encoding="utf-8"))["profile"]["refresh_hz"]
-        hz = float(value)
-    except (OSError, ValueError, KeyError, TypeError):
-        return DEFAULT_REFRESH_HZ
-    return hz if hz > 0 else DEFAULT_REFRESH_HZ
+    hz = read_profile(run_dir).get("refresh_hz")
+    return float(hz) if isinstance(hz, int | float) and not isinstance(hz, bool) and hz > 0 else DEFAULT_REFRESH_HZ
 
 
 def _check_run_dir(run_dir: Path, where: str) -> None:
