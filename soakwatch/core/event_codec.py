@@ -14,7 +14,7 @@ import json
 import math
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,58 +24,75 @@ __all__ = ["build", "decode", "encode", "iter_lines", "read_records"]
 
 LEVELS: frozenset[str] = frozenset(typing.get_args(Level))
 _MISSING = object()
-_HINTS: dict[type[Event], dict[str, Any]] = {}
+Coerce = Callable[[Any], Any]
+#: per record class: JSON name -> (field name, coercer), built once from the type hints
+_PLANS: dict[type[Event], dict[str, tuple[str, Coerce]]] = {}
 
 
-def _hints(cls: type[Event]) -> dict[str, Any]:
-    hints = _HINTS.get(cls)
-    if hints is None:
-        hints = _HINTS[cls] = typing.get_type_hints(cls)
-    return hints
+def _exact(tp: type) -> Coerce:
+    return lambda v: v if isinstance(v, tp) and not isinstance(v, bool) else _MISSING
 
 
-def _coerce(tp: Any, value: Any) -> Any:
-    """``value`` as type ``tp``, or ``_MISSING`` when it is not one (containers are checked shallowly)."""
+def _as_int(v: Any) -> Any:
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        return int(v)
+    return v if isinstance(v, int) and not isinstance(v, bool) else _MISSING
+
+
+_SCALARS: dict[Any, Coerce] = {
+    bool: lambda v: v if isinstance(v, bool) else _MISSING,
+    int: _as_int,
+    float: _exact(int | float),  # type: ignore[arg-type]
+    str: _exact(str),
+}
+
+
+def _coercer(tp: Any) -> Coerce:
+    """A function returning the value as type ``tp``, or ``_MISSING`` when it is not one
+    (containers are checked shallowly)."""
     if tp is Any:
-        return value
+        return lambda v: v
     origin = typing.get_origin(tp)
     if origin in (types.UnionType, typing.Union):
-        if value is None:
-            return None if type(None) in typing.get_args(tp) else _MISSING
-        for arg in typing.get_args(tp):
-            if arg is not type(None) and (out := _coerce(arg, value)) is not _MISSING:
-                return out
-        return _MISSING
+        options = [_coercer(a) for a in typing.get_args(tp) if a is not type(None)]
+        nullable = type(None) in typing.get_args(tp)
+
+        def union(v: Any) -> Any:
+            if v is None:
+                return None if nullable else _MISSING
+            for option in options:
+                if (out := option(v)) is not _MISSING:
+                    return out
+            return _MISSING
+
+        return union
     if origin is not None:
-        return value if isinstance(value, origin) else _MISSING
-    if tp is bool:
-        return value if isinstance(value, bool) else _MISSING
-    if isinstance(value, bool):
-        return _MISSING
-    if tp is float:
-        return value if isinstance(value, int | float) else _MISSING
-    if tp is int:
-        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-            return int(value)
-        return value if isinstance(value, int) else _MISSING
-    return value if isinstance(value, tp) else _MISSING
+        return lambda v: v if isinstance(v, origin) else _MISSING
+    return _SCALARS.get(tp) or (lambda v: v if isinstance(v, tp) else _MISSING)
+
+
+def _plan(cls: type[Event]) -> dict[str, tuple[str, Coerce]]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        hints = typing.get_type_hints(cls)
+        plan = _PLANS[cls] = {j: (n, _coercer(hints[n])) for n, j in cls.own_fields()}
+    return plan
 
 
 def _fill(cls: type[Event], envelope: dict[str, Any], data: dict[str, Any]) -> Event:
     if cls is UnknownEvent:
         return UnknownEvent(**envelope, extra=dict(data))
-    hints = _hints(cls)
+    plan = _plan(cls)
     fields: dict[str, Any] = {}
     extra: dict[str, Any] = {}
-    names = dict((j, n) for n, j in cls.own_fields())
     for key, value in data.items():
-        name = names.get(key)
-        if name is None:
+        step = plan.get(key)
+        if step is None:
             extra[key] = value
-        elif (out := _coerce(hints[name], value)) is _MISSING:
+        elif (out := step[1](value)) is _MISSING:
             extra[key] = value  # kept as it came; the typed field keeps its default
         else:
-            fields[name] = out
+            fields[step[0]] = out
     return cls(**envelope, **fields, extra=extra)
 
 
