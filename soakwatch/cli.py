@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("profiles", help="list the built-in profiles")
     val = sub.add_parser("validate", help="check a profile")
     val.add_argument("profile", metavar="PROFILE")
+    val.add_argument("--show", action="store_true", help="print the resolved profile (after extends and --set) as JSON")
+    val.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field, as for run")
     sw = sub.add_parser(
         "sweep",
         help="one stage per combination of the profile's [matrix]; scaling report and chart",
@@ -150,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ch.add_argument("run_dir", metavar="RUN_DIR")
     ch.add_argument("action", metavar="ACTION", nargs="?")
+    sch = sub.add_parser(
+        "schema",
+        help="the JSON Schema of profiles (for editors), or the profile reference in Markdown",
+        description="Print the JSON Schema of profile files (put '#:schema ./FILE' on a profile's first line "
+        "for editors that read TOML schemas), or with --markdown the profile reference (docs/profile.md).",
+    )
+    sch.add_argument("--markdown", action="store_true", help="the reference of every section and field, in Markdown")
     st = sub.add_parser("selftest", help="short stages against built-in faulty targets: does every gate kind fire?")
     st.add_argument("--keep", metavar="DIR", help="keep the selftest run directories here")
     return parser
@@ -358,12 +367,28 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from soakwatch.config.profile import load_profile
 
-    profile = load_profile(args.profile)
+    profile = load_profile(args.profile, sets=args.set)
     if profile.gates:
         from soakwatch.gates import check_rules
 
         check_rules(profile)
-    print(f"{args.profile}: ok ({profile.name})")
+    if args.show:
+        import json
+
+        print(json.dumps(profile.model_dump(mode="json", by_alias=True), indent=2))
+    print(f"{args.profile}: ok ({profile.name})", file=sys.stderr if args.show else sys.stdout)
+    return 0
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import json
+
+    from soakwatch.config.schema import profile_markdown, profile_schema
+
+    if args.markdown:
+        sys.stdout.write(profile_markdown())
+    else:
+        print(json.dumps(profile_schema(), indent=2))
     return 0
 
 
@@ -440,6 +465,7 @@ COMMANDS = {
     "profiles": cmd_profiles,
     "validate": cmd_validate,
     "selftest": cmd_selftest,
+    "schema": cmd_schema,
 }
 
 

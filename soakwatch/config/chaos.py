@@ -10,7 +10,8 @@ Actions::
     pause_worker   SIGSTOP one target worker for `duration` seconds, then SIGCONT
     write_file     write `content` as JSON to `path` for `duration` seconds, then restore what was there
     corrupt_file   cut the file at `path` in half (a torn JSON write)
-    kill_node      SIGKILL node `node`; start it again after `duration` seconds
+    kill_node      SIGKILL node `node`; start it again after `duration` seconds (0: at once; the
+                   restart policy does not count it)
     restart_node   graceful restart of node `node`: SIGTERM (SIGKILL after its stop_grace), then start it
     pause_node     SIGSTOP node `node` for `duration` seconds, then SIGCONT
     latency        add `latency_ms` to a `ratio` of the driver's calls for `duration` seconds
@@ -29,10 +30,11 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from soakwatch.config.base import ProfileModel
 from soakwatch.config.errors import UsageError
-from soakwatch.config.units import parse_duration
+from soakwatch.config.units import seconds_fields
 
 __all__ = ["ChaosAction", "ChaosSpec", "load_chaos_plan"]
 
@@ -62,30 +64,56 @@ NEEDS_DURATION = frozenset({"write_file", "pause_worker", "pause_node", *INJECT_
 MAX_HOLD_MB = 65536
 
 
-class ChaosSpec(BaseModel):
-    """One chaos action of a profile (``[[chaos]]``)."""
+class ChaosSpec(ProfileModel):
+    """One chaos action of a profile (``[[chaos]]``): fired ``at`` seconds, or on demand (key c, ``soakwatch chaos``).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Each action uses only its own fields (see ``action``); a field another action uses is refused.
+    """
 
-    name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$", description="what the operator picks")
-    action: ChaosAction
-    at: float | None = Field(default=None, ge=0, description="seconds after the start; omitted: on demand only")
-    duration: float = Field(default=0.0, ge=0, description="length of the window, seconds ('10s' accepted)")
-    path: str | None = Field(default=None, description="file under the sandbox root (write_file, corrupt_file)")
-    content: Any = Field(default=None, description="JSON value written by write_file")
-    target: str | None = Field(default=None, description="worker name, e.g. worker-0 (default: one at random)")
-    node: str | None = Field(default=None, description="node id (kill_node, restart_node, pause_node)")
-    latency_ms: float | None = Field(default=None, gt=0, description="added to each affected call (latency)")
+    name: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="what the operator picks (key c, soakwatch chaos RUN_DIR NAME)",
+        examples=["kill-node1"],
+    )
+    action: ChaosAction = Field(
+        description="kill_worker, pause_worker (duration), write_file (path, content, duration), corrupt_file (path), "
+        "kill_node (node; back after duration), restart_node (node), pause_node (node, duration), "
+        "latency (latency_ms, ratio, duration), errors (ratio, duration), burn_cpu (cores, duration), "
+        "hold_memory (mb, duration)",
+        examples=["kill_node"],
+    )
+    at: float | None = Field(
+        default=None, ge=0, description="seconds after the start; omitted: on demand only", examples=["5m"]
+    )
+    duration: float = Field(
+        default=0.0,
+        ge=0,
+        description="length of the window, seconds; kill_node: how long the node stays down before it is "
+        "started again (0: at once)",
+        examples=["10s"],
+    )
+    path: str | None = Field(
+        default=None,
+        description="file under the sandbox root (write_file, corrupt_file)",
+        examples=["state/chaos.json"],
+    )
+    content: Any = Field(default=None, description="JSON value written by write_file", examples=[{"errors": 0.8}])
+    target: str | None = Field(
+        default=None, description="worker name, e.g. worker-0 (default: one at random)", examples=["worker-0"]
+    )
+    node: str | None = Field(
+        default=None, description="node id (kill_node, restart_node, pause_node)", examples=["node1"]
+    )
+    latency_ms: float | None = Field(
+        default=None, gt=0, description="added to each affected call (latency)", examples=[200]
+    )
     ratio: float = Field(default=1.0, gt=0, le=1, description="share of calls affected (latency, errors)")
     cores: int = Field(default=1, ge=1, le=256, description="spinning helper processes (burn_cpu)")
-    mb: int | None = Field(default=None, ge=1, le=MAX_HOLD_MB, description="memory held (hold_memory)")
+    mb: int | None = Field(default=None, ge=1, le=MAX_HOLD_MB, description="memory held (hold_memory)", examples=[512])
 
-    @field_validator("at", "duration", mode="before")
-    @classmethod
-    def _seconds(cls, v: object) -> object:
-        if isinstance(v, str):
-            return parse_duration(v)
-        return v
+    _secs = seconds_fields("at", "duration")
 
     @model_validator(mode="after")
     def _fields_fit_action(self) -> ChaosSpec:

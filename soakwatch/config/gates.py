@@ -22,48 +22,56 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from soakwatch.config.units import parse_duration
+from soakwatch.config.base import ProfileModel
+from soakwatch.config.units import seconds_fields
 
 __all__ = ["GateSpec", "Severity"]
 
 Severity = Literal["warn", "fail"]
 
 
-def _seconds(v: object) -> object:
-    if isinstance(v, str):
-        return parse_duration(v)
-    return v
+class GateSpec(ProfileModel):
+    """One gate (``[[gates]]``, or ``--gate``): ``metric`` judged by ``condition`` over ``window`` (docs/gates.md)."""
 
+    model_config = ConfigDict(populate_by_name=True)
 
-class GateSpec(BaseModel):
-    """One gate: ``metric`` judged by ``condition`` over ``window``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-    name: str = Field(min_length=1)
-    metric: str = Field(min_length=1)
-    condition: str = Field(min_length=1)
-    severity: Severity = "fail"
-    abort: bool = False
-    delay: float = Field(default=0.0, ge=0, description="grace seconds before it is judged")
+    name: str = Field(min_length=1, description="shown in the gates panel and the summary", examples=["errors"])
+    metric: str = Field(
+        min_length=1,
+        description="a series (latency, error_ratio, size_kb[FILE], committed_height[NODE], ...) or 'a - b' / 'a / b'",
+        examples=["error_ratio"],
+    )
+    condition: str = Field(
+        min_length=1,
+        description="'< 5%', 'p95 < 500ms', 'max == 0', 'last == 0', 'monotonic', 'stall < 60s', 'always', "
+        "'alive', ... (docs/gates.md)",
+        examples=["< 5%"],
+    )
+    severity: Severity = Field(default="fail", description="fail: a failure fails the stage (exit 1); warn: reported")
+    abort: bool = Field(default=False, description="stop the stage as soon as the gate fails")
+    delay: float = Field(default=0.0, ge=0, description="grace seconds before it is judged", examples=["30s"])
     window: str | None = Field(
         default=None,
         description="'run', a duration such as '60s', or a call count such as '1000 calls'; "
-        "None takes the rule kind's default (sliding 60 s for rates and percentiles)",
+        "unset: the rule kind's default (sliding 60 s for rates and percentiles)",
+        examples=["60s"],
     )
     min_samples: int | None = Field(
-        default=None, ge=0, description="samples (calls for call-based metrics) needed in the window"
+        default=None, ge=0, description="samples (calls for call-based metrics) needed in the window", examples=[100]
     )
     for_: int = Field(default=1, ge=1, alias="for", description="consecutive evaluations before a state change")
     exempt_during_chaos: float | None = Field(
-        default=None, ge=0, description="not judged during a chaos action and this many seconds after it"
+        default=None,
+        ge=0,
+        description="not judged during a chaos action and this many seconds after it",
+        examples=["30s"],
     )
 
-    _secs = field_validator("delay", "exempt_during_chaos", mode="before")(_seconds)
+    _secs = seconds_fields("delay", "exempt_during_chaos")
 
-    @field_validator("window", mode="before")
+    @field_validator("window", mode="before", json_schema_input_type=str | float)
     @classmethod
     def _window_text(cls, v: object) -> object:
         # a bare number in TOML (window = 60) means seconds

@@ -8,7 +8,7 @@ Example::
 
     target = "http://127.0.0.1:8765/v1/chat/completions"
     [http]
-    preset = "openai-chat"          # POST, a chat body from {prompt}, usage tokens counted
+    preset = "openai-chat"          # POST, a chat body from {prompt}, choices.0.message required, usage tokens counted
     headers = { Authorization = "Bearer test" }
     expect_status = [200]
     expect_json_field = ["choices.0.message.content"]
@@ -21,9 +21,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from soakwatch.config.units import parse_duration
+from soakwatch.config.base import ProfileModel
+from soakwatch.config.units import seconds_fields
 
 __all__ = ["OPENAI_CHAT_BODY", "HttpConfig"]
 
@@ -33,40 +34,72 @@ Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 OPENAI_CHAT_BODY: dict[str, Any] = {"messages": [{"role": "user", "content": "{prompt}"}]}
 
 
-class HttpConfig(BaseModel):
-    """Request, expectations and client of an HTTP target (``[http]``)."""
+class HttpConfig(ProfileModel):
+    """Request, expectations and client of an ``http://`` target (``[http]``).
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    An answer is good when its status is expected and, when JSON is expected, it parses, has every
+    ``expect_json_field`` and matches ``expect_schema``; anything else is an error of a named kind
+    (``HTTP 503``, ``bad_json``, ``missing_field``, the JSON error envelope's code, ...).
+    """
 
-    method: Method | None = Field(default=None, description="default GET, POST with a body or the chat preset")
-    headers: dict[str, str] = Field(default_factory=dict, description="placeholders allowed in values")
-    body: Any = Field(default=None, description="JSON body (a TOML table); placeholders such as {prompt}")
-    body_template: str | None = Field(default=None, description="raw body text with placeholders")
+    method: Method | None = Field(
+        default=None, description="default: GET, or POST with a body or the chat preset", examples=["POST"]
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="request headers; placeholders allowed in values",
+        examples=[{"Authorization": "Bearer test"}],
+    )
+    body: Any = Field(
+        default=None,
+        description="JSON body (a TOML table); placeholders such as {prompt} from the case",
+        examples=[{"prompt": "{prompt}"}],
+    )
+    body_template: str | None = Field(
+        default=None, description="raw body text with placeholders", examples=["q={prompt}"]
+    )
     content_type: str = Field(default="application/json", description="Content-Type of a body")
-    expect_status: list[int] = Field(default_factory=list, description="good status codes; empty: any 2xx")
+    expect_status: list[int] = Field(
+        default_factory=list, description="good status codes; empty: any 2xx", examples=[[200]]
+    )
     expect_json: bool | None = Field(
         default=None, description="answers must be JSON; default: when a JSON check or the preset is set"
     )
-    expect_json_field: list[str] = Field(default_factory=list, description="dotted paths that must be present")
-    expect_schema: dict[str, Any] | str | None = Field(default=None, description="JSON schema, inline or a file")
+    expect_json_field: list[str] = Field(
+        default_factory=list,
+        description="dotted paths that must be present in a JSON answer",
+        examples=[["choices.0.message.content"]],
+    )
+    expect_schema: dict[str, Any] | str | None = Field(
+        default=None, description="JSON Schema the answer must match, inline or a file", examples=["chat_schema.json"]
+    )
     error_code_fields: list[str] = Field(
         default_factory=lambda: ["error.code", "error.type", "code"],
         description="where a JSON error envelope keeps its code, first found wins",
     )
-    preset: Literal["openai-chat"] | None = None
+    preset: Literal["openai-chat"] | None = Field(
+        default=None,
+        description="openai-chat: POST {model, messages: [{role: user, content: {prompt}}]}; the answer must be "
+        "JSON with choices.0.message; usage.prompt_tokens and usage.completion_tokens counted "
+        "(series tokens_prompt, tokens_completion); status as expect_status (any 2xx by default)",
+        examples=["openai-chat"],
+    )
     model: str = Field(default="soakwatch", description="'model' of the openai-chat body")
     count_usage: bool | None = Field(default=None, description="count usage tokens; default: with openai-chat")
-    http2: bool = False
+    http2: bool = Field(default=False, description="speak HTTP/2 (httpx client)")
     client: Literal["auto", "httpx", "aiohttp"] = Field(
         default="auto", description="auto: aiohttp for HTTP/1.1 (fast), httpx for HTTP/2"
     )
-    timeout: float | None = Field(default=None, gt=0, description="per-request timeout; default: the stage's")
-    verify_tls: bool = True
+    timeout: float | None = Field(
+        default=None, gt=0, description="per-request timeout, seconds; default: the stage's", examples=["10s"]
+    )
+    verify_tls: bool = Field(default=True, description="check the server's TLS certificate (https://)")
     extract: dict[str, str] = Field(
         default_factory=dict,
         description="per-call values taken from each good answer, as record[NAME] series that gates can check "
         "per call (strictly_increasing, never_decreasing, unique): NAME = '$.dotted.path' (JSON body) "
         "or 'header:Header-Name'",
+        examples=[{"load_seq": "$.load_seq", "model": "header:X-Model"}],
     )
 
     @field_validator("extract")
@@ -86,10 +119,7 @@ class HttpConfig(BaseModel):
     def _one_or_many(cls, v: object) -> object:
         return [v] if isinstance(v, str) else v
 
-    @field_validator("timeout", mode="before")
-    @classmethod
-    def _seconds(cls, v: object) -> object:
-        return parse_duration(v) if isinstance(v, str) else v
+    _secs = seconds_fields("timeout")
 
     @field_validator("expect_status")
     @classmethod

@@ -14,11 +14,13 @@ without pulling in the supervisor. Example::
     restart = "on-failure"            # never | on-failure | always
     max_restarts = 5
     backoff = "1s"                    # doubles after each quick failure, up to backoff_max
+    depends_on = ["seed"]             # started once these nodes are ready
 
-Placeholders in ``command``, ``env`` values, ``cwd``, ``report_dir`` and ``ready.file``:
-``{id}``, ``{root}`` (the sandbox root), ``{python}`` (the interpreter running soakwatch),
-``{report_dir}`` and ``{node_dir}`` (the node's folder in the run dir). Nothing else is
-substituted, so other braces pass through.
+Placeholders in ``command``, ``env`` values, ``cwd``, ``report_dir``, ``ready.file`` and
+``ready.http``: ``{id}``, ``{root}`` (the sandbox root), ``{python}`` (the interpreter running
+soakwatch), ``{run_dir}`` (the stage's run directory), ``{node_dir}`` (the node's folder in
+the run dir, ``{run_dir}/nodes/<id>``) and ``{report_dir}`` (the resolved report folder; not
+in ``report_dir`` itself). Nothing else is substituted, so other braces pass through.
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ import shlex
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from soakwatch.config.base import ProfileModel
 from soakwatch.config.chaos import NODE_ACTIONS
 from soakwatch.config.collectors import PatternLevel, check_patterns
-from soakwatch.config.units import parse_duration
+from soakwatch.config.units import seconds_fields
 
 if TYPE_CHECKING:
     from soakwatch.config.chaos import ChaosSpec
@@ -43,22 +46,17 @@ __all__ = [
     "ReadyCheck",
     "RestartPolicy",
     "check_topology",
+    "start_order",
     "substitute",
 ]
 
 RestartPolicy = Literal["never", "on-failure", "always"]
-PLACEHOLDERS = ("id", "root", "python", "report_dir", "node_dir")
+PLACEHOLDERS = ("id", "root", "python", "run_dir", "node_dir", "report_dir")
 #: default seconds a node gets to become ready
 READY_TIMEOUT = 30.0
 #: names the process collector already uses for its own subjects
 RESERVED_IDS = frozenset({"monitor", "target"})
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
-
-
-def _seconds(v: object) -> object:
-    if isinstance(v, str):
-        return parse_duration(v)
-    return v
 
 
 def substitute(text: str, values: dict[str, str]) -> str:
@@ -68,18 +66,34 @@ def substitute(text: str, values: dict[str, str]) -> str:
     return text
 
 
-class ReadyCheck(BaseModel):
-    """When a started node counts as ready: a file appears, a local TCP port accepts, or a local URL answers 200."""
+class ReadyCheck(ProfileModel):
+    """When a started node counts as ready (``ready = {...}``): exactly one of a file, a TCP port, an HTTP URL.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    Checked after every start (the first one and each restart) until it holds, the node exits
+    or ``timeout`` passes. A file counts only when it was written after that start, so a
+    ``ready`` file left by an earlier run is not readiness.
+    """
 
-    file: str | None = Field(default=None, description="a file under the root, written after the node started")
-    tcp: int | None = Field(default=None, ge=1, le=65535, description="a port on 127.0.0.1 that accepts")
-    http: str | None = Field(default=None, description="a URL on 127.0.0.1 that answers 200")
-    timeout: float = Field(default=READY_TIMEOUT, gt=0, description="seconds before the node counts as failed")
+    file: str | None = Field(
+        default=None,
+        description="a file (under the root or the run dir) the node writes once it is ready; placeholders allowed",
+        examples=["{node_dir}/ready"],
+    )
+    tcp: int | None = Field(
+        default=None, ge=1, le=65535, description="a port on 127.0.0.1 that accepts", examples=[7001]
+    )
+    http: str | None = Field(
+        default=None, description="a URL on 127.0.0.1 that answers 200", examples=["http://127.0.0.1:7001/health"]
+    )
+    timeout: float = Field(
+        default=READY_TIMEOUT,
+        gt=0,
+        description="seconds before the node counts as failed to start (the stage ends FAILED); "
+        "a --duration given on the command line bounds it too",
+    )
     interval: float = Field(default=0.1, gt=0, description="seconds between checks")
 
-    _secs = field_validator("timeout", "interval", mode="before")(_seconds)
+    _secs = seconds_fields("timeout", "interval")
 
     @model_validator(mode="after")
     def _one_kind(self) -> ReadyCheck:
@@ -93,33 +107,71 @@ class ReadyCheck(BaseModel):
         return self
 
 
-class NodeSpec(BaseModel):
-    """One node of a topology (``[[nodes]]``)."""
+class NodeSpec(ProfileModel):
+    """One node of a topology (``[[nodes]]``): a process soakwatch starts, checks for readiness and supervises.
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    The node's environment also has ``SOAKWATCH_NODE_ID``, ``SOAKWATCH_NODE_DIR`` and
+    ``SOAKWATCH_NODE_REPORT_DIR`` (its id, its folder in the run dir, its resolved report folder).
+    """
 
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    command: list[str] = Field(min_length=1, description="argv, or one string split like a shell would")
+    id: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        description="node name: subject of its series (alive[ID], rss_mb[ID], <field>[ID]) and of chaos actions",
+        examples=["node1"],
+    )
+    command: list[str] = Field(
+        min_length=1,
+        description="argv, or one string split like a shell would; placeholders allowed",
+        examples=[["{python}", "-m", "soakwatch.examples.node", "--id", "{id}", "--reports", "{report_dir}"]],
+    )
     cwd: str = Field(default=".", description="working directory under the sandbox root")
-    env: dict[str, str] = Field(default_factory=dict, description="added to soakwatch's environment")
-    report_dir: str | None = Field(default=None, description="where the node writes JSON reports (under the root)")
-    report_pattern: str = Field(default="epoch-*.json", min_length=1)
-    report_fields: dict[str, str] = Field(default_factory=dict, description="series name -> dotted JSON path")
-    ready: ReadyCheck | None = None
-    restart: RestartPolicy = "on-failure"
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="added to soakwatch's environment; placeholders allowed in values",
+        examples=[{"NODE_FAULTS": "0.01"}],
+    )
+    report_dir: str | None = Field(
+        default=None,
+        description="where the node writes JSON reports (under the root); default: the run dir's nodes/<id>/report/",
+        examples=["data/{id}/reports"],
+    )
+    report_pattern: str = Field(default="epoch-*.json", min_length=1, description="glob of the report files")
+    report_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description="series name -> dotted JSON path in each report; the node's reports give series "
+        "(<name>[ID]) only for the fields named here",
+        examples=[{"committed_height": "node_snapshot.consensus.committed_height"}],
+    )
+    ready: ReadyCheck | None = Field(
+        default=None,
+        description="readiness check; without one a node is ready as soon as it started",
+        examples=[{"file": "{node_dir}/ready", "timeout": "20s"}],
+    )
+    depends_on: list[str] = Field(
+        default_factory=list,
+        description="ids of nodes that must be ready before this one starts",
+        examples=[["seed"]],
+    )
+    restart: RestartPolicy = Field(
+        default="on-failure",
+        description="after an exit: never; on-failure (exit code not 0 or a signal); always",
+    )
     max_restarts: int = Field(default=5, ge=0, description="restarts by the policy before the node is given up")
     backoff: float = Field(default=1.0, ge=0, description="seconds before a restart; doubles after quick failures")
-    backoff_max: float = Field(default=30.0, ge=0)
+    backoff_max: float = Field(default=30.0, ge=0, description="the longest backoff, seconds")
     stop_grace: float = Field(default=5.0, ge=0, description="seconds between SIGTERM and SIGKILL when stopping")
     patterns: dict[str, PatternLevel] = Field(
         default_factory=dict,
         description="regular expression -> error | warn | info: matching lines of this node's stdout/stderr "
         "become log_match events and the counters matches[PATTERN]; failures.md shows them",
+        examples=[{"panic": "error", "slow commit": "warn"}],
     )
 
     _patterns = field_validator("patterns")(check_patterns)
 
-    _secs = field_validator("backoff", "backoff_max", "stop_grace", mode="before")(_seconds)
+    _secs = seconds_fields("backoff", "backoff_max", "stop_grace")
 
     @field_validator("command", mode="before")
     @classmethod
@@ -157,6 +209,44 @@ def check_topology(nodes: list[NodeSpec], chaos: list[ChaosSpec], target: str | 
         if spec.action in NODE_ACTIONS and spec.node not in ids:
             known = ", ".join(ids) or "none"
             problems.append(f"chaos[{i}].node: no node {spec.node!r} in [[nodes]] (nodes: {known})")
+    problems += _dependency_problems(nodes)
     if nodes and target is None and calls is not None:
         problems.append("a stage with nodes and no target makes no calls: give 'duration', not 'calls'")
     return problems
+
+
+def _dependency_problems(nodes: list[NodeSpec]) -> list[str]:
+    """``depends_on`` names known nodes, never the node itself, and has no cycle."""
+    ids = {n.id for n in nodes}
+    problems = []
+    for i, n in enumerate(nodes):
+        for dep in n.depends_on:
+            if dep == n.id:
+                problems.append(f"nodes[{i}].depends_on: node {n.id!r} cannot depend on itself")
+            elif dep not in ids:
+                problems.append(
+                    f"nodes[{i}].depends_on: no node {dep!r} in [[nodes]] (nodes: {', '.join(sorted(ids))})"
+                )
+    if problems:
+        return problems
+    try:
+        start_order(nodes)
+    except ValueError as exc:
+        problems.append(str(exc))
+    return problems
+
+
+def start_order(nodes: list[NodeSpec]) -> list[list[NodeSpec]]:
+    """Nodes in waves: each wave's ``depends_on`` are all in earlier waves (profile order kept within a wave)."""
+    placed: set[str] = set()
+    waves: list[list[NodeSpec]] = []
+    left = list(nodes)
+    while left:
+        wave = [n for n in left if set(n.depends_on) <= placed]
+        if not wave:
+            cycle = ", ".join(n.id for n in left)
+            raise ValueError(f"nodes: depends_on forms a cycle among {cycle}")
+        waves.append(wave)
+        placed |= {n.id for n in wave}
+        left = [n for n in left if n.id not in placed]
+    return waves

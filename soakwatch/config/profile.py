@@ -12,8 +12,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
+from soakwatch.config.base import ProfileModel
 from soakwatch.config.builtin import BUILTIN_DIR, builtin_profiles
 from soakwatch.config.chaos import ChaosSpec
 from soakwatch.config.cmd import CmdConfig
@@ -25,13 +26,14 @@ from soakwatch.config.collectors import (
     ScrapeConfig,
     WatchConfig,
 )
+from soakwatch.config.compose import read_extended
 from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.config.errors import UsageError
 from soakwatch.config.gates import GateSpec
 from soakwatch.config.http import HttpConfig
 from soakwatch.config.matrix import MatrixValue, check_matrix
 from soakwatch.config.nodes import NodeSpec, check_topology
-from soakwatch.config.units import parse_duration
+from soakwatch.config.units import seconds_fields
 
 __all__ = [
     "BUILTIN_DIR",
@@ -43,37 +45,75 @@ __all__ = [
 ]
 
 
-class Profile(BaseModel):
-    """A stage: what to call, how hard, for how long, what to watch and how to judge it."""
+class Profile(ProfileModel):
+    """A stage: what to call, how hard, for how long, what to watch and how to judge it (the top level of a profile)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    description: str = ""
-    target: str | None = Field(default=None, description="module.path:function, http://... or cmd:...")
-    root: str | None = Field(default=None, description="sandbox root; put on sys.path")
-    cases: str | None = Field(default=None, description="JSONL file of cases, cycled")
-    calls: int | None = Field(default=None, gt=0)
-    duration: float | None = Field(default=None, gt=0, description="seconds (or '30m')")
-    concurrency: int = Field(default=1, ge=1, le=4096)
-    rate: float | None = Field(default=None, gt=0, description="calls/s (open model)")
-    timeout: float = Field(default=30.0, gt=0, description="per-call timeout, seconds")
-    isolation: Literal["process", "inline"] = "process"
-    tick: float = Field(default=0.5, gt=0, le=10, description="seconds between ticks")
-    status_every: float = Field(default=5.0, gt=0, description="headless status line interval")
-    refresh_hz: float = Field(default=DEFAULT_REFRESH_HZ, gt=0, le=20, description="TUI refresh rate")
-    strict: bool = False
-    insufficient_data: Literal["warn", "fail"] = "warn"
-    watch: WatchConfig = Field(default_factory=WatchConfig)
-    processes: ProcessConfig = Field(default_factory=ProcessConfig)
-    scrape: list[ScrapeConfig] = Field(default_factory=list)
-    reports: list[ReportFolderConfig] = Field(default_factory=list)
-    probe: list[ProbeConfig] = Field(
-        default_factory=list, description="commands run on a schedule whose JSON/Prometheus output becomes series"
+    name: str = Field(default="adhoc", description="stage name; default: the profile file's name", examples=["smoke"])
+    description: str = Field(
+        default="", description="one line shown by `soakwatch profiles`", examples=["nightly smoke of the engine"]
     )
-    gates: list[GateSpec] = Field(default_factory=list)
-    chaos: list[ChaosSpec] = Field(default_factory=list)
-    nodes: list[NodeSpec] = Field(default_factory=list, description="processes started and supervised (nodes.py)")
+    extends: str | None = Field(
+        default=None,
+        description="a base profile (built-in name or path relative to this file): its tables deep-merged "
+        "under this one's, lists replaced",
+        examples=["soak_smoke"],
+    )
+    target: str | None = Field(
+        default=None,
+        description="module.path:function (sync or async), http://host:port/path ([http]) or cmd:COMMAND ([cmd]); "
+        "unset with [[nodes]]: no calls, the nodes are watched",
+        examples=["engine.engine_v2:run_model"],
+    )
+    root: str | None = Field(
+        default=None,
+        description="sandbox root: relative paths start here, file actions stay inside, put on sys.path; "
+        "default: the current directory",
+        examples=["."],
+    )
+    cases: str | None = Field(
+        default=None,
+        description="JSONL file of cases (one JSON value per line), cycled, one per call",
+        examples=["cases.jsonl"],
+    )
+    calls: int | None = Field(
+        default=None, gt=0, description="number of calls (give calls or duration)", examples=[672]
+    )
+    duration: float | None = Field(
+        default=None,
+        gt=0,
+        description="how long the stage runs, seconds or '30m' (give calls or duration)",
+        examples=["30m"],
+    )
+    concurrency: int = Field(default=1, ge=1, le=4096, description="calls in flight at once (closed model)")
+    rate: float | None = Field(
+        default=None, gt=0, description="fixed arrival rate, calls/s (open model; concurrency bounds it)", examples=[40]
+    )
+    timeout: float = Field(default=30.0, gt=0, description="per-call timeout, seconds")
+    isolation: Literal["process", "inline"] = Field(
+        default="process",
+        description="process: a Python target runs in worker processes (a crash is recorded, the worker restarted); "
+        "inline: in the stage's process",
+    )
+    tick: float = Field(default=0.5, gt=0, le=10, description="seconds between ticks (gates, collectors, snapshots)")
+    status_every: float = Field(default=5.0, gt=0, description="seconds between headless status lines")
+    refresh_hz: float = Field(default=DEFAULT_REFRESH_HZ, gt=0, le=20, description="TUI refreshes per second")
+    strict: bool = Field(default=False, description="every warn gate counts as fail")
+    insufficient_data: Literal["warn", "fail"] = Field(
+        default="warn", description="a fail gate never judged on enough data: warn (said on the verdict line) or fail"
+    )
+    watch: WatchConfig = Field(default_factory=WatchConfig, description="watched files ([watch])")
+    processes: ProcessConfig = Field(default_factory=ProcessConfig, description="process sampling ([processes])")
+    scrape: list[ScrapeConfig] = Field(default_factory=list, description="HTTP endpoints sampled ([[scrape]])")
+    reports: list[ReportFolderConfig] = Field(
+        default_factory=list, description="folders of JSON reports read as they appear ([[reports]])"
+    )
+    probe: list[ProbeConfig] = Field(
+        default_factory=list,
+        description="commands run on a schedule whose JSON/Prometheus output becomes series ([[probe]])",
+    )
+    gates: list[GateSpec] = Field(default_factory=list, description="rules that judge the stage ([[gates]])")
+    chaos: list[ChaosSpec] = Field(default_factory=list, description="faults injected on purpose ([[chaos]])")
+    nodes: list[NodeSpec] = Field(default_factory=list, description="processes started and supervised ([[nodes]])")
     http: HttpConfig = Field(default_factory=HttpConfig, description="request and expectations of an http:// target")
     cmd: CmdConfig = Field(default_factory=CmdConfig, description="how a cmd: target runs its command")
     seed: int | None = Field(
@@ -82,18 +122,23 @@ class Profile(BaseModel):
         description="seeds the case order (case_order = 'shuffle') and the randomness soakwatch controls "
         "(injected faults, chaos picks); also SOAKWATCH_SEED for the target; default: a random seed, "
         "recorded in run_config.json",
+        examples=[42],
     )
     case_order: Literal["file", "shuffle"] = Field(
         default="file", description="cases in file order, or shuffled once with the seed"
     )
     record: RecordConfig = Field(
-        default_factory=RecordConfig, description="sampled calls' cases and answers kept in answers.jsonl"
+        default_factory=RecordConfig, description="sampled calls' cases and answers kept in answers.jsonl ([record])"
     )
     labels: dict[str, str] = Field(
-        default_factory=dict, description="free key = value tags of the run (--label model=real), shown by compare"
+        default_factory=dict,
+        description="free key = value tags of the run (--label model=real), shown by compare",
+        examples=[{"model": "real"}],
     )
     matrix: dict[str, list[MatrixValue]] = Field(
-        default_factory=dict, description="sweep axes: one stage per combination (soakwatch sweep, docs/sweeps.md)"
+        default_factory=dict,
+        description="sweep axes: one stage per combination (soakwatch sweep, docs/sweeps.md)",
+        examples=[{"concurrency": [1, 2, 4], "latency_ms": [0, 20]}],
     )
 
     @field_validator("matrix")
@@ -102,12 +147,7 @@ class Profile(BaseModel):
         check_matrix(v)
         return v
 
-    @field_validator("duration", "timeout", "tick", "status_every", mode="before")
-    @classmethod
-    def _duration(cls, v: object) -> object:
-        if isinstance(v, str):
-            return parse_duration(v)
-        return v
+    _secs = seconds_fields("duration", "timeout", "tick", "status_every")
 
     @model_validator(mode="after")
     def _limits(self) -> Profile:
@@ -223,7 +263,7 @@ def load_profile(
         where = "command line"
     else:
         path = resolve_profile_path(name_or_path)
-        data = _read_toml(path)
+        data = read_extended(path, _read_toml)
         data.setdefault("name", path.stem)
         where = str(path)
     data = apply_overrides(data, overrides or {}, sets)

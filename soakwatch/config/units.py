@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-__all__ = ["format_duration", "parse_duration"]
+__all__ = ["format_duration", "parse_duration", "seconds_fields"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _FACTORS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, None: 1.0}
@@ -39,3 +40,18 @@ def format_duration(seconds: float) -> str:
     if h:
         return f"{h}h{m:02d}m{sec:02d}s"
     return f"{m}m{sec:02d}s"
+
+
+def _seconds(v: object) -> object:
+    return parse_duration(v) if isinstance(v, str) else v
+
+
+def seconds_fields(*fields: str) -> Any:
+    """A before-validator for duration fields: ``"30s"``, ``"5m"`` or a number of seconds.
+
+    The JSON Schema of these fields says number *or* string, so an editor checking a
+    profile against ``soakwatch schema`` accepts ``duration = "30m"``.
+    """
+    from pydantic import field_validator  # here: the CLI parses --duration without pydantic
+
+    return field_validator(*fields, mode="before", json_schema_input_type=float | str)(_seconds)
