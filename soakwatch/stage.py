@@ -141,6 +141,7 @@ class Stage:
             self._gate_abort,
             self._calls_done,
             inject=self.runner.inject,
+            fail=self._sut_failed,
         )
         write_run_config(self.run_dir, self.profile, self.root, self.cases_path)
         # the target (and its workers, which inherit the environment) may want to know
@@ -235,6 +236,13 @@ class Stage:
             return
         self.events.emit("abort", f"aborted by gate {gate}: {reason}", "error", gate=gate, reason=reason)
         self._stop("gate", f"gate {gate}: {reason}")
+
+    def _sut_failed(self, who: str, reason: str) -> None:
+        """The system under test could not run (e.g. a node never got ready): stop, the verdict says FAILED.
+
+        The caller records its own event (``nodes_failed``); this only stops the stage.
+        """
+        self._stop("failed", f"{who}: {reason}")
 
     def _on_barrier(self, calls: int) -> None:
         for p in self.plugins:

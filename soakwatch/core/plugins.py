@@ -73,6 +73,9 @@ class StageContext:
     node_pids: Callable[[], dict[str, int]] = field(default=dict)
     #: the driver's fault injector (chaos latency/errors windows); None when the runner has none
     inject: Injector | None = None
+    #: stop the stage because the system under test failed (a node never got ready): (who, reason);
+    #: the stage ends FAILED (exit 1), not ABORTED, and no auto-abort switch holds it back
+    fail: Callable[[str, str], None] | None = None
 
 
 class Plugin(ABC):  # noqa: B024 - every hook is optional

@@ -2,9 +2,12 @@
 
 Before the stage (``prepare``) every node's paths are resolved and checked (cwd, report
 folder and ready file inside the sandbox root; the program exists), so a typo is exit 2
-with nothing started. At ``start`` the nodes are launched together and the stage waits
-for every readiness check before its first call; a node that does not get ready aborts
-the stage (exit 1). While the stage runs each node is supervised by its restart policy
+with nothing started. At ``start`` the nodes are launched in waves (``depends_on``: a
+node starts once the nodes it depends on are ready; nodes without dependencies start
+together) and the stage waits for every readiness check before its first call; a node
+that does not get ready (within its ``ready.timeout``, and within the stage's duration)
+stops the stage FAILED (exit 1), the message naming the expanded ready file. While the
+stage runs each node is supervised by its restart policy
 (:mod:`soakwatch.nodes.process`); at the end each gets SIGTERM, then SIGKILL after its
 ``stop_grace``.
 
@@ -32,8 +35,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from soakwatch.config.errors import UsageError
-from soakwatch.config.nodes import NodeSpec, substitute
+from soakwatch.config.errors import SandboxError, UsageError
+from soakwatch.config.nodes import NodeSpec, start_order, substitute
 from soakwatch.core.event_types import NodeExit, NodeGaveUp, NodeStart
 from soakwatch.core.plugins import Plugin, ReplayFrame, StageContext, Verdict
 from soakwatch.core.recorder import Recorder
@@ -59,7 +62,13 @@ NO_TARGET = TargetSpec("python", "soakwatch.nodes.plugin:no_target")
 
 def _values(spec: NodeSpec, root: Path, run_dir: Path) -> dict[str, str]:
     node_dir = run_dir / NODES_DIR / spec.id
-    return {"id": spec.id, "root": str(root), "node_dir": str(node_dir), "python": sys.executable}
+    return {
+        "id": spec.id,
+        "root": str(root),
+        "run_dir": str(run_dir),
+        "node_dir": str(node_dir),
+        "python": sys.executable,
+    }
 
 
 def report_folder(spec: NodeSpec, root: Path, run_dir: Path, field: str = "report_dir") -> Path:
@@ -67,7 +76,17 @@ def report_folder(spec: NodeSpec, root: Path, run_dir: Path, field: str = "repor
     values = _values(spec, root, run_dir)
     if spec.report_dir is None:
         return Path(values["node_dir"]) / "report"
-    return inside(root, substitute(spec.report_dir, values), field)
+    return inside_root_or_run(root, run_dir, substitute(spec.report_dir, values), field)
+
+
+def inside_root_or_run(root: Path, run_dir: Path, path: str, field: str) -> Path:
+    """``path`` (relative to the root) resolved inside the sandbox root or the run dir (``{node_dir}/ready``)."""
+    try:
+        return inside(root, path, field)
+    except SandboxError:
+        if Path(path).is_absolute() and Path(path).resolve().is_relative_to(run_dir.resolve()):
+            return Path(path).resolve()
+        raise
 
 
 def node_report_sources(profile: Profile) -> list[tuple[ReportFolderConfig, Callable[[StageContext], Path]]]:
@@ -110,7 +129,7 @@ def _resolve(i: int, spec: NodeSpec, root: Path, run_dir: Path) -> NodePaths:
     _check_program(argv[0], cwd, env, f"{where}.command")
     ready_file = None
     if spec.ready is not None and spec.ready.file is not None:
-        ready_file = inside(root, substitute(spec.ready.file, values), f"{where}.ready.file")
+        ready_file = inside_root_or_run(root, run_dir, substitute(spec.ready.file, values), f"{where}.ready.file")
     return NodePaths(argv, cwd, env, node_dir, rdir, ready_file)
 
 
@@ -167,18 +186,27 @@ class NodesPlugin(Plugin):
             link.symlink_to(os.path.relpath(rss, link.parent))
 
     def start(self) -> None:
-        for node in self.nodes.values():
+        """Start the nodes wave by wave (``depends_on``): a wave starts once every node before it is ready."""
+        limit = self.ctx.profile.duration
+        for wave in start_order(self.specs):
+            if not self._start_wave([self.nodes[spec.id] for spec in wave], limit):
+                return
+        self._mirror = threading.Thread(target=self._mirror_loop, name="nodes-mirror", daemon=True)
+        self._mirror.start()
+
+    def _start_wave(self, wave: list[NodeProcess], limit: float | None) -> bool:
+        for node in wave:
             try:
                 node.launch("stage start")
             except OSError as exc:
                 self._fail(f"node {node.id} did not start: {exc}")
-                return
+                return False
         results: dict[str, tuple[bool, str]] = {}
 
         def wait(node: NodeProcess) -> None:
-            results[node.id] = node.wait_ready(self._stop)
+            results[node.id] = node.wait_ready(self._stop, limit)
 
-        threads = [threading.Thread(target=wait, args=(n,), daemon=True) for n in self.nodes.values()]
+        threads = [threading.Thread(target=wait, args=(n,), daemon=True) for n in wave]
         for th in threads:
             th.start()
         for th in threads:
@@ -186,13 +214,16 @@ class NodesPlugin(Plugin):
         bad = [f"node {nid} {how}" for nid, (ok, how) in results.items() if not ok]
         if bad:
             self._fail("; ".join(bad))
-        self._mirror = threading.Thread(target=self._mirror_loop, name="nodes-mirror", daemon=True)
-        self._mirror.start()
+            return False
+        return True
 
     def _fail(self, reason: str) -> None:
         self._failed.append(reason)
         self.ctx.events.emit("nodes_failed", reason, "error", reason=reason)
-        self.ctx.abort("nodes", reason)
+        if self.ctx.fail is not None:
+            self.ctx.fail("nodes", reason)
+        else:
+            self.ctx.abort("nodes", reason)
 
     def tick(self, t: float) -> None:
         rec = self.ctx.recorder

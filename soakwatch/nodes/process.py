@@ -155,8 +155,11 @@ class NodeProcess:
             self._watcher.start()
         return pid
 
-    def wait_ready(self, stop: threading.Event) -> tuple[bool, str]:
-        """Wait for the readiness check (ready at once without one); records ``node_ready``/``node_not_ready``."""
+    def wait_ready(self, stop: threading.Event, limit: float | None = None) -> tuple[bool, str]:
+        """Wait for the readiness check (ready at once without one); records ``node_ready``/``node_not_ready``.
+
+        ``limit`` caps the check's timeout (the stage's duration at the first start).
+        """
         check = self.spec.ready
         if check is None:
             ok = self.alive()
@@ -169,6 +172,7 @@ class NodeProcess:
                 self._started_at,
                 lambda: None if proc is None else proc.poll(),
                 stop,
+                limit,
             )
         if ok:
             self.events.emit("node_ready", f"node {self.id} {how}", "info", node=self.id, pid=self.pid())

@@ -76,13 +76,16 @@ def wait_ready(
     since: float,
     exited: Callable[[], int | None],
     stop: threading.Event,
+    limit: float | None = None,
 ) -> tuple[bool, str]:
-    """Probe until ready: ``(True, how long)`` or ``(False, why not)``.
+    """Probe until ready: ``(True, how long)`` or ``(False, why not)``, paths in the message expanded.
 
-    ``exited()`` returns the node's exit code once it is gone (then waiting is over).
+    ``exited()`` returns the node's exit code once it is gone (then waiting is over);
+    ``limit`` (the stage's duration) shortens a longer ``check.timeout``.
     """
+    timeout = check.timeout if limit is None else min(check.timeout, limit)
     t0 = time.monotonic()
-    deadline = t0 + check.timeout
+    deadline = t0 + timeout
     while True:
         if probe(check, file_path, since):
             return True, f"ready after {time.monotonic() - t0:.1f}s"
@@ -90,14 +93,15 @@ def wait_ready(
         if code is not None:
             return False, f"exited with code {code} before it was ready"
         if time.monotonic() >= deadline:
-            return False, f"not ready after {check.timeout:g}s ({describe(check)})"
+            return False, f"not ready after {timeout:g}s ({describe(check, file_path)})"
         if stop.wait(check.interval):
             return False, "the stage is stopping"
 
 
-def describe(check: ReadyCheck) -> str:
+def describe(check: ReadyCheck, file_path: Path | None = None) -> str:
+    """The check in words, with the resolved ready file when there is one."""
     if check.file is not None:
-        return f"file {check.file}"
+        return f"file {file_path or check.file} not written since the start"
     if check.tcp is not None:
         return f"tcp 127.0.0.1:{check.tcp}"
     return f"http {check.http}"

@@ -28,6 +28,7 @@ NOTABLE = {
     "signal",
     "abort",
     "abort_suppressed",
+    "nodes_failed",
     "gate",
     "chaos_start",
     "chaos_end",
@@ -149,6 +150,7 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
     lat = summary.latency
     lines = [
         f"stage {summary.stage}: {summary.verdict or summary.state} (exit {summary.exit_code})",
+        *([f"  reason: {summary.reason}"] if summary.reason and summary.state != "PASSED" else []),
         f"  calls {summary.calls}  ok {summary.ok}  errors {summary.errors}  timeouts {summary.timeouts}"
         f"  error ratio {summary.error_ratio:.2%}  {summary.rate_avg:,.1f} calls/s",
         f"  latency  p50 {fmt_ms(lat.p50)}  p95 {fmt_ms(lat.p95)}  p99 {fmt_ms(lat.p99)}  max {fmt_ms(lat.max)}",
