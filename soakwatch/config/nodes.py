@@ -16,8 +16,8 @@ without pulling in the supervisor. Example::
     backoff = "1s"                    # doubles after each quick failure, up to backoff_max
     depends_on = ["seed"]             # started once these nodes are ready
 
-Placeholders in ``command``, ``env`` values, ``cwd``, ``report_dir``, ``ready.file`` and
-``ready.http``: ``{id}``, ``{root}`` (the sandbox root), ``{python}`` (the interpreter running
+Placeholders in ``command``, ``env`` values, ``cwd``, ``report_dir`` and ``ready.file``:
+``{id}``, ``{root}`` (the sandbox root), ``{python}`` (the interpreter running
 soakwatch), ``{run_dir}`` (the stage's run directory), ``{node_dir}`` (the node's folder in
 the run dir, ``{run_dir}/nodes/<id>``) and ``{report_dir}`` (the resolved report folder; not
 in ``report_dir`` itself). Nothing else is substituted, so other braces pass through.

@@ -29,6 +29,7 @@ from soakwatch.config.collectors import (
 from soakwatch.config.compose import read_extended
 from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.config.errors import UsageError
+from soakwatch.config.explain import explain_errors
 from soakwatch.config.gates import GateSpec
 from soakwatch.config.http import HttpConfig
 from soakwatch.config.matrix import MatrixValue, check_matrix
@@ -192,25 +193,24 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise UsageError(f"cannot read: {exc.strerror}", where=str(path)) from None
 
 
-def _explain(exc: ValidationError, where: str) -> UsageError:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"]) or "(profile)"
-        value = err.get("input")
-        shown = "" if isinstance(value, dict) else f" (got {value!r})"
-        msg = err["msg"].removeprefix("Value error, ")
-        lines.append(f"{loc}: {msg}{shown}")
+def _explain(exc: ValidationError, where: str, set_keys: Sequence[str] = ()) -> UsageError:
+    lines = explain_errors(Profile, exc)
+    for i, line in enumerate(lines):
+        loc = line.split(":", 1)[0]
+        key = next((k for k in set_keys if loc == k or loc.startswith(k + ".")), None)
+        if key is not None:
+            lines[i] = f"{line} [from --set {key}]"
     first, *rest = lines
     more = "".join(f"\n  {line}" for line in rest)
     return UsageError(first + more, where=where)
 
 
-def validate_profile(data: Mapping[str, Any], where: str) -> Profile:
-    """Build a :class:`Profile` from plain data, turning pydantic errors into usage errors."""
+def validate_profile(data: Mapping[str, Any], where: str, set_keys: Sequence[str] = ()) -> Profile:
+    """Build a :class:`Profile` from plain data, turning pydantic errors into usage errors that teach."""
     try:
         return Profile.model_validate(dict(data))
     except ValidationError as exc:
-        raise _explain(exc, where) from None
+        raise _explain(exc, where, set_keys) from None
 
 
 def _parse_value(text: str) -> Any:
@@ -271,4 +271,5 @@ def load_profile(
         data["gates"] = [*data.get("gates", []), *extra_gates]
     if extra_chaos:  # a --chaos-plan file: its entries join the profile's
         data["chaos"] = [*data.get("chaos", []), *extra_chaos]
-    return validate_profile(data, where)
+    set_keys = [item.partition("=")[0].strip() for item in sets]
+    return validate_profile(data, where, set_keys)

@@ -31,6 +31,7 @@ from soakwatch.config.errors import UsageError
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
 from soakwatch.targets.runner import CHUNK_MAX, Runner, chunk_size
+from soakwatch.targets.spec import root_hint
 
 __all__ = ["ProcessRunner"]
 
@@ -120,7 +121,10 @@ class ProcessRunner(Runner):
         msg = parent.recv()
         if msg[0] == "fatal":
             self._reap(w)
-            raise UsageError(f"target {self.spec.spec!r} does not load: {msg[1]}", where="--target")
+            top = self.spec.module.split(".")[0]
+            # the target's own module is missing (not a dependency it imports): say where it was looked for
+            hint = root_hint(self.spec.module, self.root) if f"No module named '{top}" in str(msg[1]) else ""
+            raise UsageError(f"target {self.spec.spec!r} does not load: {msg[1]}{hint}", where="--target")
         self.is_async = bool(msg[1])
         return w
 

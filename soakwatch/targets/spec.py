@@ -57,6 +57,16 @@ def parse_target(spec: str, where: str = "--target") -> TargetSpec:
     )
 
 
+def root_hint(module: str, root: Path | str | None) -> str:
+    """What to do when ``module`` is not found: give the folder that holds it as the sandbox root."""
+    top = module.split(".")[0]
+    where = f"the sandbox root {root}" if root else "the current directory"
+    return (
+        f"; {top!r} is not in {where} nor installed: give the folder that holds {top}/ or {top}.py "
+        'with --root DIR (or root = "DIR" in the profile)'
+    )
+
+
 def _import_module(name: str, root: Path | None) -> Any:
     if root is not None and str(root) not in sys.path:
         sys.path.insert(0, str(root))
@@ -64,8 +74,7 @@ def _import_module(name: str, root: Path | None) -> Any:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-            hint = f" under --root {root}" if root else " (use --root DIR to add its folder)"
-            raise UsageError(f"module {name!r} not found{hint}", where="--target") from None
+            raise UsageError(f"module {name!r} not found{root_hint(name, root)}", where="--target") from None
         raise UsageError(f"module {name!r} does not import: {type(exc).__name__}: {exc}", where="--target") from None
     except Exception as exc:
         raise UsageError(f"module {name!r} does not import: {type(exc).__name__}: {exc}", where="--target") from None
