@@ -152,6 +152,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ch.add_argument("run_dir", metavar="RUN_DIR")
     ch.add_argument("action", metavar="ACTION", nargs="?")
+    ini = sub.add_parser(
+        "init",
+        help="write a commented, runnable profile: engine, topology, http, openai or sweep",
+        description="Scaffold a profile of KIND into DIR (default: the current directory), with what it needs "
+        "to run as it is against pieces that ship with soakwatch, and the JSON Schema for editors.",
+    )
+    ini.add_argument("kind", metavar="KIND", choices=["engine", "topology", "http", "openai", "sweep"])
+    ini.add_argument("dir", metavar="DIR", nargs="?", default=".")
+    ini.add_argument("--force", action="store_true", help="overwrite files that exist")
+    ini.add_argument("--port", type=int, metavar="PORT", help="http/openai: the example service's port")
     sch = sub.add_parser(
         "schema",
         help="the JSON Schema of profiles (for editors), or the profile reference in Markdown",
@@ -380,6 +390,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from soakwatch.scaffold import next_steps, scaffold
+
+    folder = Path(args.dir)
+    for path in scaffold(args.kind, folder, force=args.force, port=args.port):
+        print(f"wrote {path}")
+    print(next_steps(args.kind, folder))
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     import json
 
@@ -466,6 +486,7 @@ COMMANDS = {
     "validate": cmd_validate,
     "selftest": cmd_selftest,
     "schema": cmd_schema,
+    "init": cmd_init,
 }
 
 
