@@ -16,7 +16,10 @@ from soakwatch.config.schema import model_classes, profile_markdown, profile_sch
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "profile.md"
 SCHEMA_FILE = REPO / "docs" / "profile.schema.json"
-EXAMPLE_PROFILES = sorted([*REPO.glob("examples/**/*.toml"), *REPO.glob("docs/*.toml")], key=lambda p: str(p))
+EXAMPLE_PROFILES = sorted(
+    [*REPO.glob("examples/**/*.toml"), *REPO.glob("docs/*.toml"), *REPO.glob("profiles/templates/*/*.toml")],
+    key=lambda p: str(p),
+)
 REGENERATE = (
     "regenerate with: soakwatch schema --markdown > docs/profile.md; soakwatch schema > docs/profile.schema.json"
 )
@@ -63,7 +66,7 @@ def _schema_from_cli(capsys: pytest.CaptureFixture[str]) -> dict[str, object]:
 def test_schema_output_validates_every_builtin_and_example_profile(capsys: pytest.CaptureFixture[str]) -> None:
     validator = jsonschema.Draft202012Validator(_schema_from_cli(capsys))
     files = [*builtin_profiles().values(), *EXAMPLE_PROFILES]
-    assert len(files) >= len(builtin_profiles()) + 3
+    assert len(files) >= len(builtin_profiles()) + 3 + 5  # examples, docs, the five init templates
     for path in files:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
         if "chaos" in data and set(data) == {"chaos"}:
