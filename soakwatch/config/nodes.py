@@ -88,8 +88,8 @@ class ReadyCheck(ProfileModel):
     timeout: float = Field(
         default=READY_TIMEOUT,
         gt=0,
-        description="seconds before the node counts as failed to start (the stage ends FAILED); "
-        "a --duration given on the command line bounds it too",
+        description="seconds before the node counts as failed to start (the stage ends FAILED, exit 1); "
+        "the stage's duration (also --duration) bounds it too",
     )
     interval: float = Field(default=0.1, gt=0, description="seconds between checks")
 
@@ -110,8 +110,13 @@ class ReadyCheck(ProfileModel):
 class NodeSpec(ProfileModel):
     """One node of a topology (``[[nodes]]``): a process soakwatch starts, checks for readiness and supervises.
 
-    The node's environment also has ``SOAKWATCH_NODE_ID``, ``SOAKWATCH_NODE_DIR`` and
-    ``SOAKWATCH_NODE_REPORT_DIR`` (its id, its folder in the run dir, its resolved report folder).
+    Placeholders in ``command``, ``env`` values, ``cwd``, ``report_dir`` and ``ready.file``: ``{id}``,
+    ``{python}`` (the interpreter running soakwatch), ``{root}`` (the sandbox root), ``{run_dir}`` (the
+    stage's run directory), ``{node_dir}`` (``{run_dir}/nodes/<id>``: stdout.log, stderr.log, rss.csv,
+    report/) and ``{report_dir}`` (the resolved report folder; not in ``report_dir`` itself). Other
+    braces are left as they are. The node's environment also has ``SOAKWATCH_NODE_ID``,
+    ``SOAKWATCH_NODE_DIR`` and ``SOAKWATCH_NODE_REPORT_DIR`` (its id, node dir and report folder).
+    Nodes start in ``depends_on`` order; a node that is not ready in time ends the stage FAILED (exit 1).
     """
 
     id: str = Field(
@@ -124,7 +129,7 @@ class NodeSpec(ProfileModel):
     command: list[str] = Field(
         min_length=1,
         description="argv, or one string split like a shell would; placeholders allowed",
-        examples=[["{python}", "-m", "soakwatch.examples.node", "--id", "{id}", "--reports", "{report_dir}"]],
+        examples=[["{python}", "-m", "soakwatch.profiles.examples.node", "--id", "{id}", "--reports", "{report_dir}"]],
     )
     cwd: str = Field(default=".", description="working directory under the sandbox root")
     env: dict[str, str] = Field(
