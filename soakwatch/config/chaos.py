@@ -34,6 +34,7 @@ from pydantic import Field, ValidationError, model_validator
 
 from soakwatch.config.base import ProfileModel
 from soakwatch.config.errors import UsageError
+from soakwatch.config.explain import explain_errors
 from soakwatch.config.units import seconds_fields
 
 __all__ = ["ChaosAction", "ChaosSpec", "load_chaos_plan"]
@@ -184,9 +185,9 @@ def load_chaos_plan(path: Path) -> list[dict[str, Any]]:
         try:
             ChaosSpec.model_validate(entry)
         except ValidationError as exc:
-            err = exc.errors()[0]
-            loc = ".".join(str(x) for x in err["loc"])
-            msg = err["msg"].removeprefix("Value error, ")
-            raise UsageError(msg, where=str(path), field=f"chaos[{i}]" + (f".{loc}" if loc else "")) from None
+            first = explain_errors(ChaosSpec, exc, "[[chaos]]")[0]  # "loc: what is wrong; what to write"
+            loc, _, msg = first.partition(": ")
+            field = f"chaos[{i}]" + (f".{loc}" if loc != "(profile)" else "")
+            raise UsageError(msg, where=str(path), field=field) from None
         out.append(dict(entry))
     return out

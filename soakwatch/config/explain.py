@@ -88,12 +88,12 @@ def _toml(value: Any) -> str:
     return json.dumps(value)
 
 
-def _section(loc: Loc) -> str:
+def _section(loc: Loc, top: str) -> str:
     keys = [str(p) for p in loc if isinstance(p, str)]
-    return ".".join(keys) if keys else "the top level"
+    return ".".join(keys) if keys else top
 
 
-def _unknown(root: type[BaseModel], loc: Loc) -> str:
+def _unknown(root: type[BaseModel], loc: Loc, top: str) -> str:
     key = str(loc[-1])
     model = model_at(root, loc[:-1])
     if model is None:
@@ -102,7 +102,7 @@ def _unknown(root: type[BaseModel], loc: Loc) -> str:
     near = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
     guess = f"; did you mean {near[0]!r}?" if near else ""
     listed = ", ".join(valid[:MAX_LISTED])
-    where = _section(loc[:-1])
+    where = _section(loc[:-1], top)
     return f"unknown field {key!r}{guess} (the fields of {where}: {listed}; docs/profile.md)"
 
 
@@ -122,11 +122,11 @@ def _syntax(root: type[BaseModel], loc: Loc) -> str:
     return f"; write it as {key} = {value} in the profile, or --set '{dotted}={value}'"
 
 
-def _line(root: type[BaseModel], err: ErrorDetails) -> str:
+def _line(root: type[BaseModel], err: ErrorDetails, top: str) -> str:
     loc = err["loc"]
     path = ".".join(str(x) for x in loc) or "(profile)"
     if err["type"] == "extra_forbidden" and loc:
-        return f"{path}: {_unknown(root, loc)}"
+        return f"{path}: {_unknown(root, loc, top)}"
     value = err.get("input")
     shown = "" if isinstance(value, dict) else f" (got {value!r})"
     msg = err["msg"].removeprefix("Value error, ")
@@ -134,6 +134,9 @@ def _line(root: type[BaseModel], err: ErrorDetails) -> str:
     return f"{path}: {msg}{shown}{hint}"
 
 
-def explain_errors(root: type[BaseModel], exc: ValidationError) -> list[str]:
-    """One line per problem: location, what is wrong, the value, and what to write instead."""
-    return [_line(root, err) for err in exc.errors()]
+def explain_errors(root: type[BaseModel], exc: ValidationError, top: str = "the top level") -> list[str]:
+    """One line per problem: location, what is wrong, the value, and what to write instead.
+
+    ``top`` names the section ``root`` stands for in messages (``[[chaos]]`` for a chaos plan entry).
+    """
+    return [_line(root, err, top) for err in exc.errors()]

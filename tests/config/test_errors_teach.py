@@ -69,3 +69,10 @@ def test_a_target_module_that_does_not_import_suggests_root(tmp_path: Path) -> N
         tmp_path,
     )
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_a_chaos_plan_entry_with_an_unknown_field_names_the_nearest(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.toml"
+    plan.write_text('[[chaos]]\nname = "k"\naction = "kill_node"\nnod = "node1"\n')
+    err = fails_with_2(["run", "--profile", "soak_smoke", "--chaos-plan", str(plan), "--no-tui"], tmp_path)
+    assert f"{plan}: chaos[0].nod: unknown field 'nod'; did you mean 'node'? (the fields of [[chaos]]: name," in err
