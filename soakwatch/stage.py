@@ -34,7 +34,7 @@ from soakwatch.core.snapshot import (
     StageState,
 )
 from soakwatch.core.snapshot_builder import SnapshotBuilder
-from soakwatch.core.verdict import Verdict, combine, verdict_line
+from soakwatch.core.verdict import Verdict, combine, missed_verdict, verdict_line
 from soakwatch.targets.runner import Plan, Runner
 from soakwatch.targets.spec import TargetSpec, load_cases, parse_target
 
@@ -120,6 +120,7 @@ class Stage:
             self.profile.timeout,
             barrier,
             self.profile.seed,
+            grace=self.profile.tick,  # an arrival that waits more than a tick for a free slot is missed
         )
         from soakwatch.targets.build import build_runner
 
@@ -354,7 +355,7 @@ class Stage:
             return None
 
     def _tick(self) -> None:
-        self.recorder.tick_begin(self.runner.in_flight)
+        self.recorder.tick_begin(self.runner.in_flight, self.runner.planned_rate)
         t = self.recorder.last_tick_t
         for plugin in self.plugins:
             self.guard(plugin, "tick", plugin.tick, t)
@@ -366,7 +367,7 @@ class Stage:
             self._tick()  # the calls of the last partial tick are judged too
         for plugin in self.plugins:
             self.guard(plugin, "stop", plugin.stop)
-        self.recorder.tick(0)  # the last results folded in before anything is judged
+        self.recorder.tick(0, self.runner.planned_rate)  # the last results folded in before anything is judged
         verdict = combine(
             [self._own_verdict()]
             + [v for plugin in self.plugins if (v := self.guard(plugin, "verdict", plugin.verdict)) is not None]
@@ -398,6 +399,7 @@ class Stage:
             error=verdict.error,
             verdict=self.verdict,
             calls=self.recorder.calls,
+            missed_arrivals=self.recorder.missed,
         )
         self.events.flush()
         self.recorder.close()
@@ -430,7 +432,8 @@ class Stage:
             return Verdict(caveats=caveats, error=f"0 of {planned} calls ran")
         if self.runner_errors:
             return Verdict(caveats=caveats, error=f"runner error: {self.runner_errors[0]}")
-        return Verdict(caveats=caveats)
+        missed = missed_verdict(self._calls_done(), self.recorder.missed + self.recorder.pending_missed())
+        return Verdict(caveats=caveats + missed.caveats)
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self, reports: list[str] | None = None) -> Snapshot:

@@ -29,6 +29,7 @@ import numpy.typing as npt
 from soakwatch._calldata import CallValues
 from soakwatch.core.callvalues import CallValueStore
 from soakwatch.core.events import EventLog
+from soakwatch.core.failures import FAILURES_FILE, FailureLog
 from soakwatch.core.histogram import LatencyHistogram
 from soakwatch.core.series import Series
 
@@ -58,6 +59,8 @@ CORE_SERIES = frozenset(
         "p99_ms",
         "error_delta",
         "calls_delta",
+        "missed_arrivals",
+        "planned_rate",
     }
 )
 
@@ -77,6 +80,8 @@ CORE_COLUMNS = [
     "sched_p50_ms",
     "sched_p95_ms",
     "sched_p99_ms",
+    "missed_arrivals",
+    "planned_rate",
 ]
 
 
@@ -88,17 +93,24 @@ class ErrorRecord:
     message: str
     index: int = -1
     timeout: bool = False
+    #: the id the target sent with the call (HTTP: ``X-Request-ID``), to find it in the service's logs
+    request_id: str | None = None
+    #: how long the failed call took, or -1 when not known
+    latency_ns: int = -1
 
 
 @dataclass
 class ResultBatch:
-    """Outcomes of several calls: every latency (ns), and the failures among them."""
+    """Outcomes of several calls: every latency (ns), and the failures among them; under an
+    arrival rate, also the arrivals that were missed (due, never sent: no free slot in time)."""
 
     lat_ns: npt.NDArray[np.int64]
     errors: list[ErrorRecord] = field(default_factory=list)
     sched_ns: npt.NDArray[np.int64] | None = None
     #: phase times and recorded values of these calls (``soakwatch.phase``/``record``); None when unused
     values: CallValues | None = None
+    #: under an arrival rate, arrivals that were due and never sent (no free slot in time)
+    missed: int = 0
 
     @property
     def n(self) -> int:
@@ -138,6 +150,11 @@ class Recorder:
         self._pending: list[ResultBatch] = []
         self._pending_lock = threading.Lock()
         self.calls = self.ok = self.errors = self.timeouts = 0
+        #: arrivals of an open-model stage that were due and never sent
+        self.missed = 0
+        #: the arrival rate planned now (0 while paused), None in the closed model
+        self.planned_rate: float | None = None
+        self.failures = FailureLog(run_dir / FAILURES_FILE if run_dir is not None else None)
         self.in_flight = 0
         self.kinds: dict[str, ErrorKind] = {}
         self._series: dict[str, Series] = {}
@@ -187,6 +204,11 @@ class Recorder:
         """Calls handed over but not yet folded by a tick."""
         with self._pending_lock:
             return sum(b.n for b in self._pending)
+
+    def pending_missed(self) -> int:
+        """Missed arrivals handed over but not yet folded by a tick."""
+        with self._pending_lock:
+            return sum(b.missed for b in self._pending)
 
     def series(self, name: str) -> Series | None:
         return self._series.get(name)
@@ -251,6 +273,15 @@ class Recorder:
                 self.events.emit(
                     "error", f"{kind}: {msg}", "error", error_kind=kind, call=err.index, timeout=err.timeout
                 )
+        capped = self.failures.capped
+        self.failures.write(errors, t)
+        if self.failures.capped and not capped:
+            self.events.emit(
+                "failures_capped",
+                f"{FAILURES_FILE} reached {self.failures.max_bytes // 2**20} MB: later failed calls are counted only",
+                "warn",
+                lines=self.failures.written,
+            )
 
     def _fold_values(self, batches: list[ResultBatch], t: float) -> None:
         """Phase times, recorded values and sampled answers of the calls (soakwatch.phase / record)."""
@@ -266,13 +297,15 @@ class Recorder:
                 kept=log.kept,
             )
 
-    def tick_begin(self, in_flight: int = 0) -> None:
+    def tick_begin(self, in_flight: int = 0, planned_rate: float | None = None) -> None:
         """Fold everything handed over since the last tick; values set until :meth:`tick_end`
         (by collectors and gates ticking in between) count for this tick."""
         t = self.events.elapsed()
         dt = max(t - self.last_tick_t, 1e-9)
         batches = self._take_pending()
         n_new = sum(b.n for b in batches)
+        self.missed += sum(b.missed for b in batches)
+        self.planned_rate = planned_rate
         errors = [e for b in batches for e in b.errors]
         self.calls += n_new
         self._fold_latency([b.lat_ns for b in batches if b.n], self.hist, self._window, t)
@@ -317,6 +350,8 @@ class Recorder:
             "p99_ms": p99,
             "error_delta": float(len(errors)),
             "calls_delta": float(n_new),
+            "missed_arrivals": self.missed,
+            "planned_rate": math.nan if planned_rate is None else planned_rate,
         }
         for name, value in core.items():
             self.set(name, float(value))
@@ -335,9 +370,9 @@ class Recorder:
         self._write_row(t, values)
         self.events.flush()
 
-    def tick(self, in_flight: int = 0) -> None:
+    def tick(self, in_flight: int = 0, planned_rate: float | None = None) -> None:
         """Fold everything handed over since the last tick and write the evidence."""
-        self.tick_begin(in_flight)
+        self.tick_begin(in_flight, planned_rate)
         self.tick_end()
 
     # ---------------------------------------------------------------- disk
@@ -363,6 +398,8 @@ class Recorder:
             "sched_p50_ms": sched.get("p50"),
             "sched_p95_ms": sched.get("p95"),
             "sched_p99_ms": sched.get("p99"),
+            "missed_arrivals": self.missed,
+            "planned_rate": self.planned_rate,
         }
         skip = CORE_SERIES
         if self._columns is None:
@@ -403,6 +440,7 @@ class Recorder:
     def close(self) -> None:
         if self.callvalues.answer_log is not None:
             self.callvalues.answer_log.close()
+        self.failures.close()
         for fh in (self._timeline, self._extra):
             if fh is not None:
                 fh.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["Verdict", "combine", "verdict_line"]
+__all__ = ["Verdict", "combine", "missed_caveat", "missed_verdict", "verdict_line"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,17 @@ def verdict_line(state: str, caveats: Iterable[str] = (), error: str | None = No
     if state == "ERROR" and error:
         return f"ERROR: {error}" + (f"; {'; '.join(said)}" if said else "")
     return state + (f", {'; '.join(said)}" if said else "")
+
+
+def missed_caveat(started: int, missed: int) -> str | None:
+    """The caveat of an open-model stage whose planned load was not all applied, or None."""
+    if missed <= 0:
+        return None
+    return f"{missed} of {started + missed} arrivals missed"
+
+
+def missed_verdict(started: int, missed: int) -> Verdict:
+    """Arrivals that were due and never sent: the planned load was not applied, said on the verdict
+    line (a gate on ``missed_arrivals`` decides whether it fails the stage)."""
+    caveat = missed_caveat(started, missed)
+    return Verdict(caveats=(caveat,) if caveat else ())

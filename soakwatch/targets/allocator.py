@@ -13,9 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["Allocator"]
+__all__ = ["WOULD_BLOCK", "Allocator"]
 
 BarrierHook = Callable[[int], None]
+#: what :meth:`Allocator.try_next` returns when :meth:`Allocator.next` would block
+WOULD_BLOCK = (-1, 0)
 
 
 class Allocator:
@@ -81,6 +83,30 @@ class Allocator:
             lim = self._seg_end if lim is None else min(lim, self._seg_end)
         return lim
 
+    def _grab(self, want: int) -> tuple[int, int] | str | None:
+        """A chunk, None when the slot is done, ``"wait"`` or ``"barrier"`` (held by the caller's lock)."""
+        if self._exhausted():
+            # a chunk in flight may still give calls back
+            return None if self._outstanding == 0 or self.stopped else "wait"
+        if self.paused:
+            return "wait"
+        if self._returned:
+            start, count = self._returned.pop()
+            take = min(want, count)
+            if take < count:
+                self._returned.append((start + take, count - take))
+            self._outstanding += 1
+            return start, take
+        lim = self._limit()
+        if lim is None or self._next < lim:
+            take = want if lim is None else min(want, lim - self._next)
+            start = self._next
+            self._next += take
+            self._outstanding += 1
+            return start, take
+        # at a barrier: every call before it must finish, then the hook runs once
+        return "wait" if self._outstanding > 0 or self._barrier_running else "barrier"
+
     def next(self, want: int) -> tuple[int, int] | None:
         """A chunk ``(start, count)`` of at most ``want`` calls, or ``None`` when the slot is done.
 
@@ -89,33 +115,20 @@ class Allocator:
         want = max(1, want)
         with self._cond:
             while True:
-                if self._exhausted():
-                    if self._outstanding == 0 or self.stopped:
-                        return None
-                    self._cond.wait(0.05)  # a chunk in flight may still give calls back
-                    continue
-                if self.paused:
-                    self._cond.wait(0.1)
-                    continue
-                if self._returned:
-                    start, count = self._returned.pop()
-                    take = min(want, count)
-                    if take < count:
-                        self._returned.append((start + take, count - take))
-                    self._outstanding += 1
-                    return start, take
-                lim = self._limit()
-                if lim is None or self._next < lim:
-                    take = want if lim is None else min(want, lim - self._next)
-                    start = self._next
-                    self._next += take
-                    self._outstanding += 1
-                    return start, take
-                # at a barrier: every call before it must finish, then the hook runs once
-                if self._outstanding > 0 or self._barrier_running:
+                got = self._grab(want)
+                if not isinstance(got, str):
+                    return got
+                if got == "barrier":
+                    self._run_barrier()
+                else:
                     self._cond.wait(0.05)
-                    continue
-                self._run_barrier()
+
+    def try_next(self, want: int) -> tuple[int, int] | None:
+        """:meth:`next` without blocking: :data:`WOULD_BLOCK` when it would wait (paused, at a
+        barrier), so an event loop asks a thread only then."""
+        with self._cond:
+            got = self._grab(max(1, want))
+        return WOULD_BLOCK if isinstance(got, str) else got
 
     def _run_barrier(self) -> None:
         assert self._seg_end is not None and self.barrier_every is not None

@@ -35,8 +35,6 @@ from soakwatch.targets.template import call_fields, fill_text, missing_fields, p
 
 __all__ = ["CmdRunner"]
 
-#: calls per allocator chunk: a process start costs milliseconds, so small chunks stay responsive
-CHUNK = 8
 #: time the killed process group gets to be reaped after a timeout
 REAP_SECONDS = 2.0
 
@@ -170,7 +168,7 @@ class CmdRunner(Runner):
 
     # ---------------------------------------------------------------- one slot
     def _slot(self) -> None:
-        self.sync_chunks(self.call, CHUNK)
+        self.sync_chunks(self.call)
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

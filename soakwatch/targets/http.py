@@ -2,11 +2,13 @@
 
 One thread runs an asyncio loop with one task per concurrency slot; each slot has
 its client (see :mod:`soakwatch.targets.http_clients`: a shared aiohttp pool sized to the
-concurrency, or httpx). Calls follow the stage plan like the other runners: chunks of
-call indices from the allocator, closed model or a fixed arrival rate (latency from
-the scheduled start kept beside latency from the actual start). Every request gets an
-``X-Request-ID`` of ``<run tag>-<call index>``, quoted in error messages and in
-failed per-call checks, so a failure can be found in the service's logs. Values named
+concurrency, or httpx). Calls follow the stage plan like the other runners
+(:func:`soakwatch.targets.loops.async_slot`): ``concurrency`` requests in flight, each result
+handed to the recorder within a tick of its answer, closed model or a fixed arrival rate
+(latency from the scheduled start kept beside latency from the actual start; the schedule
+starts once the clients are ready, so their set-up is not counted as lateness). Every
+request gets an ``X-Request-ID`` of ``<run tag>-<call index>``, quoted in error messages and
+in failed per-call checks, so a failure can be found in the service's logs. Values named
 in ``[http] extract`` are taken from every good answer and recorded like
 ``soakwatch.record`` in a Python target. Each answer is classified by
 :func:`soakwatch.targets.http_check.check_reply`; with ``usage`` counting on, prompt and
@@ -37,8 +39,6 @@ from soakwatch.targets.worker import error_kind, error_message
 
 __all__ = ["HttpRunner"]
 
-#: calls per allocator chunk in the closed model (one thread hop per chunk)
-CLOSED_CHUNK = 32
 #: threads that wait on the allocator (it blocks while paused or at a barrier)
 ALLOCATOR_THREADS = 8
 TOKEN_SERIES = ("tokens_prompt", "tokens_completion")
@@ -108,6 +108,8 @@ class HttpRunner(Runner):
         n = self.plan.concurrency
         clients = make_clients(cfg.engine, n, self.timeout, http2=cfg.http2, verify=cfg.verify_tls, url=self.url)
         pool = ThreadPoolExecutor(max_workers=min(n, ALLOCATOR_THREADS), thread_name_prefix="http-alloc")
+        if self.arrivals is not None:
+            self.arrivals.start()  # call 0 is due once the clients are ready
         try:
             self._tasks = [asyncio.create_task(self._slot(c, pool)) for c in clients]
             for res in await asyncio.gather(*self._tasks, return_exceptions=True):
@@ -147,15 +149,15 @@ class HttpRunner(Runner):
                 reply = await client.send(method, url, headers, content)
         except TransportError as exc:
             if exc.timeout:
-                return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True)
-            return ErrorRecord(exc.kind, f"{exc.message} [{rid}]", i)
+                return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True, rid)
+            return ErrorRecord(exc.kind, f"{exc.message} [{rid}]", i, request_id=rid)
         except TimeoutError:
-            return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True)
+            return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True, rid)
         except Exception as exc:  # a client failure we do not know: recorded under its own type
-            return ErrorRecord(error_kind(exc), f"{error_message(exc)} [{rid}]", i)
+            return ErrorRecord(error_kind(exc), f"{error_message(exc)} [{rid}]", i, request_id=rid)
         out = check_reply(reply.status, reply.body, reply.content_type, self.checks, rid)
         if out.kind is not None:
-            return ErrorRecord(out.kind, out.message, i)
+            return ErrorRecord(out.kind, out.message, i, request_id=rid)
         if self.config.extract:
             extract_values(self.config.extract, reply)
         if answers is not None and answers.wants(i):
@@ -168,16 +170,17 @@ class HttpRunner(Runner):
     # ---------------------------------------------------------------- one slot
     async def _slot(self, client: SlotClient, pool: ThreadPoolExecutor) -> None:
         answers = AnswerSampler.from_env(f"http-{id(client)}")  # None unless [record] asks
-        await self.async_chunks(lambda i: self._call(client, i, answers), CLOSED_CHUNK, pool)
+        await self.async_chunks(lambda i: self._call(client, i, answers), executor=pool)
 
-    def _hand_over(
+    def hand_over(
         self,
         lat: Sequence[int],
         errs: list[ErrorRecord],
         sched: Sequence[int] | None,
         values: CallValues | None = None,
+        missed: int = 0,
     ) -> None:
-        super()._hand_over(lat, errs, sched, values)
+        super().hand_over(lat, errs, sched, values, missed)
         if lat and self.checks.count_usage:
             self.recorder.set(TOKEN_SERIES[0], self._tokens[0], "tokens")
             self.recorder.set(TOKEN_SERIES[1], self._tokens[1], "tokens")

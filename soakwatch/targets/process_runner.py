@@ -203,14 +203,16 @@ class ProcessRunner(Runner):
             t0 = time.perf_counter()
             w = self._workers[slot]
             w.view[_worker.HOLD] = 1 if self._hold else 0
-            self._enter()
+            self.enter()
             try:
                 done = self._run_chunk(slot, start, count)
             finally:
-                self._leave()
+                self.leave()
             if done:
                 avg = (time.perf_counter() - t0) / done
             self.allocator.done(start, count, done)
+            if self.arrivals is not None and self.arrivals.due(start + done) >= self.deadline_ns:
+                self.allocator.stop()  # the next arrival falls after the end of the stage
 
     def _collect(
         self, w: _Worker, start: int, n: int, errors: list[ErrorRecord], values: CallValues | None = None
@@ -219,10 +221,14 @@ class ProcessRunner(Runner):
             return
         lat = np.frombuffer(w.view, dtype=np.int64, count=n, offset=_worker.HEADER * 8).copy()
         sched = None
+        missed = 0
         if self.plan.rate:
             off = (_worker.HEADER + CHUNK_MAX) * 8
             sched = np.frombuffer(w.view, dtype=np.int64, count=n, offset=off).copy()
-        self.recorder.add(ResultBatch(lat, [e for e in errors if e.index < start + n], sched, values))
+            sent = lat != _worker.MISSED_LAT
+            missed = n - int(sent.sum())
+            lat, sched = lat[sent], sched[sent]
+        self.recorder.add(ResultBatch(lat, [e for e in errors if e.index < start + n], sched, values, missed))
 
     def _run_chunk(self, slot: int, start: int, count: int) -> int:
         w = self._workers[slot]
@@ -236,10 +242,11 @@ class ProcessRunner(Runner):
                     "run",
                     start,
                     count,
-                    self._start_ns,
+                    self.arrivals.base if self.arrivals is not None else self._start_ns,
                     self.interval_ns(),
                     self.deadline_ns,
                     None if fault is None else fault.to_wire(),
+                    self.arrivals.grace if self.arrivals is not None else 0,
                 )
             )
         except OSError:  # it died between chunks (e.g. chaos killed it while idle)

@@ -1,10 +1,11 @@
 """Stage runners: drive a target for a call count or a duration, closed or open model.
 
 Closed model: ``concurrency`` slots each start the next call when the previous one
-ends. Open model (``rate``): call *i* is scheduled at ``start + i / rate``; a slot
-that is late starts it at once, and the latency from the scheduled start (corrected
-for coordinated omission, as wrk2 does) is kept beside the latency from the actual
-start.
+ends. Open model (``rate``): call *i* is due at ``start + i / rate`` (moved by pauses,
+see :mod:`soakwatch.targets.schedule`); a free slot sends it when it is due, one that
+is late sends it at once if it is within the grace, and an arrival later than that is
+missed (counted, never sent). The latency from the scheduled start (corrected for
+coordinated omission, as wrk2 does) is kept beside the latency from the actual start.
 
 :class:`InlineRunner` calls the target in this process (threads for a sync callable,
 tasks for an async one). :class:`~soakwatch.targets.process_runner.ProcessRunner` calls it in
@@ -33,18 +34,22 @@ import numpy as np
 from soakwatch._calldata import AnswerSampler, CallValues, keep_answer, open_slot
 from soakwatch.core.inject import INJECTED_KIND, Injector
 from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
+from soakwatch.targets import loops
 from soakwatch.targets._imported import imported_distributions
 from soakwatch.targets.allocator import Allocator, BarrierHook
+from soakwatch.targets.loops import CHUNK_MAX, CHUNK_SECONDS, FLUSH_NS
+from soakwatch.targets.schedule import MISSED, Arrivals
 from soakwatch.targets.spec import TargetSpec, resolve_callable
 from soakwatch.targets.worker import error_kind, error_message
 
-__all__ = ["InlineRunner", "Plan", "Runner", "chunk_size"]
+__all__ = ["CHUNK_MAX", "CHUNK_SECONDS", "InlineRunner", "Plan", "Runner", "chunk_size"]
 
 #: a call that returned nothing to keep (it raised, or chaos failed it)
 _NO_ANSWER = object()
-#: a chunk aims to take about this long, so pause and stop act quickly
-CHUNK_SECONDS = 0.02
-CHUNK_MAX = 8192
+#: a gap this long between two looks of the runner's own thread means the process was suspended
+SUSPEND_NS = 1_000_000_000
+#: how often the runner's thread looks at its slots (and for a suspension)
+WATCH_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -59,15 +64,13 @@ class Plan:
     barrier_every: int | None = None
     #: seeds the slots' random streams (injected faults); None: unseeded
     seed: int | None = None
+    #: under a rate: an arrival later than this finds no free slot in time and is missed
+    grace: float = 0.5
 
 
 def chunk_size(avg_s: float, plan: Plan) -> int:
     """Calls per chunk: about CHUNK_SECONDS of work; small under an arrival rate."""
-    if plan.rate is not None:
-        return max(1, min(64, int(plan.rate * 0.01 / plan.concurrency)))
-    if avg_s <= 0:
-        return 1
-    return max(1, min(CHUNK_MAX, int(CHUNK_SECONDS / avg_s)))
+    return loops.chunk_size(avg_s, plan.rate, plan.concurrency)
 
 
 class Runner(ABC):
@@ -91,6 +94,9 @@ class Runner(ABC):
         self.allocator: Allocator = Allocator(plan.calls, None, plan.barrier_every, on_barrier)
         self._hold = False
         self._start_ns = 0
+        self._stop_ns = 0
+        #: the due times of an open-model stage (None in the closed model)
+        self.arrivals: Arrivals | None = Arrivals(plan.rate, plan.grace) if plan.rate else None
         self._active = 0
         self._active_lock = threading.Lock()
         #: chaos latency/error windows on the driver's calls, read once per chunk
@@ -105,6 +111,10 @@ class Runner(ABC):
             self._streams += 1
             n = self._streams
         return random.Random(f"{self.plan.seed}:slot:{n}")
+
+    def slot_rng(self) -> random.Random:
+        """A random stream for one slot (see :meth:`_rng`), for the shared slot loops."""
+        return self._rng()
 
     def imported_packages(self) -> dict[str, str] | None:
         """Distributions (name → version) the target imported when it loaded, or None when not known."""
@@ -121,6 +131,8 @@ class Runner(ABC):
     def run(self) -> None:
         """Run the plan to its end (or until stopped); blocks."""
         self._start_ns = time.perf_counter_ns()
+        if self.arrivals is not None:
+            self.arrivals.start(self._start_ns)
         if self.plan.duration is not None:
             self.allocator.deadline = time.monotonic() + self.plan.duration
         threads = [
@@ -129,12 +141,61 @@ class Runner(ABC):
         ]
         for th in threads:
             th.start()
+        last = time.perf_counter_ns()
         for th in threads:
             while th.is_alive():
-                th.join(0.2)
+                th.join(WATCH_SECONDS)
+                now = time.perf_counter_ns()
+                if now - last > SUSPEND_NS:
+                    self._suspended(last, now)
+                last = now
+        self._count_unsent()
         if not self.allocator.stopped:
             self.allocator.final_barrier()
         self.close()
+
+    def _suspended(self, t0: int, t1: int) -> None:
+        """The runner's own thread missed its looks from ``t0`` to ``t1``: the process was stopped
+        (SIGSTOP) or starved. Under a rate, the arrivals due meanwhile are past the grace: the slots
+        count them as missed instead of sending them in a burst; say how many, and why."""
+        arr = self.arrivals
+        if arr is None:
+            return
+        skipped = arr.gap(t0, t1 - arr.grace)
+        if skipped:
+            secs = (t1 - t0) / 1e9
+            self.recorder.events.emit(
+                "arrivals_skipped",
+                f"the runner was suspended for {secs:.1f}s (stopped and continued, or starved): {skipped} arrivals "
+                "due meanwhile are counted as missed, not sent late",
+                "warn",
+                arrivals=skipped,
+                seconds=round(secs, 3),
+            )
+
+    def _count_unsent(self) -> None:
+        """Arrivals that fell due before the end (the deadline, or the stop) and that no slot took."""
+        arr = self.arrivals
+        if arr is None:
+            return
+        end = min(self._stop_ns or time.perf_counter_ns(), self.deadline_ns - 1)
+        due = arr.due_by(end)
+        if self.plan.calls is not None:
+            due = min(due, self.plan.calls)
+        unsent = due - self.allocator.started
+        if unsent > 0:
+            self.recorder.add(ResultBatch(np.zeros(0, dtype=np.int64), missed=unsent))
+
+    @property
+    def planned_rate(self) -> float | None:
+        """The arrival rate planned now: the profile's, 0 while paused or stopped, None in the closed model."""
+        if self.plan.rate is None:
+            return None
+        return 0.0 if self._hold else self.plan.rate
+
+    def held(self) -> bool:
+        """True while no new call may start (paused or stopped)."""
+        return self._hold
 
     def _guard(self, slot: Callable[[], None]) -> None:
         try:
@@ -149,18 +210,25 @@ class Runner(ABC):
         return self._start_ns + int(self.plan.duration * 1e9)
 
     def interval_ns(self) -> int:
-        return int(1e9 / self.plan.rate) if self.plan.rate else 0
+        return self.arrivals.interval if self.arrivals is not None else 0
 
     def pause(self) -> None:
+        """No new call starts; under a rate the schedule stops until :meth:`resume`."""
+        if self.arrivals is not None:
+            self.arrivals.pause()
         self._hold = True
         self.allocator.pause()
 
     def resume(self) -> None:
+        """Calls start again; under a rate the rest of the schedule moves by the time paused."""
+        if self.arrivals is not None:
+            self.arrivals.resume()
         self._hold = False
         self.allocator.resume()
 
     def stop(self) -> None:
         """No new call starts; calls in flight finish."""
+        self._stop_ns = self._stop_ns or time.perf_counter_ns()
         self._hold = True
         self.allocator.stop()
 
@@ -179,122 +247,50 @@ class Runner(ABC):
         """Processes running the target, by name (none for inline)."""
         return {}
 
-    def _enter(self) -> None:
+    def enter(self) -> None:
+        """A call starts (counted in flight)."""
         with self._active_lock:
             self._active += 1
 
-    def _leave(self) -> None:
+    def leave(self) -> None:
         with self._active_lock:
             self._active -= 1
 
     # ---------------------------------------------------------------- shared slot loops
-    def _hand_over(
+    def hand_over(
         self,
         lat: Sequence[int],
         errs: list[ErrorRecord],
         sched: Sequence[int] | None,
         values: CallValues | None = None,
+        missed: int = 0,
     ) -> None:
-        if len(lat):
+        """Give a slot's results to the recorder (any thread)."""
+        if len(lat) or missed:
             self.recorder.add(
                 ResultBatch(
                     np.asarray(lat, dtype=np.int64),
                     errs,
                     np.asarray(sched, dtype=np.int64) if sched is not None else None,
                     values,
+                    missed,
                 )
             )
 
-    def sync_chunks(self, call: Callable[[int], ErrorRecord | None], want: int) -> None:
+    def sync_chunks(self, call: Callable[[int], ErrorRecord | None], want: int = CHUNK_MAX) -> None:
         """One slot's loop for targets whose call is a blocking function of the call index
-        (the inline sync slot keeps its own tighter loop: it is the hot path at a million calls/s)."""
-        pc = time.perf_counter_ns
-        interval = self.interval_ns()
-        deadline = self.deadline_ns
-        rng = self._rng()
-        buf = open_slot()
-        while (chunk := self.allocator.next(1 if interval else want)) is not None:
-            start, count = chunk
-            lat, sched, errs = array("q"), array("q"), []
-            done = 0
-            fault = self.inject.active
-            try:
-                for i in range(start, start + count):
-                    if self._hold:
-                        break
-                    if interval and (due := self._start_ns + i * interval) > (now := pc()):
-                        time.sleep((due - now) / 1e9)
-                    t0 = pc()
-                    buf.index, buf.start = i, t0
-                    self._enter()
-                    try:
-                        if fault is not None and (injected := fault.before_call(rng)) is not None:
-                            err: ErrorRecord | None = ErrorRecord(INJECTED_KIND, injected, i)
-                        else:
-                            err = call(i)
-                    finally:
-                        self._leave()
-                    t1 = pc()
-                    if err is not None:
-                        errs.append(err)
-                    lat.append(t1 - t0)
-                    if interval:
-                        sched.append(t1 - (self._start_ns + i * interval))
-                    done += 1
-                    if t1 >= deadline:
-                        self.allocator.stop()
-                        break
-            finally:
-                self._hand_over(lat, errs, sched if interval else None, buf.take())
-                self.allocator.done(start, count, done)
+        (:func:`soakwatch.targets.loops.sync_slot`; ``want`` caps the chunk)."""
+        loops.sync_slot(self, call, want)
 
     async def async_chunks(
-        self, call: Callable[[int], Awaitable[ErrorRecord | None]], want: int, executor: Executor | None = None
+        self,
+        call: Callable[[int], Awaitable[ErrorRecord | None]],
+        want: int = CHUNK_MAX,
+        executor: Executor | None = None,
     ) -> None:
-        """One slot's loop for targets whose call is a coroutine of the call index. The allocator
-        blocks (pause, barriers), so it is asked from ``executor`` threads, never the event loop."""
-        pc = time.perf_counter_ns
-        interval = self.interval_ns()
-        deadline = self.deadline_ns
-        loop = asyncio.get_running_loop()
-        rng = self._rng()
-        buf = open_slot()  # this task's own: values reported by its calls land here
-        while (chunk := await loop.run_in_executor(executor, self.allocator.next, 1 if interval else want)) is not None:
-            start, count = chunk
-            lat: list[int] = []
-            sched: list[int] = []
-            errs: list[ErrorRecord] = []
-            done = 0
-            fault = self.inject.active
-            try:
-                for i in range(start, start + count):
-                    if self._hold:
-                        break
-                    if interval and (due := self._start_ns + i * interval) > (now := pc()):
-                        await asyncio.sleep((due - now) / 1e9)
-                    t0 = pc()
-                    buf.index, buf.start = i, t0
-                    self._enter()
-                    try:
-                        if fault is not None and (injected := await fault.before_call_async(rng)) is not None:
-                            err: ErrorRecord | None = ErrorRecord(INJECTED_KIND, injected, i)
-                        else:
-                            err = await call(i)
-                    finally:
-                        self._leave()
-                    t1 = pc()
-                    if err is not None:
-                        errs.append(err)
-                    lat.append(t1 - t0)
-                    if interval:
-                        sched.append(t1 - (self._start_ns + i * interval))
-                    done += 1
-                    if t1 >= deadline:
-                        self.allocator.stop()
-                        break
-            finally:
-                self._hand_over(lat, errs, sched if interval else None, buf.take())
-                self.allocator.done(start, count, done)
+        """One slot's loop for targets whose call is a coroutine of the call index
+        (:func:`soakwatch.targets.loops.async_slot`; ``want`` caps the chunk)."""
+        await loops.async_slot(self, call, want, executor)
 
 
 class InlineRunner(Runner):
@@ -317,43 +313,52 @@ class InlineRunner(Runner):
         return [self._sync_slot for _ in range(self.plan.concurrency)]
 
     def _sync_slot(self) -> None:
+        # one long function on purpose: this is the hot path at millions of calls/s, where every
+        # attribute lookup and call per iteration shows in bench/bench_runner.py
         fn = self.fn
         cases = self.cases
         nc = len(cases) if cases else 0
         pc = time.perf_counter_ns
         tmo = int(self.plan.timeout * 1e9)
         deadline = self.deadline_ns
-        interval = self.interval_ns()
-        start_ns = self._start_ns
-        sleep = time.sleep
+        arr = self.arrivals
+        held = self.held
         rec = self.recorder
-        avg = 0.0
+        want = 1
         rng = self._rng()
         buf = open_slot()
         answers = AnswerSampler.from_env(threading.current_thread().name)  # None unless [record] asks
-        self._enter()
+        self.enter()
         try:
             while True:
-                chunk = self.allocator.next(chunk_size(avg, self.plan))
+                chunk = self.allocator.next(want)
                 if chunk is None:
                     return
                 start, count = chunk
                 lat = array("q")
-                sched = array("q") if interval else None
+                sched = array("q") if arr is not None else None
                 errs: list[ErrorRecord] = []
                 add = lat.append
-                done = 0
+                done = missed = 0
+                due = 0
                 fault = self.inject.active  # None unless a chaos latency/errors window is open
                 c0 = pc()
                 t1 = c0
+                limit = min(deadline, c0 + FLUSH_NS)  # results reach the recorder well within a tick
                 for i in range(start, start + count):
                     if self._hold:
                         break
-                    if interval:
-                        due = start_ns + i * interval
-                        now = pc()
-                        if due > now:
-                            sleep((due - now) / 1e9)
+                    if arr is not None:
+                        if arr.due(i) >= deadline:
+                            self.allocator.stop()
+                            break
+                        due = arr.wait(i, held)
+                        if due == MISSED:
+                            missed += 1
+                            done += 1
+                            continue
+                        if due == 0:
+                            break
                     t0 = pc()
                     buf.index = i
                     buf.start = t0
@@ -367,40 +372,39 @@ class InlineRunner(Runner):
                             res = fn()
                     except BaseException as exc:
                         t1 = pc()
-                        errs.append(ErrorRecord(error_kind(exc), error_message(exc), i))
+                        errs.append(ErrorRecord(error_kind(exc), error_message(exc), i, latency_ns=t1 - t0))
                     else:
                         t1 = pc()
                         if t1 - t0 > tmo:
-                            errs.append(
-                                ErrorRecord(
-                                    "Timeout",
-                                    f"call took {(t1 - t0) / 1e9:.1f}s (timeout {self.plan.timeout:g}s)",
-                                    i,
-                                    True,
-                                )
-                            )
+                            took = f"call took {(t1 - t0) / 1e9:.1f}s (timeout {self.plan.timeout:g}s)"
+                            errs.append(ErrorRecord("Timeout", took, i, True, latency_ns=t1 - t0))
                     add(t1 - t0)
                     if answers is not None and res is not _NO_ANSWER and answers.wants(i):
                         answers.keep(buf, i, cases[i % nc] if nc else None, res)  # type: ignore[index]
                     if sched is not None:
-                        sched.append(t1 - (start_ns + i * interval))
+                        sched.append(t1 - due)
                     done += 1
-                    if t1 >= deadline:
-                        self.allocator.stop()
+                    if t1 >= limit:
+                        if t1 >= deadline:
+                            self.allocator.stop()
                         break
-                if done:
-                    avg = (t1 - c0) / done / 1e9
+                if lat or missed:
                     rec.add(
                         ResultBatch(
                             np.frombuffer(lat, dtype=np.int64).copy(),
                             errs,
-                            np.frombuffer(sched, dtype=np.int64).copy() if sched else None,
+                            np.frombuffer(sched, dtype=np.int64).copy() if sched is not None else None,
                             buf.take(),
+                            missed,
                         )
                     )
                 self.allocator.done(start, count, done)
+                if missed and arr is not None:  # skipping a backlog: take the late indices in one go
+                    want = min(CHUNK_MAX, arr.late_count(start + done, pc()))
+                else:
+                    want = chunk_size((t1 - c0) / len(lat) / 1e9 if lat else 0.0, self.plan)
         finally:
-            self._leave()
+            self.leave()
 
     def _async_main(self) -> None:
         asyncio.run(self._async_run())

@@ -3,9 +3,11 @@
 Imports only the standard library and the target, so a worker starts fast and its
 memory is the target's. Protocol over a ``multiprocessing`` pipe:
 
-parent → worker  ``("run", start, count, start_ns, interval_ns, deadline_ns, fault)`` · ``("packages",)`` ·
-                 ``("exit",)``
-                 (``fault``: None, or a chaos window's (latency_s, latency_ratio, error_ratio, names))
+parent → worker  ``("run", start, count, base_ns, interval_ns, deadline_ns, fault, grace_ns)`` ·
+                 ``("packages",)`` · ``("exit",)``
+                 (``fault``: None, or a chaos window's (latency_s, latency_ratio, error_ratio, names);
+                 under a rate call *i* is due at ``base_ns + i * interval_ns``, and one more than
+                 ``grace_ns`` late is missed: its latency slot holds -1)
 worker → parent  ``("ready", is_async)`` · ``("fatal", message)`` ·
                  ``("err", index, kind, message, timeout)`` (sent at once, so a crash loses none) ·
                  ``("vals", (phases, records, dropped))`` (only when the target used
@@ -17,7 +19,9 @@ Per-call state lives in a shared int64 array (an mmap'ed file) that the parent r
 while the worker is busy or after it died: slot 0 = calls completed in the chunk,
 slot 1 = start (monotonic ns) of the call in progress or 0, slot 2 = hold flag set by
 the parent (no new call starts), then the latencies and the scheduled latencies of
-the chunk. ``SIGUSR1`` makes faulthandler dump every thread's stack into the hang file.
+the chunk. A chunk ends after :data:`FLUSH_NS` at the latest (the rest is given back), so
+results reach the parent, and the recorder, well within a tick. ``SIGUSR1`` makes
+faulthandler dump every thread's stack into the hang file.
 """
 
 from __future__ import annotations
@@ -44,6 +48,11 @@ __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
 
 HEADER = 4
 DONE, CURRENT, HOLD = 0, 1, 2
+#: a chunk hands its results over at least this often (soakwatch.targets.loops.FLUSH_SECONDS)
+FLUSH_NS = 100_000_000
+#: longest sleep while waiting for a due time, so the hold flag is seen quickly
+MAX_SLEEP_NS = 50_000_000
+MISSED_LAT = -1
 
 
 def shm_size(chunk_max: int) -> int:
@@ -125,10 +134,11 @@ def main(
             continue
         if msg[0] != "run":
             break
-        _, start, count, start_ns, interval, deadline, fault = msg
+        _, start, count, start_ns, interval, deadline, fault, grace = msg
         done = _run_chunk(
-            conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng, buf, answers
-        )
+            conn, view, fn, loop, cases, start, count, start_ns, interval, deadline, timeout, fault, rng, buf, answers,
+            grace,
+        )  # fmt: skip
         values = buf.take()
         if values is not None:
             conn.send(("vals", values))
@@ -167,6 +177,7 @@ def _run_chunk(
     rng: random.Random | None = None,
     buf: SlotBuffer | None = None,
     answers: AnswerSampler | None = None,
+    grace: int = 0,
 ) -> int:
     # one loop body on purpose (over 60 lines): it is the per-call hot path, and a helper call per
     # call would cost more than the work soakwatch does around a fast target
@@ -179,15 +190,23 @@ def _run_chunk(
     timeout_ns = int(timeout * 1e9)
     view[DONE] = 0
     buf = buf or SlotBuffer()
+    limit = min(deadline, pc() + FLUSH_NS)
     for k in range(count):
         if view[HOLD]:
             break
         i = start + k
         if interval:
             due = start_ns + i * interval
-            now = pc()
-            if due > now:
-                time.sleep((due - now) / 1e9)
+            if due >= deadline:
+                break
+            late = _wait(due, grace, view)
+            if late is None:
+                break
+            if late:
+                view[lat0 + k] = MISSED_LAT
+                done = k + 1
+                view[DONE] = done
+                continue
         t0 = pc()
         view[CURRENT] = t0
         buf.index = i
@@ -219,6 +238,21 @@ def _run_chunk(
         done = k + 1
         view[DONE] = done
         view[CURRENT] = 0
-        if t1 >= deadline:
+        if t1 >= limit:
             break
     return done
+
+
+def _wait(due: int, grace: int, view: memoryview) -> bool | None:
+    """Sleep until ``due``: True when it is already more than ``grace`` past (missed), None when
+    the parent set the hold flag meanwhile, False when the call is to be sent now."""
+    pc = time.perf_counter_ns
+    while True:
+        now = pc()
+        if now - due > grace:
+            return True
+        if due <= now:
+            return False
+        if view[HOLD]:
+            return None
+        time.sleep(min(due - now, MAX_SLEEP_NS) / 1e9)
