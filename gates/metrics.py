@@ -29,6 +29,8 @@ CORE_SERIES = frozenset(
         "p99_ms",
         "calls_delta",
         "error_delta",
+        "missed_arrivals",
+        "planned_rate",
     }
 )
 #: computed by the gate evaluator itself (see gates.kinds)

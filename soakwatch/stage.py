@@ -36,6 +36,7 @@ from soakwatch.core.snapshot import (
 from soakwatch.core.snapshot_builder import SnapshotBuilder
 from soakwatch.core.verdict import Verdict, combine, missed_verdict, verdict_line
 from soakwatch.targets.runner import Plan, Runner
+from soakwatch.targets.schedule import GRACE_MIN
 from soakwatch.targets.spec import TargetSpec, load_cases, parse_target
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ class Stage:
             self.profile.timeout,
             barrier,
             self.profile.seed,
-            grace=self.profile.tick,  # an arrival that waits more than a tick for a free slot is missed
+            # an arrival that waits more than a tick (at least GRACE_MIN) for a free slot is missed
+            grace=max(self.profile.tick, GRACE_MIN),
         )
         from soakwatch.targets.build import build_runner
 

@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from soakwatch.analysis.tolerance import Direction, Outcome, Tolerance, judge, parse_tolerances
 from soakwatch.config.errors import UsageError
+from soakwatch.core.failures import count_failures
 from soakwatch.core.reports import ReportSection, build_summary
 from soakwatch.core.rundir_reader import RunRecord, read_run
 
@@ -74,6 +75,8 @@ MEASURES: dict[str, Measure] = {
         _m("duration", "duration (s)"),
         _m("rate", "throughput (calls/s)", worse="lower", default=Tolerance("rel", 25)),
         _m("error_ratio", "error ratio (%)", worse="higher", default=Tolerance("pp", 0.5), ratio=True, fmt="pct"),
+        _m("failures", "failed calls in failures.jsonl", optional=True, fmt="int"),
+        _m("missed", "missed arrivals", worse="higher", default=Tolerance("abs", 0), optional=True, fmt="int"),
         _m("p50", "latency p50 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("p95", "latency p95 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("p99", "latency p99 (ms)", worse="higher", default=Tolerance("rel", 50), floor=LATENCY_FLOOR_MS),
@@ -246,6 +249,8 @@ def _facts(s: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], Va
         ("p95", None): _num(lat.get("p95")) if lat.get("count") else None,
         ("p99", None): _num(lat.get("p99")) if lat.get("count") else None,
         ("worker_crashes", None): _num(s.get("worker_crashes")),
+        ("failures", None): float(count_failures(run.run_dir)),
+        ("missed", None): _num(s.get("missed_arrivals")),
         ("hangs", None): _num(s.get("hangs")),
     }
     for name, ph in (s.get("phases") or {}).items():  # soakwatch.phase: one row per phase

@@ -34,9 +34,9 @@ MAX_MESSAGE = 300
 class FailureLog:
     """Appends one JSON line per failed call, up to a size cap; counts those left out."""
 
-    def __init__(self, path: Path | None, max_bytes: int = FAILURES_MAX_BYTES) -> None:
+    def __init__(self, path: Path | None, max_bytes: int | None = None) -> None:
         self.path = path
-        self.max_bytes = max_bytes
+        self.max_bytes = FAILURES_MAX_BYTES if max_bytes is None else max_bytes
         self.written = 0
         self.left_out = 0
         self._bytes = 0

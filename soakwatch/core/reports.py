@@ -30,6 +30,7 @@ from soakwatch.core.event_types import (
     WorkerCrash,
     WorkerRestart,
 )
+from soakwatch.core.failures import FAILURES_FILE, count_failures
 from soakwatch.core.histogram import LatencyHistogram
 from soakwatch.core.rundir_reader import RunRecord, read_run
 from soakwatch.core.summary import ErrorSummary, LatencySummary, Summary
@@ -103,6 +104,8 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
     calls = int(tl.last("calls") or 0)
     errors, timeouts = int(tl.last("errors") or 0), int(tl.last("timeouts") or 0)
     duration = tl.last("t") or 0.0
+    in_flight = 0 if end is not None else int(tl.last("in_flight") or 0)
+    logged = count_failures(data.run_dir)
     sched = data.hist_lines[1] if len(data.hist_lines) > 1 else None
     summary = Summary(
         stage=str(prof.get("name", data.run_dir.name)),
@@ -126,6 +129,11 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
         rate=prof.get("rate"),
         isolation=str(prof.get("isolation", "process")),
         calls=calls,
+        started_calls=calls + in_flight,
+        unaccounted_calls=in_flight,
+        missed_arrivals=int(tl.last("missed_arrivals") or 0),
+        failures_logged=logged,
+        failures_left_out=max(0, errors + timeouts - logged),
         ok=calls - errors - timeouts,
         errors=errors,
         timeouts=timeouts,
@@ -146,6 +154,22 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
     return summary
 
 
+def _accounting(s: Summary) -> str:
+    """Planned, started and recorded calls of a run that did not finish."""
+    planned = f"{s.planned_calls} planned, " if s.planned_calls else ""
+    out = f"Calls: {planned}{s.started_calls} started, {s.calls} recorded"
+    if s.unaccounted_calls:
+        out += f"; {s.unaccounted_calls} in flight at the last flush, outcome unknown"
+    return out + "."
+
+
+def _failures_line(s: Summary) -> str:
+    line = f"Every failed call: `{FAILURES_FILE}` ({s.failures_logged} lines"
+    if s.failures_left_out:
+        line += f"; {s.failures_left_out} left out at its size cap"
+    return line + ")."
+
+
 def _ms(v: float) -> str:
     return f"{v:.3f}" if v < 10 else f"{v:.1f}"
 
@@ -156,16 +180,18 @@ def render_markdown(s: Summary, sections: Sequence[ReportSection] = ()) -> str:
     if not s.complete:
         lines += [
             "> The runner stopped before it finished: this summary holds every call recorded up to its last flush.",
+            f"> {_accounting(s)}",
             "",
         ]
     plan = f"{s.planned_calls} calls" if s.planned_calls else format_duration(s.planned_duration or 0)
     model = f"{s.rate:g} calls/s (open model)" if s.rate else f"concurrency {s.concurrency}"
+    exit_code = "— (the runner did not finish)" if s.exit_code is None else str(s.exit_code)
     lines += [
         f"- Target: `{s.target}` ({s.isolation})",
         *([f"- Labels: {', '.join(f'{k}={v}' for k, v in s.labels.items())}"] if s.labels else []),
         f"- Plan: {plan}, {model}",
         f"- Ran: {s.started_at} → {s.ended_at} ({format_duration(s.duration_s)})",
-        f"- Exit code: {s.exit_code if s.exit_code is not None else '—'}" + (f" ({s.reason})" if s.reason else ""),
+        f"- Exit code: {exit_code}" + (f" ({s.reason})" if s.reason else ""),
         f"- Run directory: `{s.run_dir}`",
         "",
         "## Calls",
@@ -175,12 +201,14 @@ def render_markdown(s: Summary, sections: Sequence[ReportSection] = ()) -> str:
         f"| {s.calls} | {s.ok} | {s.errors} | {s.timeouts} | {s.error_ratio:.4%} | {s.rate_avg:,.1f} |",
         "",
     ]
+    if s.missed_arrivals:
+        lines += [f"Arrivals: {s.missed_arrivals} of {s.calls + s.missed_arrivals} missed (due, never sent).", ""]
     if s.errors_by_kind:
         lines += ["## Errors by kind", "", "| kind | count | first message |", "|---|---:|---|"]
         for e in s.errors_by_kind:
             msg = e.first_message.replace("|", "\\|").replace("\n", " ")
             lines.append(f"| `{e.kind}` | {e.count} | {msg} |")
-        lines.append("")
+        lines += ["", _failures_line(s), ""]
     lines += [
         "## Latency (ms)",
         "",

@@ -136,6 +136,9 @@ class Snapshot(_View):
     timeouts: int = 0
     in_flight: int = 0
     rate: float = 0.0
+    #: open model: the arrival rate planned now (0 while paused) and the arrivals due and never sent
+    planned_rate: float | None = None
+    missed_arrivals: int = 0
     rate_avg: float = 0.0
     latency: dict[str, float] = Field(default_factory=dict)
     latency_run: dict[str, float] = Field(default_factory=dict)

@@ -103,6 +103,8 @@ class SnapshotBuilder:
             "timeouts": rec.timeouts,
             "in_flight": rec.in_flight,
             "rate": rec.rate,
+            "planned_rate": rec.planned_rate,
+            "missed_arrivals": rec.missed,
             "rate_avg": rec.calls / elapsed if elapsed > 0 else 0.0,
             "latency": rec.latency,
             "latency_run": _run_latency(rec),

@@ -71,6 +71,15 @@ class Summary(_Model):
     rate: float | None = None
     isolation: str = "process"
     calls: int = 0
+    #: calls started: recorded, plus those in flight at the last flush (their outcome unknown after a kill)
+    started_calls: int = 0
+    #: calls started whose outcome is not in the run directory (in flight when the runner died)
+    unaccounted_calls: int = 0
+    #: open model: arrivals that were due and never sent (no free slot within the grace)
+    missed_arrivals: int = 0
+    #: lines in failures.jsonl, and failed calls left out of it at its size cap
+    failures_logged: int = 0
+    failures_left_out: int = 0
     ok: int = 0
     errors: int = 0
     timeouts: int = 0

@@ -43,6 +43,10 @@ class Allocator:
         self.stopped = False
         self._barrier_running = False
         self._last_barrier = 0
+        #: called with True when the slots first wait at a barrier, False when it is passed (under a
+        #: rate, the schedule stops meanwhile: the barrier is soakwatch's own pause, not missed load)
+        self.on_hold: Callable[[bool], None] | None = None
+        self._holding = False
 
     # ---------------------------------------------------------------- control
     def pause(self) -> None:
@@ -105,6 +109,9 @@ class Allocator:
             self._outstanding += 1
             return start, take
         # at a barrier: every call before it must finish, then the hook runs once
+        if not self._holding and self.on_hold is not None:
+            self._holding = True
+            self.on_hold(True)
         return "wait" if self._outstanding > 0 or self._barrier_running else "barrier"
 
     def next(self, want: int) -> tuple[int, int] | None:
@@ -143,6 +150,9 @@ class Allocator:
             self._barrier_running = False
             self._last_barrier = at
             self._seg_end = at + self.barrier_every
+            if self._holding and self.on_hold is not None:
+                self._holding = False
+                self.on_hold(False)
             self._cond.notify_all()
 
     def done(self, start: int, count: int, completed: int) -> None:

@@ -104,6 +104,7 @@ def sync_slot(runner: Runner, call: Callable[[int], ErrorRecord | None], cap: in
                     due = arr.wait(i, held)
                     if due == MISSED:
                         ch.missed += 1
+                        arr.note_missed(i)
                         ch.done += 1
                         ch.last = i
                         continue
@@ -182,6 +183,7 @@ async def async_slot(
                     due = await arr.wait_async(i, held)
                     if due == MISSED:
                         ch.missed += 1
+                        arr.note_missed(i)
                         ch.done += 1
                         ch.last = i
                         continue

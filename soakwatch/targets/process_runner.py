@@ -154,6 +154,15 @@ class ProcessRunner(Runner):
     def _slots(self) -> list[Callable[[], None]]:
         return [functools.partial(self._drive, i) for i in range(self.plan.concurrency)]
 
+    @property
+    def in_flight(self) -> int:
+        """Workers in a call now (from their shared state: a worker waiting for a due time is not)."""
+        busy = 0
+        for w in getattr(self, "_workers", []):
+            with contextlib.suppress(ValueError):  # released while a worker is being replaced
+                busy += 1 if w.view[_worker.CURRENT] else 0
+        return busy
+
     def pids(self) -> dict[str, int]:
         if self._closing:  # exiting workers free their memory: samples now would be misleading
             return {}
@@ -227,6 +236,9 @@ class ProcessRunner(Runner):
             sched = np.frombuffer(w.view, dtype=np.int64, count=n, offset=off).copy()
             sent = lat != _worker.MISSED_LAT
             missed = n - int(sent.sum())
+            if missed and self.arrivals is not None:
+                for k in np.flatnonzero(~sent):
+                    self.arrivals.note_missed(start + int(k))
             lat, sched = lat[sent], sched[sent]
         self.recorder.add(ResultBatch(lat, [e for e in errors if e.index < start + n], sched, values, missed))
 

@@ -97,6 +97,8 @@ class Runner(ABC):
         self._stop_ns = 0
         #: the due times of an open-model stage (None in the closed model)
         self.arrivals: Arrivals | None = Arrivals(plan.rate, plan.grace) if plan.rate else None
+        if self.arrivals is not None:
+            self.allocator.on_hold = self._barrier_hold
         self._active = 0
         self._active_lock = threading.Lock()
         #: chaos latency/error windows on the driver's calls, read once per chunk
@@ -120,6 +122,14 @@ class Runner(ABC):
         """Distributions (name → version) the target imported when it loaded, or None when not known."""
         return None
 
+    def _barrier_hold(self, held: bool) -> None:
+        """At a barrier (a snapshot every N calls) the schedule stops, like a pause."""
+        assert self.arrivals is not None
+        if held:
+            self.arrivals.pause(why="barrier")
+        else:
+            self.arrivals.resume(why="barrier")
+
     @abstractmethod
     def prepare(self) -> None:
         """Import the target / start workers; raises UsageError for a target that cannot load."""
@@ -142,36 +152,48 @@ class Runner(ABC):
         for th in threads:
             th.start()
         last = time.perf_counter_ns()
+        gaps: list[tuple[int, int]] = []
         for th in threads:
             while th.is_alive():
                 th.join(WATCH_SECONDS)
                 now = time.perf_counter_ns()
                 if now - last > SUSPEND_NS:
-                    self._suspended(last, now)
+                    gaps.append((last, now))
                 last = now
+                gaps = self._say_skipped(gaps, now)
         self._count_unsent()
+        self._say_skipped(gaps, 2**62)
         if not self.allocator.stopped:
             self.allocator.final_barrier()
         self.close()
 
-    def _suspended(self, t0: int, t1: int) -> None:
-        """The runner's own thread missed its looks from ``t0`` to ``t1``: the process was stopped
-        (SIGSTOP) or starved. Under a rate, the arrivals due meanwhile are past the grace: the slots
-        count them as missed instead of sending them in a burst; say how many, and why."""
+    def _say_skipped(self, gaps: list[tuple[int, int]], now: int) -> list[tuple[int, int]]:
+        """Under a rate, once every arrival due in a gap of the runner's own looks (the process was
+        stopped, SIGSTOP, or starved) was sent or missed: say how many were missed, and why. The
+        slots count them as missed instead of sending them late in a burst. Returns the gaps not
+        yet said."""
         arr = self.arrivals
         if arr is None:
-            return
-        skipped = arr.gap(t0, t1 - arr.grace)
-        if skipped:
-            secs = (t1 - t0) / 1e9
-            self.recorder.events.emit(
-                "arrivals_skipped",
-                f"the runner was suspended for {secs:.1f}s (stopped and continued, or starved): {skipped} arrivals "
-                "due meanwhile are counted as missed, not sent late",
-                "warn",
-                arrivals=skipped,
-                seconds=round(secs, 3),
-            )
+            return []
+        later = []
+        for t0, t1 in gaps:
+            if now < t1 + arr.grace + SUSPEND_NS:
+                later.append((t0, t1))
+                continue
+            skipped = arr.missed_between(t0, t1)
+            if skipped:
+                secs = (t1 - t0) / 1e9
+                self.recorder.events.emit(
+                    "arrivals_skipped",
+                    f"the runner was suspended for {secs:.1f}s (stopped and continued, or starved): {skipped} "
+                    "arrivals due meanwhile were counted as missed, not sent late",
+                    "warn",
+                    arrivals=skipped,
+                    seconds=round(secs, 3),
+                )
+        if not later:
+            arr.forget_before(now)
+        return later
 
     def _count_unsent(self) -> None:
         """Arrivals that fell due before the end (the deadline, or the stop) and that no slot took."""
@@ -328,7 +350,9 @@ class InlineRunner(Runner):
         rng = self._rng()
         buf = open_slot()
         answers = AnswerSampler.from_env(threading.current_thread().name)  # None unless [record] asks
-        self.enter()
+        enter, leave = self.enter, self.leave
+        if arr is None:
+            enter()  # closed model: the slot is always in a call; under a rate, counted per call
         try:
             while True:
                 chunk = self.allocator.next(want)
@@ -355,10 +379,12 @@ class InlineRunner(Runner):
                         due = arr.wait(i, held)
                         if due == MISSED:
                             missed += 1
+                            arr.note_missed(i)
                             done += 1
                             continue
                         if due == 0:
                             break
+                        enter()
                     t0 = pc()
                     buf.index = i
                     buf.start = t0
@@ -383,6 +409,7 @@ class InlineRunner(Runner):
                         answers.keep(buf, i, cases[i % nc] if nc else None, res)  # type: ignore[index]
                     if sched is not None:
                         sched.append(t1 - due)
+                        leave()
                     done += 1
                     if t1 >= limit:
                         if t1 >= deadline:
@@ -404,7 +431,8 @@ class InlineRunner(Runner):
                 else:
                     want = chunk_size((t1 - c0) / len(lat) / 1e9 if lat else 0.0, self.plan)
         finally:
-            self.leave()
+            if arr is None:
+                leave()
 
     def _async_main(self) -> None:
         asyncio.run(self._async_run())

@@ -10,8 +10,9 @@ any moment ``planned = started + missed``, and an arrival that was sent within t
 grace keeps its latency from the scheduled start.
 
 A runner that was suspended (SIGSTOP, a laptop lid) finds every arrival due meanwhile
-more than the grace late: they are missed like the others, and :meth:`Arrivals.gap`
-says how many so the runner can name the cause in an event.
+more than the grace late: they are missed like the others. Missed arrivals are noted by
+their due time (:meth:`Arrivals.note_missed`, in coarse buckets kept for a minute), so
+the runner can say how many of those due during a suspension were missed, and why.
 """
 
 from __future__ import annotations
@@ -21,12 +22,19 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["MISSED", "Arrivals"]
+__all__ = ["GRACE_MIN", "MISSED", "Arrivals"]
+
+#: the shortest grace a stage gives an arrival (its grace is a tick, at least this): a busy
+#: machine's scheduling hiccup of a few tens of milliseconds must not count as missed load
+GRACE_MIN = 0.5
 
 #: what :meth:`Arrivals.wait` returns for an arrival that was more than the grace late
 MISSED = -1
 #: longest single sleep while waiting for a due time, so pause and stop act quickly
 MAX_SLEEP_NS = 50_000_000
+#: missed arrivals are counted by due time in buckets this wide, kept this long
+BUCKET_NS = 100_000_000
+BUCKETS_KEPT_NS = 60_000_000_000
 
 
 class Arrivals:
@@ -39,6 +47,8 @@ class Arrivals:
         self.shift = 0
         self._paused_at: int | None = None
         self._lock = threading.Lock()
+        self._missed: dict[int, int] = {}
+        self._holds: set[str] = set()
 
     def start(self, now: int | None = None) -> None:
         """Call 0 is due now: the slots are ready to send."""
@@ -52,15 +62,18 @@ class Arrivals:
     def due(self, i: int) -> int:
         return self.origin + self.shift + i * self.interval
 
-    def pause(self, now: int | None = None) -> None:
+    def pause(self, now: int | None = None, why: str = "operator") -> None:
+        """Nothing falls due until every ``why`` that paused it (the operator, a barrier) resumed it."""
         with self._lock:
+            self._holds.add(why)
             if self._paused_at is None:
                 self._paused_at = time.perf_counter_ns() if now is None else now
 
-    def resume(self, now: int | None = None) -> None:
+    def resume(self, now: int | None = None, why: str = "operator") -> None:
         """The rest of the schedule moves by the time spent paused."""
         with self._lock:
-            if self._paused_at is not None:
+            self._holds.discard(why)
+            if self._paused_at is not None and not self._holds:
                 self.shift += (time.perf_counter_ns() if now is None else now) - self._paused_at
                 self._paused_at = None
 
@@ -72,9 +85,24 @@ class Arrivals:
             base = self.origin + self.shift
         return 0 if t < base else (t - base) // self.interval + 1
 
-    def gap(self, t0: int, t1: int) -> int:
-        """Arrivals due in ``(t0, t1]``: those a runner suspended over that span could not send."""
-        return max(0, self.due_by(t1) - self.due_by(t0))
+    def note_missed(self, i: int) -> None:
+        """Arrival *i* was missed (by its due time, for :meth:`missed_between`)."""
+        b = self.due(i) // BUCKET_NS
+        with self._lock:
+            self._missed[b] = self._missed.get(b, 0) + 1
+
+    def missed_between(self, t0: int, t1: int) -> int:
+        """Missed arrivals that were due from ``t0`` to ``t1`` (to a bucket's width)."""
+        lo, hi = t0 // BUCKET_NS, t1 // BUCKET_NS
+        with self._lock:
+            return sum(n for b, n in self._missed.items() if lo <= b <= hi)
+
+    def forget_before(self, t: int) -> None:
+        """Drop the notes of arrivals due long before ``t`` (memory stays flat)."""
+        cut = (t - BUCKETS_KEPT_NS) // BUCKET_NS
+        with self._lock:
+            for b in [b for b in self._missed if b < cut]:
+                del self._missed[b]
 
     def late_count(self, i: int, now: int) -> int:
         """How many arrivals from *i* on are already more than the grace late at ``now`` (at least 1)."""

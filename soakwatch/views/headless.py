@@ -65,6 +65,10 @@ def status_line(s: Snapshot) -> str:
         f"err {failed}" + (f" ({failed / s.calls:.2%})" if s.calls else ""),
         f"p50 {fmt_ms(lat.get('p50', 0))} p95 {fmt_ms(lat.get('p95', 0))}",
     ]
+    if s.open_model and not s.finished:
+        parts[1] += f" of {s.planned_rate or 0:,.0f}/s planned, {s.in_flight} in flight"
+    if s.open_model:
+        parts.append(f"missed {s.missed_arrivals}")
     if s.latency_sched and not s.finished:  # the final table gives both over the whole run
         parts.append(f"sched p95 {fmt_ms(s.latency_sched.get('p95', 0))}")
     mem = [f"{p.name} {p.rss_mb:.0f}MB" for p in s.processes[:4]]
@@ -149,12 +153,17 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
         return
     lat = summary.latency
     lines = [
-        f"stage {summary.stage}: {summary.verdict or summary.state} (exit {summary.exit_code})",
+        f"stage {summary.stage}: {summary.verdict or summary.state}"
+        + (f" (exit {summary.exit_code})" if summary.exit_code is not None else " (the runner did not finish)"),
         *([f"  reason: {summary.reason}"] if summary.reason and summary.state != "PASSED" else []),
         f"  calls {summary.calls}  ok {summary.ok}  errors {summary.errors}  timeouts {summary.timeouts}"
         f"  error ratio {summary.error_ratio:.2%}  {summary.rate_avg:,.1f} calls/s",
         f"  latency  p50 {fmt_ms(lat.p50)}  p95 {fmt_ms(lat.p95)}  p99 {fmt_ms(lat.p99)}  max {fmt_ms(lat.max)}",
     ]
+    if summary.missed_arrivals:
+        lines.append(f"  arrivals missed {summary.missed_arrivals} of {summary.calls + summary.missed_arrivals}")
+    if not summary.complete:
+        lines.append(f"  calls started {summary.started_calls}, recorded {summary.calls}")
     if summary.latency_scheduled:
         sl = summary.latency_scheduled
         lines.append(f"  from scheduled start  p50 {fmt_ms(sl.p50)}  p95 {fmt_ms(sl.p95)}  p99 {fmt_ms(sl.p99)}")

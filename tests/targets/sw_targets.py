@@ -75,3 +75,9 @@ def chatty(case: dict[str, Any] | None = None) -> None:
 
     print("hello from the target", flush=True)
     print("a warning on stderr", file=sys.stderr)
+
+
+def slow_counted(case: dict[str, Any] | None = None) -> None:
+    """50 ms a call, each counted (the open-model tests: 2 slots serve 40 calls/s)."""
+    time.sleep(0.05)
+    _count("slow")
