@@ -333,8 +333,9 @@ class Stage:
         assert self.run_dir is not None
         server = ControlServer(
             self.run_dir,
-            lambda name, args: self.command(name, args, source="socket"),
+            lambda name, args, source: self.command(name, args, source=source),
             info={"stage": self.profile.name, "target": self.target_label},
+            on_client=self._on_client,
         )
         try:
             server.start()
@@ -346,6 +347,11 @@ class Stage:
         from soakwatch.control.registry import register
 
         register(self.run_dir, self.profile.name)  # for `soakwatch ps`; a stage runs on without it
+
+    def _on_client(self, what: str, name: str) -> None:
+        """A view or a ctl that named itself came (attach) or went (detach): part of the evidence."""
+        verb = "attached" if what == "attach" else "detached"
+        self.events.emit(f"client_{verb}", f"{name} {verb}", "info", client=name)
 
     def guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:

@@ -112,7 +112,10 @@ def test_the_view_reads_a_stage_in_another_process(fake_tui, run_args, tmp_path:
     log = (run_dir / "stage.log").read_text()
     assert "stage adhoc: PASSED" in log and f"→ {run_dir}" in log
     ops = [(e["action"], e["source"]) for e in read_events(run_dir / "events.jsonl") if e["kind"] == "operator"]
-    assert ops == [("pause", "socket"), ("screenshot", "socket"), ("resume", "socket")]
+    # the TUI named itself to the stage: what it did is recorded as the TUI's, and so is its coming and going
+    assert ops == [("pause", "tui"), ("screenshot", "tui"), ("resume", "tui")]
+    clients = [(e["kind"], e["client"]) for e in read_events(run_dir / "events.jsonl") if "client" in e]
+    assert clients[0] == ("client_attached", "tui")
     out = capsys.readouterr().out
     assert f"→ {run_dir}" in out and "run dir:" in out  # the summary on this terminal at the end
 

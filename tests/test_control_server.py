@@ -42,8 +42,10 @@ class Recorder:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.sources: list[str] = []
 
-    def __call__(self, name: str, args: dict[str, Any]) -> str:
+    def __call__(self, name: str, args: dict[str, Any], source: str = "socket") -> str:
+        self.sources.append(source)
         if name == "boom":
             raise RuntimeError("bug in a command")
         if name not in ("pause", "resume", "chaos"):
@@ -217,3 +219,20 @@ def test_other_users_are_refused_by_peer_credentials(monkeypatch: pytest.MonkeyP
         data += chunk
     s.close()
     assert json.loads(data) == {"ok": False, "error": "refused: not the owner of this stage"}
+
+
+def test_a_named_client_is_the_source_of_its_commands(tmp_path: Path, handler: Recorder) -> None:
+    seen: list[tuple[str, str]] = []
+    srv = ControlServer(tmp_path, handler, on_client=lambda what, name: seen.append((what, name)))
+    srv.start()
+    try:
+        with ControlClient(tmp_path) as c:
+            c.request("hello", {"client": "ctl"})
+            assert c.command("pause") == "pause: ok"
+        with ControlClient(tmp_path) as anon:
+            assert anon.command("resume") == "resume: ok"
+        wait_until(lambda: ("detach", "ctl") in seen)
+    finally:
+        srv.close()
+    assert handler.sources == ["ctl", "socket"]
+    assert seen == [("attach", "ctl"), ("detach", "ctl")]

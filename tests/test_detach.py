@@ -24,7 +24,8 @@ def test_detach_prints_the_run_dir_and_leaves_the_stage_running(detached: Callab
     until(lambda: not pid_alive(pid), "the stage to end")
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["complete"] and summary["exit_code"] == 3
-    assert [e["source"] for e in kinds(run_dir, "operator")] == ["socket"]
+    assert [e["source"] for e in kinds(run_dir, "operator")] == ["ctl"]
+    assert summary["reason"] == "abort by ctl"
 
 
 def test_detach_says_why_a_stage_cannot_start(sandbox: Path, tmp_path: Path, registry: Path, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -60,9 +60,13 @@ def wait_for_control(run_dir: Path, timeout: float = CONNECT_TIMEOUT, alive: Cal
 class SocketSource:
     """Snapshots and commands over a run's control socket (asyncio)."""
 
-    def __init__(self, run_dir: Path | str, *, connect_timeout: float = CONNECT_TIMEOUT) -> None:
+    def __init__(
+        self, run_dir: Path | str, *, connect_timeout: float = CONNECT_TIMEOUT, client: str | None = None
+    ) -> None:
         self.run_dir = Path(run_dir)
         self.connect_timeout = connect_timeout
+        #: the name this view gives the stage in its hello: its commands are recorded under it
+        self.client = client
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._task: asyncio.Task[None] | None = None
@@ -93,6 +97,8 @@ class SocketSource:
                         self._eof = True
                         raise CommandError(f"cannot reach the stage at {path}: {exc.strerror or exc}") from None
                     await asyncio.sleep(POLL_SECONDS)
+            if self.client is not None:  # no id: the reply is not waited for
+                self._writer.write(wire.encode({"cmd": "hello", "args": {"client": self.client}}))
             self._task = asyncio.create_task(self._read_loop(), name="soakwatch-socket-reader")
 
     async def _read_loop(self) -> None:

@@ -37,7 +37,12 @@ from soakwatch.core.snapshot import Snapshot
 __all__ = ["ControlServer", "Handler"]
 
 #: a command: (name, args) -> one-line answer; raises ValueError to refuse
-Handler = Callable[[str, dict[str, Any]], str]
+#: (command, args, source: the name the client gave in its hello, or "socket") -> answer
+Handler = Callable[[str, dict[str, Any], str], str]
+#: ("attach" | "detach", client name): a named client came or went
+ClientHook = Callable[[str, str], None]
+#: longest client name kept from a hello
+MAX_CLIENT_NAME = 32
 
 #: how long close() waits for subscribers to read the last snapshot before it hangs up
 FINAL_GRACE = 2.0
@@ -70,6 +75,8 @@ class _Client:
         self.subscribed = False
         self.closed = False
         self.dropped = 0
+        #: what the client called itself in its hello (tui, attached tui, ctl)
+        self.name = "socket"
 
     def offer(self, snap: Snapshot, line: bytes) -> None:
         if self.pending is not None:
@@ -104,9 +111,12 @@ class _Client:
 class ControlServer:
     """A Unix socket server in the stage process; start() binds and starts its threads."""
 
-    def __init__(self, run_dir: Path, handler: Handler, info: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, run_dir: Path, handler: Handler, info: dict[str, Any] | None = None, on_client: ClientHook | None = None
+    ) -> None:
         self.run_dir = run_dir
         self.handler = handler
+        self.on_client = on_client
         self.info = dict(info or {})
         self.address: Path | None = None
         self._private_dir: Path | None = None
@@ -341,6 +351,10 @@ class ControlServer:
             client.replies.append(wire.error_reply(f"malformed message: {exc}", wire.request_id(line)))
             return
         if req.cmd == "hello":
+            name = req.args.get("client")
+            if isinstance(name, str) and name.strip() and client.name == "socket":
+                client.name = name.strip()[:MAX_CLIENT_NAME]
+                self._client_hook("attach", client.name)
             info = {"protocol": wire.PROTOCOL, "pid": os.getpid(), "run_dir": str(self.run_dir), **self.info}
             client.replies.append(wire.ok_reply("soakwatch control", req.id, info=info))
         elif req.cmd == "subscribe":
@@ -374,9 +388,16 @@ class ControlServer:
         client.closed = True
         if self._clients.pop(client.n, None) is not None:
             self._dropped_gone += client.dropped
+        if client.name != "socket":
+            self._client_hook("detach", client.name)
         with contextlib.suppress(KeyError, ValueError, OSError):
             self._sel.unregister(client.sock)
         client.sock.close()
+
+    def _client_hook(self, what: str, name: str) -> None:
+        if self.on_client is not None:
+            with contextlib.suppress(Exception):  # the stage's event log must not take the socket down
+                self.on_client(what, name)
 
     # ---------------------------------------------------------------- command thread
     def _run_commands(self) -> None:
@@ -388,7 +409,7 @@ class ControlServer:
             if client.closed:
                 continue
             try:
-                reply = wire.ok_reply(self.handler(req.cmd, req.args), req.id)
+                reply = wire.ok_reply(self.handler(req.cmd, req.args, client.name), req.id)
             except (ValueError, SoakwatchError) as exc:  # a refusal: nothing changed
                 reply = wire.error_reply(str(exc), req.id)
             except Exception as exc:  # a command's bug must not take the socket down

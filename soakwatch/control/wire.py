@@ -10,7 +10,10 @@ One JSON object per line (UTF-8, ``\\n``-terminated) in both directions::
 
 A snapshot line always carries ``"seq"``; a reply never does. The server itself
 answers ``hello`` (protocol version, pid, run dir), ``subscribe`` and ``unsubscribe``;
-every other command goes to ``Stage.command(name, args, source="socket")``.
+every other command goes to ``Stage.command(name, args, source=...)``. A client names
+itself in its hello (``{"cmd": "hello", "args": {"client": "tui"}}``: ``tui``, ``attached
+tui``, ``ctl``); its commands are recorded under that name (``socket`` when it gave none),
+and a named client's arrival and departure are events of the stage.
 
 Where the socket is: ``<run_dir>/control.sock``, or — when that path is too long for
 AF_UNIX — the path written in ``<run_dir>/control.addr``.

@@ -86,6 +86,7 @@ def ctl(run_dir: Path, command: str, words: Sequence[str]) -> int:
         print(f"soakwatch: no stage is running in {run_dir} (no control socket answers)", file=sys.stderr)
         return EXIT_USAGE
     try:
+        client.request("hello", {"client": "ctl"})  # the stage records the command as ctl's
         answer = client.command(name, args)
     except CommandError as exc:
         print(f"soakwatch: {command} refused: {exc}", file=sys.stderr)
@@ -126,7 +127,7 @@ def attach(run_dir: Path, replay_plugins: Sequence[type[Plugin]]) -> int:
         return EXIT_OK
     from soakwatch.control.client import SocketSource
 
-    app = make_app(SocketSource(run_dir), refresh_hz=recorded_refresh_hz(run_dir))
+    app = make_app(SocketSource(run_dir, client="attached tui"), refresh_hz=recorded_refresh_hz(run_dir))
     result = app.run()
     last = app.last_snapshot
     if last is not None and last.finished:

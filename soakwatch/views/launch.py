@@ -109,7 +109,7 @@ def _open_tui(run_dir: Path, refresh_hz: float) -> str | None:
     from soakwatch.control.client import SocketSource
 
     try:
-        app = make_app(SocketSource(run_dir), refresh_hz=refresh_hz)
+        app = make_app(SocketSource(run_dir, client="tui"), refresh_hz=refresh_hz)
         result = app.run()
     except Exception as exc:  # no usable terminal, or a bug in the view: the stage is not affected
         print(f"soakwatch: the TUI stopped ({type(exc).__name__}: {exc})", file=sys.stderr, flush=True)

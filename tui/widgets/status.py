@@ -10,7 +10,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 from soakwatch.core.snapshot import Snapshot
-from soakwatch.tui._format import STATE_STYLES, fmt_count, fmt_duration
+from soakwatch.tui._format import STATE_STYLES, fmt_count, fmt_duration, fmt_rate
 
 __all__ = ["StatusBar", "render_status"]
 
@@ -21,6 +21,20 @@ def _limit(snap: Snapshot) -> str:
     if snap.planned_duration:
         return f"{fmt_duration(snap.elapsed)}/{fmt_duration(snap.planned_duration)}"
     return f"{fmt_count(snap.calls)} calls"
+
+
+def _arrivals(snap: Snapshot) -> Text:
+    """Open model: achieved vs planned rate, calls in flight, arrivals missed (due, never sent)."""
+    if not snap.open_model:
+        return Text()
+    return Text.assemble(
+        ("  rate ", "dim"),
+        (f"{fmt_rate(snap.rate)} of {fmt_rate(snap.planned_rate or 0.0)}", ""),
+        ("  in flight ", "dim"),
+        (fmt_count(snap.in_flight), ""),
+        ("  missed ", "dim"),
+        (fmt_count(snap.missed_arrivals), "bold yellow" if snap.missed_arrivals else ""),
+    )
 
 
 def render_status(snap: Snapshot | None, stream_note: str = "") -> RenderableType:
@@ -59,6 +73,7 @@ def render_status(snap: Snapshot | None, stream_note: str = "") -> RenderableTyp
     tail = Text.assemble(
         (f"{progress:4.0%} " if progress is not None else "", "bold"),
         (_limit(snap), ""),
+        _arrivals(snap),
         ("  auto-abort ", "dim"),
         ("on", "green") if snap.auto_abort else ("OFF", "bold yellow"),
     )
@@ -77,7 +92,15 @@ class StatusBar(Widget):
     stream_note: reactive[str] = reactive("")
 
     def _key(self, snap: Snapshot) -> object:
-        return (snap.state, round(snap.elapsed, 1), snap.eta and round(snap.eta), snap.calls, snap.auto_abort)
+        return (
+            snap.state,
+            round(snap.elapsed, 1),
+            snap.eta and round(snap.eta),
+            snap.calls,
+            snap.auto_abort,
+            snap.missed_arrivals,
+            round(snap.rate),
+        )
 
     def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
         if new is not None and (old is None or self._key(old) != self._key(new)):
