@@ -13,23 +13,54 @@ missed, counted and not sent.
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from array import array
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from soakwatch._calldata import CallValues, open_slot
-from soakwatch.core.inject import INJECTED_KIND
+from soakwatch.core.inject import INJECTED_KIND, Injector
 from soakwatch.core.recorder import ErrorRecord
-from soakwatch.targets.allocator import WOULD_BLOCK
-from soakwatch.targets.schedule import MISSED
+from soakwatch.targets.allocator import WOULD_BLOCK, Allocator
+from soakwatch.targets.schedule import MISSED, Arrivals
 
-if TYPE_CHECKING:
-    from soakwatch.targets.runner import Runner
+__all__ = ["CHUNK_MAX", "CHUNK_SECONDS", "FLUSH_SECONDS", "SlotRunner", "async_slot", "chunk_size", "sync_slot"]
 
-__all__ = ["CHUNK_MAX", "CHUNK_SECONDS", "FLUSH_SECONDS", "async_slot", "chunk_size", "sync_slot"]
+
+class _Plan(Protocol):
+    @property
+    def rate(self) -> float | None: ...
+    @property
+    def concurrency(self) -> int: ...
+
+
+class SlotRunner(Protocol):
+    """What a slot loop needs of its runner (:class:`soakwatch.targets.runner.Runner`)."""
+
+    allocator: Allocator
+    arrivals: Arrivals | None
+    inject: Injector
+
+    @property
+    def plan(self) -> _Plan: ...
+    @property
+    def deadline_ns(self) -> int: ...
+    def held(self) -> bool: ...
+    def slot_rng(self) -> random.Random: ...
+    def enter(self) -> None: ...
+    def leave(self) -> None: ...
+    def hand_over(
+        self,
+        lat: array[int],
+        errs: list[ErrorRecord],
+        sched: array[int] | None,
+        values: CallValues | None = None,
+        missed: int = 0,
+    ) -> None: ...
+
 
 #: a chunk aims to take about this long, so pause and stop act quickly
 CHUNK_SECONDS = 0.02
@@ -62,7 +93,7 @@ class _Chunk:
     last: int = -1
 
 
-def _next_want(runner: Runner, ch: _Chunk, c0: int, t1: int, cap: int) -> int:
+def _next_want(runner: SlotRunner, ch: _Chunk, c0: int, t1: int, cap: int) -> int:
     arr = runner.arrivals
     if ch.missed and arr is not None:  # skipping a backlog: take the late indices in one go
         return min(MISSED_CHUNK_MAX, arr.late_count(ch.last + 1, time.perf_counter_ns()))
@@ -71,12 +102,12 @@ def _next_want(runner: Runner, ch: _Chunk, c0: int, t1: int, cap: int) -> int:
     return min(cap, chunk_size(avg, runner.plan.rate, runner.plan.concurrency))
 
 
-def _finish(runner: Runner, start: int, count: int, ch: _Chunk, values: CallValues | None) -> None:
+def _finish(runner: SlotRunner, start: int, count: int, ch: _Chunk, values: CallValues | None) -> None:
     runner.hand_over(ch.lat, ch.errs, ch.sched if runner.arrivals is not None else None, values, ch.missed)
     runner.allocator.done(start, count, ch.done)
 
 
-def sync_slot(runner: Runner, call: Callable[[int], ErrorRecord | None], cap: int = CHUNK_MAX) -> None:
+def sync_slot(runner: SlotRunner, call: Callable[[int], ErrorRecord | None], cap: int = CHUNK_MAX) -> None:
     """One slot's loop for a blocking call of the call index (the inline sync slot keeps its own
     tighter loop: it is the hot path at a million calls/s)."""
     pc = time.perf_counter_ns
@@ -141,7 +172,7 @@ def _record(ch: _Chunk, i: int, t0: int, t1: int, due: int, err: ErrorRecord | N
     ch.last = i
 
 
-async def _next_chunk(runner: Runner, want: int, executor: Executor | None) -> tuple[int, int] | None:
+async def _next_chunk(runner: SlotRunner, want: int, executor: Executor | None) -> tuple[int, int] | None:
     """The allocator blocks (pause, barriers), so it is asked from ``executor`` threads only when
     it would; otherwise at once, without a thread hop."""
     got = runner.allocator.try_next(want)
@@ -152,7 +183,7 @@ async def _next_chunk(runner: Runner, want: int, executor: Executor | None) -> t
 
 
 async def async_slot(
-    runner: Runner,
+    runner: SlotRunner,
     call: Callable[[int], Awaitable[ErrorRecord | None]],
     cap: int = CHUNK_MAX,
     executor: Executor | None = None,
