@@ -18,17 +18,31 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Protocol
 
-if TYPE_CHECKING:
-    from soakwatch.core.recorder import ErrorRecord
-
-__all__ = ["FAILURES_FILE", "FAILURES_MAX_BYTES", "FailureLog", "count_failures", "read_failures"]
+__all__ = ["FAILURES_FILE", "FAILURES_MAX_BYTES", "Failure", "FailureLog", "count_failures", "read_failures"]
 
 FAILURES_FILE = "failures.jsonl"
 #: size cap of failures.jsonl: about 400,000 failed calls; past it failures are only counted
 FAILURES_MAX_BYTES = 64 * 1024 * 1024
 MAX_MESSAGE = 300
+
+
+class Failure(Protocol):
+    """One failed call as the recorder has it (:class:`soakwatch.core.recorder.ErrorRecord`)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def index(self) -> int: ...
+    @property
+    def timeout(self) -> bool: ...
+    @property
+    def request_id(self) -> str | None: ...
+    @property
+    def latency_ns(self) -> int: ...
 
 
 class FailureLog:
@@ -46,7 +60,7 @@ class FailureLog:
     def capped(self) -> bool:
         return self._bytes >= self.max_bytes
 
-    def write(self, errors: Iterable[ErrorRecord], t: float) -> None:
+    def write(self, errors: Iterable[Failure], t: float) -> None:
         """Append the failures of one tick (and flush them: a kill loses at most a tick)."""
         if self.path is None:
             return
