@@ -138,8 +138,14 @@ def test_detach_attach_pause_resume_hang_up_attach_again_abort(
     code = wait_for(lambda: second_exit.exists() and second_exit.read_text().strip(), "attach to exit", tmux)
     assert code == "3"  # attach exits with the code of the stage it saw end
 
-    assert operators(run_dir) == [("pause", "socket"), ("resume", "socket"), ("auto_abort", "socket"),
-                                  ("abort", "socket")]  # fmt: skip
+    # who did it: the attached TUI, a script through ctl, the attached TUI again
+    assert operators(run_dir) == [("pause", "attached tui"), ("resume", "attached tui"), ("auto_abort", "ctl"),
+                                  ("abort", "attached tui")]  # fmt: skip
+    assert end["reason"] == "abort by attached tui"
+    clients = [(e["kind"], e["client"]) for e in read_events(run_dir / "events.jsonl") if "client" in e]
+    # the first view left when its terminal was killed: a detach in the evidence; ctl and a second view came
+    assert clients[0] == ("client_attached", "attached tui") and ("client_detached", "attached tui") in clients
+    assert clients.count(("client_attached", "attached tui")) == 2 and ("client_attached", "ctl") in clients
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["complete"] is True and summary["exit_code"] == 3 and summary["state"] == "ABORTED"
     assert [a.split()[1] for a in summary["operator_actions"]] == ["pause", "resume", "auto_abort", "abort"]

@@ -151,8 +151,8 @@ def test_demo_in_tmux_takes_p_c_t_a(tmux: Tmux, tmp_path: Path) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGINT)  # only if the test failed midway: stop the stage it started
     ops = [(e["action"], e["source"]) for e in read_events(run_dir / "events.jsonl") if e["kind"] == "operator"]
-    assert ops == [("pause", "socket"), ("resume", "socket"), ("chaos", "socket"), ("truncate", "socket"),
-                   ("abort", "socket")]  # fmt: skip
+    assert ops == [("pause", "tui"), ("resume", "tui"), ("chaos", "tui"), ("truncate", "tui"),
+                   ("abort", "tui")]  # fmt: skip
     assert truncate["args"]["files"]
     chaos_log = (run_dir / "chaos_events.log").read_text()
     assert "start    error_burst  write_file" in chaos_log
