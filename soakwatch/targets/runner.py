@@ -38,7 +38,7 @@ from soakwatch.targets import loops
 from soakwatch.targets._imported import imported_distributions
 from soakwatch.targets.allocator import Allocator, BarrierHook
 from soakwatch.targets.loops import CHUNK_MAX, CHUNK_SECONDS, FLUSH_NS
-from soakwatch.targets.schedule import MISSED, Arrivals
+from soakwatch.targets.schedule import MISSED, Arrivals, say_skipped
 from soakwatch.targets.spec import TargetSpec, resolve_callable
 from soakwatch.targets.worker import error_kind, error_message
 
@@ -168,32 +168,9 @@ class Runner(ABC):
         self.close()
 
     def _say_skipped(self, gaps: list[tuple[int, int]], now: int) -> list[tuple[int, int]]:
-        """Under a rate, once every arrival due in a gap of the runner's own looks (the process was
-        stopped, SIGSTOP, or starved) was sent or missed: say how many were missed, and why. The
-        slots count them as missed instead of sending them late in a burst. Returns the gaps not
-        yet said."""
-        arr = self.arrivals
-        if arr is None:
+        if self.arrivals is None:
             return []
-        later = []
-        for t0, t1 in gaps:
-            if now < t1 + arr.grace + SUSPEND_NS:
-                later.append((t0, t1))
-                continue
-            skipped = arr.missed_between(t0, t1)
-            if skipped:
-                secs = (t1 - t0) / 1e9
-                self.recorder.events.emit(
-                    "arrivals_skipped",
-                    f"the runner was suspended for {secs:.1f}s (stopped and continued, or starved): {skipped} "
-                    "arrivals due meanwhile were counted as missed, not sent late",
-                    "warn",
-                    arrivals=skipped,
-                    seconds=round(secs, 3),
-                )
-        if not later:
-            arr.forget_before(now)
-        return later
+        return say_skipped(self.arrivals, gaps, now, SUSPEND_NS, self.recorder.events.emit)
 
     def _count_unsent(self) -> None:
         """Arrivals that fell due before the end (the deadline, or the stop) and that no slot took."""

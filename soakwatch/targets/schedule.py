@@ -21,8 +21,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["GRACE_MIN", "MISSED", "Arrivals"]
+__all__ = ["GRACE_MIN", "MISSED", "Arrivals", "say_skipped"]
 
 #: the shortest grace a stage gives an arrival (its grace is a tick, at least this): a busy
 #: machine's scheduling hiccup of a few tens of milliseconds must not count as missed load
@@ -137,3 +138,31 @@ class Arrivals:
             if held():
                 return 0
             await asyncio.sleep(sleep_ns / 1e9)
+
+
+def say_skipped(
+    arr: Arrivals, gaps: list[tuple[int, int]], now: int, settle_ns: int, emit: Callable[..., Any]
+) -> list[tuple[int, int]]:
+    """Once every arrival due in a gap of the runner's own looks (the process was stopped, SIGSTOP,
+    or starved) was sent or missed, say with ``emit`` (EventLog.emit) how many were missed, and why:
+    the slots count them as missed instead of sending them late in a burst. Returns the gaps not
+    yet said."""
+    later = []
+    for t0, t1 in gaps:
+        if now < t1 + arr.grace + settle_ns:
+            later.append((t0, t1))
+            continue
+        skipped = arr.missed_between(t0, t1)
+        if skipped:
+            secs = (t1 - t0) / 1e9
+            emit(
+                "arrivals_skipped",
+                f"the runner was suspended for {secs:.1f}s (stopped and continued, or starved): {skipped} "
+                "arrivals due meanwhile were counted as missed, not sent late",
+                "warn",
+                arrivals=skipped,
+                seconds=round(secs, 3),
+            )
+    if not later:
+        arr.forget_before(now)
+    return later
