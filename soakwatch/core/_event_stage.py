@@ -11,10 +11,14 @@ __all__ = [
     "Abort",
     "AbortSuppressed",
     "AnswersCapped",
+    "ArrivalsSkipped",
     "CallError",
     "CallEvent",
+    "ClientAttached",
+    "ClientDetached",
     "ControlError",
     "ErrorCounts",
+    "FailuresCapped",
     "Hang",
     "Hangup",
     "HttpClient",
@@ -67,6 +71,8 @@ class StageEnd(StageEvent):
     error: str | None = None
     verdict: str | None = None
     calls: int | None = None
+    #: open model: arrivals that were due and never sent
+    missed_arrivals: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -84,6 +90,22 @@ class Signal(StageEvent):
 class Hangup(StageEvent):
     KIND = "hangup"
     log: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientAttached(StageEvent):
+    """A view or a ctl that named itself in its hello connected to the control socket."""
+
+    KIND = "client_attached"
+    client: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClientDetached(StageEvent):
+    """A named client left the control socket (closed, or its terminal was gone)."""
+
+    KIND = "client_detached"
+    client: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -168,6 +190,23 @@ class HttpClient(CallEvent):
     url: str | None = None
     timeout: float | None = None
     request_id_prefix: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArrivalsSkipped(CallEvent):
+    """Under a rate, the runner was suspended for ``seconds``: ``arrivals`` due meanwhile were missed."""
+
+    KIND = "arrivals_skipped"
+    arrivals: int | None = None
+    seconds: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FailuresCapped(CallEvent):
+    """failures.jsonl reached its size cap after ``lines`` lines: later failures are counted only."""
+
+    KIND = "failures_capped"
+    lines: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
