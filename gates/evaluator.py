@@ -32,6 +32,7 @@ from soakwatch.core.plugins import Plugin, StageContext, Verdict
 from soakwatch.core.snapshot import GateView
 from soakwatch.gates._replay import replay_gates
 from soakwatch.gates._stats import slope
+from soakwatch.gates._unjudged import not_judged_caveat, why_not_judged
 from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
 from soakwatch.gates.parse import Window
 from soakwatch.gates.rules import Rule
@@ -65,6 +66,11 @@ class GateState:
     worst_obs: Observation | None = None
     breaches: int = 0
     forecast: float | None = None
+    #: the delay has passed (the gate was evaluated at least once)
+    reached_delay: bool = False
+    #: some evaluation had a value, and the most samples any evaluation had
+    had_value: bool = False
+    most_samples: int = 0
     exempt: list[list[Any]] = field(default_factory=list)  # [start, end, action]
     trend: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=TREND_POINTS))
 
@@ -179,6 +185,7 @@ class GateEvaluator(Plugin):
                     changed_at=g.changed_at,
                     abort=g.rule.spec.abort,
                     forecast_s=g.forecast,
+                    why=self._live_why(g),
                 )
                 for g in self.gates
             ]
@@ -222,20 +229,35 @@ class GateEvaluator(Plugin):
                 breaches=g.breaches,
                 exempted=[[round(s, 3), round(min(e, self._last_t), 3), a] for s, e, a in g.exempt],
                 insufficient_policy=self.profile.insufficient_data,
+                why=self.why(g) if final == "insufficient_data" else "",
             )
 
     def verdict(self) -> Verdict:
         reasons: list[str] = []
+        unjudged: list[str] = []
         for g in self.gates:
             final = self.final_status(g)
             if final == "fail":
                 obs = g.worst_obs
                 shown = fmt_value(obs.value if obs else None)
                 reasons.append(f"gate {g.name}: {g.rule.text} (observed {shown})")
-            elif final == "insufficient_data" and self.profile.insufficient_data == "fail":
-                n = g.obs.samples if g.obs else 0
-                reasons.append(f"gate {g.name}: insufficient data ({n} of {g.rule.min_samples} samples)")
-        return Verdict(failed=bool(reasons), reasons=tuple(reasons))
+            elif final == "insufficient_data":
+                # the policy never raises a warn gate: an unjudged warn gate stays a caveat
+                if self.profile.insufficient_data == "fail" and g.severity == "fail":
+                    reasons.append(f"gate {g.name}: insufficient data: {self.why(g)}")
+                else:
+                    unjudged.append(g.name)
+        caveats = (not_judged_caveat(unjudged),) if unjudged else ()
+        return Verdict(failed=bool(reasons), reasons=tuple(reasons), caveats=caveats)
+
+    def _live_why(self, g: GateState) -> str:
+        if g.status == "pending":
+            return f"waiting for its delay ({g.rule.spec.delay:g}s)"
+        return self.why(g) if g.status == "insufficient_data" else ""
+
+    def why(self, g: GateState) -> str:
+        """Why ``g`` has not been judged (yet): delay, no samples, or too few."""
+        return why_not_judged(g.rule, self.profile, g.reached_delay, g.had_value, g.most_samples)
 
     @staticmethod
     def final_status(g: GateState) -> str:
@@ -289,6 +311,9 @@ class GateEvaluator(Plugin):
         self._publish(g, obs)
         if t < spec.delay:
             return
+        g.reached_delay = True
+        g.had_value = g.had_value or obs.value is not None
+        g.most_samples = max(g.most_samples, obs.samples if obs.value is not None else 0)
         if obs.value is None or obs.samples < g.rule.min_samples:
             g.raw = "insufficient"
         else:

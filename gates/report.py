@@ -149,7 +149,17 @@ def build_section(data: RunRecord) -> dict[str, Any]:
 
 def _is_failure(row: dict[str, Any]) -> bool:
     status = row.get("status")
-    return status == "fail" or (status == "insufficient_data" and row.get("insufficient_policy") == "fail")
+    if status == "fail":
+        return True
+    # insufficient_data = "fail" fails an unjudged fail gate; a warn gate is never raised to a failure
+    return status == "insufficient_data" and row.get("insufficient_policy") == "fail" and row.get("severity") != "warn"
+
+
+def _not_judged(row: dict[str, Any]) -> str:
+    """``not judged: no samples of …`` for an unjudged gate, else ""."""
+    if row.get("status") != "insufficient_data":
+        return ""
+    return "not judged" + (f": {row['why']}" if row.get("why") else "")
 
 
 def _t(v: Any) -> str:
@@ -174,6 +184,8 @@ def render_section(s: Summary) -> list[str]:
         shown = fmt_value(r.get("observed"))
         if r.get("detail") and r.get("status") in ("warn", "fail"):
             shown += f" ({r['detail']})"
+        if _not_judged(r):
+            shown = _not_judged(r)
         flags = " (abort)" if r.get("abort") else ""
         lines.append(
             f"| `{_cell(r.get('gate'))}`{flags} | `{_cell(r.get('condition', ''))}` | {_cell(shown)} | "
@@ -310,7 +322,8 @@ def render_junit(s: Summary) -> str:
             fail.text = f"gate {r.get('gate')} {status} at {_t(r.get('changed_at'))}: {msg}"
         elif status in ("insufficient_data", "incomplete"):
             skipped += 1
-            ET.SubElement(case, "skipped", message=f"{status}: {r.get('condition')}")
+            why = _not_judged(r) or f"{status}: the run ended before the gate's verdict"
+            ET.SubElement(case, "skipped", message=f"{why} ({r.get('condition')})")
         out = ET.SubElement(case, "system-out")
         out.text = f"{r.get('condition')} — {status}, observed {observed}"
     if not rows:

@@ -106,6 +106,8 @@ class GateView(_View):
     changed_at: float | None = None
     abort: bool = False
     forecast_s: float | None = None
+    #: why the gate is not judged (yet): "no samples of rss_slope[target] (processes collector)"
+    why: str = ""
 
 
 class Mark(_View):
