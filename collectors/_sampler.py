@@ -92,12 +92,16 @@ class Sampler(Plugin):
                 self.sample()
             except Exception as exc:
                 self.failures.failed("sample", f"{type(exc).__name__}: {exc}")
-            next_t += self.interval
+            next_t += self.next_interval()
             delay = next_t - time.monotonic()
             if delay < 0:  # fell behind (a slow sample): skip, do not burst
                 next_t = time.monotonic()
                 delay = 0.0
             self._stop.wait(delay)
+
+    def next_interval(self) -> float:
+        """Seconds until the next sample (``interval``; a sampler may sample faster early on)."""
+        return self.interval
 
     @abstractmethod
     def sample(self) -> None:

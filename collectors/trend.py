@@ -34,8 +34,8 @@ __all__ = ["MAX_POINTS", "MIN_POINTS", "Trend", "TrendWindow", "fit_trend", "the
 
 #: points a trend is computed from (the pairwise slopes grow with the square of this)
 MAX_POINTS = 256
-#: fewer points than this after warm-up: no trend yet
-MIN_POINTS = 8
+#: fewer points than this after warm-up: no trend yet (five points give ten pairwise slopes)
+MIN_POINTS = 5
 #: two-sided 95 % normal quantile
 Z95 = 1.959964
 SECONDS_PER_HOUR = 3600.0

@@ -43,6 +43,7 @@ PROCESS_KINDS = frozenset(
         "rss_mb",
         "cpu_pct",
         "rss_growth",
+        "rss_growth_start",
         "rss_slope",
         "rss_slope_conf",
         "rss_limit_eta_s",

@@ -87,6 +87,8 @@ class ProcView(_View):
     threads: int = 0
     open_files: int = 0
     growth: float | None = None
+    #: RSS now / the process's first sample (growth since warm-up is ``growth``)
+    growth_start: float | None = None
     slope_mb_h: float | None = None
     slope_confidence: float | None = None
     forecast_s: float | None = None  # seconds to processes.memory_limit_mb at this slope
