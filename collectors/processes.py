@@ -317,7 +317,7 @@ class ProcessCollector(Sampler):
                         rss_tail=list(subj.tail),
                     )
                 )
-        return {"processes": out}
+        return {**super().view(), "processes": out}
 
     def stop(self) -> None:
         super().stop()

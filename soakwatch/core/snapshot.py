@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from soakwatch.config.constants import FINAL_STATES
 
 __all__ = [
+    "CollectorView",
     "ErrorKindView",
     "EventView",
     "FileView",
@@ -112,6 +113,19 @@ class GateView(_View):
     why: str = ""
 
 
+class CollectorView(_View):
+    """A collector source's health (collectors): ok, or failing since ``since`` with its last error."""
+
+    collector: str
+    source: str
+    status: Literal["ok", "failing"] = "ok"
+    since: float | None = None
+    last_error: str = ""
+    failures: int = 0
+    #: successful samples (reads, scrapes) so far
+    samples: int = 0
+
+
 class Mark(_View):
     """A moment to mark on time charts: chaos, gate transitions, operator actions."""
 
@@ -152,6 +166,7 @@ class Snapshot(_View):
     snapshots: list[SnapshotRow] = Field(default_factory=list)
     processes: list[ProcView] = Field(default_factory=list)
     gates: list[GateView] = Field(default_factory=list)
+    collectors: list[CollectorView] = Field(default_factory=list)
     events: list[EventView] = Field(default_factory=list)
     marks: list[Mark] = Field(default_factory=list)
     output: list[str] = Field(default_factory=list)
