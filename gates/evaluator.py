@@ -126,6 +126,8 @@ class GateEvaluator(Plugin):
         check_rules(self.profile)
         ctx.events.subscribe(self._on_event)
         for g in self.gates:
+            for name in g.judge.tracked:
+                ctx.recorder.track(name)
             ctx.recorder.declare(f"gate_value[{g.name}]")
             ctx.recorder.declare(f"gate_margin[{g.name}]")
 
@@ -196,6 +198,14 @@ class GateEvaluator(Plugin):
     def stop(self) -> None:
         if self._finished:
             return
+        # one last evaluation: samples set after the last tick (a final snapshot, the collectors'
+        # last scan) are judged too, never lost between a tick and the end
+        t = self.ctx.events.elapsed()
+        self._drain_chaos()
+        frame = Frame(t, self.ctx.recorder, self._cutoffs(t, final=True), None)
+        for g in self.gates:
+            self._evaluate(g, frame)
+        self._last_t = t
         self._finished = True
         ev = self.ctx.events
         for rec in self._recoveries:
@@ -266,9 +276,9 @@ class GateEvaluator(Plugin):
         return "pass" if g.first_judged_at is not None else "insufficient_data"
 
     # ---------------------------------------------------------------- evaluation
-    def _cutoffs(self, t: float) -> dict[Window, float]:
+    def _cutoffs(self, t: float, final: bool = False) -> dict[Window, float]:
         rec = self.ctx.recorder
-        if self._max_calls:
+        if self._max_calls and not final:
             d = rec.value("calls_delta") or 0.0
             if d > 0:
                 if len(self._calls) == self._calls.maxlen:
@@ -306,11 +316,14 @@ class GateEvaluator(Plugin):
     def _evaluate(self, g: GateState, frame: Frame) -> None:
         t = frame.t
         spec = g.rule.spec
+        if t < spec.delay:
+            # samples before the delay are dropped, not judged later (whole-run windows included)
+            g.judge.discard(frame)
+            self._publish(g, Observation(None, 0, False))
+            return
         obs = g.judge.observe(frame)
         g.obs = obs
         self._publish(g, obs)
-        if t < spec.delay:
-            return
         g.reached_delay = True
         g.had_value = g.had_value or obs.value is not None
         g.most_samples = max(g.most_samples, obs.samples if obs.value is not None else 0)
