@@ -380,7 +380,9 @@ def _render_snapshots(snaps: dict[str, Any]) -> list[str]:
             f = r["files"].get(name)
             if f is None:
                 continue
-            note = " (truncated)" if f.get("truncated") else ""
+            note = ""
+            if f.get("truncated"):
+                note = f" ({f['note']}; not judged)" if f.get("note") else " (truncated)"
             lines.append(
                 f"| {r['label']} | {r['calls']} | {f['lines']} | {f['delta']:+d}{note} | {f['size'] / 1024:.1f} |"
             )

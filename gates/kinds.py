@@ -198,11 +198,22 @@ class SeriesStat(Judge):
         self._acc = Acc(stat, pct, window.kind == "run", MAX_WINDOW_POINTS)
 
     def observe(self, frame: Frame) -> Observation:
-        for t, v in self.fresh(frame):
+        fresh = self.fresh(frame)
+        for t, v in fresh:
             self._acc.fold(t, v)
         if self.window.kind != "run":
             self._acc.drop_until(frame.cutoff(self.window))
+        if self.stat == "last" and len(fresh) > 1:
+            # several samples since the last tick (snapshots, reports): each is judged, the worst
+            # one speaks, so a +252 Δ followed by a 0 Δ within one tick is never overwritten unseen
+            worst = min(fresh, key=lambda tv: self._margin(tv[1]))
+            return self.compare(worst[1], self._acc.samples, f"at {worst[0]:.1f}s")
         return self.compare(self._acc.value(), self._acc.samples)
+
+    def _margin(self, v: float) -> float:
+        c = self.condition
+        assert c.op is not None and c.threshold is not None
+        return margin_of(c.op, v, c.threshold)
 
 
 class CounterRatio(Judge):

@@ -75,6 +75,11 @@ class SnapshotRow(_View):
     delta: int
     calls: int
     t: float
+    #: soakwatch truncated the file in this interval ("truncated (over 400 KB at call 800): 252 lines
+    #: removed"): the Δ counts from the truncation and is not judged
+    note: str = ""
+    lines_before: int | None = None
+    removed: int | None = None
 
 
 class ProcView(_View):
