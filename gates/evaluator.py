@@ -36,6 +36,7 @@ from soakwatch.gates._unjudged import not_judged_caveat, why_not_judged
 from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
 from soakwatch.gates.parse import Window
 from soakwatch.gates.rules import Rule
+from soakwatch.targets.spec import parse_target
 
 __all__ = ["GateEvaluator", "GateState"]
 
@@ -169,9 +170,23 @@ class GateEvaluator(Plugin):
         self._last_t = t
         self._drain_chaos()
         frame = Frame(t, self.ctx.recorder, self._cutoffs(t), self._latency_new())
+        self._census()
         for g in self.gates:
             self._evaluate(g, frame)
         self._check_recoveries(t)
+
+    def _census(self) -> None:
+        """Processes alive / expected, for the ``processes alive`` gates (workers and nodes)."""
+        alives = [g.judge for g in self.gates if isinstance(g.judge, Alive)]
+        if not alives:
+            return
+        p = self.profile
+        python = p.target is not None and parse_target(p.target).kind == "python"
+        workers = p.concurrency if p.isolation == "process" and python else 0
+        expected = workers + len(p.nodes)
+        alive = len(self.ctx.target_pids()) + len(self.ctx.node_pids())
+        for judge in alives:
+            judge.census = (alive, expected)
 
     def view(self) -> dict[str, Any]:
         return {
@@ -182,7 +197,11 @@ class GateEvaluator(Plugin):
                     condition=g.rule.text,
                     severity=g.severity,
                     status=g.status,
-                    observed=g.obs.value if g.obs is not None else None,
+                    observed=g.judge.shown
+                    if isinstance(g.judge, Alive)
+                    else g.obs.value
+                    if g.obs is not None
+                    else None,
                     margin=g.obs.margin if g.obs is not None else None,
                     changed_at=g.changed_at,
                     abort=g.rule.spec.abort,
@@ -240,6 +259,7 @@ class GateEvaluator(Plugin):
                 exempted=[[round(s, 3), round(min(e, self._last_t), 3), a] for s, e, a in g.exempt],
                 insufficient_policy=self.profile.insufficient_data,
                 why=self.why(g) if final == "insufficient_data" else "",
+                shown=g.judge.shown if isinstance(g.judge, Alive) else "",
             )
 
     def verdict(self) -> Verdict:

@@ -451,6 +451,8 @@ class Alive(Judge):
         self._exits: deque[tuple[float, str]] = deque(maxlen=MAX_WINDOW_POINTS)
         self._total = 0
         self._last = ""
+        #: (processes alive now, processes expected), set by the evaluator each tick
+        self.census: tuple[int, int] | None = None
 
     def on_exit(self, t: float, message: str) -> None:
         """An unexpected exit was reported (called from the event listener)."""
@@ -472,4 +474,12 @@ class Alive(Judge):
                 self._exits.popleft()
             n = len(self._exits)
             self._last = self._exits[-1][1] if self._exits else ""
-        return Observation(float(n), 1, n > 0, detail=self._last if n else "")
+        shown = f"{self.census[0]}/{self.census[1]} alive" if self.census is not None else ""
+        detail = "; ".join(x for x in (shown, f"{n} exited" if n else "", self._last if n else "") if x)
+        return Observation(float(n), 1, n > 0, detail=detail)
+
+    @property
+    def shown(self) -> str:
+        """``3/3 alive, 0 exits``: what a view shows (a bare exit count reads as "nothing alive")."""
+        exits = f"{self._total if self.window.kind == 'run' else len(self._exits)} exits"
+        return f"{self.census[0]}/{self.census[1]} alive, {exits}" if self.census is not None else exits

@@ -181,7 +181,7 @@ def render_section(s: Summary) -> list[str]:
     lines += ["| gate | condition | observed | status | changed at |", "|---|---|---:|---|---:|"]
     for r in sec["rows"]:
         status = str(r.get("status", "")).upper() if _is_failure(r) else str(r.get("status", ""))
-        shown = fmt_value(r.get("observed"))
+        shown = str(r.get("shown") or fmt_value(r.get("observed")))
         if r.get("detail") and r.get("status") in ("warn", "fail"):
             shown += f" ({r['detail']})"
         if _not_judged(r):

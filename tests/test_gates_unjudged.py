@@ -101,3 +101,21 @@ def test_cli_says_passed_with_gates_not_judged_everywhere(tmp_path: Path) -> Non
     assert len(skipped) == 1
     msg = skipped[0].find("skipped").get("message")  # type: ignore[union-attr]
     assert msg == "not judged: no samples of rss_slope[target] (processes collector) (rss_slope[target] < 50)"
+
+
+def test_processes_alive_shows_alive_of_expected() -> None:
+    h = Harness(
+        [{"name": "alive", "metric": "processes", "condition": "alive"}],
+        target="m:f",
+        isolation="process",
+        concurrency=3,
+    )
+    h.ctx.target_pids = lambda: {"worker-0": 11, "worker-1": 12, "worker-2": 13}
+    h.tick()
+    assert h.plugin.view()["gates"][0].observed == "3/3 alive, 0 exits"
+    h.emit("worker_crash", slot=1)
+    h.ctx.target_pids = lambda: {"worker-0": 11, "worker-2": 13}
+    h.tick()
+    assert h.plugin.view()["gates"][0].observed == "2/3 alive, 1 exits"
+    final = h.stop()["alive"]
+    assert final["status"] == "fail" and final["shown"] == "2/3 alive, 1 exits"
