@@ -23,6 +23,7 @@ import math
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -114,6 +115,10 @@ def margin_of(op: str, value: float, threshold: float) -> float:
 
 
 def _read(recorder: Recorder, name: str) -> float | None:
+    if name.startswith("errors[") and name.endswith("]"):
+        # errors of the kinds matching a pattern, since the start: errors[Timeout], errors[HTTP 5*]
+        pattern = name[len("errors[") : -1]
+        return float(sum(k.count for k in list(recorder.kinds.values()) if fnmatchcase(k.kind, pattern)))
     v = recorder.value(name)
     if v is None or math.isnan(v):
         return None
@@ -149,7 +154,8 @@ class Judge(ABC):
     def sampled(self) -> str | None:
         """The one series this judge folds sample by sample (tracked by the recorder), or None."""
         name = self.metric.names[0]
-        return name if self.metric.op == "" and name not in COMPUTED else None
+        computed = name in COMPUTED or name.startswith(("errors[", "error_ratio["))
+        return name if self.metric.op == "" and not computed else None
 
     def fresh(self, frame: Frame) -> list[tuple[float, float]]:
         """The samples since the last evaluation: every value set on a tracked series, else this tick's."""

@@ -104,6 +104,8 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
         return (
             f"no log pattern {subject!r} ([watch] patterns / [[nodes]] patterns: {', '.join(sorted(pats)) or 'none'})"
         )
+    if kind in ("errors", "error_ratio"):
+        return None  # errors of the kinds matching a pattern: errors[Timeout], error_ratio[HTTP 5*]
     if kind in FILE_KINDS and not (kind in SOURCE_KINDS and _is_source(subject, profile)):
         if _file_subject_ok(subject, profile):
             return None

@@ -110,6 +110,8 @@ class Rule:
             return Latency(m, c, w, _latency_buckets())
         if name == "error_ratio":
             return CounterRatio(m, c, w, ("errors", "timeouts"), "calls", zero_based=True)
+        if name.startswith("error_ratio[") and not m.op:
+            return CounterRatio(m, c, w, (f"errors{name[len('error_ratio') :]}",), "calls", zero_based=True)
         if m.op == "/" and c.stat in (None, "ratio"):
             return CounterRatio(m, c, w, (m.names[0],), m.names[1], zero_based=False)
         return SeriesStat(m, c, w)
@@ -178,6 +180,8 @@ def _default_window(metric: Metric, cond: Condition) -> Window:
         return Window("run")
     if name in ("error_ratio", "latency") or metric.op == "/" or cond.percentile is not None:
         return DEFAULT_RATE_WINDOW
+    if name.startswith("error_ratio["):
+        return DEFAULT_RATE_WINDOW
     if metric.funcs and (metric.func(0) == "rate" or percentile_in(metric.func(0)) is not None):
         return DEFAULT_RATE_WINDOW
     return Window("run")
@@ -187,6 +191,8 @@ def _default_min_samples(metric: Metric, cond: Condition) -> int:
     if metric.funcs and metric.op == "/":
         return 1  # the denominator's samples: one report already carries its own counts
     if metric.names[0] in ("error_ratio", "latency") or (cond.kind == "compare" and metric.op == "/"):
+        return DEFAULT_MIN_CALLS
+    if metric.names[0].startswith("error_ratio["):
         return DEFAULT_MIN_CALLS
     pct = cond.percentile if cond.kind == "compare" else None
     if pct is None and metric.funcs:

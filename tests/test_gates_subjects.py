@@ -1,0 +1,75 @@
+"""One rule over many subjects (``[*]``) and per-kind error gates (issue: gate semantics people hit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from soakwatch.config.errors import UsageError
+from tests.gates_harness import Harness
+from tests.helpers import run_cli
+
+NODES = [
+    {"name": n, "path": f"r/{n}", "fields": {"committed_height": "h", "failed": "f"}}
+    for n in ("node1", "node2", "node3")
+]
+
+
+def test_a_wildcard_subject_expands_per_node_each_named_with_it() -> None:
+    h = Harness([{"name": "height stall", "metric": "committed_height[*]", "condition": "stall < 2s"}], reports=NODES)
+    assert [g.name for g in h.plugin.gates] == ["height stall [node1]", "height stall [node2]", "height stall [node3]"]
+    assert [g.rule.metric.text for g in h.plugin.gates] == [f"committed_height[node{i}]" for i in (1, 2, 3)]
+    for i in range(10):  # node2 stops at height 3, the others go on
+        h.tick(**{"committed_height[node1]": i, "committed_height[node2]": min(i, 3), "committed_height[node3]": i})
+    finals = h.stop()
+    assert {n: f["status"] for n, f in finals.items()} == {
+        "height stall [node1]": "pass",
+        "height stall [node2]": "fail",
+        "height stall [node3]": "pass",
+    }
+
+
+def test_a_wildcard_difference_takes_the_same_subject_on_both_sides() -> None:
+    gate = {"name": "lag", "metric": "committed_height[*] - failed[*]", "condition": "max < 100"}
+    h = Harness([gate], reports=NODES[:2])
+    assert [g.rule.metric.text for g in h.plugin.gates] == [
+        "committed_height[node1] - failed[node1]",
+        "committed_height[node2] - failed[node2]",
+    ]
+
+
+def test_a_wildcard_no_subject_has_is_refused() -> None:
+    with pytest.raises(UsageError, match="no subject in this profile has nope"):
+        Harness([{"name": "x", "metric": "nope[*]", "condition": "< 1"}])
+
+
+def test_per_kind_error_gates() -> None:
+    gates = [
+        {"name": "no timeouts", "metric": "errors[Timeout]", "condition": "== 0"},
+        {"name": "5xx", "metric": "error_ratio[HTTP 5*]", "condition": "< 1%", "window": "run"},
+        {"name": "4xx", "metric": "error_ratio[HTTP 4*]", "condition": "< 1%", "window": "run"},
+    ]
+    h = Harness(gates)
+    for _ in range(4):
+        h.calls(100, errors=3, kind="HTTP 503")  # 3 % of the calls are 5xx, no timeouts, no 4xx
+        h.tick()
+    h.calls(100, errors=1, kind="HTTP 500")
+    h.tick()
+    g = h.gate("5xx")
+    assert g.obs is not None and g.obs.value == pytest.approx(13 / 500) and g.obs.detail == "13 of 500"
+    finals = h.stop()
+    assert finals["5xx"]["status"] == "fail"
+    assert finals["no timeouts"]["status"] == "pass" and finals["no timeouts"]["observed"] == 0
+    assert finals["4xx"]["status"] == "pass"
+
+
+def test_cli_accepts_a_wildcard_gate_and_reports_each_subject(tmp_path: Path) -> None:
+    prof = tmp_path / "p.toml"
+    prof.write_text(
+        'name = "v"\ntarget = "m:f"\ncalls = 1\n'
+        + "".join(f'[[reports]]\nname = "n{i}"\npath = "r{i}"\nfields = {{ h = "h" }}\n' for i in (1, 2))
+        + '[[gates]]\nname = "stall"\nmetric = "h[*]"\ncondition = "stall < 10s"\n'
+    )
+    r = run_cli(["validate", str(prof)], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
