@@ -117,6 +117,8 @@ class GateEvaluator(Plugin):
         self._chaos_open: dict[str, _Recovery] = {}
         self._aborted = False
         self._finished = False
+        #: the final evaluation is running: gates judged "at end" are judged now
+        self._ending = False
         self._last_t = 0.0
 
     # ---------------------------------------------------------------- hooks
@@ -221,6 +223,7 @@ class GateEvaluator(Plugin):
         # last scan) are judged too, never lost between a tick and the end
         t = self.ctx.events.elapsed()
         self._drain_chaos()
+        self._ending = True
         frame = Frame(t, self.ctx.recorder, self._cutoffs(t, final=True), None)
         for g in self.gates:
             self._evaluate(g, frame)
@@ -281,6 +284,8 @@ class GateEvaluator(Plugin):
         return Verdict(failed=bool(reasons), reasons=tuple(reasons), caveats=caveats)
 
     def _live_why(self, g: GateState) -> str:
+        if g.status == "pending" and g.rule.spec.at_end:
+            return "judged at the end of the stage"
         if g.status == "pending":
             return f"waiting for its delay ({g.rule.spec.delay:g}s)"
         return self.why(g) if g.status == "insufficient_data" else ""
@@ -344,6 +349,8 @@ class GateEvaluator(Plugin):
         obs = g.judge.observe(frame)
         g.obs = obs
         self._publish(g, obs)
+        if spec.at_end and not self._ending:
+            return  # folded on every tick, judged once on the values at the end (stop)
         g.reached_delay = True
         g.had_value = g.had_value or obs.value is not None
         g.most_samples = max(g.most_samples, obs.samples if obs.value is not None else 0)
@@ -369,7 +376,7 @@ class GateEvaluator(Plugin):
         if g.raw == "breach":
             g.breach_streak += 1
             g.ok_streak = 0
-            if g.breach_streak >= spec.for_:
+            if g.breach_streak >= (1 if spec.at_end else spec.for_):
                 g.judged = g.severity
         else:
             g.ok_streak += 1

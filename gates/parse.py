@@ -15,7 +15,7 @@ Grammar (positions in errors are 1-based columns of the text that was parsed)::
     STAT      := last | min | max | mean | sum | delta | rate | count | ratio | pNN[.N]
     OP        := < | <= | > | >= | == | !=
     modifier  := "over" WINDOW | "for" INT | "after" DURATION | "min" INT
-               | "warn" | "fail" | "exempt" DURATION
+               | "warn" | "fail" | "exempt" DURATION | "at end"
     WINDOW    := "run" | DURATION | INT "calls"
 
 A ``%`` after a number divides it by 100; latency thresholds take ``ms`` or ``s``.
@@ -51,7 +51,7 @@ FUNCTIONS = ("last", "min", "max", "mean", "sum", "delta", "rate", "count")
 #: per-call checks of recorded values (gates/callchecks.py): judged on every value, not on ticks
 CALL_CHECKS = ("strictly_increasing", "never_decreasing", "unique")
 BARE_KINDS = ("monotonic", "unchanged", "always", "never", "alive", *CALL_CHECKS)
-MODIFIERS = ("over", "for", "after", "min", "warn", "fail", "exempt")
+MODIFIERS = ("over", "for", "after", "min", "warn", "fail", "exempt", "at")
 
 ConditionKind = Literal[
     "compare",
@@ -405,6 +405,11 @@ def parse_rule_line(text: str) -> dict[str, Any]:
         raise sc.error("expected a metric and a condition, e.g. 'error_ratio < 0.05 over 60s'")
     metric = _metric(sc)
     sc.skip()
+    if sc.peek_word() == "at" and sc.text[sc.i + 2 :].lstrip().startswith("end"):
+        sc.word()
+        sc.word()  # "errors at end == 10": judged once, at the end of the stage
+        out["at_end"] = True
+        sc.skip()
     cond_start = sc.i
     cond = _condition(sc)
     out["metric"] = metric.text
@@ -430,12 +435,15 @@ def parse_rule_line(text: str) -> dict[str, Any]:
             out["severity"] = word
         elif word == "exempt":
             out["exempt_during_chaos"] = sc.duration()
+        elif word == "at" and sc.peek_word() == "end":
+            sc.word()
+            out["at_end"] = True
         else:
             found = sc.text[at:].split()[0] if sc.text[at:].split() else "the end"
             raise sc.error(
                 f"unexpected {found!r} (after the condition: over WINDOW, for N, after DELAY, min N, "
-                "exempt DURATION, warn, fail)",
+                "exempt DURATION, at end, warn, fail)",
                 at=at,
             )
-    out.setdefault("name", f"{metric.text} {cond.text}")
+    out.setdefault("name", f"{metric.text}{' at end' if out.get('at_end') else ''} {cond.text}")
     return out

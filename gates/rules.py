@@ -84,7 +84,8 @@ class Rule:
     def text(self) -> str:
         """The rule in one line, as reports show it."""
         w = "" if self.condition.kind == "stall" or self.window.kind == "run" else f" over {self.window.text}"
-        return f"{self.metric.text} {self.condition.text}{w}"
+        end = " at end" if self.spec.at_end else ""
+        return f"{self.metric.text}{end} {self.condition.text}{w}"
 
     def judge(self) -> Judge:
         """A fresh judge for this rule (state lives in the judge)."""

@@ -73,3 +73,18 @@ def test_cli_accepts_a_wildcard_gate_and_reports_each_subject(tmp_path: Path) ->
     )
     r = run_cli(["validate", str(prof)], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
+
+
+def test_an_end_of_stage_condition_is_judged_once_at_the_end() -> None:
+    from soakwatch.gates.parse import parse_rule_line
+
+    rule = parse_rule_line("errors at end == 10")
+    assert rule["at_end"] is True and rule["metric"] == "errors" and rule["condition"] == "== 10"
+    for total, status in ((10, "pass"), (9, "fail")):
+        h = Harness([{"name": "ten", "metric": "errors", "condition": "== 10", "at_end": True}])
+        for _ in range(total):
+            h.calls(10, errors=1)
+            h.tick()
+            assert h.status("ten") == "pending"  # 3, 5, 9 errors on the way are not failures
+        assert h.plugin.view()["gates"][0].why == "judged at the end of the stage"
+        assert h.final("ten") == status
