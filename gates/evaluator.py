@@ -92,6 +92,9 @@ class _Recovery:
     since: float
     #: the chaos is over: its end event arrived, or its announced duration passed
     ended: bool = False
+    #: gates in breach at some point since the chaos started, and those back to pass since it ended
+    hit: set[str] = field(default_factory=set)
+    back: set[str] = field(default_factory=set)
 
 
 class GateEvaluator(Plugin):
@@ -231,6 +234,18 @@ class GateEvaluator(Plugin):
         self._finished = True
         ev = self.ctx.events
         for rec in self._recoveries:
+            for name in sorted(rec.hit - rec.back):
+                ev.emit(
+                    "gate_recovery",
+                    f"chaos {rec.action}: gate {name} not back to pass by the end",
+                    "warn",
+                    action=rec.action,
+                    gate=name,
+                    chaos_start=rec.started,
+                    chaos_end=rec.since,
+                    recovered=False,
+                    seconds=None,
+                )
             ev.emit(
                 "gate_recovery",
                 f"chaos {rec.action}: gates not all back to pass by the end",
@@ -468,6 +483,27 @@ class GateEvaluator(Plugin):
                             w[1] = ev.t + margin
                             break
 
+    def _gate_recoveries(self, rec: _Recovery, t: float) -> None:
+        """Time to recover per gate: each gate the chaos put in breach, back to pass after it ended."""
+        for g in self.gates:
+            if g.raw == "breach":
+                rec.hit.add(g.name)
+                rec.back.discard(g.name)
+            elif rec.ended and g.name in rec.hit and g.name not in rec.back:
+                rec.back.add(g.name)
+                secs = max(0.0, t - rec.since)
+                self.ctx.events.emit(
+                    "gate_recovery",
+                    f"chaos {rec.action}: gate {g.name} back to pass {secs:.1f}s after it ended",
+                    "info",
+                    action=rec.action,
+                    gate=g.name,
+                    chaos_start=rec.started,
+                    chaos_end=rec.since,
+                    recovered=True,
+                    seconds=round(secs, 3),
+                )
+
     def _check_recoveries(self, t: float) -> None:
         if not self._recoveries:
             return
@@ -475,6 +511,7 @@ class GateEvaluator(Plugin):
         for rec in list(self._recoveries):
             if not rec.ended and rec.since > rec.started and t >= rec.since:
                 rec.ended = True
+            self._gate_recoveries(rec, t)
             if not rec.ended or not clear:
                 continue
             self._recoveries.remove(rec)

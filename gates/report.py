@@ -123,6 +123,7 @@ def build_section(data: RunRecord) -> dict[str, Any]:
             "chaos_end": e.chaos_end,
             "recovered": e.recovered,
             "seconds": e.seconds,
+            "gate": e.data.get("gate"),
         }
         for e in data.of_type(GateRecovery)
     ]
@@ -200,12 +201,18 @@ def render_section(s: Summary) -> list[str]:
             lines.append(f"- `{e['gate']}`: {_t(e['start'])} → {_t(e['end'])} ({e['action']})")
         lines.append("")
     if sec.get("recoveries"):
-        lines += ["Time to recover after chaos (every gate back to pass):", ""]
-        for r in sec["recoveries"]:
-            took = f"{r['seconds']:.1f}s" if r.get("recovered") else "not recovered by the end"
-            lines.append(f"- {r.get('action')} (ended {_t(r.get('chaos_end'))}): {took}")
+        lines += ["Time to recover after chaos (every gate back to pass; each gate the chaos put in breach):", ""]
+        for r in (r for r in sec["recoveries"] if not r.get("gate")):
+            lines.append(f"- {r.get('action')} (ended {_t(r.get('chaos_end'))}): {_took(r)}")
+            for g in sec["recoveries"]:
+                if g.get("gate") and (g.get("action"), g.get("chaos_start")) == (r.get("action"), r.get("chaos_start")):
+                    lines.append(f"  - gate `{g['gate']}`: {_took(g)}")
         lines.append("")
     return lines
+
+
+def _took(r: dict[str, Any]) -> str:
+    return f"{r['seconds']:.1f}s" if r.get("recovered") else "not recovered by the end"
 
 
 def _evidence_rows(data: RunRecord, row: dict[str, Any], at: float) -> list[str]:
