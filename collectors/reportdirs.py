@@ -162,6 +162,10 @@ class ReportFolderCollector(Sampler):
         for field, dotted in self.cfg.fields.items():
             raw = extract(data, dotted)
             v = None if raw is MISSING else to_number(raw)
+            if v is None and isinstance(raw, str):
+                self.ctx.recorder.set_text(f"{field}[{self.cfg.name}]", raw)  # a status: for text gates
+                self.failures.ok(f"field {field}")
+                continue
             if v is None:
                 self.failures.failed(f"field {field}", f"{dotted!r} missing or not a number in {path.name}")
                 continue

@@ -157,8 +157,11 @@ class ScrapeCollector(Sampler):
             v = None if raw is MISSING else to_number(raw)
             if raw is MISSING:
                 missing[field] = f"{path!r} not in the json body"
+            elif v is None and isinstance(raw, str):
+                self.ctx.recorder.set_text(f"{field}[{self.cfg.name}]", raw)  # a status: for text gates
+                self.failures.ok(f"field {field}")
             elif v is None:
-                missing[field] = f"{path!r} is {raw!r} in the json body, not a number"
+                missing[field] = f"{path!r} is {raw!r} in the json body, not a number or a string"
             else:
                 values[field] = v
         return values, missing

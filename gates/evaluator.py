@@ -202,11 +202,7 @@ class GateEvaluator(Plugin):
                     condition=g.rule.text,
                     severity=g.severity,
                     status=g.status,
-                    observed=g.judge.shown
-                    if isinstance(g.judge, Alive)
-                    else g.obs.value
-                    if g.obs is not None
-                    else None,
+                    observed=g.judge.shown or (g.obs.value if g.obs is not None else None),
                     margin=g.obs.margin if g.obs is not None else None,
                     changed_at=g.changed_at,
                     abort=g.rule.spec.abort,
@@ -277,7 +273,7 @@ class GateEvaluator(Plugin):
                 exempted=[[round(s, 3), round(min(e, self._last_t), 3), a] for s, e, a in g.exempt],
                 insufficient_policy=self.profile.insufficient_data,
                 why=self.why(g) if final == "insufficient_data" else "",
-                shown=g.judge.shown if isinstance(g.judge, Alive) else "",
+                shown=g.judge.shown,
             )
 
     def verdict(self) -> Verdict:

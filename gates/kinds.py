@@ -146,6 +146,11 @@ class Judge(ABC):
         self.fresh(frame)
 
     @property
+    def shown(self) -> str:
+        """What a view shows instead of the number, when the number alone misleads ("" for none)."""
+        return ""
+
+    @property
     def tracked(self) -> tuple[str, ...]:
         """Series the recorder keeps every value of for this judge."""
         return (self.sampled,) if self.sampled is not None else ()

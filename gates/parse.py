@@ -12,6 +12,7 @@ Grammar (positions in errors are 1-based columns of the text that was parsed)::
                | "stall" OP DURATION                             e.g. stall < 60s
                | "burst" ["(" INT ")"] OP INT                    e.g. burst(5) < 3
                | [STAT] OP NUMBER [UNIT]                         e.g. p95 < 500, < 5%, max == 0
+               | ("==" | "!=") STRING | OP ("true" | "false")    e.g. != "stalled", == true
     STAT      := last | min | max | mean | sum | delta | rate | count | ratio | pNN[.N]
     OP        := < | <= | > | >= | == | !=
     modifier  := "over" WINDOW | "for" INT | "after" DURATION | "min" INT
@@ -55,6 +56,7 @@ MODIFIERS = ("over", "for", "after", "min", "warn", "fail", "exempt", "at")
 
 ConditionKind = Literal[
     "compare",
+    "text",
     "monotonic",
     "unchanged",
     "always",
@@ -122,6 +124,8 @@ class Condition:
     threshold: float | None = None
     burst_min: int = 1
     text: str = ""
+    #: the string of a text condition (``== "ok"``, ``!= "stalled"``)
+    value: str | None = None
 
     @property
     def percentile(self) -> float | None:
@@ -335,11 +339,30 @@ def _condition(sc: _Scanner) -> Condition:
         sc.word()
     op = sc.op()
     sc.skip()
+    if stat is None and sc.i < len(sc.text) and sc.text[sc.i] in "\"'":
+        return _text_condition(sc, op, start)
+    if stat is None and (word := sc.peek_word()) in ("true", "false"):
+        sc.word()  # a boolean field is 1 / 0
+        return Condition(kind="compare", op=op, threshold=1.0 if word == "true" else 0.0, text=f"{op} {word}")
     num_at = sc.i
     value, unit = sc.number()
     threshold = _threshold(value, unit, stat, sc, num_at)
     shown = sc.text[start : sc.i].strip()
     return Condition(kind="compare", stat=stat, op=op, threshold=threshold, text=" ".join(shown.split()))
+
+
+def _text_condition(sc: _Scanner, op: str, start: int) -> Condition:
+    """``== "ok"`` / ``!= 'stalled'``: a string or enum field against one value."""
+    quote_at = sc.i
+    quote = sc.text[sc.i]
+    end = sc.text.find(quote, sc.i + 1)
+    if end < 0:
+        raise sc.error("unclosed string", at=quote_at)
+    if op not in ("==", "!="):
+        raise sc.error("a string is compared with == or !=", at=quote_at)
+    value = sc.text[sc.i + 1 : end]
+    sc.i = end + 1
+    return Condition(kind="text", op=op, value=value, text=" ".join(sc.text[start : sc.i].split()))
 
 
 def parse_condition(text: str, base: int = 0) -> Condition:

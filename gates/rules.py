@@ -99,6 +99,10 @@ class Rule:
             return Stall(m, c, w)
         if c.kind in CALL_CHECKS:
             return CallCheck(m, c, w)
+        if c.kind == "text":
+            from soakwatch.gates.windowfn import TextIs
+
+            return TextIs(m, c, w)
         if c.kind != "compare":
             return Predicate(m, c, w)
         if m.funcs and m.op == "/":
@@ -150,6 +154,8 @@ def _check_kind(spec: GateSpec, metric: Metric, cond: Condition) -> None:
         raise _fail(spec, "condition", ctext, "processes takes the condition 'alive'", 0)
     if cond.kind != "compare" and name in ("latency", "error_ratio"):
         raise _fail(spec, "condition", ctext, f"{name} takes a comparison, e.g. '< 0.05'", 0)
+    if cond.kind == "text" and (metric.op or metric.funcs or name in special):
+        raise _fail(spec, "condition", ctext, 'a string is compared with one series, e.g. status[health] == "ok"', 0)
     if metric.funcs:
         _check_functions(spec, metric, cond)
     if cond.kind != "compare":

@@ -18,7 +18,7 @@ from soakwatch.gates._acc import Acc
 from soakwatch.gates.kinds import MAX_WINDOW_POINTS, Frame, Judge, Observation
 from soakwatch.gates.parse import Condition, Metric, Window, percentile_in
 
-__all__ = ["WindowRatio"]
+__all__ = ["TextIs", "WindowRatio"]
 
 
 class WindowRatio(Judge):
@@ -58,3 +58,37 @@ class WindowRatio(Judge):
         if num is None or den is None or den == 0:
             return Observation(None, n, False)
         return self.compare(num / den, n, f"{num:g} / {den:g}")
+
+
+class TextIs(Judge):
+    """A string field against one value: ``last_status[storage-1] != "stalled"``, ``status[health] == "ok"``.
+
+    Judged on the field's value at every tick; the observed value is the string, the
+    margin 1 while it holds and -1 when it does not.
+    """
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
+        super().__init__(metric, condition, window)
+        self._n = 0
+        self.current: str | None = None
+
+    @property
+    def tracked(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def shown(self) -> str:
+        return repr(self.current) if self.current is not None else ""
+
+    def discard(self, frame: Frame) -> None:
+        pass
+
+    def observe(self, frame: Frame) -> Observation:
+        v = frame.recorder.text(self.metric.names[0])
+        if v is None:
+            return Observation(None, self._n, False)
+        self._n += 1
+        self.current = v
+        equal = v == self.condition.value
+        holds = equal if self.condition.op == "==" else not equal
+        return Observation(1.0 if holds else 0.0, self._n, not holds, 1.0 if holds else -1.0, f"value {v!r}")

@@ -95,19 +95,25 @@ def test_a_scrape_of_a_body_that_is_not_prometheus_text_is_on_the_verdict(
     assert "## Collectors" in (run_dir / "summary.md").read_text()
 
 
-def test_a_json_string_field_is_named_as_a_string_not_as_missing(
+def test_a_json_string_field_is_read_and_judged_by_a_string_gate(
     tmp_path: Path, server: tuple[str, dict[str, Any]]
 ) -> None:
     url, state = server
     state["body"] = json.dumps({"status": "ok", "queue": 3})
     tail = f'[[scrape]]\nname = "h"\nurl = "{url}"\ninterval = "0.2s"\nformat = "json"\n'
     tail += 'fields = { status = "status", q = "queue" }\n'
+    tail += '[[gates]]\nname = "healthy"\nmetric = "status[h]"\ncondition = \'== "ok"\'\n'
+    tail += '[[gates]]\nname = "not stalled"\nmetric = "status[h]"\ncondition = \'!= "stalled"\'\n'
     r, run_dir = _run(tmp_path, tail)
     assert r.returncode == 0, r.stdout + r.stderr
     health = _health(run_dir, "scrape:h")
     assert health["endpoint"]["samples"] == state["served"] and health["endpoint"]["failures"] == 0
     assert health["field q"]["failures"] == 0
-    assert health["field status"]["last_error"] == "'status' is 'ok' in the json body, not a number"
+    # present as a string: a status, not "not in the json body"
+    assert health["field status"]["failures"] == 0 and health["field status"]["samples"] == state["served"]
+    rows = {r["gate"]: r for r in json.loads((run_dir / "summary.json").read_text())["sections"]["gates"]["rows"]}
+    assert rows["healthy"]["status"] == "pass" and rows["healthy"]["shown"] == "'ok'"
+    assert rows["not stalled"]["status"] == "pass"
 
 
 def test_a_relative_reports_folder_is_resolved_against_the_root(tmp_path: Path) -> None:

@@ -88,3 +88,24 @@ def test_an_end_of_stage_condition_is_judged_once_at_the_end() -> None:
             assert h.status("ten") == "pending"  # 3, 5, 9 errors on the way are not failures
         assert h.plugin.view()["gates"][0].why == "judged at the end of the stage"
         assert h.final("ten") == status
+
+
+def test_string_and_boolean_gates() -> None:
+    gates = [
+        {"name": "storage", "metric": "height[node1]", "condition": '!= "stalled"'},
+        {"name": "ok flag", "metric": "ok[node1]", "condition": "== true"},
+    ]
+    h = Harness(gates)
+    for status in ("syncing", "ok", "stalled", "ok"):
+        h.rec.set_text("height[node1]", status)
+        h.tick(**{"ok[node1]": 1})
+    view = {g.name: g for g in h.plugin.view()["gates"]}
+    assert view["storage"].observed == "'ok'"
+    finals = h.stop()
+    assert finals["storage"]["status"] == "fail" and finals["storage"]["detail"] == "value 'stalled'"
+    assert finals["ok flag"]["status"] == "pass"
+
+
+def test_a_string_needs_equality() -> None:
+    with pytest.raises(UsageError, match="a string is compared with == or !="):
+        Harness([{"name": "s", "metric": "height[node1]", "condition": '< "ok"'}])

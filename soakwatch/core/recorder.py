@@ -149,6 +149,8 @@ class Recorder:
         #: every value set, per series a reader asked for (track), so per-report and per-snapshot
         #: values are each judged once even when several arrive between two ticks
         self._samples: dict[str, deque[tuple[int, float, float]]] = {}
+        #: string fields (statuses, enums), last value each
+        self._texts: dict[str, str] = {}
         self._sample_seq: dict[str, int] = {}
         self._window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
         self._sched_window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
@@ -186,6 +188,14 @@ class Recorder:
             if kept is not None:
                 seq = self._sample_seq[name] = self._sample_seq[name] + 1
                 kept.append((seq, self.events.elapsed(), float(value)))
+
+    def set_text(self, name: str, value: str) -> None:
+        """Publish the current value of a string field (a status, an enum) for text gates."""
+        with self._values_lock:
+            self._texts[name] = value
+
+    def text(self, name: str) -> str | None:
+        return self._texts.get(name)
 
     def track(self, name: str) -> None:
         """Keep every value set on ``name`` (the last :data:`SAMPLES_KEPT`) for :meth:`samples_since`."""
