@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -39,6 +40,16 @@ MAX_TRACKED = 100_000
 FILE_MAX = 16 << 20
 
 StatKey = tuple[int, int]
+
+
+def _counters(raw: object) -> dict[str, float]:
+    """A JSON object of numbers by key ({"timeout": 3, "bad_proof": 1}), else {}."""
+    if not isinstance(raw, dict) or not raw:
+        return {}
+    out = {
+        str(k): n for k, v in raw.items() if re.fullmatch(r"[A-Za-z0-9_]+", str(k)) and (n := to_number(v)) is not None
+    }
+    return out if len(out) == len(raw) else {}
 
 
 def folder_of(path: str, root: Path) -> Path:
@@ -164,6 +175,11 @@ class ReportFolderCollector(Sampler):
             v = None if raw is MISSING else to_number(raw)
             if v is None and isinstance(raw, str):
                 self.ctx.recorder.set_text(f"{field}[{self.cfg.name}]", raw)  # a status: for text gates
+                self.failures.ok(f"field {field}")
+                continue
+            counters = _counters(raw)
+            if counters:  # a dict of counters (failure_reasons): one series per key, field.KEY[source]
+                values.update({f"{field}.{k}": n for k, n in counters.items()})
                 self.failures.ok(f"field {field}")
                 continue
             if v is None:

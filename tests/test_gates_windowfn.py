@@ -152,3 +152,52 @@ def test_per_epoch_counters_at_1_and_20_percent(tmp_path: Path, failed: int, cod
     assert row["status"] == ("pass" if code == 0 else "fail")
     assert row["observed_end"] == pytest.approx(truth)
     assert row["samples"] == 200
+
+
+COUNTERS = """
+import json
+import os
+from pathlib import Path
+
+_n = 0
+
+
+def epoch(case=None):
+    global _n
+    _n += 1
+    folder = Path(os.environ["SOAKWATCH_ROOT"]) / "reports"
+    folder.mkdir(exist_ok=True)
+    reasons = {"timeout": 1 if _n % 4 == 0 else 0, "bad_proof": 2 if _n % 10 == 0 else 0}
+    tmp = folder / f".epoch-{_n}.tmp"
+    tmp.write_text(json.dumps({"failure_reasons": reasons}))
+    os.replace(tmp, folder / f"epoch-{_n:05d}.json")
+    return _n
+"""
+
+
+@pytest.mark.e2e
+def test_a_dict_of_counters_is_one_series_per_key(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "reasons.py").write_text(COUNTERS)
+    prof = tmp_path / "p.toml"
+    prof.write_text(
+        'name = "p2p"\ntarget = "reasons:epoch"\ncalls = 100\nisolation = "inline"\n'
+        '[[reports]]\nname = "n1"\npath = "reports"\npattern = "epoch-*.json"\n'
+        'fields = { failure_reasons = "failure_reasons" }\n'
+        '[[gates]]\nname = "timeouts"\nmetric = "sum(failure_reasons.timeout[n1])"\ncondition = "< 100"\n'
+        'window = "run"\n'
+        '[[gates]]\nname = "bad proofs"\nmetric = "sum(failure_reasons.bad_proof[n1])"\ncondition = "< 10"\n'
+        'window = "run"\n'
+    )
+    out = tmp_path / "runs"
+    r = run_cli(["run", "--profile", str(prof), "--root", str(root), "--no-tui", "--out-dir", str(out)], cwd=tmp_path)
+    assert r.returncode == 1, r.stdout + r.stderr  # 20 bad proofs
+    bodies = [json.loads(p.read_text())["failure_reasons"] for p in (root / "reports").glob("epoch-*.json")]
+    rows = {
+        g["gate"]: g for g in json.loads((only_run_dir(out) / "summary.json").read_text())["sections"]["gates"]["rows"]
+    }
+    assert rows["timeouts"]["observed_end"] == sum(b["timeout"] for b in bodies) == 25
+    assert rows["timeouts"]["status"] == "pass"
+    assert rows["bad proofs"]["observed_end"] == sum(b["bad_proof"] for b in bodies) == 20
+    assert rows["bad proofs"]["status"] == "fail"
