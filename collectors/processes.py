@@ -12,7 +12,8 @@ For each subject: series ``rss_mb[..]``, ``cpu_pct[..]``, ``threads[..]``,
 ``open_files[..]``, ``rss_growth_start[..]`` (ratio to the process's first sample); after
 warm-up (``warmup`` seconds or a fifth of the planned stage, whichever first, see
 :mod:`collectors._warmup`) ``rss_growth[..]`` (ratio to the median of the first samples
-after warm-up), ``rss_slope[..]`` (MB/hour, Theil–Sen, see :mod:`collectors.trend`),
+after warm-up), ``rss_slope[..]`` (MB/hour, Theil–Sen, see :mod:`collectors.trend`; what gates judge:
+the slope of a confident trend, 0 while its interval holds 0, else no value yet),
 ``rss_slope_conf[..]`` and, with ``memory_limit_mb``, ``rss_limit_eta_s[..]``; every
 sample also goes to ``rss/<name>.csv`` in the run dir, from which the summary is rebuilt.
 A new pid under the same name starts a new trend (a restarted worker's memory is not
@@ -41,7 +42,7 @@ from soakwatch.collectors._procfind import ProcessFinder, validate_watch
 from soakwatch.collectors._sampler import Sampler
 from soakwatch.collectors._tracemalloc import AllocationTracer
 from soakwatch.collectors._warmup import Baseline, WarmUp
-from soakwatch.collectors.trend import Trend, TrendWindow, time_to_limit
+from soakwatch.collectors.trend import Trend, TrendWindow, judged_slope, time_to_limit
 from soakwatch.config.collectors import ProcessConfig
 from soakwatch.core.event_types import NodeStart, StageStart, WorkerCrash, WorkerRestart
 from soakwatch.core.plugins import ReplayFrame, StageContext
@@ -281,7 +282,9 @@ class ProcessCollector(Sampler):
         subj.trend = subj.window.fit()
         rec.set(f"rss_growth[{name}]", s.rss / subj.warm_rss if subj.warm_rss else math.nan)
         if subj.trend is not None:
-            rec.set(f"rss_slope[{name}]", subj.trend.slope, "MB/h")
+            slope = judged_slope(subj.trend)
+            if slope is not None:
+                rec.set(f"rss_slope[{name}]", slope, "MB/h")
             rec.set(f"rss_slope_conf[{name}]", subj.trend.confidence)
             if self.cfg.memory_limit_mb is not None:
                 subj.eta_s = time_to_limit(s.rss, subj.trend.slope, self.cfg.memory_limit_mb)

@@ -30,12 +30,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAX_POINTS", "MIN_POINTS", "Trend", "TrendWindow", "fit_trend", "theil_sen", "time_to_limit"]
+__all__ = [
+    "MAX_POINTS",
+    "MIN_POINTS",
+    "SLOPE_CONFIDENCE",
+    "Trend",
+    "TrendWindow",
+    "fit_trend",
+    "judged_slope",
+    "theil_sen",
+    "time_to_limit",
+]
 
 #: points a trend is computed from (the pairwise slopes grow with the square of this)
 MAX_POINTS = 256
 #: fewer points than this after warm-up: no trend yet (five points give ten pairwise slopes)
 MIN_POINTS = 5
+#: confidence from which a slope is a trend a gate judges as it is (see judged_slope)
+SLOPE_CONFIDENCE = 0.5
 #: two-sided 95 % normal quantile
 Z95 = 1.959964
 SECONDS_PER_HOUR = 3600.0
@@ -122,6 +134,21 @@ def fit_trend(t: npt.ArrayLike, y: npt.ArrayLike) -> Trend | None:
         confidence=r2 * consistency,
         n=n,
     )
+
+
+def judged_slope(trend: Trend) -> float | None:
+    """The slope a gate judges: a per-hour slope over a few seconds turns a 0.3 MB step into
+    300 MB/h, so noise must not read as a leak (a false FAIL) nor a leak as noise (a false PASS).
+
+    The slope itself when the trend is confident (:data:`SLOPE_CONFIDENCE`: a steady rise, in
+    both halves); 0 when its 95 % interval holds 0 (no evidence of any trend); otherwise
+    None: not judged on this sample, the fit is not settled yet.
+    """
+    if trend.confidence >= SLOPE_CONFIDENCE:
+        return trend.slope
+    if trend.lo <= 0.0 <= trend.hi:
+        return 0.0
+    return None
 
 
 def time_to_limit(current: float, slope_per_hour: float, limit: float) -> float | None:
