@@ -13,7 +13,7 @@ from a one-off step:
 
 * ``r2``: the share of the variance the Theil–Sen line explains (noise around a flat
   line explains nothing: near 0);
-* ``consistency``: the Theil–Sen slopes of the first and second half of the window,
+* ``consistency``: the Theil–Sen slopes of the first and second half of the window (by time),
   as a fraction of the overall slope (the smaller one, clipped to 0..1). A steady
   leak grows in both halves (near 1); a single step leaves at least one half flat
   (near 0), however large the overall slope looks.
@@ -116,11 +116,12 @@ def fit_trend(t: npt.ArrayLike, y: npt.ArrayLike) -> Trend | None:
     # a constant series (up to rounding) has no variance to explain: no fit, not a perfect one
     flat = ss_tot <= FLAT_EPS * n * max(1.0, float(np.mean(ya)) ** 2)
     r2 = 0.0 if flat else min(1.0, max(0.0, 1.0 - ss_res / ss_tot))
-    half = n // 2
+    # the halves split the time span, not the points: samples come faster early in a stage
+    first = ta <= (ta[0] + ta[-1]) / 2
     consistency = 0.0
-    if slope != 0 and half >= 2:
-        s1 = theil_sen(ta[:half], ya[:half])[0]
-        s2 = theil_sen(ta[half:], ya[half:])[0]
+    if slope != 0 and min(int(first.sum()), int((~first).sum())) >= 2:
+        s1 = theil_sen(ta[first], ya[first])[0]
+        s2 = theil_sen(ta[~first], ya[~first])[0]
         if not (math.isnan(s1) or math.isnan(s2)):
             consistency = min(1.0, max(0.0, min(s1 / slope, s2 / slope)))
     h = SECONDS_PER_HOUR

@@ -101,6 +101,7 @@ class GateEvaluator(Plugin):
     """Judges the profile's gates on every tick; aborts, warns, and leaves the evidence."""
 
     name = "gates"
+    judges = True
 
     def __init__(self, profile: Profile, rules: list[Rule]) -> None:
         self.profile = profile

@@ -109,3 +109,29 @@ def test_string_and_boolean_gates() -> None:
 def test_a_string_needs_equality() -> None:
     with pytest.raises(UsageError, match="a string is compared with == or !="):
         Harness([{"name": "s", "metric": "height[node1]", "condition": '< "ok"'}])
+
+
+TENTH = """
+_n = 0
+
+
+def every_tenth(case=None):
+    global _n
+    _n += 1
+    if _n % 10 == 0:
+        raise ValueError(f"call {_n}")
+    return _n
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("expected", "code"), [(10, 0), (9, 1)])
+def test_errors_at_end_sees_the_last_results(tmp_path: Path, expected: int, code: int) -> None:
+    # 100 fast calls end before the first tick: the final evaluation must see all ten errors
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "tenth.py").write_text(TENTH)
+    args = ["run", "--target", "tenth:every_tenth", "--root", str(root), "--calls", "100", "--isolation", "inline"]
+    args += ["--no-tui", "--out-dir", str(tmp_path / "runs"), "--gate", f"errors at end == {expected}"]
+    r = run_cli(args, cwd=tmp_path)
+    assert r.returncode == code, r.stdout + r.stderr
