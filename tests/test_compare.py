@@ -203,7 +203,7 @@ def call(case=None):
     global _n
     _n += 1
     fault = os.environ.get("FAULT", "")
-    time.sleep(0.006 if fault == "slow" else 0.002)
+    time.sleep(0.012 if fault == "slow" else 0.002)
     if fault == "leak":
         _hold.append(bytearray(b"x") * (64 * 1024))
     if fault == "errors" and _n % 10 == 0:
