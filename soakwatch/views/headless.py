@@ -149,8 +149,8 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
         return
     lat = summary.latency
     lines = [
-        f"stage {summary.stage}: {summary.verdict or summary.state} (exit {summary.exit_code}; "
-        f"{summary.isolation} isolation)",
+        f"stage {summary.stage}: {summary.verdict or summary.state} (exit {summary.exit_code}), "
+        f"{summary.isolation} isolation",
         *([f"  reason: {summary.reason}"] if summary.reason and summary.state != "PASSED" else []),
         f"  calls {summary.calls}  ok {summary.ok}  errors {summary.errors}  timeouts {summary.timeouts}"
         f"  error ratio {summary.error_ratio:.2%}  {summary.rate_avg:,.1f} calls/s",
