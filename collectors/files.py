@@ -51,7 +51,8 @@ class FilesCollector(Plugin):
         self.trackers: dict[str, LineTracker] = {}
         self._start: dict[str, tuple[int, int]] = {}
         self._snap_lines: dict[str, int] = {}
-        self._truncated: set[str] = set()
+        #: files soakwatch truncated since the last snapshot: key -> (why, lines before, lines removed)
+        self._truncated: dict[str, tuple[str, int, int]] = {}
         self._rows: deque[SnapshotRow] = deque(maxlen=ROWS_KEPT)
         self._last_label = ""
         self._last_calls = 0
@@ -256,13 +257,26 @@ class FilesCollector(Plugin):
         parts: list[str] = []
         for key, tr in sorted(self.trackers.items()):
             delta = tr.lines - self._snap_lines.get(key, 0)
-            truncated = key in self._truncated
+            cut = self._truncated.get(key)
+            truncated = cut is not None
+            # soakwatch itself emptied the file in this interval: a bounded log refilling to its
+            # bound is not drift, so the interval is marked and not judged (the next whole one is)
+            note = f"truncated ({cut[0]}): {cut[2]} lines removed" if cut is not None else ""
             self._rows.append(
                 SnapshotRow(
-                    label=label, previous=self._last_label, file=key, lines=tr.lines, delta=delta, calls=calls, t=t
+                    label=label,
+                    previous=self._last_label,
+                    file=key,
+                    lines=tr.lines,
+                    delta=delta,
+                    calls=calls,
+                    t=t,
+                    note=note,
+                    lines_before=cut[1] if cut is not None else None,
+                    removed=cut[2] if cut is not None else None,
                 )
             )
-            if self._last_label != self._label(0):
+            if self._last_label != self._label(0) and not truncated:
                 # Δ between two snapshots; the first one counts from the stage start, so a file the
                 # stage created or `reset_before` emptied would read as growth: it is not a Δ to judge
                 self.ctx.recorder.set(f"delta_lines[{key}]", delta)
@@ -275,10 +289,13 @@ class FilesCollector(Plugin):
                 "size": tr.size,
                 "exists": tr.exists,
                 "truncated": truncated,
+                "note": note,
+                "lines_before": cut[1] if cut is not None else None,
+                "removed": cut[2] if cut is not None else None,
                 "diff": diff.name if diff else None,
             }
             shown = Path(key).name if short else key
-            parts.append(f"{shown} Δ={delta:+d} lines" + (" (after truncate)" if truncated else ""))
+            parts.append(f"{shown} Δ={delta:+d} lines" + (f" ({note}; not judged)" if truncated else ""))
             self._snap_lines[key] = tr.lines
         self._truncated.clear()
         self.ctx.events.emit(
@@ -314,10 +331,13 @@ class FilesCollector(Plugin):
 
     def _truncate(self, key: str, reason: str) -> int:
         tr = self.trackers[key]
+        before = tr.lines
         removed = actions.truncate(self.root, tr.path, self.ctx.events, reason, lines=tr.lines)
         self._refresh(key)
         self._snap_lines[key] = tr.lines
-        self._truncated.add(key)
+        earlier = self._truncated.get(key)
+        gone = before - tr.lines + (earlier[2] if earlier is not None else 0)
+        self._truncated[key] = (reason, earlier[1] if earlier is not None else before, gone)
         self.diffs.remember(key, tr.path)
         return removed
 

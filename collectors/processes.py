@@ -9,12 +9,20 @@ when ``children = true``), and each ``[[nodes]]`` node by its id (with its child
 the pid changes when a node is restarted).
 
 For each subject: series ``rss_mb[..]``, ``cpu_pct[..]``, ``threads[..]``,
-``open_files[..]``; after ``warmup`` seconds ``rss_growth[..]`` (ratio to the value at
-the end of warm-up), ``rss_slope[..]`` (MB/hour, Theil–Sen, see :mod:`collectors.trend`),
+``open_files[..]``, ``rss_growth_start[..]`` (ratio to the process's first sample); after
+warm-up (``warmup`` seconds or a fifth of the planned stage, whichever first, see
+:mod:`collectors._warmup`) ``rss_growth[..]`` (ratio to the median of the first samples
+after warm-up), ``rss_slope[..]`` (MB/hour, Theil–Sen, see :mod:`collectors.trend`; what gates judge:
+the slope of a confident trend, 0 while its interval holds 0, else no value yet),
 ``rss_slope_conf[..]`` and, with ``memory_limit_mb``, ``rss_limit_eta_s[..]``; every
 sample also goes to ``rss/<name>.csv`` in the run dir, from which the summary is rebuilt.
 A new pid under the same name starts a new trend (a restarted worker's memory is not
 the old one's).
+
+Sampling starts fast and slows down to ``interval``: the interval is the smaller of
+``interval`` and a :data:`SAMPLES_PER_DOUBLING`-th of the time elapsed (at least
+:data:`FASTEST_S`), so a 3-second stage still gets enough points for a slope while a
+24-hour soak samples on ``interval``.
 """
 
 from __future__ import annotations
@@ -33,7 +41,8 @@ import psutil
 from soakwatch.collectors._procfind import ProcessFinder, validate_watch
 from soakwatch.collectors._sampler import Sampler
 from soakwatch.collectors._tracemalloc import AllocationTracer
-from soakwatch.collectors.trend import Trend, TrendWindow, time_to_limit
+from soakwatch.collectors._warmup import Baseline, WarmUp
+from soakwatch.collectors.trend import Trend, TrendWindow, judged_slope, time_to_limit
 from soakwatch.config.collectors import ProcessConfig
 from soakwatch.core.event_types import NodeStart, StageStart, WorkerCrash, WorkerRestart
 from soakwatch.core.plugins import ReplayFrame, StageContext
@@ -45,6 +54,10 @@ MB = 1024 * 1024
 RSS_COLUMNS = ["t", "pid", "rss_mb", "cpu_pct", "threads", "open_files"]
 #: RSS points carried per process in each snapshot (sparklines)
 TAIL_POINTS = 60
+#: the sampling interval early in a stage is the elapsed time divided by this (until it reaches `interval`)
+SAMPLES_PER_DOUBLING = 20
+#: the shortest sampling interval (psutil on a few processes takes about a millisecond)
+FASTEST_S = 0.1
 
 
 @dataclass
@@ -65,6 +78,7 @@ class Subject:
     alive: bool = True
     last: Sample | None = None
     warm_rss: float | None = None
+    base: Baseline = field(default_factory=Baseline)
     window: TrendWindow = field(default_factory=TrendWindow)
     trend: Trend | None = None
     eta_s: float | None = None
@@ -94,6 +108,7 @@ class ProcessCollector(Sampler):
         patterns = validate_watch(self.cfg.watch)
         self.finders = [ProcessFinder(w, ctx.root, patterns.get(w.name)) for w in self.cfg.watch]
         self._node_ids = frozenset(n.id for n in ctx.profile.nodes)
+        self.warm = WarmUp(self.cfg.warmup, ctx.profile.duration, ctx.profile.calls)
         self.rss_dir = ctx.run_dir / "rss"
         self.rss_dir.mkdir(exist_ok=True)
         if self.cfg.tracemalloc:
@@ -116,13 +131,30 @@ class ProcessCollector(Sampler):
         names += [w.name for w in self.cfg.watch]
         names += [n.id for n in self.ctx.profile.nodes]
         for name in names:
-            for kind in ("rss_mb", "cpu_pct", "rss_growth", "rss_slope", "rss_slope_conf"):
+            for kind in ("rss_mb", "cpu_pct", "rss_growth", "rss_growth_start", "rss_slope", "rss_slope_conf"):
                 rec.declare(f"{kind}[{name}]")
         if self.tracer is not None:
             self.tracer.start()
         super().start()
 
     # ---------------------------------------------------------------- sampling
+    def next_interval(self) -> float:
+        return min(self.interval, max(FASTEST_S, self.ctx.events.elapsed() / SAMPLES_PER_DOUBLING))
+
+    def _warm(self, t: float) -> bool:
+        """Is warm-up over? Says so once, with why (the event the summary reads the warm-up from)."""
+        was = self.warm.ended_at is not None
+        warm = self.warm.over(t, self.ctx.calls())
+        if warm and not was:
+            self.ctx.events.emit(
+                "memory_warmup",
+                f"memory warm-up over at {t:.1f}s ({self.warm.reason}): growth and slope from here",
+                "info",
+                warmup_s=round(t, 3),
+                reason=self.warm.reason,
+            )
+        return warm
+
     def _proc(self, pid: int) -> psutil.Process:
         p = self._procs.get(pid)
         if p is None:
@@ -179,16 +211,17 @@ class ProcessCollector(Sampler):
                 self.failures.failed(name, str(exc))
                 continue
             self._take(name, pid, finder.entry.children, found)
+        warm = self._warm(t)
         with self._lock:
             for name, s in found.items():
-                self._record(name, s, t)
+                self._record(name, s, t, warm)
             for name, subj in self.subjects.items():
                 if workers_too and name not in found and subj.alive and name.startswith("worker-"):
                     subj.alive = False
                 if name not in found and subj.alive and name in self._node_ids:
                     subj.alive = False
         if self.tracer is not None:
-            self.tracer.maybe_write(t, self.cfg.warmup)
+            self.tracer.maybe_write(t, self.warm.ended_at if self.warm.ended_at is not None else self.cfg.warmup)
         known = set(self._procs)
         alive_pids = {s.pid for s in found.values()}
         for pid in known - alive_pids - {self.ctx.monitor_pid}:
@@ -215,7 +248,7 @@ class ProcessCollector(Sampler):
             if subj is not None:
                 subj.alive = False
 
-    def _record(self, name: str, s: Sample, t: float) -> None:
+    def _record(self, name: str, s: Sample, t: float, warm: bool) -> None:
         subj = self.subjects.get(name)
         if subj is None:
             subj = self.subjects[name] = Subject(name)
@@ -225,6 +258,7 @@ class ProcessCollector(Sampler):
         if name != "target" and subj.pid is not None and s.pid != subj.pid:
             subj.window.clear()  # a replaced process starts its own trend
             subj.warm_rss = None
+            subj.base.clear()
             subj.trend = None
         subj.pid = s.pid if name != "target" else None
         subj.alive = True
@@ -238,15 +272,19 @@ class ProcessCollector(Sampler):
         rec.set(f"cpu_pct[{name}]", s.cpu, "%")
         rec.set(f"threads[{name}]", s.threads)
         rec.set(f"open_files[{name}]", s.open_files)
-        if t < self.cfg.warmup:
+        subj.base.add(s.rss, warm)
+        first = subj.base.first
+        rec.set(f"rss_growth_start[{name}]", s.rss / first if first else math.nan)
+        if not warm:
             return
-        if subj.warm_rss is None:
-            subj.warm_rss = s.rss
+        subj.warm_rss = subj.base.value
         subj.window.add(t, s.rss)
         subj.trend = subj.window.fit()
-        rec.set(f"rss_growth[{name}]", s.rss / subj.warm_rss if subj.warm_rss > 0 else math.nan)
+        rec.set(f"rss_growth[{name}]", s.rss / subj.warm_rss if subj.warm_rss else math.nan)
         if subj.trend is not None:
-            rec.set(f"rss_slope[{name}]", subj.trend.slope, "MB/h")
+            slope = judged_slope(subj.trend)
+            if slope is not None:
+                rec.set(f"rss_slope[{name}]", slope, "MB/h")
             rec.set(f"rss_slope_conf[{name}]", subj.trend.confidence)
             if self.cfg.memory_limit_mb is not None:
                 subj.eta_s = time_to_limit(s.rss, subj.trend.slope, self.cfg.memory_limit_mb)
@@ -275,13 +313,14 @@ class ProcessCollector(Sampler):
                         threads=s.threads,
                         open_files=s.open_files,
                         growth=s.rss / subj.warm_rss if subj.warm_rss else None,
+                        growth_start=s.rss / subj.base.first if subj.base.first else None,
                         slope_mb_h=tr.slope if tr else None,
                         slope_confidence=tr.confidence if tr else None,
                         forecast_s=subj.eta_s,
                         rss_tail=list(subj.tail),
                     )
                 )
-        return {"processes": out}
+        return {**super().view(), "processes": out}
 
     def stop(self) -> None:
         super().stop()

@@ -23,11 +23,13 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
 from soakwatch.collectors._sources import read_source_log, source_log_path
-from soakwatch.collectors.trend import fit_trend, time_to_limit
+from soakwatch.collectors._warmup import BASELINE_SAMPLES
+from soakwatch.collectors.trend import MIN_POINTS, fit_trend, time_to_limit
 from soakwatch.core.event_types import (
     Backup,
     CollectorError,
@@ -159,7 +161,9 @@ def _process(name: str, rows: list[dict[str, float]], warmup: float, limit: floa
     if name == "target":
         seg = [r for r in rows if r["t"] >= warmup]
     trend = fit_trend([r["t"] for r in seg], [r["rss_mb"] for r in seg]) if seg else None
-    warm = seg[0]["rss_mb"] if seg else None
+    # the baseline the live series used: the median of the first samples after warm-up
+    warm = statistics.median(r["rss_mb"] for r in seg[:BASELINE_SAMPLES]) if seg else None
+    first = next((r["rss_mb"] for r in rows if r["pid"] == pid), rss[0]) if name != "target" else rss[0]
     out: dict[str, Any] = {
         "name": name,
         "samples": len(rows),
@@ -169,6 +173,7 @@ def _process(name: str, rows: list[dict[str, float]], warmup: float, limit: floa
         "rss_max_mb": round(max(rss), 3),
         "rss_at_warmup_mb": round(warm, 3) if warm is not None else None,
         "growth": round(rss[-1] / warm, 4) if warm else None,
+        "growth_start": round(rss[-1] / first, 4) if first else None,
         "cpu_mean": round(sum(cpu) / len(cpu), 1),
         "cpu_max": round(max(cpu), 1),
         "threads": int(last["threads"]),
@@ -196,6 +201,10 @@ def _processes(data: RunRecord) -> dict[str, Any] | None:
         return None
     cfg = data.profile.get("processes") or {}
     warmup = float(cfg.get("warmup", DEFAULT_WARMUP))
+    told = [e.data for e in data.events if e.kind == "memory_warmup"]
+    reason = f"processes.warmup = {warmup:g}s"
+    if told:  # the warm-up the stage used: it ends early in a stage shorter than five warm-ups
+        warmup, reason = float(told[0].get("warmup_s") or warmup), str(told[0].get("reason") or reason)
     limit = cfg.get("memory_limit_mb")
     order = {"monitor": 0, "target": 1}
     procs = []
@@ -204,7 +213,7 @@ def _processes(data: RunRecord) -> dict[str, Any] | None:
         if rows:
             procs.append(_process(path.stem, rows, warmup, limit))
     procs.sort(key=lambda p: (order.get(p["name"], 2), p["name"]))
-    out: dict[str, Any] = {"warmup_s": warmup, "list": procs}
+    out: dict[str, Any] = {"warmup_s": warmup, "warmup_reason": reason, "list": procs}
     with contextlib.suppress(OSError, ValueError):
         out["tracemalloc"] = json.loads((data.run_dir / "tracemalloc.json").read_text(encoding="utf-8"))
     return out
@@ -371,7 +380,9 @@ def _render_snapshots(snaps: dict[str, Any]) -> list[str]:
             f = r["files"].get(name)
             if f is None:
                 continue
-            note = " (truncated)" if f.get("truncated") else ""
+            note = ""
+            if f.get("truncated"):
+                note = f" ({f['note']}; not judged)" if f.get("note") else " (truncated)"
             lines.append(
                 f"| {r['label']} | {r['calls']} | {f['lines']} | {f['delta']:+d}{note} | {f['size'] / 1024:.1f} |"
             )
@@ -383,12 +394,14 @@ def _render_processes(procs: dict[str, Any]) -> list[str]:
     lines = [
         "## Processes",
         "",
-        f"Trends after {procs['warmup_s']:g}s of warm-up; slope by Theil–Sen (95% interval), "
+        f"Growth and trends after {procs['warmup_s']:g}s of warm-up ({procs.get('warmup_reason', 'configured')}); "
+        f"growth is from the median of the first {BASELINE_SAMPLES} samples after it, growth since start from the "
+        f"first sample; slope by Theil–Sen (95% interval, from {MIN_POINTS} points), "
         "confidence = fit × consistency of the two halves.",
         "",
-        "| process | samples | RSS first MB | last MB | max MB | growth | slope MB/h | confidence | "
+        "| process | samples | RSS first MB | last MB | max MB | growth | since start | slope MB/h | confidence | "
         "to limit | CPU % mean/max | threads | open files |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in procs["list"]:
         slope = "—"
@@ -396,7 +409,8 @@ def _render_processes(procs: dict[str, Any]) -> list[str]:
             slope = f"{p['slope_mb_h']:+.1f} ({p['slope_lo']:+.1f}…{p['slope_hi']:+.1f})"
         lines.append(
             f"| {p['name']} | {p['samples']} | {p['rss_first_mb']:.1f} | {p['rss_last_mb']:.1f} | "
-            f"{p['rss_max_mb']:.1f} | {_n(p['growth'], '{:.3f}')} | {slope} | {_n(p['confidence'], '{:.2f}')} | "
+            f"{p['rss_max_mb']:.1f} | {_n(p['growth'], '{:.3f}')} | {_n(p.get('growth_start'), '{:.3f}')} | "
+            f"{slope} | {_n(p['confidence'], '{:.2f}')} | "
             f"{_eta(p['limit_eta_s'])} | {p['cpu_mean']:.0f}/{p['cpu_max']:.0f} | {p['threads']} | {p['open_files']} |"
         )
     lines.append("")

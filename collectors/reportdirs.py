@@ -14,18 +14,23 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from soakwatch.collectors._paths import MISSING, extract, to_number
 from soakwatch.collectors._sampler import Sampler
 from soakwatch.collectors._sources import SourceLog
 from soakwatch.collectors._watcher import DirWatcher
 from soakwatch.config.collectors import ReportFolderConfig
-from soakwatch.core.plugins import StageContext
+from soakwatch.core.plugins import StageContext, Verdict
 
-__all__ = ["MAX_ATTEMPTS", "RETRY_S", "ReportFolderCollector"]
+if TYPE_CHECKING:
+    from soakwatch.config.profile import Profile
+
+__all__ = ["MAX_ATTEMPTS", "RETRY_S", "ReportFolderCollector", "where_reports"]
 
 RETRY_S = 0.5
 MAX_ATTEMPTS = 6
@@ -35,6 +40,32 @@ MAX_TRACKED = 100_000
 FILE_MAX = 16 << 20
 
 StatKey = tuple[int, int]
+
+
+def _counters(raw: object) -> dict[str, float]:
+    """A JSON object of numbers by key ({"timeout": 3, "bad_proof": 1}), else {}."""
+    if not isinstance(raw, dict) or not raw:
+        return {}
+    out = {
+        str(k): n for k, v in raw.items() if re.fullmatch(r"[A-Za-z0-9_]+", str(k)) and (n := to_number(v)) is not None
+    }
+    return out if len(out) == len(raw) else {}
+
+
+def folder_of(path: str, root: Path) -> Path:
+    """A ``[[reports]]`` path: absolute as given, relative against the sandbox root (not the cwd)."""
+    p = Path(path)
+    return p if p.is_absolute() else root / p
+
+
+def where_reports(profile: Profile, root: Path) -> list[str]:
+    """For ``validate``: where each ``[[reports]]`` folder is looked for, and whether it is there yet."""
+    out = []
+    for r in profile.reports:
+        folder = folder_of(r.path, root)
+        state = "exists" if folder.is_dir() else "does not exist yet"
+        out.append(f"reports {r.name}: {folder} ({state})")
+    return out
 
 
 class ReportFolderCollector(Sampler):
@@ -57,11 +88,10 @@ class ReportFolderCollector(Sampler):
 
     def prepare(self, ctx: StageContext) -> None:
         super().prepare(ctx)
-        p = Path(self.cfg.path)
         if self._folder_of is not None:
             self.folder = self._folder_of(ctx)
         else:
-            self.folder = p if p.is_absolute() else Path(ctx.root) / p
+            self.folder = folder_of(self.cfg.path, Path(ctx.root))
 
     def start(self) -> None:
         self.log = SourceLog(self.ctx.run_dir, self.cfg.name)
@@ -79,6 +109,8 @@ class ReportFolderCollector(Sampler):
 
     def _scan(self) -> None:
         if not self.folder.is_dir():
+            # it may appear later (a node creates it); until then the source is failing, visibly
+            self.failures.failed("folder", f"{self.folder} does not exist", path=str(self.folder))
             return
         self._scanned = True
         self._handle([p for p in self.folder.glob(self.cfg.pattern) if p.is_file()])
@@ -136,10 +168,20 @@ class ReportFolderCollector(Sampler):
         if len(self._done) > MAX_TRACKED:
             del self._done[next(iter(self._done))]
         self.read += 1
+        self.failures.ok("folder")
         values: dict[str, float] = {}
         for field, dotted in self.cfg.fields.items():
             raw = extract(data, dotted)
             v = None if raw is MISSING else to_number(raw)
+            if v is None and isinstance(raw, str):
+                self.ctx.recorder.set_text(f"{field}[{self.cfg.name}]", raw)  # a status: for text gates
+                self.failures.ok(f"field {field}")
+                continue
+            counters = _counters(raw)
+            if counters:  # a dict of counters (failure_reasons): one series per key, field.KEY[source]
+                values.update({f"{field}.{k}": n for k, n in counters.items()})
+                self.failures.ok(f"field {field}")
+                continue
             if v is None:
                 self.failures.failed(f"field {field}", f"{dotted!r} missing or not a number in {path.name}")
                 continue
@@ -169,3 +211,10 @@ class ReportFolderCollector(Sampler):
         super().stop()
         self._scan()  # files written just before the end
         self.log.close()
+
+    def verdict(self) -> Verdict:
+        v = super().verdict()
+        if self.read == 0 and self.folder.is_dir():
+            why = f"reports {self.cfg.name}: no report matching {self.cfg.pattern!r} in {self.folder}"
+            return Verdict(caveats=(*v.caveats, why))
+        return v

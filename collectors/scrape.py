@@ -33,6 +33,8 @@ __all__ = ["AUTO_SERIES_MAX", "ScrapeCollector", "parse_prometheus", "parse_sele
 AUTO_SERIES_MAX = 50
 #: longest body read from an endpoint
 BODY_MAX = 16 << 20
+#: characters of a bad body quoted in its error
+BODY_SHOWN = 60
 
 _SELECTOR = re.compile(r"^\s*([A-Za-z_:][A-Za-z0-9_:]*)\s*(?:\{(.*)\})?\s*$")
 _LABEL = re.compile(r'\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"\s*,?')
@@ -73,6 +75,12 @@ def parse_prometheus(text: str, fields: dict[str, Selector]) -> tuple[dict[str, 
     if not fields:
         return auto, []
     return sums, [f for f in fields if f not in sums]
+
+
+def _start(body: bytes) -> str:
+    """The first characters of a body, for an error message."""
+    text = body[:BODY_SHOWN].decode("utf-8", "replace").replace("\n", " ")
+    return f"starts {text!r}" if body else "empty"
 
 
 class ScrapeCollector(Sampler):
@@ -128,22 +136,32 @@ class ScrapeCollector(Sampler):
         for field, value in values.items():
             rec.set(f"{field}[{name}]", value)
         self.log.write(self.ctx.events.elapsed(), values)
-        for field in missing:
-            self.failures.failed(f"field {field}", f"not in the {self.cfg.format} body")
+        for field, why in missing.items():
+            self.failures.failed(f"field {field}", why)
         for field in values:
             self.failures.ok(f"field {field}")
 
-    def _parse(self, body: bytes) -> tuple[dict[str, float], list[str]]:
+    def _parse(self, body: bytes) -> tuple[dict[str, float], dict[str, str]]:
+        """Values per field, and why each other field has none."""
         if self.cfg.format == "prometheus":
-            return parse_prometheus(body.decode("utf-8"), self.selectors)
+            values, absent = parse_prometheus(body.decode("utf-8"), self.selectors)
+            if not values and not list(text_string_to_metric_families(body.decode("utf-8"))):
+                # the parser accepts almost any text as "no samples": a body with none is not Prometheus text
+                raise ValueError(f"no Prometheus samples in the body ({_start(body)})")
+            return values, {f: f"{self.cfg.fields[f]!r} not in the prometheus body" for f in absent}
         data = json.loads(body)
-        values: dict[str, float] = {}
-        missing: list[str] = []
+        values = {}
+        missing: dict[str, str] = {}
         for field, path in self.cfg.fields.items():
             raw = extract(data, path)
             v = None if raw is MISSING else to_number(raw)
-            if v is None:
-                missing.append(field)
+            if raw is MISSING:
+                missing[field] = f"{path!r} not in the json body"
+            elif v is None and isinstance(raw, str):
+                self.ctx.recorder.set_text(f"{field}[{self.cfg.name}]", raw)  # a status: for text gates
+                self.failures.ok(f"field {field}")
+            elif v is None:
+                missing[field] = f"{path!r} is {raw!r} in the json body, not a number or a string"
             else:
                 values[field] = v
         return values, missing

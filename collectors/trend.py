@@ -13,7 +13,7 @@ from a one-off step:
 
 * ``r2``: the share of the variance the Theil–Sen line explains (noise around a flat
   line explains nothing: near 0);
-* ``consistency``: the Theil–Sen slopes of the first and second half of the window,
+* ``consistency``: the Theil–Sen slopes of the first and second half of the window (by time),
   as a fraction of the overall slope (the smaller one, clipped to 0..1). A steady
   leak grows in both halves (near 1); a single step leaves at least one half flat
   (near 0), however large the overall slope looks.
@@ -30,12 +30,24 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["MAX_POINTS", "MIN_POINTS", "Trend", "TrendWindow", "fit_trend", "theil_sen", "time_to_limit"]
+__all__ = [
+    "MAX_POINTS",
+    "MIN_POINTS",
+    "SLOPE_CONFIDENCE",
+    "Trend",
+    "TrendWindow",
+    "fit_trend",
+    "judged_slope",
+    "theil_sen",
+    "time_to_limit",
+]
 
 #: points a trend is computed from (the pairwise slopes grow with the square of this)
 MAX_POINTS = 256
-#: fewer points than this after warm-up: no trend yet
-MIN_POINTS = 8
+#: fewer points than this after warm-up: no trend yet (five points give ten pairwise slopes)
+MIN_POINTS = 5
+#: confidence from which a slope is a trend a gate judges as it is (see judged_slope)
+SLOPE_CONFIDENCE = 0.5
 #: two-sided 95 % normal quantile
 Z95 = 1.959964
 SECONDS_PER_HOUR = 3600.0
@@ -104,11 +116,12 @@ def fit_trend(t: npt.ArrayLike, y: npt.ArrayLike) -> Trend | None:
     # a constant series (up to rounding) has no variance to explain: no fit, not a perfect one
     flat = ss_tot <= FLAT_EPS * n * max(1.0, float(np.mean(ya)) ** 2)
     r2 = 0.0 if flat else min(1.0, max(0.0, 1.0 - ss_res / ss_tot))
-    half = n // 2
+    # the halves split the time span, not the points: samples come faster early in a stage
+    first = ta <= (ta[0] + ta[-1]) / 2
     consistency = 0.0
-    if slope != 0 and half >= 2:
-        s1 = theil_sen(ta[:half], ya[:half])[0]
-        s2 = theil_sen(ta[half:], ya[half:])[0]
+    if slope != 0 and min(int(first.sum()), int((~first).sum())) >= 2:
+        s1 = theil_sen(ta[first], ya[first])[0]
+        s2 = theil_sen(ta[~first], ya[~first])[0]
         if not (math.isnan(s1) or math.isnan(s2)):
             consistency = min(1.0, max(0.0, min(s1 / slope, s2 / slope)))
     h = SECONDS_PER_HOUR
@@ -122,6 +135,21 @@ def fit_trend(t: npt.ArrayLike, y: npt.ArrayLike) -> Trend | None:
         confidence=r2 * consistency,
         n=n,
     )
+
+
+def judged_slope(trend: Trend) -> float | None:
+    """The slope a gate judges: a per-hour slope over a few seconds turns a 0.3 MB step into
+    300 MB/h, so noise must not read as a leak (a false FAIL) nor a leak as noise (a false PASS).
+
+    The slope itself when the trend is confident (:data:`SLOPE_CONFIDENCE`: a steady rise, in
+    both halves); 0 when its 95 % interval holds 0 (no evidence of any trend); otherwise
+    None: not judged on this sample, the fit is not settled yet.
+    """
+    if trend.confidence >= SLOPE_CONFIDENCE:
+        return trend.slope
+    if trend.lo <= 0.0 <= trend.hi:
+        return 0.0
+    return None
 
 
 def time_to_limit(current: float, slope_per_hour: float, limit: float) -> float | None:

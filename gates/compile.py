@@ -15,18 +15,24 @@ __all__ = ["check_rules", "compile_rules", "rule_from_cli"]
 
 def compile_rules(profile: Profile) -> list[Rule]:
     """Every gate of the profile, parsed and checked; raises UsageError naming the gate, text and position."""
+    from soakwatch.gates.expand import expand_wildcards
     from soakwatch.gates.rules import RuleError, compile_rule
 
     rules = []
     names: set[str] = set()
-    for i, spec in enumerate(profile.gates):
-        if spec.name in names:
-            raise UsageError(f"two gates are named {spec.name!r}", where=f"gates[{i}]", field="name")
-        names.add(spec.name)
+    for i, given in enumerate(profile.gates):
         try:
-            rules.append(compile_rule(spec, profile))
-        except RuleError as exc:
-            raise UsageError(str(exc), where=f"gates[{i}]") from None
+            specs = expand_wildcards(given, profile)
+        except ValueError as exc:
+            raise UsageError(f"gate {given.name!r}: {exc}", where=f"gates[{i}]", field="metric") from None
+        for spec in specs:
+            if spec.name in names:
+                raise UsageError(f"two gates are named {spec.name!r}", where=f"gates[{i}]", field="name")
+            names.add(spec.name)
+            try:
+                rules.append(compile_rule(spec, profile))
+            except RuleError as exc:
+                raise UsageError(str(exc), where=f"gates[{i}]") from None
     return rules
 
 

@@ -32,9 +32,11 @@ from soakwatch.core.plugins import Plugin, StageContext, Verdict
 from soakwatch.core.snapshot import GateView
 from soakwatch.gates._replay import replay_gates
 from soakwatch.gates._stats import slope
+from soakwatch.gates._unjudged import not_judged_caveat, why_not_judged
 from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
 from soakwatch.gates.parse import Window
 from soakwatch.gates.rules import Rule
+from soakwatch.targets.spec import parse_target
 
 __all__ = ["GateEvaluator", "GateState"]
 
@@ -65,6 +67,11 @@ class GateState:
     worst_obs: Observation | None = None
     breaches: int = 0
     forecast: float | None = None
+    #: the delay has passed (the gate was evaluated at least once)
+    reached_delay: bool = False
+    #: some evaluation had a value, and the most samples any evaluation had
+    had_value: bool = False
+    most_samples: int = 0
     exempt: list[list[Any]] = field(default_factory=list)  # [start, end, action]
     trend: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=TREND_POINTS))
 
@@ -85,12 +92,16 @@ class _Recovery:
     since: float
     #: the chaos is over: its end event arrived, or its announced duration passed
     ended: bool = False
+    #: gates in breach at some point since the chaos started, and those back to pass since it ended
+    hit: set[str] = field(default_factory=set)
+    back: set[str] = field(default_factory=set)
 
 
 class GateEvaluator(Plugin):
     """Judges the profile's gates on every tick; aborts, warns, and leaves the evidence."""
 
     name = "gates"
+    judges = True
 
     def __init__(self, profile: Profile, rules: list[Rule]) -> None:
         self.profile = profile
@@ -110,6 +121,8 @@ class GateEvaluator(Plugin):
         self._chaos_open: dict[str, _Recovery] = {}
         self._aborted = False
         self._finished = False
+        #: the final evaluation is running: gates judged "at end" are judged now
+        self._ending = False
         self._last_t = 0.0
 
     # ---------------------------------------------------------------- hooks
@@ -120,6 +133,8 @@ class GateEvaluator(Plugin):
         check_rules(self.profile)
         ctx.events.subscribe(self._on_event)
         for g in self.gates:
+            for name in g.judge.tracked:
+                ctx.recorder.track(name)
             ctx.recorder.declare(f"gate_value[{g.name}]")
             ctx.recorder.declare(f"gate_margin[{g.name}]")
 
@@ -161,9 +176,23 @@ class GateEvaluator(Plugin):
         self._last_t = t
         self._drain_chaos()
         frame = Frame(t, self.ctx.recorder, self._cutoffs(t), self._latency_new())
+        self._census()
         for g in self.gates:
             self._evaluate(g, frame)
         self._check_recoveries(t)
+
+    def _census(self) -> None:
+        """Processes alive / expected, for the ``processes alive`` gates (workers and nodes)."""
+        alives = [g.judge for g in self.gates if isinstance(g.judge, Alive)]
+        if not alives:
+            return
+        p = self.profile
+        python = p.target is not None and parse_target(p.target).kind == "python"
+        workers = p.concurrency if p.isolation == "process" and python else 0
+        expected = workers + len(p.nodes)
+        alive = len(self.ctx.target_pids()) + len(self.ctx.node_pids())
+        for judge in alives:
+            judge.census = (alive, expected)
 
     def view(self) -> dict[str, Any]:
         return {
@@ -174,11 +203,12 @@ class GateEvaluator(Plugin):
                     condition=g.rule.text,
                     severity=g.severity,
                     status=g.status,
-                    observed=g.obs.value if g.obs is not None else None,
+                    observed=g.judge.shown or (g.obs.value if g.obs is not None else None),
                     margin=g.obs.margin if g.obs is not None else None,
                     changed_at=g.changed_at,
                     abort=g.rule.spec.abort,
                     forecast_s=g.forecast,
+                    why=self._live_why(g),
                 )
                 for g in self.gates
             ]
@@ -189,9 +219,30 @@ class GateEvaluator(Plugin):
     def stop(self) -> None:
         if self._finished:
             return
+        # one last evaluation: samples set after the last tick (a final snapshot, the collectors'
+        # last scan) are judged too, never lost between a tick and the end
+        t = self.ctx.events.elapsed()
+        self._drain_chaos()
+        self._ending = True
+        frame = Frame(t, self.ctx.recorder, self._cutoffs(t, final=True), None)
+        for g in self.gates:
+            self._evaluate(g, frame)
+        self._last_t = t
         self._finished = True
         ev = self.ctx.events
         for rec in self._recoveries:
+            for name in sorted(rec.hit - rec.back):
+                ev.emit(
+                    "gate_recovery",
+                    f"chaos {rec.action}: gate {name} not back to pass by the end",
+                    "warn",
+                    action=rec.action,
+                    gate=name,
+                    chaos_start=rec.started,
+                    chaos_end=rec.since,
+                    recovered=False,
+                    seconds=None,
+                )
             ev.emit(
                 "gate_recovery",
                 f"chaos {rec.action}: gates not all back to pass by the end",
@@ -222,20 +273,38 @@ class GateEvaluator(Plugin):
                 breaches=g.breaches,
                 exempted=[[round(s, 3), round(min(e, self._last_t), 3), a] for s, e, a in g.exempt],
                 insufficient_policy=self.profile.insufficient_data,
+                why=self.why(g) if final == "insufficient_data" else "",
+                shown=g.judge.shown,
             )
 
     def verdict(self) -> Verdict:
         reasons: list[str] = []
+        unjudged: list[str] = []
         for g in self.gates:
             final = self.final_status(g)
             if final == "fail":
                 obs = g.worst_obs
                 shown = fmt_value(obs.value if obs else None)
                 reasons.append(f"gate {g.name}: {g.rule.text} (observed {shown})")
-            elif final == "insufficient_data" and self.profile.insufficient_data == "fail":
-                n = g.obs.samples if g.obs else 0
-                reasons.append(f"gate {g.name}: insufficient data ({n} of {g.rule.min_samples} samples)")
-        return Verdict(failed=bool(reasons), reasons=tuple(reasons))
+            elif final == "insufficient_data":
+                # the policy never raises a warn gate: an unjudged warn gate stays a caveat
+                if self.profile.insufficient_data == "fail" and g.severity == "fail":
+                    reasons.append(f"gate {g.name}: insufficient data: {self.why(g)}")
+                else:
+                    unjudged.append(g.name)
+        caveats = (not_judged_caveat(unjudged),) if unjudged else ()
+        return Verdict(failed=bool(reasons), reasons=tuple(reasons), caveats=caveats)
+
+    def _live_why(self, g: GateState) -> str:
+        if g.status == "pending" and g.rule.spec.at_end:
+            return "judged at the end of the stage"
+        if g.status == "pending":
+            return f"waiting for its delay ({g.rule.spec.delay:g}s)"
+        return self.why(g) if g.status == "insufficient_data" else ""
+
+    def why(self, g: GateState) -> str:
+        """Why ``g`` has not been judged (yet): delay, no samples, or too few."""
+        return why_not_judged(g.rule, self.profile, g.reached_delay, g.had_value, g.most_samples)
 
     @staticmethod
     def final_status(g: GateState) -> str:
@@ -244,9 +313,9 @@ class GateEvaluator(Plugin):
         return "pass" if g.first_judged_at is not None else "insufficient_data"
 
     # ---------------------------------------------------------------- evaluation
-    def _cutoffs(self, t: float) -> dict[Window, float]:
+    def _cutoffs(self, t: float, final: bool = False) -> dict[Window, float]:
         rec = self.ctx.recorder
-        if self._max_calls:
+        if self._max_calls and not final:
             d = rec.value("calls_delta") or 0.0
             if d > 0:
                 if len(self._calls) == self._calls.maxlen:
@@ -284,11 +353,19 @@ class GateEvaluator(Plugin):
     def _evaluate(self, g: GateState, frame: Frame) -> None:
         t = frame.t
         spec = g.rule.spec
+        if t < spec.delay:
+            # samples before the delay are dropped, not judged later (whole-run windows included)
+            g.judge.discard(frame)
+            self._publish(g, Observation(None, 0, False))
+            return
         obs = g.judge.observe(frame)
         g.obs = obs
         self._publish(g, obs)
-        if t < spec.delay:
-            return
+        if spec.at_end and not self._ending:
+            return  # folded on every tick, judged once on the values at the end (stop)
+        g.reached_delay = True
+        g.had_value = g.had_value or obs.value is not None
+        g.most_samples = max(g.most_samples, obs.samples if obs.value is not None else 0)
         if obs.value is None or obs.samples < g.rule.min_samples:
             g.raw = "insufficient"
         else:
@@ -311,7 +388,7 @@ class GateEvaluator(Plugin):
         if g.raw == "breach":
             g.breach_streak += 1
             g.ok_streak = 0
-            if g.breach_streak >= spec.for_:
+            if g.breach_streak >= (1 if spec.at_end else spec.for_):
                 g.judged = g.severity
         else:
             g.ok_streak += 1
@@ -403,6 +480,27 @@ class GateEvaluator(Plugin):
                             w[1] = ev.t + margin
                             break
 
+    def _gate_recoveries(self, rec: _Recovery, t: float) -> None:
+        """Time to recover per gate: each gate the chaos put in breach, back to pass after it ended."""
+        for g in self.gates:
+            if g.raw == "breach":
+                rec.hit.add(g.name)
+                rec.back.discard(g.name)
+            elif rec.ended and g.name in rec.hit and g.name not in rec.back:
+                rec.back.add(g.name)
+                secs = max(0.0, t - rec.since)
+                self.ctx.events.emit(
+                    "gate_recovery",
+                    f"chaos {rec.action}: gate {g.name} back to pass {secs:.1f}s after it ended",
+                    "info",
+                    action=rec.action,
+                    gate=g.name,
+                    chaos_start=rec.started,
+                    chaos_end=rec.since,
+                    recovered=True,
+                    seconds=round(secs, 3),
+                )
+
     def _check_recoveries(self, t: float) -> None:
         if not self._recoveries:
             return
@@ -410,6 +508,7 @@ class GateEvaluator(Plugin):
         for rec in list(self._recoveries):
             if not rec.ended and rec.since > rec.started and t >= rec.since:
                 rec.ended = True
+            self._gate_recoveries(rec, t)
             if not rec.ended or not clear:
                 continue
             self._recoveries.remove(rec)

@@ -23,13 +23,14 @@ import math
 from abc import ABC, abstractmethod
 from collections import deque
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from soakwatch.gates._stats import LogHistogram, percentile_of
-from soakwatch.gates.parse import Condition, Metric, Window
+from soakwatch.gates._acc import Acc
+from soakwatch.gates.parse import Condition, Metric, Window, percentile_in
 
 if TYPE_CHECKING:
     from soakwatch.core.recorder import Recorder
@@ -52,6 +53,8 @@ __all__ = [
 
 #: hard bound on the entries any sliding window keeps (two hours of 1 s ticks)
 MAX_WINDOW_POINTS = 7200
+#: metrics the gates compute themselves rather than read from a series
+COMPUTED = frozenset({"latency", "error_ratio", "error_kinds", "processes"})
 #: events that mean a process exited when nobody asked it to
 UNEXPECTED_EXIT_KINDS = frozenset({"worker_crash", "process_exit", "node_exit"})
 
@@ -112,6 +115,10 @@ def margin_of(op: str, value: float, threshold: float) -> float:
 
 
 def _read(recorder: Recorder, name: str) -> float | None:
+    if name.startswith("errors[") and name.endswith("]"):
+        # errors of the kinds matching a pattern, since the start: errors[Timeout], errors[HTTP 5*]
+        pattern = name[len("errors[") : -1]
+        return float(sum(k.count for k in list(recorder.kinds.values()) if fnmatchcase(k.kind, pattern)))
     v = recorder.value(name)
     if v is None or math.isnan(v):
         return None
@@ -128,10 +135,41 @@ class Judge(ABC):
         self.metric = metric
         self.condition = condition
         self.window = window
+        self._seq = 0
 
     @abstractmethod
     def observe(self, frame: Frame) -> Observation:
         """Fold this tick's values and judge the window."""
+
+    def discard(self, frame: Frame) -> None:
+        """Before the gate's delay: this tick's samples are dropped, never judged later."""
+        self.fresh(frame)
+
+    @property
+    def shown(self) -> str:
+        """What a view shows instead of the number, when the number alone misleads ("" for none)."""
+        return ""
+
+    @property
+    def tracked(self) -> tuple[str, ...]:
+        """Series the recorder keeps every value of for this judge."""
+        return (self.sampled,) if self.sampled is not None else ()
+
+    @property
+    def sampled(self) -> str | None:
+        """The one series this judge folds sample by sample (tracked by the recorder), or None."""
+        name = self.metric.names[0]
+        computed = name in COMPUTED or name.startswith(("errors[", "error_ratio["))
+        return name if self.metric.op == "" and not computed else None
+
+    def fresh(self, frame: Frame) -> list[tuple[float, float]]:
+        """The samples since the last evaluation: every value set on a tracked series, else this tick's."""
+        name = self.sampled
+        if name is not None and frame.recorder.is_tracked(name):
+            pts, self._seq = frame.recorder.samples_since(name, self._seq)
+            return [(t, v) for t, v in pts if not math.isnan(v)]
+        v = self.read(frame)
+        return [(frame.t, v)] if v is not None else []
 
     def read(self, frame: Frame) -> float | None:
         """This tick's value of the metric (``a - b`` for a difference), or None without data."""
@@ -156,90 +194,37 @@ class Judge(ABC):
 
 
 class SeriesStat(Judge):
-    """A statistic of one series (or of ``a - b``) over the window, compared with a threshold."""
+    """A window function of one series (or of ``a - b``) over the window, compared with a threshold.
 
-    def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
+    The function is the condition's statistic (``max < 400``) or the metric's (``max(a) < 400``).
+    A tracked series is folded sample by sample (every report, every snapshot, once each).
+    """
+
+    def __init__(self, metric: Metric, condition: Condition, window: Window, func: str | None = None) -> None:
         super().__init__(metric, condition, window)
-        self.stat = condition.stat or "last"
-        self.trend = self.stat in ("last", "mean", "min", "max")
-        self._pct = condition.percentile
-        self._points: deque[tuple[float, float]] = deque(maxlen=MAX_WINDOW_POINTS)
-        self._sum = 0.0
-        # whole-run aggregates
-        self._n = 0
-        self._total = 0.0
-        self._min = math.inf
-        self._max = -math.inf
-        self._first: float | None = None
-        self._last: float | None = None
-        self._hist = LogHistogram() if self._pct is not None and window.kind == "run" else None
+        stat = func or condition.stat or "last"
+        pct = percentile_in(stat) if func else condition.percentile
+        self.stat = stat
+        self.trend = stat in ("last", "mean", "min", "max")
+        self._acc = Acc(stat, pct, window.kind == "run", MAX_WINDOW_POINTS)
 
     def observe(self, frame: Frame) -> Observation:
-        v = self.read(frame)
-        if v is not None:
-            self._fold(frame.t, v)
-        if self.window.kind == "run":
-            return self.compare(self._run_value(), self._n)
-        cutoff = frame.cutoff(self.window)
-        pts = self._points
-        while pts and pts[0][0] <= cutoff:
-            self._sum -= pts.popleft()[1]
-        return self.compare(self._window_value(), len(pts))
+        fresh = self.fresh(frame)
+        for t, v in fresh:
+            self._acc.fold(t, v)
+        if self.window.kind != "run":
+            self._acc.drop_until(frame.cutoff(self.window))
+        if self.stat == "last" and len(fresh) > 1:
+            # several samples since the last tick (snapshots, reports): each is judged, the worst
+            # one speaks, so a +252 Δ followed by a 0 Δ within one tick is never overwritten unseen
+            worst = min(fresh, key=lambda tv: self._margin(tv[1]))
+            return self.compare(worst[1], self._acc.samples, f"at {worst[0]:.1f}s")
+        return self.compare(self._acc.value(), self._acc.samples)
 
-    def _fold(self, t: float, v: float) -> None:
-        if self.window.kind == "run":
-            self._n += 1
-            self._total += v
-            self._min = min(self._min, v)
-            self._max = max(self._max, v)
-            if self._first is None:
-                self._first = v
-            self._last = v
-            if self._hist is not None:
-                self._hist.add(v)
-            return
-        if len(self._points) == self._points.maxlen:
-            self._sum -= self._points[0][1]
-        self._points.append((t, v))
-        self._sum += v
-        self._last = v
-
-    def _run_value(self) -> float | None:
-        if self._n == 0 or self._first is None or self._last is None:
-            return None
-        s = self.stat
-        if self._hist is not None and self._pct is not None:
-            return self._hist.percentile(self._pct)
-        return {
-            "last": self._last,
-            "min": self._min,
-            "max": self._max,
-            "mean": self._total / self._n,
-            "sum": self._total,
-            "delta": self._last - self._first,
-            "count": float(self._n),
-        }[s]
-
-    def _window_value(self) -> float | None:
-        pts = self._points
-        if not pts:
-            return None
-        s = self.stat
-        if self._pct is not None:
-            return percentile_of(sorted(v for _, v in pts), self._pct)
-        if s == "last":
-            return pts[-1][1]
-        if s == "min":
-            return min(v for _, v in pts)
-        if s == "max":
-            return max(v for _, v in pts)
-        if s == "mean":
-            return self._sum / len(pts)
-        if s == "sum":
-            return self._sum
-        if s == "delta":
-            return pts[-1][1] - pts[0][1]
-        return float(len(pts))
+    def _margin(self, v: float) -> float:
+        c = self.condition
+        assert c.op is not None and c.threshold is not None
+        return margin_of(c.op, v, c.threshold)
 
 
 class CounterRatio(Judge):
@@ -265,6 +250,11 @@ class CounterRatio(Judge):
         if zero_based:
             self._points.append((-math.inf, 0.0, 0.0))
         self._base: tuple[float, float, float] | None = (-math.inf, 0.0, 0.0) if zero_based else None
+
+    def discard(self, frame: Frame) -> None:
+        # the counts after the delay start from the first point after it
+        self._points.clear()
+        self._base = None
 
     def observe(self, frame: Frame) -> Observation:
         rec = frame.recorder
@@ -361,15 +351,14 @@ class Predicate(Judge):
         return (v, f"was {v:g} (must stay 0)") if v != 0 else None
 
     def observe(self, frame: Frame) -> Observation:
-        v = self.read(frame)
-        if v is not None:
+        for t, v in self.fresh(frame):
             self._n += 1
             if self._first is None:
                 self._first = v
             bad = self._violation(v)
             self._prev = v
             if bad is not None:
-                entry = (frame.t, bad[0], f"{bad[1]} at {frame.t:.1f}s")
+                entry = (t, bad[0], f"{bad[1]} at {t:.1f}s")
                 if self.window.kind == "run":
                     if self._worst is None or self._is_worse(entry, self._worst):
                         self._worst = entry
@@ -409,11 +398,10 @@ class Stall(Judge):
         self._n = 0
 
     def observe(self, frame: Frame) -> Observation:
-        v = self.read(frame)
-        if v is not None:
+        for t, v in self.fresh(frame):
             self._n += 1
             if self._last is None or v != self._last:
-                self._changed_at = frame.t
+                self._changed_at = t
                 self._last = v
         if self._last is None:
             return Observation(None, 0, False)
@@ -436,6 +424,10 @@ class Burst(Judge):
         self._streak: dict[str, int] = {}
         self._start: float | None = None
         self._windows = 0
+
+    def discard(self, frame: Frame) -> None:
+        for k in frame.recorder.kinds.values():
+            self._seen[k.kind] = k.count
 
     def observe(self, frame: Frame) -> Observation:
         for k in frame.recorder.kinds.values():
@@ -470,10 +462,16 @@ class Alive(Judge):
         self._exits: deque[tuple[float, str]] = deque(maxlen=MAX_WINDOW_POINTS)
         self._total = 0
         self._last = ""
+        #: (processes alive now, processes expected), set by the evaluator each tick
+        self.census: tuple[int, int] | None = None
 
     def on_exit(self, t: float, message: str) -> None:
         """An unexpected exit was reported (called from the event listener)."""
         self._exits.append((t, message))
+
+    def discard(self, frame: Frame) -> None:
+        while self._exits and self._exits[0][0] <= frame.t:
+            self._exits.popleft()
 
     def observe(self, frame: Frame) -> Observation:
         if self.window.kind == "run":
@@ -487,4 +485,12 @@ class Alive(Judge):
                 self._exits.popleft()
             n = len(self._exits)
             self._last = self._exits[-1][1] if self._exits else ""
-        return Observation(float(n), 1, n > 0, detail=self._last if n else "")
+        shown = f"{self.census[0]}/{self.census[1]} alive" if self.census is not None else ""
+        detail = "; ".join(x for x in (shown, f"{n} exited" if n else "", self._last if n else "") if x)
+        return Observation(float(n), 1, n > 0, detail=detail)
+
+    @property
+    def shown(self) -> str:
+        """``3/3 alive, 0 exits``: what a view shows (a bare exit count reads as "nothing alive")."""
+        exits = f"{self._total if self.window.kind == 'run' else len(self._exits)} exits"
+        return f"{self.census[0]}/{self.census[1]} alive, {exits}" if self.census is not None else exits

@@ -45,6 +45,7 @@ PROCESS_KINDS = frozenset(
         "rss_mb",
         "cpu_pct",
         "rss_growth",
+        "rss_growth_start",
         "rss_slope",
         "rss_slope_conf",
         "rss_limit_eta_s",
@@ -105,6 +106,8 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
         return (
             f"no log pattern {subject!r} ([watch] patterns / [[nodes]] patterns: {', '.join(sorted(pats)) or 'none'})"
         )
+    if kind in ("errors", "error_ratio"):
+        return None  # errors of the kinds matching a pattern: errors[Timeout], error_ratio[HTTP 5*]
     if kind in FILE_KINDS and not (kind in SOURCE_KINDS and _is_source(subject, profile)):
         if _file_subject_ok(subject, profile):
             return None
@@ -125,7 +128,8 @@ def unknown_metric(name: str, profile: Profile) -> str | None:
     if subject in auto:
         return None
     if subject in sources:
-        if kind in sources[subject] or kind in SOURCE_KINDS:
+        # a dict-of-counters field gives one series per key: failure_reasons.timeout[node1]
+        if kind in sources[subject] or kind in SOURCE_KINDS or kind.split(".", 1)[0] in sources[subject]:
             return None
         fields = ", ".join(sorted(sources[subject])) or "none"
         return f"{subject!r} has no field {kind!r} (fields: {fields})"

@@ -3,17 +3,20 @@
 Grammar (positions in errors are 1-based columns of the text that was parsed)::
 
     rule      := [NAME ":"] metric condition modifier*           (--gate / --abort-on)
-    metric    := SERIES | SERIES "-" SERIES | SERIES "/" SERIES
+    metric    := TERM | TERM "-" TERM | TERM "/" TERM
+    TERM      := SERIES | FUNC "(" SERIES ")"                    e.g. sum(failed_checks[node1])
     SERIES    := identifier ["[" subject "]"]                    e.g. rss_slope[target]
+    FUNC      := last | min | max | mean | sum | delta | rate | count | pNN
     condition := "monotonic" | "unchanged" | "always" | "never" | "alive"
                | "strictly_increasing" | "never_decreasing" | "unique"   (per call, on record[NAME])
                | "stall" OP DURATION                             e.g. stall < 60s
                | "burst" ["(" INT ")"] OP INT                    e.g. burst(5) < 3
                | [STAT] OP NUMBER [UNIT]                         e.g. p95 < 500, < 5%, max == 0
-    STAT      := last | min | max | mean | sum | delta | count | ratio | pNN[.N]
+               | ("==" | "!=") STRING | OP ("true" | "false")    e.g. != "stalled", == true
+    STAT      := last | min | max | mean | sum | delta | rate | count | ratio | pNN[.N]
     OP        := < | <= | > | >= | == | !=
     modifier  := "over" WINDOW | "for" INT | "after" DURATION | "min" INT
-               | "warn" | "fail" | "exempt" DURATION
+               | "warn" | "fail" | "exempt" DURATION | "at end"
     WINDOW    := "run" | DURATION | INT "calls"
 
 A ``%`` after a number divides it by 100; latency thresholds take ``ms`` or ``s``.
@@ -43,14 +46,17 @@ __all__ = [
 ]
 
 OPS = ("<=", ">=", "==", "!=", "<", ">")
-STATS = ("last", "min", "max", "mean", "sum", "delta", "count", "ratio")
+STATS = ("last", "min", "max", "mean", "sum", "delta", "rate", "count", "ratio")
+#: window functions around a series in a metric: ``sum(failed[n1]) / sum(total[n1])``, ``rate(calls)``
+FUNCTIONS = ("last", "min", "max", "mean", "sum", "delta", "rate", "count")
 #: per-call checks of recorded values (gates/callchecks.py): judged on every value, not on ticks
 CALL_CHECKS = ("strictly_increasing", "never_decreasing", "unique")
 BARE_KINDS = ("monotonic", "unchanged", "always", "never", "alive", *CALL_CHECKS)
-MODIFIERS = ("over", "for", "after", "min", "warn", "fail", "exempt")
+MODIFIERS = ("over", "for", "after", "min", "warn", "fail", "exempt", "at")
 
 ConditionKind = Literal[
     "compare",
+    "text",
     "monotonic",
     "unchanged",
     "always",
@@ -79,6 +85,12 @@ class ParseError(ValueError):
         self.pos = pos
 
 
+def percentile_in(stat: str) -> float | None:
+    """``95`` for ``p95``, None for any other statistic."""
+    m = _PCT.match(stat)
+    return float(m.group(1)) if m else None
+
+
 def caret(text: str, pos: int) -> str:
     """The text with a caret under position ``pos``, for error messages."""
     return f"    {text}\n    {' ' * max(0, min(pos, len(text)))}^"
@@ -86,14 +98,20 @@ def caret(text: str, pos: int) -> str:
 
 @dataclass(frozen=True)
 class Metric:
-    """What a gate reads: one series, or the difference or ratio of two."""
+    """What a gate reads: one series, or the difference or ratio of two, each maybe in a window function."""
 
     op: Literal["", "-", "/"]
     names: tuple[str, ...]
+    #: the window function around each name ("" for none): ``sum(a) / sum(b)`` is ("sum", "sum")
+    funcs: tuple[str, ...] = ()
+
+    def func(self, i: int) -> str:
+        return self.funcs[i] if i < len(self.funcs) else ""
 
     @property
     def text(self) -> str:
-        return f" {self.op} ".join(self.names) if self.op else self.names[0]
+        parts = [f"{self.func(i)}({n})" if self.func(i) else n for i, n in enumerate(self.names)]
+        return f" {self.op} ".join(parts) if self.op else parts[0]
 
 
 @dataclass(frozen=True)
@@ -106,6 +124,8 @@ class Condition:
     threshold: float | None = None
     burst_min: int = 1
     text: str = ""
+    #: the string of a text condition (``== "ok"``, ``!= "stalled"``)
+    value: str | None = None
 
     @property
     def percentile(self) -> float | None:
@@ -227,18 +247,34 @@ class _Scanner:
         return self.text[start : self.i]
 
 
+def _term(sc: _Scanner) -> tuple[str, str]:
+    """``series`` or ``FUNC(series)``: (function or "", series)."""
+    sc.skip()
+    word_at = sc.i
+    word = sc.peek_word()
+    if word is not None and sc.text.startswith("(", word_at + len(word)):
+        if word not in FUNCTIONS and not _PCT.match(word):
+            raise sc.error(f"unknown window function {word!r} (use {', '.join(FUNCTIONS)} or pNN)", at=word_at)
+        sc.i = word_at + len(word) + 1
+        name = sc.series()
+        if not sc.literal(")"):
+            raise sc.error("expected ')' after the series")
+        return word, name
+    return "", sc.series()
+
+
 def _metric(sc: _Scanner) -> Metric:
-    first = sc.series()
+    f1, first = _term(sc)
     save = sc.i
     sc.skip()
     ops: tuple[Literal["-"], Literal["/"]] = ("-", "/")
     for op in ops:
         if sc.text.startswith(op, sc.i) and not _NUMBER.match(sc.text, sc.i):
             sc.i += 1
-            second = sc.series()
-            return Metric(op, (first, second))
+            f2, second = _term(sc)
+            return Metric(op, (first, second), (f1, f2) if f1 or f2 else ())
     sc.i = save
-    return Metric("", (first,))
+    return Metric("", (first,), (f1,) if f1 else ())
 
 
 def parse_metric(text: str) -> Metric:
@@ -293,7 +329,7 @@ def _condition(sc: _Scanner) -> Condition:
     if word is not None:
         if word not in STATS and not _PCT.match(word):
             raise sc.error(
-                f"unknown statistic or condition {word!r} (use last, min, max, mean, sum, delta, count, ratio, "
+                f"unknown statistic or condition {word!r} (use last, min, max, mean, sum, delta, rate, count, ratio, "
                 "pNN, monotonic, unchanged, always, never, alive, stall, burst)",
                 at=word_at,
             )
@@ -303,11 +339,30 @@ def _condition(sc: _Scanner) -> Condition:
         sc.word()
     op = sc.op()
     sc.skip()
+    if stat is None and sc.i < len(sc.text) and sc.text[sc.i] in "\"'":
+        return _text_condition(sc, op, start)
+    if stat is None and (word := sc.peek_word()) in ("true", "false"):
+        sc.word()  # a boolean field is 1 / 0
+        return Condition(kind="compare", op=op, threshold=1.0 if word == "true" else 0.0, text=f"{op} {word}")
     num_at = sc.i
     value, unit = sc.number()
     threshold = _threshold(value, unit, stat, sc, num_at)
     shown = sc.text[start : sc.i].strip()
     return Condition(kind="compare", stat=stat, op=op, threshold=threshold, text=" ".join(shown.split()))
+
+
+def _text_condition(sc: _Scanner, op: str, start: int) -> Condition:
+    """``== "ok"`` / ``!= 'stalled'``: a string or enum field against one value."""
+    quote_at = sc.i
+    quote = sc.text[sc.i]
+    end = sc.text.find(quote, sc.i + 1)
+    if end < 0:
+        raise sc.error("unclosed string", at=quote_at)
+    if op not in ("==", "!="):
+        raise sc.error("a string is compared with == or !=", at=quote_at)
+    value = sc.text[sc.i + 1 : end]
+    sc.i = end + 1
+    return Condition(kind="text", op=op, value=value, text=" ".join(sc.text[start : sc.i].split()))
 
 
 def parse_condition(text: str, base: int = 0) -> Condition:
@@ -373,6 +428,11 @@ def parse_rule_line(text: str) -> dict[str, Any]:
         raise sc.error("expected a metric and a condition, e.g. 'error_ratio < 0.05 over 60s'")
     metric = _metric(sc)
     sc.skip()
+    if sc.peek_word() == "at" and sc.text[sc.i + 2 :].lstrip().startswith("end"):
+        sc.word()
+        sc.word()  # "errors at end == 10": judged once, at the end of the stage
+        out["at_end"] = True
+        sc.skip()
     cond_start = sc.i
     cond = _condition(sc)
     out["metric"] = metric.text
@@ -398,12 +458,15 @@ def parse_rule_line(text: str) -> dict[str, Any]:
             out["severity"] = word
         elif word == "exempt":
             out["exempt_during_chaos"] = sc.duration()
+        elif word == "at" and sc.peek_word() == "end":
+            sc.word()
+            out["at_end"] = True
         else:
             found = sc.text[at:].split()[0] if sc.text[at:].split() else "the end"
             raise sc.error(
                 f"unexpected {found!r} (after the condition: over WINDOW, for N, after DELAY, min N, "
-                "exempt DURATION, warn, fail)",
+                "exempt DURATION, at end, warn, fail)",
                 at=at,
             )
-    out.setdefault("name", f"{metric.text} {cond.text}")
+    out.setdefault("name", f"{metric.text}{' at end' if out.get('at_end') else ''} {cond.text}")
     return out

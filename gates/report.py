@@ -123,6 +123,7 @@ def build_section(data: RunRecord) -> dict[str, Any]:
             "chaos_end": e.chaos_end,
             "recovered": e.recovered,
             "seconds": e.seconds,
+            "gate": e.data.get("gate"),
         }
         for e in data.of_type(GateRecovery)
     ]
@@ -149,7 +150,17 @@ def build_section(data: RunRecord) -> dict[str, Any]:
 
 def _is_failure(row: dict[str, Any]) -> bool:
     status = row.get("status")
-    return status == "fail" or (status == "insufficient_data" and row.get("insufficient_policy") == "fail")
+    if status == "fail":
+        return True
+    # insufficient_data = "fail" fails an unjudged fail gate; a warn gate is never raised to a failure
+    return status == "insufficient_data" and row.get("insufficient_policy") == "fail" and row.get("severity") != "warn"
+
+
+def _not_judged(row: dict[str, Any]) -> str:
+    """``not judged: no samples of …`` for an unjudged gate, else ""."""
+    if row.get("status") != "insufficient_data":
+        return ""
+    return "not judged" + (f": {row['why']}" if row.get("why") else "")
 
 
 def _t(v: Any) -> str:
@@ -171,9 +182,11 @@ def render_section(s: Summary) -> list[str]:
     lines += ["| gate | condition | observed | status | changed at |", "|---|---|---:|---|---:|"]
     for r in sec["rows"]:
         status = str(r.get("status", "")).upper() if _is_failure(r) else str(r.get("status", ""))
-        shown = fmt_value(r.get("observed"))
+        shown = str(r.get("shown") or fmt_value(r.get("observed")))
         if r.get("detail") and r.get("status") in ("warn", "fail"):
             shown += f" ({r['detail']})"
+        if _not_judged(r):
+            shown = _not_judged(r)
         flags = " (abort)" if r.get("abort") else ""
         lines.append(
             f"| `{_cell(r.get('gate'))}`{flags} | `{_cell(r.get('condition', ''))}` | {_cell(shown)} | "
@@ -188,12 +201,18 @@ def render_section(s: Summary) -> list[str]:
             lines.append(f"- `{e['gate']}`: {_t(e['start'])} → {_t(e['end'])} ({e['action']})")
         lines.append("")
     if sec.get("recoveries"):
-        lines += ["Time to recover after chaos (every gate back to pass):", ""]
-        for r in sec["recoveries"]:
-            took = f"{r['seconds']:.1f}s" if r.get("recovered") else "not recovered by the end"
-            lines.append(f"- {r.get('action')} (ended {_t(r.get('chaos_end'))}): {took}")
+        lines += ["Time to recover after chaos (every gate back to pass; each gate the chaos put in breach):", ""]
+        for r in (r for r in sec["recoveries"] if not r.get("gate")):
+            lines.append(f"- {r.get('action')} (ended {_t(r.get('chaos_end'))}): {_took(r)}")
+            for g in sec["recoveries"]:
+                if g.get("gate") and (g.get("action"), g.get("chaos_start")) == (r.get("action"), r.get("chaos_start")):
+                    lines.append(f"  - gate `{g['gate']}`: {_took(g)}")
         lines.append("")
     return lines
+
+
+def _took(r: dict[str, Any]) -> str:
+    return f"{r['seconds']:.1f}s" if r.get("recovered") else "not recovered by the end"
 
 
 def _evidence_rows(data: RunRecord, row: dict[str, Any], at: float) -> list[str]:
@@ -310,7 +329,8 @@ def render_junit(s: Summary) -> str:
             fail.text = f"gate {r.get('gate')} {status} at {_t(r.get('changed_at'))}: {msg}"
         elif status in ("insufficient_data", "incomplete"):
             skipped += 1
-            ET.SubElement(case, "skipped", message=f"{status}: {r.get('condition')}")
+            why = _not_judged(r) or f"{status}: the run ended before the gate's verdict"
+            ET.SubElement(case, "skipped", message=f"{why} ({r.get('condition')})")
         out = ET.SubElement(case, "system-out")
         out.text = f"{r.get('condition')} — {status}, observed {observed}"
     if not rows:

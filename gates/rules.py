@@ -34,6 +34,7 @@ from soakwatch.gates.parse import (
     parse_condition,
     parse_metric,
     parse_window,
+    percentile_in,
 )
 
 if TYPE_CHECKING:
@@ -47,6 +48,8 @@ DEFAULT_RATE_WINDOW = Window("time", 60.0)
 DEFAULT_BURST_WINDOW = Window("time", 10.0)
 #: calls (or denominator increments) a ratio or latency window needs before it is judged
 DEFAULT_MIN_CALLS = 20
+#: samples a percentile of a series needs before it is a verdict (unless the gate says `min`)
+PERCENTILE_MIN_SAMPLES = 20
 #: the profile's default tick, for checks without a profile
 DEFAULT_TICK = 0.5
 #: buckets of the recorder's latency histogram (HDR layout, 1 µs .. 1 h, 3 digits)
@@ -81,7 +84,8 @@ class Rule:
     def text(self) -> str:
         """The rule in one line, as reports show it."""
         w = "" if self.condition.kind == "stall" or self.window.kind == "run" else f" over {self.window.text}"
-        return f"{self.metric.text} {self.condition.text}{w}"
+        end = " at end" if self.spec.at_end else ""
+        return f"{self.metric.text}{end} {self.condition.text}{w}"
 
     def judge(self) -> Judge:
         """A fresh judge for this rule (state lives in the judge)."""
@@ -95,12 +99,24 @@ class Rule:
             return Stall(m, c, w)
         if c.kind in CALL_CHECKS:
             return CallCheck(m, c, w)
+        if c.kind == "text":
+            from soakwatch.gates.windowfn import TextIs
+
+            return TextIs(m, c, w)
         if c.kind != "compare":
             return Predicate(m, c, w)
+        if m.funcs and m.op == "/":
+            from soakwatch.gates.windowfn import WindowRatio
+
+            return WindowRatio(m, c, w)
+        if m.funcs:
+            return SeriesStat(m, c, w, func=m.func(0))
         if name == "latency":
             return Latency(m, c, w, _latency_buckets())
         if name == "error_ratio":
             return CounterRatio(m, c, w, ("errors", "timeouts"), "calls", zero_based=True)
+        if name.startswith("error_ratio[") and not m.op:
+            return CounterRatio(m, c, w, (f"errors{name[len('error_ratio') :]}",), "calls", zero_based=True)
         if m.op == "/" and c.stat in (None, "ratio"):
             return CounterRatio(m, c, w, (m.names[0],), m.names[1], zero_based=False)
         return SeriesStat(m, c, w)
@@ -138,6 +154,10 @@ def _check_kind(spec: GateSpec, metric: Metric, cond: Condition) -> None:
         raise _fail(spec, "condition", ctext, "processes takes the condition 'alive'", 0)
     if cond.kind != "compare" and name in ("latency", "error_ratio"):
         raise _fail(spec, "condition", ctext, f"{name} takes a comparison, e.g. '< 0.05'", 0)
+    if cond.kind == "text" and (metric.op or metric.funcs or name in special):
+        raise _fail(spec, "condition", ctext, 'a string is compared with one series, e.g. status[health] == "ok"', 0)
+    if metric.funcs:
+        _check_functions(spec, metric, cond)
     if cond.kind != "compare":
         return
     if name == "latency" and not (cond.percentile is not None or cond.stat == "max"):
@@ -149,6 +169,16 @@ def _check_kind(spec: GateSpec, metric: Metric, cond: Condition) -> None:
         raise _fail(spec, "condition", ctext, "'ratio' needs error_ratio or a metric 'a / b'", 0)
 
 
+def _check_functions(spec: GateSpec, metric: Metric, cond: Condition) -> None:
+    if metric.op == "-":
+        raise _fail(spec, "metric", spec.metric, "window functions go around one series or both sides of a ratio", 0)
+    if metric.op == "/" and not all(metric.funcs):
+        raise _fail(spec, "metric", spec.metric, "a ratio of window functions needs one on each side: sum(a) / sum(b)")
+    if cond.kind != "compare" or cond.stat is not None:
+        where = "a comparison without a statistic, e.g. '< 5%'"
+        raise _fail(spec, "condition", spec.condition, f"the metric has a window function: write {where}", 0)
+
+
 def _default_window(metric: Metric, cond: Condition) -> Window:
     name = metric.names[0]
     if cond.kind == "burst":
@@ -157,12 +187,26 @@ def _default_window(metric: Metric, cond: Condition) -> Window:
         return Window("run")
     if name in ("error_ratio", "latency") or metric.op == "/" or cond.percentile is not None:
         return DEFAULT_RATE_WINDOW
+    if name.startswith("error_ratio["):
+        return DEFAULT_RATE_WINDOW
+    if metric.funcs and (metric.func(0) == "rate" or percentile_in(metric.func(0)) is not None):
+        return DEFAULT_RATE_WINDOW
     return Window("run")
 
 
 def _default_min_samples(metric: Metric, cond: Condition) -> int:
+    if metric.funcs and metric.op == "/":
+        return 1  # the denominator's samples: one report already carries its own counts
     if metric.names[0] in ("error_ratio", "latency") or (cond.kind == "compare" and metric.op == "/"):
         return DEFAULT_MIN_CALLS
+    if metric.names[0].startswith("error_ratio["):
+        return DEFAULT_MIN_CALLS
+    pct = cond.percentile if cond.kind == "compare" else None
+    if pct is None and metric.funcs:
+        pct = percentile_in(metric.func(0))
+    if pct is not None:
+        # a percentile of a handful of samples is one of those samples, not a verdict
+        return PERCENTILE_MIN_SAMPLES
     if cond.kind == "monotonic" or cond.kind in CALL_CHECKS:
         return 2
     return 1

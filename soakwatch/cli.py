@@ -117,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("profile", metavar="PROFILE")
     val.add_argument("--show", action="store_true", help="print the resolved profile (after extends and --set) as JSON")
     val.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field, as for run")
+    val.add_argument("--root", metavar="DIR", help="sandbox root that relative paths resolve against")
     sw = sub.add_parser(
         "sweep",
         help="one stage per combination of the profile's [matrix]; scaling report and chart",
@@ -387,6 +388,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
         print(json.dumps(profile.model_dump(mode="json", by_alias=True), indent=2))
     print(f"{args.profile}: ok ({profile.name})", file=sys.stderr if args.show else sys.stdout)
+    from soakwatch.collectors.reportdirs import where_reports
+
+    raw = args.root or profile.root
+    root = (Path.cwd() / raw).resolve() if raw else Path.cwd()
+    for line in where_reports(profile, root):
+        print(f"  {line}", file=sys.stderr if args.show else sys.stdout)
     return 0
 
 

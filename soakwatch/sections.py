@@ -9,6 +9,7 @@ plugins exist: the stage and the CLI pass these lists down (to ``build_summary``
 from __future__ import annotations
 
 from soakwatch.chaos.plugin import ChaosPlugin
+from soakwatch.collectors import health_report
 from soakwatch.collectors import report as collectors_report
 from soakwatch.collectors.files import FilesCollector
 from soakwatch.collectors.processes import ProcessCollector
@@ -22,7 +23,12 @@ from soakwatch.nodes.plugin import NodesPlugin
 __all__ = ["REPLAY_PLUGINS", "REPORT_SECTIONS"]
 
 #: report sections in the order they appear in summary.md
-REPORT_SECTIONS: tuple[ReportSection, ...] = (gates_report.SECTION, collectors_report.SECTION, nodes_report.SECTION)
+REPORT_SECTIONS: tuple[ReportSection, ...] = (
+    gates_report.SECTION,
+    collectors_report.SECTION,
+    health_report.SECTION,
+    nodes_report.SECTION,
+)
 
 #: plugins whose slice of a snapshot the replay rebuilds from the run directory
 REPLAY_PLUGINS: tuple[type[Plugin], ...] = (NodesPlugin, FilesCollector, ProcessCollector, ChaosPlugin, GateEvaluator)

@@ -4,8 +4,12 @@ Each scenario runs a real :class:`~soakwatch.stage.Stage` in a temporary sandbox
 gates that must fire (warn or fail): an error burst (error ratio, latency, burst of
 one kind), a stall, a memory leak (RSS growth and slope), a growing state file with a
 node report that goes wrong (file size, Δ lines, files unchanged, monotonic, invariant,
-lag, counter ratio) and a crashing worker (processes alive). The targets below are
-importable as ``soakwatch.selftest:<name>``. Exit 0 when every detector fired, 1 otherwise.
+lag, counter ratio), a crashing worker (processes alive), a leaking agent of 150 calls in
+process isolation with the default memory settings (growth after a fitted warm-up, growth
+since start, slope) and per-epoch reports at 20 % failures (``sum(a) / sum(b)``). Their
+healthy twins (:data:`QUIET`: a flat agent, reports at 1 %) must be judged and pass. The
+targets below are importable as ``soakwatch.selftest:<name>``. Exit 0 when every detector
+fired on its faulty target and stayed quiet on the healthy one, 1 otherwise.
 """
 
 from __future__ import annotations
@@ -19,7 +23,20 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["SCENARIOS", "crash", "error_burst", "grow", "leak", "run_selftest", "stall"]
+__all__ = [
+    "QUIET",
+    "SCENARIOS",
+    "crash",
+    "epochs_bad",
+    "epochs_ok",
+    "error_burst",
+    "flat_agent",
+    "grow",
+    "leak",
+    "leak_agent",
+    "run_selftest",
+    "stall",
+]
 
 #: calls before each faulty target turns bad
 GOOD_CALLS = 150
@@ -86,6 +103,42 @@ def grow(case: Any = None) -> int:
         tmp.write_text(json.dumps(report))
         os.replace(tmp, root / "reports" / f"epoch-{n:05d}.json")
     return n
+
+
+def leak_agent(case: Any = None) -> int:
+    """An agent that keeps a megabyte per call (about 10 ms): the 150-call stage that read 'insufficient data'."""
+    n = _count("leak_agent")
+    _leaked.append(bytearray(b"\x5a") * LEAK_CHUNK)
+    time.sleep(0.01)
+    return n
+
+
+def flat_agent(case: Any = None) -> int:
+    """The same agent keeping nothing: the memory gates must stay quiet."""
+    n = _count("flat_agent")
+    scratch = bytearray(b"\x5a") * LEAK_CHUNK
+    time.sleep(0.01)
+    return n + len(scratch) * 0
+
+
+def _epoch(name: str, failed_per_100: int) -> int:
+    n = _count(name)
+    body = {"failed_checks": failed_per_100 if n % 2 else 0, "total_checks": 50, "height": n}
+    tmp = _root() / "reports" / f".epoch-{n}.tmp"
+    tmp.write_text(json.dumps(body))
+    os.replace(tmp, _root() / "reports" / f"epoch-{n:05d}.json")
+    time.sleep(0.002)
+    return n
+
+
+def epochs_bad(case: Any = None) -> int:
+    """Per-epoch reports with 20 % of the checks failed (counts of that epoch only, not cumulative)."""
+    return _epoch("epochs_bad", 20)
+
+
+def epochs_ok(case: Any = None) -> int:
+    """Per-epoch reports with 1 % of the checks failed."""
+    return _epoch("epochs_ok", 1)
 
 
 def crash(case: Any = None) -> int:
@@ -185,6 +238,60 @@ SCENARIOS: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
 }
 
 
+_EPOCH_REPORTS = {
+    "name": "node",
+    "path": "reports",
+    "pattern": "epoch-*.json",
+    "fields": {"failed_checks": "failed_checks", "total_checks": "total_checks", "height": "height"},
+}
+_EPOCH_GATES = [
+    _g("epoch check failures", "sum(failed_checks[node]) / sum(total_checks[node])", "< 5%", window="run"),
+    _g("height rate", "rate(height[node])", "< 1000000", window="run"),
+]
+#: default [processes] settings on purpose: warm-up and sampling must fit a short stage by themselves
+_MEMORY_GATES = [
+    _g("agent growth", "rss_growth[target]", "< 1.10"),
+    _g("agent growth since start", "rss_growth_start[target]", "< 1.5"),
+    _g("agent slope", "rss_slope[target]", "< 100"),
+]
+_MEMORY_KINDS = {
+    "agent growth": "RSS growth after a fitted warm-up",
+    "agent growth since start": "RSS growth since the first sample",
+    "agent slope": "RSS slope of a short stage",
+}
+SCENARIOS["leaking agent (process isolation)"] = (
+    {"target": "soakwatch.selftest:leak_agent", "calls": 150, "isolation": "process", "gates": _MEMORY_GATES},
+    _MEMORY_KINDS,
+)
+SCENARIOS["per-epoch reports"] = (
+    {
+        "target": "soakwatch.selftest:epochs_bad",
+        "calls": 200,
+        "isolation": "inline",
+        "reports": [_EPOCH_REPORTS],
+        "gates": _EPOCH_GATES[:1],
+    },
+    {"epoch check failures": "sum(a) / sum(b) of per-epoch counts"},
+)
+#: healthy twins: the same gates on a target without the fault must be judged and pass
+QUIET: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
+    "flat agent (process isolation)": (
+        {"target": "soakwatch.selftest:flat_agent", "calls": 150, "isolation": "process", "gates": _MEMORY_GATES},
+        _MEMORY_KINDS,
+    ),
+    "healthy per-epoch reports": (
+        {
+            "target": "soakwatch.selftest:epochs_ok",
+            "calls": 200,
+            "isolation": "inline",
+            "reports": [_EPOCH_REPORTS],
+            "gates": _EPOCH_GATES,
+        },
+        {"epoch check failures": "sum(a) / sum(b) of per-epoch counts", "height rate": "rate(a) of a report field"},
+    ),
+}
+
+
 def _sandbox(base: Path) -> Path:
     root = Path(tempfile.mkdtemp(prefix="sandbox-", dir=base))
     for d in ("state", "dag", "reports"):
@@ -217,6 +324,21 @@ def _run(name: str, fields: dict[str, Any], base: Path) -> dict[str, dict[str, A
     return _finals(run_dir)
 
 
+def _run_quiet(base: Path, out: TextIO) -> int:
+    """The healthy twins: each gate judged and passed ("quiet"), else counted."""
+    noisy = 0
+    for scenario, (fields, kinds) in QUIET.items():
+        out.write(f"selftest: {scenario} …\n")
+        out.flush()
+        finals = _run(scenario, fields, base)
+        for gate, kind in kinds.items():
+            f = finals.get(gate, {})
+            quiet = f.get("status") == "pass"
+            noisy += not quiet
+            out.write(f"  {'quiet ' if quiet else 'NOISY '} {kind:<34} {f.get('msg', 'no verdict')}\n")
+    return noisy
+
+
 def run_selftest(keep: Path | None = None, out: TextIO | None = None) -> int:
     """Run every scenario; print which detectors fired. 0 when all did."""
     out = out or sys.stdout
@@ -234,8 +356,12 @@ def run_selftest(keep: Path | None = None, out: TextIO | None = None) -> int:
                 mark = "fired " if fired else "MISSED"
                 shown = f.get("msg", "no verdict")
                 out.write(f"  {mark} {kind:<34} {shown}\n")
+        noisy = _run_quiet(base, out)
         out.write("selftest: every detector fired\n" if not missed else f"selftest: {missed} detector(s) missed\n")
-        return 0 if not missed else 1
+        out.write("selftest: every detector stayed quiet on a healthy target\n" if not noisy else "")
+        if noisy:
+            out.write(f"selftest: {noisy} detector(s) not quiet on a healthy target\n")
+        return 0 if not missed and not noisy else 1
     finally:
         if keep is not None:
             keep.mkdir(parents=True, exist_ok=True)

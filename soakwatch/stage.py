@@ -374,8 +374,12 @@ class Stage:
         if not self._kill_now:
             self._tick()  # the calls of the last partial tick are judged too
         for plugin in self.plugins:
-            self.guard(plugin, "stop", plugin.stop)
+            if not plugin.judges:
+                self.guard(plugin, "stop", plugin.stop)
         self.recorder.tick(0, self.runner.planned_rate)  # the last results folded in before anything is judged
+        for plugin in self.plugins:
+            if plugin.judges:  # the gates' last evaluation sees every result and the collectors' last word
+                self.guard(plugin, "stop", plugin.stop)
         verdict = combine(
             [self._own_verdict()]
             + [v for plugin in self.plugins if (v := self.guard(plugin, "verdict", plugin.verdict)) is not None]

@@ -192,12 +192,24 @@ class Sweep:
             stage.cases = _merge_cases(stage.cases, cell.target_params, where)
         with _environment(cell.target_params), _own_signals():
             run_dir = stage.prepare()
+            _record_params(run_dir, cell.params)
             if self.on_stage is not None:
                 self.on_stage(stage)
             stage.install_signal_handlers()
             code = stage.run()
         summary, _ = load_summary(run_dir, REPORT_SECTIONS)
         return CellResult.from_summary(cell.index, cell.params, run_dir, code, summary)
+
+
+def _record_params(run_dir: Path, params: Mapping[str, MatrixValue]) -> None:
+    """The cell's matrix parameters in its run_config.json (``matrix_params``), beside the resolved profile."""
+    path = run_dir / "run_config.json"
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    config["matrix_params"] = dict(params)
+    path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
 
 
 def run_sweep(profile: Profile, out_dir: str | None, metrics_addr: str | None, metrics_port: int | None) -> int:

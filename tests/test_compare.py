@@ -66,7 +66,7 @@ def test_compare_three_stages_reads_at_a_glance(three_runs: list[Path], tmp_path
     labels = [line.split("|")[1].strip() for line in table[1:]]
     for label in ("verdict", "calls", "error ratio (%)", "latency p50 (ms)", "latency p95 (ms)", "latency p99 (ms)"):
         assert label in labels
-    assert "pra_log.json Δ lines (last snapshot)" in labels  # the collectors' sections, when present
+    assert "pra_log.json Δ lines per 1k calls (whole snapshot intervals)" in labels  # collectors' sections
     assert "tul_log.json growth (KB/1k calls)" in labels
     assert "target RSS max (MB)" in labels
     assert "gates failed" in labels
@@ -74,8 +74,23 @@ def test_compare_three_stages_reads_at_a_glance(three_runs: list[Path], tmp_path
     assert [c.strip() for c in calls_row.strip("|").split("|")][1:] == ["56", "150", "250"]
     regressed = "**No regression**" not in r.stdout
     assert (r.returncode == 1) == regressed
-    if regressed:
-        assert "✗**" in r.stdout
+
+
+@pytest.mark.e2e
+def test_healthy_smoke_endurance_final_compare_without_regression(three_runs: list[Path], tmp_path: Path) -> None:
+    # the false regressions of healthy stages were Δ lines of the last, partial snapshot, RSS max compared
+    # raw and error ratios of 56 calls; latency and throughput here move with the load of a shared test
+    # machine, not the engine's (the slow-target test below checks they are judged)
+    r = run_cli(["compare", *map(str, three_runs), "--tolerance", "p50=off,p95=off,p99=off,rate=off"], cwd=tmp_path)
+    flagged = [line.split("|")[1].strip() for line in r.stdout.splitlines() if "✗**" in line and line.startswith("| ")]
+    # no figure of a healthy engine reads as a regression: only a stage's own verdict can
+    assert all(label == "verdict" or label.startswith("gate: ") for label in flagged), r.stdout
+    states = [json.loads((d / "summary.json").read_text())["state"] for d in three_runs]
+    if states == ["PASSED"] * 3:
+        assert r.returncode == 0, r.stdout
+        assert "**No regression**" in r.stdout and not flagged
+    else:  # the shortened demo stage can fail its own error-ratio gate: a true regression, said so
+        assert r.returncode == 1 and "verdict" in flagged, r.stdout
 
 
 @pytest.mark.e2e
@@ -118,8 +133,9 @@ def test_regression_beyond_tolerance_fails_ci_and_tolerance_relaxes_it(
 ) -> None:
     base = three_runs[0]
     s = json.loads((base / "summary.json").read_text())
-    slow = _copy_with(base, tmp_path / "slow", latency__p95=s["latency"]["p95"] * 2 + 1, error_ratio=0.0)
-    same = _copy_with(base, tmp_path / "same", error_ratio=0.0)
+    # 1000 calls each: enough for a p95 to be compared (200 calls at least)
+    slow = _copy_with(base, tmp_path / "slow", latency__p95=s["latency"]["p95"] * 2 + 1, error_ratio=0.0, calls=1000)
+    same = _copy_with(base, tmp_path / "same", error_ratio=0.0, calls=1000)
     code, out, _ = _cli(capsys, "compare", str(same), str(slow))
     assert code == 1, out
     p95 = next(line for line in out.splitlines() if line.startswith("| latency p95"))
@@ -173,3 +189,46 @@ def test_tolerance_parsing_and_judging() -> None:
         parse_tolerances(["p95=1pp"], MEASURES, ratios, flags)
     with pytest.raises(UsageError, match="'off' or 'on'"):
         parse_tolerances(["gate=3"], MEASURES, ratios, flags)
+
+
+REGRESSING = """
+import os
+import time
+
+_n = 0
+_hold = []
+
+
+def call(case=None):
+    global _n
+    _n += 1
+    fault = os.environ.get("FAULT", "")
+    time.sleep(0.012 if fault == "slow" else 0.002)
+    if fault == "leak":
+        _hold.append(bytearray(b"x") * (64 * 1024))
+    if fault == "errors" and _n % 10 == 0:
+        raise RuntimeError(f"call {_n} failed")
+    return _n
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("fault", "row"),
+    [("errors", "| error ratio"), ("slow", "| latency p95"), ("leak", "| target RSS growth after warm-up")],
+)
+def test_a_real_regression_exits_1(tmp_path: Path, fault: str, row: str) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "reg.py").write_text(REGRESSING)
+    runs = []
+    for name, env in (("base", ""), ("changed", fault)):
+        out = tmp_path / name
+        args = ["run", "--target", "reg:call", "--root", str(root), "--calls", "500", "--isolation", "process"]
+        r = run_cli([*args, "--no-tui", "--out-dir", str(out)], cwd=tmp_path, env={"FAULT": env})
+        assert r.returncode in (0, 1), r.stdout + r.stderr
+        runs.append(only_run_dir(out))
+    r = run_cli(["compare", *map(str, runs)], cwd=tmp_path)
+    assert r.returncode == 1, r.stdout
+    flagged = [line for line in r.stdout.splitlines() if line.endswith("✗** |")]
+    assert any(line.startswith(row) for line in flagged), r.stdout

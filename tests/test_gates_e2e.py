@@ -191,9 +191,10 @@ def test_bad_condition_in_a_profile_is_exit_2(root: Path) -> None:
 
 
 def test_selftest_every_detector_fires(tmp_path: Path) -> None:
-    r = run_cli(["selftest"], cwd=tmp_path, timeout=180)
+    r = run_cli(["selftest"], cwd=tmp_path, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "every detector fired" in r.stdout and "MISSED" not in r.stdout
+    assert "every detector stayed quiet on a healthy target" in r.stdout and "NOISY" not in r.stdout
     for kind in (
         "error ratio",
         "maximum stall",
@@ -201,5 +202,9 @@ def test_selftest_every_detector_fires(tmp_path: Path) -> None:
         "watched file size",
         "monotonic",
         "processes alive",
+        "RSS growth after a fitted warm-up",
+        "RSS slope of a short stage",
+        "sum(a) / sum(b) of per-epoch counts",
     ):
         assert kind in r.stdout
+    assert r.stdout.count("  quiet  ") == 5

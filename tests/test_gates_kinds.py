@@ -124,7 +124,12 @@ KINDS: dict[str, Kind] = {
         True,
     ),
     "lag": Kind(
-        {"metric": "head[node1] - height[node1]", "condition": "p95 < 10", "window": "5s"}, _lag, 2, 30, 10, False
+        {"metric": "head[node1] - height[node1]", "condition": "p95 < 10", "window": "5s", "min_samples": 5},
+        _lag,
+        2,
+        30,
+        10,
+        False,
     ),
     "counter_ratio": Kind(
         {"metric": "failed[node1] / checks[node1]", "condition": "< 0.1", "window": "3s", "min_samples": 1},

@@ -124,10 +124,32 @@ def test_time_to_recover_after_chaos() -> None:
     for _ in range(6):
         h.calls(100)
         h.tick()
-    rec = h.kinds("gate_recovery")
+    rec = [r for r in h.kinds("gate_recovery") if not r.get("gate")]
     assert len(rec) == 1 and rec[0]["recovered"] is True
     # the 1 s window still holds the burst for two ticks after the end
     assert rec[0]["seconds"] == pytest.approx(1.0)
+
+
+def test_time_to_recover_per_gate_after_chaos() -> None:
+    slow = {"name": "errs 2s", "metric": "error_ratio", "condition": "< 0.05", "window": "2s"}
+    fast = {"name": "errs 1s", "metric": "error_ratio", "condition": "< 0.05", "window": "1s"}
+    calm = {"name": "size", "metric": "size_kb[state/pra_log.json]", "condition": "< 100"}
+    h = Harness([slow, fast, calm])
+    h.calls(100)
+    h.tick(**{"size_kb[state/pra_log.json]": 1})
+    h.emit("chaos_start", action="error_burst", duration=1.0)
+    for _ in range(2):
+        h.calls(100, errors=50)
+        h.tick(**{"size_kb[state/pra_log.json]": 1})
+    h.emit("chaos_end", action="error_burst")
+    for _ in range(8):
+        h.calls(100)
+        h.tick(**{"size_kb[state/pra_log.json]": 1})
+    per_gate = {r["gate"]: r["seconds"] for r in h.kinds("gate_recovery") if r.get("gate")}
+    # each gate the chaos put in breach, with its own time; a gate it never touched has none
+    assert per_gate == {"errs 1s": pytest.approx(1.0), "errs 2s": pytest.approx(2.0)}
+    every = [r for r in h.kinds("gate_recovery") if not r.get("gate")]
+    assert every[0]["seconds"] == pytest.approx(2.0)
 
 
 def test_forecast_of_a_trend() -> None:

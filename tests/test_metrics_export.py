@@ -87,6 +87,7 @@ def test_live_stage_is_scraped_and_parsed(tmp_path: Path) -> None:
             # the docs' rules also use the per-kind error counter: wait for the demo's first error too
             wanted = ["soakwatch_rss_mb", "soakwatch_rss_slope", "soakwatch_rss_slope_conf", "soakwatch_gate_status"]
             wanted.append("soakwatch_errors_by_kind")
+            wanted.append("soakwatch_delta_lines")  # from the second snapshot on (200 calls at 100/s)
             if calls and calls[0][2] >= 50 and all(w in fams for w in wanted):
                 break
             time.sleep(POLL_S)

@@ -46,6 +46,10 @@ def test_3x3_sweep_of_a_linear_target_reports_exponent_near_1(tmp_path: Path) ->
     for cell in report["cells"]:
         assert cell["calls"] == 20 and cell["state"] == "PASSED"
         assert (Path(cell["run_dir"]) / "summary.json").is_file()  # an ordinary run dir: report/compare work
+        config = json.loads((Path(cell["run_dir"]) / "run_config.json").read_text())
+        assert config["matrix_params"] == cell["params"]  # each cell says what it measured
+        # inline: the target runs in the monitor, whose level creeps with cell order; the rise in the cell does not
+        assert cell["rss_subject"] == "monitor, rise in the cell (inline target)"
     fits = {(f["measure"], f["axis"]): f for f in report["fits"]}
     by_size = fits[("p50_ms", "size")]
     assert 0.8 <= by_size["exponent"] <= 1.2, by_size
@@ -140,3 +144,21 @@ def test_run_refuses_a_matrix_profile_and_sweep_needs_one(tmp_path: Path, capsys
     (tmp_path / "plain.toml").write_text(SWEEP_TOML.split("[matrix]")[0])
     assert main(["sweep", "--profile", str(tmp_path / "plain.toml")]) == 2
     assert "no [matrix] section" in capsys.readouterr().err
+
+
+def test_cell_memory_is_the_targets_not_the_monitors_level() -> None:
+    from soakwatch.analysis.sweep_model import cell_memory
+
+    def procs(**rows: tuple[float, float]) -> dict[str, dict[str, object]]:
+        return {n: {"rss_first_mb": first, "rss_max_mb": top} for n, (first, top) in rows.items()}
+
+    # the monitor crept from 65.6 to 78.2 MB over the cells; the workers' sum is the figure
+    assert cell_memory(procs(monitor=(70.0, 78.2), target=(30.0, 41.5))) == (41.5, "target")
+    # nodes and watched processes, summed, when there are no workers
+    assert cell_memory(procs(monitor=(70.0, 78.2), node1=(20.0, 25.0), node2=(21.0, 26.0))) == (
+        51.0,
+        "nodes and watched processes",
+    )
+    # inline: the monitor's rise within the cell, not its level
+    rise = [cell_memory(procs(monitor=(first, first + 3.0)))[0] for first in (65.6, 70.0, 78.2)]
+    assert rise == pytest.approx([3.0, 3.0, 3.0])

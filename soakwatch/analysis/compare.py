@@ -17,13 +17,14 @@ with ``--tolerance``). Any regression makes ``compare`` exit 1, for CI.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from soakwatch.analysis._compare_figures import delta_per_kcalls, memory, sampled, tokens
+from soakwatch.analysis._compare_figures import num as _num
 from soakwatch.analysis.tolerance import Direction, Outcome, Tolerance, judge, parse_tolerances
 from soakwatch.config.errors import UsageError
 from soakwatch.core.failures import count_failures
@@ -57,6 +58,7 @@ class Measure:
 LATENCY_FLOOR_MS = 0.1
 GROWTH_FLOOR_KB = 5.0
 RSS_FLOOR_MB = 5.0
+DELTA_FLOOR = 1.0
 
 
 def _m(key: str, label: str, **kw: Any) -> Measure:
@@ -82,10 +84,26 @@ MEASURES: dict[str, Measure] = {
         _m("p99", "latency p99 (ms)", worse="higher", default=Tolerance("rel", 50), floor=LATENCY_FLOOR_MS),
         _m("phase_p50", "p50 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("phase_p95", "p95 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
-        _m("delta_lines", "Δ lines (last snapshot)", worse="higher", default=Tolerance("rel", 10), fmt="int"),
+        _m("error_kind", "errors (% of calls)", worse="higher", default=Tolerance("pp", 0.5), ratio=True, fmt="pct"),
+        _m("tokens", "tokens per call", optional=True),
+        _m(
+            "delta_lines",
+            "Δ lines per 1k calls (whole snapshot intervals)",
+            worse="higher",
+            default=Tolerance("rel", 10),
+            floor=DELTA_FLOOR,
+        ),
         _m("growth_kb", "growth (KB/1k calls)", worse="higher", default=Tolerance("rel", 25), floor=GROWTH_FLOOR_KB),
-        _m("rss_max", "RSS max (MB)", worse="higher", default=Tolerance("rel", 25), floor=RSS_FLOOR_MB),
+        _m("rss_max", "RSS max (MB)"),
+        _m(
+            "rss_growth_kcalls",
+            "RSS growth after warm-up (MB/1k calls)",
+            worse="higher",
+            default=Tolerance("abs", 5),
+            floor=RSS_FLOOR_MB,
+        ),
         _m("rss_slope", "RSS slope (MB/h)", worse="higher", default=Tolerance("abs", 10)),
+        _m("field", "(last value)"),
         _m("files_changed", "files changed (integrity)", worse="higher", default=Tolerance("abs", 0), fmt="int"),
         _m("worker_crashes", "worker crashes", worse="higher", default=Tolerance("abs", 0), optional=True, fmt="int"),
         _m("hangs", "hung calls", worse="higher", default=Tolerance("abs", 0), optional=True, fmt="int"),
@@ -130,6 +148,8 @@ class Row:
     def label(self) -> str:
         if self.measure.key == "gate":
             return f"gate: {self.subject}"
+        if self.measure.key in ("error_kind", "field"):
+            return f"{self.subject} {self.measure.label}"
         return f"{self.shown or self.subject} {self.measure.label}" if self.subject else self.measure.label
 
     def change(self, i: int) -> float | None:
@@ -209,12 +229,6 @@ def _load(run_dir: Path, sections: Sequence[ReportSection]) -> tuple[dict[str, A
     return rebuilt, True, run
 
 
-def _num(v: Any) -> float | None:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    return float(v) if math.isfinite(v) else None
-
-
 def _plan(s: dict[str, Any]) -> str:
     size = f"{s['planned_calls']} calls" if s.get("planned_calls") else f"{s.get('planned_duration') or 0:g}s"
     load = f"{s['rate']:g}/s" if s.get("rate") else f"c{s.get('concurrency', 1)}"
@@ -258,17 +272,24 @@ def _facts(s: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], Va
             out[("phase_p50", f"phase {name}")] = _num(ph.get("p50"))
             out[("phase_p95", f"phase {name}")] = _num(ph.get("p95"))
     sec = s.get("sections") or {}
+    calls = _num(s.get("calls")) or 0.0
+    for e in s.get("errors_by_kind") or []:
+        if calls:
+            out[("error_kind", str(e.get("kind")))] = float(e.get("count") or 0) / calls
+    out.update(tokens({c: run.timeline.last(c) for c in ("tokens_prompt", "tokens_completion")}, calls))
     rows = (sec.get("snapshots") or {}).get("rows") or []
-    if rows:
-        for name, f in (rows[-1].get("files") or {}).items():
-            out[("delta_lines", str(name))] = _num(f.get("delta"))
+    for name, per_k in delta_per_kcalls(rows).items():
+        out[("delta_lines", name)] = per_k
     for name, kb in _file_growth(run).items():
         out[("growth_kb", name)] = kb
     for p in (sec.get("processes") or {}).get("list") or []:
         name = str(p.get("name"))
         if not _WORKER.match(name):
             out[("rss_max", name)] = _num(p.get("rss_max_mb"))
-            out[("rss_slope", name)] = _num(p.get("slope_mb_h"))
+            out.update(memory(name, p, calls))
+    for src in sec.get("sources") or []:
+        for fname, f in (src.get("fields") or {}).items():
+            out[("field", f"{fname}[{src.get('name')}]")] = _num(f.get("last"))
     integ = sec.get("integrity")
     if integ:
         out[("files_changed", None)] = float(len(integ.get("changed_files") or []))
@@ -337,8 +358,17 @@ def _build_rows(facts: list[dict[tuple[str, str | None], Value]], given: dict[st
             elif measure.worse is not None:
                 base = values[0]
                 first: list[Outcome] = [""]
+                n = [_num(f.get(("calls", None))) or 0.0 for f in facts]
                 row.outcomes = first + [
-                    judge(_num(base), _num(v), measure.worse, row.tolerance, measure.floor) for v in values[1:]
+                    sampled(
+                        measure.key,
+                        n[0],
+                        n[i],
+                        base,
+                        v,
+                        judge(_num(base), _num(v), measure.worse, row.tolerance, measure.floor),
+                    )
+                    for i, v in enumerate(values[1:], start=1)
                 ]
             else:
                 row.outcomes = ["" for _ in values]

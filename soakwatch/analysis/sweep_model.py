@@ -20,6 +20,7 @@ A numeric axis needs two or more values, all > 0, to get an exponent.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from soakwatch.config.matrix import MatrixValue
 if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
 
-__all__ = ["MEASURES", "CellResult", "Fit", "SweepReport", "build_report", "fit_exponents", "shape_of"]
+__all__ = ["MEASURES", "CellResult", "Fit", "SweepReport", "build_report", "cell_memory", "fit_exponents", "shape_of"]
 
 SCHEMA_VERSION = 1
 FLAT_BELOW = 0.2
@@ -45,8 +46,28 @@ MEASURES = {
 }
 #: cells shorter than this (seconds) get a note: start/stop overhead weighs on their throughput
 SHORT_CELL_S = 3.0
-#: which process's memory a cell reports: the target's workers, else the monitor (inline targets)
-MEMORY_SUBJECTS = ("target", "monitor")
+#: the monitor's own subjects: never the target's memory when another subject has it
+MONITOR = "monitor"
+_OWN = re.compile(r"^(monitor|target|worker-\d+)$")
+
+
+def cell_memory(procs: dict[str, dict[str, Any]]) -> tuple[float | None, str | None]:
+    """A cell's memory, the target's own: its workers' sum (process isolation), else its nodes'
+    and watched processes' sum, else (inline: the target runs in the monitor) the monitor's rise
+    in the cell, from its first sample to its maximum. The monitor's level runs all the cells of
+    a sweep and creeps with cell order, so it is never the figure itself.
+    """
+    target = _num((procs.get("target") or {}).get("rss_max_mb"))
+    if target is not None:
+        return target, "target"
+    others = [v for n, p in procs.items() if not _OWN.match(n) and (v := _num(p.get("rss_max_mb"))) is not None]
+    if others:
+        return sum(others), "nodes and watched processes"
+    mon = procs.get(MONITOR) or {}
+    top, first = _num(mon.get("rss_max_mb")), _num(mon.get("rss_first_mb"))
+    if top is not None and first is not None:
+        return top - first, "monitor, rise in the cell (inline target)"
+    return None, None
 
 
 def shape_of(b: float) -> str:
@@ -95,7 +116,7 @@ class CellResult:
         lat = s.get("latency") or {}
         has_lat = bool(lat.get("count"))
         procs = {str(p.get("name")): p for p in ((s.get("sections") or {}).get("processes") or {}).get("list") or []}
-        subject = next((n for n in MEMORY_SUBJECTS if _num((procs.get(n) or {}).get("rss_max_mb"))), None)
+        rss, subject = cell_memory(procs)
         return cls(
             index=index,
             params=dict(params),
@@ -110,7 +131,7 @@ class CellResult:
             p95_ms=_num(lat.get("p95")) if has_lat else None,
             p99_ms=_num(lat.get("p99")) if has_lat else None,
             mean_ms=_num(lat.get("mean")) if has_lat else None,
-            rss_mb=_num(procs[subject]["rss_max_mb"]) if subject else None,
+            rss_mb=rss,
             rss_subject=subject,
         )
 

@@ -116,7 +116,12 @@ class ProcessConfig(ProfileModel):
     """Process sampling with psutil (``[processes]``): the monitor, the target workers, nodes and named processes."""
 
     interval: float = Field(default=1.0, gt=0, description="seconds between samples")
-    warmup: float = Field(default=10.0, ge=0, description="seconds before trends are judged", examples=["2m"])
+    warmup: float = Field(
+        default=10.0,
+        ge=0,
+        description="seconds before memory growth and trends are measured (at most: a fifth of the planned stage)",
+        examples=["2m"],
+    )
     memory_limit_mb: float | None = Field(
         default=None,
         gt=0,

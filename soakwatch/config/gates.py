@@ -68,6 +68,10 @@ class GateSpec(ProfileModel):
         description="not judged during a chaos action and this many seconds after it",
         examples=["30s"],
     )
+    at_end: bool = Field(
+        default=False,
+        description="judged once, on the values at the end of the stage ('errors at end == 10'), not on every tick",
+    )
 
     _secs = seconds_fields("delay", "exempt_during_chaos")
 

@@ -82,6 +82,8 @@ class Plugin(ABC):  # noqa: B024 - every hook is optional
     """Base of collectors and the gate evaluator; every hook is optional."""
 
     name: str = "plugin"
+    #: judges what the others published: stopped after them and after the last results are folded
+    judges: bool = False
 
     def prepare(self, ctx: StageContext) -> None:
         """Before the stage starts. May raise UsageError to refuse the stage."""

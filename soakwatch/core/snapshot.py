@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from soakwatch.config.constants import FINAL_STATES
 
 __all__ = [
+    "CollectorView",
     "ErrorKindView",
     "EventView",
     "FileView",
@@ -74,6 +75,11 @@ class SnapshotRow(_View):
     delta: int
     calls: int
     t: float
+    #: soakwatch truncated the file in this interval ("truncated (over 400 KB at call 800): 252 lines
+    #: removed"): the Δ counts from the truncation and is not judged
+    note: str = ""
+    lines_before: int | None = None
+    removed: int | None = None
 
 
 class ProcView(_View):
@@ -87,6 +93,8 @@ class ProcView(_View):
     threads: int = 0
     open_files: int = 0
     growth: float | None = None
+    #: RSS now / the process's first sample (growth since warm-up is ``growth``)
+    growth_start: float | None = None
     slope_mb_h: float | None = None
     slope_confidence: float | None = None
     forecast_s: float | None = None  # seconds to processes.memory_limit_mb at this slope
@@ -106,6 +114,21 @@ class GateView(_View):
     changed_at: float | None = None
     abort: bool = False
     forecast_s: float | None = None
+    #: why the gate is not judged (yet): "no samples of rss_slope[target] (processes collector)"
+    why: str = ""
+
+
+class CollectorView(_View):
+    """A collector source's health (collectors): ok, or failing since ``since`` with its last error."""
+
+    collector: str
+    source: str
+    status: Literal["ok", "failing"] = "ok"
+    since: float | None = None
+    last_error: str = ""
+    failures: int = 0
+    #: successful samples (reads, scrapes) so far
+    samples: int = 0
 
 
 class Mark(_View):
@@ -151,6 +174,7 @@ class Snapshot(_View):
     snapshots: list[SnapshotRow] = Field(default_factory=list)
     processes: list[ProcView] = Field(default_factory=list)
     gates: list[GateView] = Field(default_factory=list)
+    collectors: list[CollectorView] = Field(default_factory=list)
     events: list[EventView] = Field(default_factory=list)
     marks: list[Mark] = Field(default_factory=list)
     output: list[str] = Field(default_factory=list)

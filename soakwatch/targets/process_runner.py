@@ -150,6 +150,10 @@ class ProcessRunner(Runner):
         w.conn.close()
         w.view.release()
         w.mm.close()
+        spare = self._log_dir / f"hang-{w.slot}.txt"
+        with contextlib.suppress(OSError):
+            if spare.stat().st_size == 0:  # the worker never hung: no dump file to keep
+                spare.unlink()
 
     def _slots(self) -> list[Callable[[], None]]:
         return [functools.partial(self._drive, i) for i in range(self.plan.concurrency)]
@@ -387,6 +391,12 @@ class ProcessRunner(Runner):
         self._collect(w, start, done, errors)
         self._values_lost(done)
         idx = start + done
+        # the worker appends its faulthandler dump to hang-<slot>.txt; each hang gets its own file,
+        # named by the call that hung, so the next worker of this slot starts an empty one
+        named = self._log_dir / f"hang-{slot}-{idx}.txt"
+        with contextlib.suppress(OSError):
+            dump.replace(named)
+            dump = named
         if abandoned:
             msg = f"call {idx} abandoned after {stuck_ns / 1e9:.1f}s when the stage stopped"
         else:

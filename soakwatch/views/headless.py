@@ -154,7 +154,8 @@ def print_summary(summary: Summary, out: TextIO | None = None) -> None:
     lat = summary.latency
     lines = [
         f"stage {summary.stage}: {summary.verdict or summary.state}"
-        + (f" (exit {summary.exit_code})" if summary.exit_code is not None else " (the runner did not finish)"),
+        + (f" (exit {summary.exit_code})" if summary.exit_code is not None else " (the runner did not finish)")
+        + f", {summary.isolation} isolation",
         *([f"  reason: {summary.reason}"] if summary.reason and summary.state != "PASSED" else []),
         f"  calls {summary.calls}  ok {summary.ok}  errors {summary.errors}  timeouts {summary.timeouts}"
         f"  error ratio {summary.error_ratio:.2%}  {summary.rate_avg:,.1f} calls/s",

@@ -85,7 +85,8 @@ def test_crash_and_hang_are_recorded_and_the_monitor_lives(sandbox: Path, tmp_pa
     assert kinds["WorkerCrash"]["count"] == 1 and "exited with code 1" in kinds["WorkerCrash"]["first_message"]
     assert kinds["Timeout"]["count"] == 1
     assert summary["hangs"] == 1 and summary["worker_crashes"] == 1 and summary["worker_restarts"] == 2
-    stacks = (run_dir / "workers" / "hang-0.txt").read_text()
+    (dump,) = (run_dir / "workers").glob("hang-0-*.txt")  # one file per hang, named by the call
+    stacks = dump.read_text()
     assert ("crashy" in stacks and "sleep" in stacks) or "sw_targets.py" in stacks
 
 

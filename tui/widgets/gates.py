@@ -41,7 +41,8 @@ def render_gates(snap: Snapshot, height: int = 6, width: int = 80) -> Renderable
             cells.append(g.condition)
         else:
             cells.append(g.condition + flag)
-        table.add_row(*cells, fmt_observed(g.observed))
+        # an unjudged gate says why instead of a value that was never judged
+        table.add_row(*cells, Text(g.why, style="dim") if g.why else fmt_observed(g.observed))
     return table
 
 

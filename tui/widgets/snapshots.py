@@ -24,6 +24,8 @@ def render_snapshots(snap: Snapshot, height: int = 6) -> RenderableType:
     for row in rows[: max(1, height - 1)]:
         name = f"{row.previous} → {row.label}" if row.previous else row.label
         delta = Text(fmt_signed(row.delta), style="bold yellow" if row.delta else "green")
+        if row.note:  # soakwatch truncated the file in this interval: shown, not judged
+            delta = Text(f"{fmt_signed(row.delta)} ✂{row.removed}", style="dim")
         table.add_row(name, row.file.rsplit("/", 1)[-1], fmt_count(row.lines), delta)
     return table
 

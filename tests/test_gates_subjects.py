@@ -1,0 +1,137 @@
+"""One rule over many subjects (``[*]``) and per-kind error gates (issue: gate semantics people hit)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from soakwatch.config.errors import UsageError
+from tests.gates_harness import Harness
+from tests.helpers import run_cli
+
+NODES = [
+    {"name": n, "path": f"r/{n}", "fields": {"committed_height": "h", "failed": "f"}}
+    for n in ("node1", "node2", "node3")
+]
+
+
+def test_a_wildcard_subject_expands_per_node_each_named_with_it() -> None:
+    h = Harness([{"name": "height stall", "metric": "committed_height[*]", "condition": "stall < 2s"}], reports=NODES)
+    assert [g.name for g in h.plugin.gates] == ["height stall [node1]", "height stall [node2]", "height stall [node3]"]
+    assert [g.rule.metric.text for g in h.plugin.gates] == [f"committed_height[node{i}]" for i in (1, 2, 3)]
+    for i in range(10):  # node2 stops at height 3, the others go on
+        h.tick(**{"committed_height[node1]": i, "committed_height[node2]": min(i, 3), "committed_height[node3]": i})
+    finals = h.stop()
+    assert {n: f["status"] for n, f in finals.items()} == {
+        "height stall [node1]": "pass",
+        "height stall [node2]": "fail",
+        "height stall [node3]": "pass",
+    }
+
+
+def test_a_wildcard_difference_takes_the_same_subject_on_both_sides() -> None:
+    gate = {"name": "lag", "metric": "committed_height[*] - failed[*]", "condition": "max < 100"}
+    h = Harness([gate], reports=NODES[:2])
+    assert [g.rule.metric.text for g in h.plugin.gates] == [
+        "committed_height[node1] - failed[node1]",
+        "committed_height[node2] - failed[node2]",
+    ]
+
+
+def test_a_wildcard_no_subject_has_is_refused() -> None:
+    with pytest.raises(UsageError, match="no subject in this profile has nope"):
+        Harness([{"name": "x", "metric": "nope[*]", "condition": "< 1"}])
+
+
+def test_per_kind_error_gates() -> None:
+    gates = [
+        {"name": "no timeouts", "metric": "errors[Timeout]", "condition": "== 0"},
+        {"name": "5xx", "metric": "error_ratio[HTTP 5*]", "condition": "< 1%", "window": "run"},
+        {"name": "4xx", "metric": "error_ratio[HTTP 4*]", "condition": "< 1%", "window": "run"},
+    ]
+    h = Harness(gates)
+    for _ in range(4):
+        h.calls(100, errors=3, kind="HTTP 503")  # 3 % of the calls are 5xx, no timeouts, no 4xx
+        h.tick()
+    h.calls(100, errors=1, kind="HTTP 500")
+    h.tick()
+    g = h.gate("5xx")
+    assert g.obs is not None and g.obs.value == pytest.approx(13 / 500) and g.obs.detail == "13 of 500"
+    finals = h.stop()
+    assert finals["5xx"]["status"] == "fail"
+    assert finals["no timeouts"]["status"] == "pass" and finals["no timeouts"]["observed"] == 0
+    assert finals["4xx"]["status"] == "pass"
+
+
+def test_cli_accepts_a_wildcard_gate_and_reports_each_subject(tmp_path: Path) -> None:
+    prof = tmp_path / "p.toml"
+    prof.write_text(
+        'name = "v"\ntarget = "m:f"\ncalls = 1\n'
+        + "".join(f'[[reports]]\nname = "n{i}"\npath = "r{i}"\nfields = {{ h = "h" }}\n' for i in (1, 2))
+        + '[[gates]]\nname = "stall"\nmetric = "h[*]"\ncondition = "stall < 10s"\n'
+    )
+    r = run_cli(["validate", str(prof)], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+
+
+def test_an_end_of_stage_condition_is_judged_once_at_the_end() -> None:
+    from soakwatch.gates.parse import parse_rule_line
+
+    rule = parse_rule_line("errors at end == 10")
+    assert rule["at_end"] is True and rule["metric"] == "errors" and rule["condition"] == "== 10"
+    for total, status in ((10, "pass"), (9, "fail")):
+        h = Harness([{"name": "ten", "metric": "errors", "condition": "== 10", "at_end": True}])
+        for _ in range(total):
+            h.calls(10, errors=1)
+            h.tick()
+            assert h.status("ten") == "pending"  # 3, 5, 9 errors on the way are not failures
+        assert h.plugin.view()["gates"][0].why == "judged at the end of the stage"
+        assert h.final("ten") == status
+
+
+def test_string_and_boolean_gates() -> None:
+    gates = [
+        {"name": "storage", "metric": "height[node1]", "condition": '!= "stalled"'},
+        {"name": "ok flag", "metric": "ok[node1]", "condition": "== true"},
+    ]
+    h = Harness(gates)
+    for status in ("syncing", "ok", "stalled", "ok"):
+        h.rec.set_text("height[node1]", status)
+        h.tick(**{"ok[node1]": 1})
+    view = {g.name: g for g in h.plugin.view()["gates"]}
+    assert view["storage"].observed == "'ok'"
+    finals = h.stop()
+    assert finals["storage"]["status"] == "fail" and finals["storage"]["detail"] == "value 'stalled'"
+    assert finals["ok flag"]["status"] == "pass"
+
+
+def test_a_string_needs_equality() -> None:
+    with pytest.raises(UsageError, match="a string is compared with == or !="):
+        Harness([{"name": "s", "metric": "height[node1]", "condition": '< "ok"'}])
+
+
+TENTH = """
+_n = 0
+
+
+def every_tenth(case=None):
+    global _n
+    _n += 1
+    if _n % 10 == 0:
+        raise ValueError(f"call {_n}")
+    return _n
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("expected", "code"), [(10, 0), (9, 1)])
+def test_errors_at_end_sees_the_last_results(tmp_path: Path, expected: int, code: int) -> None:
+    # 100 fast calls end before the first tick: the final evaluation must see all ten errors
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "tenth.py").write_text(TENTH)
+    args = ["run", "--target", "tenth:every_tenth", "--root", str(root), "--calls", "100", "--isolation", "inline"]
+    args += ["--no-tui", "--out-dir", str(tmp_path / "runs"), "--gate", f"errors at end == {expected}"]
+    r = run_cli(args, cwd=tmp_path)
+    assert r.returncode == code, r.stdout + r.stderr
