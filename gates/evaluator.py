@@ -32,6 +32,7 @@ from soakwatch.core.plugins import Plugin, StageContext, Verdict
 from soakwatch.core.snapshot import GateView
 from soakwatch.gates._replay import replay_gates
 from soakwatch.gates._stats import slope
+from soakwatch.gates._view import gate_check, gate_subject, gate_unit, gate_window_s
 from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
 from soakwatch.gates.parse import Window
 from soakwatch.gates.rules import Rule
@@ -179,6 +180,10 @@ class GateEvaluator(Plugin):
                     changed_at=g.changed_at,
                     abort=g.rule.spec.abort,
                     forecast_s=g.forecast,
+                    subject=gate_subject(g.rule.metric),
+                    check=gate_check(g.rule),
+                    unit=gate_unit(g.rule, self.ctx.recorder),
+                    window_s=gate_window_s(g.rule),
                 )
                 for g in self.gates
             ]
