@@ -56,6 +56,9 @@ class FilesPanel(Panel):
 
     TITLE = "watched files"
 
+    def rows(self, snap: Snapshot) -> tuple[int, int]:
+        return 1 + min(len(snap.files), 2), 1 + len(snap.files)
+
     def select(self, snap: Snapshot) -> object:
         return snap.files
 

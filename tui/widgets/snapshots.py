@@ -16,8 +16,8 @@ __all__ = ["SnapshotsPanel", "render_snapshots"]
 def render_snapshots(snap: Snapshot, height: int = 6) -> RenderableType:
     """``previous → label  file  lines  Δ`` rows, newest first, as many as ``height`` allows."""
     table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, header_style="dim")
-    table.add_column("snapshot", no_wrap=True, overflow="ellipsis")
-    table.add_column("file", no_wrap=True, overflow="ellipsis", ratio=1)
+    table.add_column("snapshot", no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)
+    table.add_column("file", no_wrap=True)
     table.add_column("lines", justify="right", no_wrap=True)
     table.add_column("Δ", justify="right", no_wrap=True)
     rows = sorted(snap.snapshots, key=lambda r: (r.calls, r.t), reverse=True)
@@ -32,6 +32,8 @@ class SnapshotsPanel(Panel):
     """The file snapshots taken so far."""
 
     TITLE = "snapshots Δ lines"
+    MIN_ROWS = 3
+    WANT_ROWS = 7
 
     def select(self, snap: Snapshot) -> object:
         return snap.snapshots
