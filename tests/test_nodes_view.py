@@ -11,16 +11,17 @@ from soakwatch.config.profile import load_profile
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.stage import EXIT_OK, Stage
 
-#: a node that writes one report a tick with its own height, up to 400, then idles until stopped
+#: a node that gets ready, reports nothing for a second, then writes one report a tick with its
+#: own height, up to 400, and idles until stopped
 NODE = """
 import json, os, pathlib, sys, time
 reports = pathlib.Path(sys.argv[1]); reports.mkdir(parents=True, exist_ok=True)
+pathlib.Path(sys.argv[2]).write_text("1")
+time.sleep(1.0)
 for h in range(1, 400):
     tmp = reports / f".tmp-{h}"
     tmp.write_text(json.dumps({"height": h}))
     os.replace(tmp, reports / f"epoch-{h}.json")
-    if h == 1:
-        pathlib.Path(sys.argv[2]).write_text("1")
     time.sleep(0.1)
 time.sleep(60)
 """
@@ -47,6 +48,9 @@ def test_node_views_carry_state_report_fields_age_and_rss(tmp_path: Path) -> Non
     st.subscribers.append(keep)
     st.prepare()
     assert st.run() == EXIT_OK
+    # every snapshot crosses the control socket as JSON: a field not reported yet must survive that
+    assert all(Snapshot.model_validate_json(s.model_dump_json()) == s for s in seen)
+    assert any(s.nodes and not s.nodes[0].fields for s in seen)  # the second before the first report
     live = [s for s in seen if not s.finished and s.nodes and s.nodes[0].fields]
     assert live, "no snapshot showed the node's report"
     last = live[-1].nodes[0]

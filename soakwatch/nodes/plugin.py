@@ -26,6 +26,7 @@ no calls and only waits out the duration.
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 import shutil
 import sys
@@ -70,6 +71,11 @@ def _values(spec: NodeSpec, root: Path, run_dir: Path) -> dict[str, str]:
         "node_dir": str(node_dir),
         "python": sys.executable,
     }
+
+
+def _number(value: float | None) -> float | None:
+    """A series value a view can show: None before the first sample (a declared series holds NaN)."""
+    return None if value is None or math.isnan(value) else value
 
 
 def report_folder(spec: NodeSpec, root: Path, run_dir: Path, field: str = "report_dir") -> Path:
@@ -234,7 +240,7 @@ class NodesPlugin(Plugin):
         for node in self.nodes.values():
             rec.set(f"alive[{node.id}]", 1.0 if node.alive() else 0.0)
             rec.set(f"restarts[{node.id}]", float(node.restarts))
-            read = rec.value(f"reports_read[{node.id}]")
+            read = _number(rec.value(f"reports_read[{node.id}]"))
             seen = self._reports_seen.get(node.id)
             if read and (seen is None or read > seen[0]):
                 self._reports_seen[node.id] = (read, t)
@@ -272,7 +278,7 @@ class NodesPlugin(Plugin):
     def _node_view(self, spec: NodeSpec) -> NodeView:
         """The node's state, its latest report fields (recorder series ``<field>[<id>]``) and RSS."""
         node, rec = self.nodes[spec.id], self.ctx.recorder
-        fields = {f: v for f in spec.report_fields if (v := rec.value(f"{f}[{spec.id}]")) is not None}
+        fields = {f: v for f in spec.report_fields if (v := _number(rec.value(f"{f}[{spec.id}]"))) is not None}
         seen = self._reports_seen.get(spec.id)
         running = node.state in ("running", "paused")
         return NodeView(
@@ -282,7 +288,7 @@ class NodesPlugin(Plugin):
             restarts=node.restarts,
             report_age_s=max(0.0, self._last_t - seen[1]) if seen is not None else None,
             fields=fields,
-            rss_mb=rec.value(f"rss_mb[{spec.id}]") if running else None,
+            rss_mb=_number(rec.value(f"rss_mb[{spec.id}]")) if running else None,
         )
 
     def stop(self) -> None:

@@ -61,3 +61,15 @@ def test_errors_fold_into_one_line_per_kind_per_interval():
         "KeyError ×1 in 0–10s",
         "ValueError ×2 in 10–20s",
     ]
+
+
+def test_node_ids_stay_whole_and_fields_that_do_not_fit_are_left_out():
+    fields: dict[str, float] = {"committed_height": 23, "network_head": 23, "failed_checks": 2, "total_checks": 144}
+    fields["invariant_ok"] = 1
+    nodes = [NodeView(id=f"node{i}", state="running", fields=fields, rss_mb=20.1) for i in (1, 2, 3)]
+    snap = sample_snapshot("topology").model_copy(update={"nodes": nodes})
+    for width in (60, 80, 118):
+        lines = text(render_nodes(snap, height=6, width=width), width=width).splitlines()
+        assert [ln.split()[0] for ln in lines[1:4]] == ["node1", "node2", "node3"]
+        assert all(len(ln.rstrip()) <= width and "…" not in ln for ln in lines)
+        assert lines[1].rstrip().endswith("20.1")

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.tui._format import clip_words, fit_pairs, fmt_count
+from soakwatch.tui._grid import Cell, grid
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["ErrorsPanel", "render_errors"]
@@ -31,16 +31,16 @@ def render_errors(snap: Snapshot, height: int = 6, width: int = 60) -> Renderabl
     kind_w = min(KIND_WIDTH, max(len(k.kind) for k in shown))
     count_w = max(len(fmt_count(k.count)) for k in shown)
     msg_w = max(0, width - kind_w - count_w - 2)
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(style="bold", no_wrap=True, max_width=KIND_WIDTH, overflow="ellipsis")
-    table.add_column(justify="right", no_wrap=True)
-    table.add_column(style="dim", no_wrap=True, ratio=1)
+    rows: list[list[Cell]] = []
     for i, kind in enumerate(shown):
         if hidden and i == len(shown) - 1:
-            table.add_row(Text(f"+{hidden + 1} more kinds", style="dim"), "", "")
+            rows.append([Text(f"+{hidden + 1} more kinds", style="dim")])
             break
-        table.add_row(kind.kind, fmt_count(kind.count), clip_words(kind.last_message, msg_w))
-    return Group(head, table)
+        name = kind.kind if len(kind.kind) <= KIND_WIDTH else kind.kind[: KIND_WIDTH - 1] + "…"
+        rows.append(
+            [Text(name, style="bold"), fmt_count(kind.count), Text(clip_words(kind.last_message, msg_w), style="dim")]
+        )
+    return Group(head, grid(rows, width, justify=["left", "right", "left"], flex=2))
 
 
 class ErrorsPanel(Panel):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from soakwatch.core.snapshot import GateView, Snapshot
 from soakwatch.tui._format import STATUS_STYLES, fmt_with_unit
+from soakwatch.tui._grid import Cell, grid
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["ABORT_MARK", "GatesPanel", "gate_columns", "render_gates", "status_text"]
@@ -59,7 +59,7 @@ def gate_columns(gates: Sequence[GateView], width: int) -> list[str]:
     if not any(g.subject for g in gates):
         cols.remove("subject")
     for drop in OPTIONAL:
-        if sum(need[c] + 1 for c in cols) - 1 <= width:
+        if sum(need[c] + 2 for c in cols) - 2 <= width:
             break
         if drop == "subject" and not all(g.subject in g.name for g in gates):
             continue  # the subject is the only place the node is named
@@ -73,19 +73,12 @@ def render_gates(snap: Snapshot, height: int = 6, width: int = 80, skip: int = 0
     ranked = sorted(snap.gates, key=lambda g: ORDER.get(g.status.lower(), 4))
     gates = ranked[min(skip, max(0, len(ranked) - 1)) :]
     cols = gate_columns(gates, width)
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, header_style="dim", pad_edge=False)
-    for col in cols:
-        if col == "condition":
-            table.add_column(col, no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)
-        elif col in ("observed", "margin"):
-            table.add_column(col, justify="right", no_wrap=True)
-        else:
-            table.add_column("on" if col == "subject" else col, no_wrap=True)
     room = max(1, height - 1)
     shown = gates if len(gates) <= room else gates[: room - 1]
+    rows: list[list[Cell]] = []
     for g in shown:
         cells = _cells(g)
-        row: list[str | Text] = []
+        row: list[Cell] = []
         for col in cols:
             if col == "status":
                 row.append(status_text(g))
@@ -96,7 +89,15 @@ def render_gates(snap: Snapshot, height: int = 6, width: int = 80, skip: int = 0
                 row.append(Text(cells[col], style="red" if bad else "dim"))
             else:
                 row.append(cells[col])
-        table.add_row(*row)
+        rows.append(row)
+    table = grid(
+        rows,
+        width,
+        header=["on" if c == "subject" else c for c in cols],
+        justify=["right" if c in ("observed", "margin") else "left" for c in cols],
+        flex=cols.index("condition"),
+        gap=2,
+    )
     if len(shown) == len(gates):
         return table
     rest = gates[len(shown) :]

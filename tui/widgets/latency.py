@@ -5,7 +5,6 @@ chose (``l`` cycles p50 → p95 → p99), and for an open (fixed arrival rate) m
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.reactive import reactive
 
@@ -13,6 +12,7 @@ from soakwatch.core.snapshot import Snapshot
 from soakwatch.tui._braille import LineChart
 from soakwatch.tui._charts import series_tick
 from soakwatch.tui._format import fmt_ms
+from soakwatch.tui._grid import Cell, grid
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["LatencyPanel", "render_latency"]
@@ -28,30 +28,26 @@ def _axis_ms(v: float) -> str:
     return f"{v:g}ms"
 
 
-def _row(table: Table, label: str, values: dict[str, float], style: str = "") -> None:
-    table.add_row(label, *(fmt_ms(values.get(p)) for p in PERCENTILES), fmt_ms(values.get("max")), style=style)
+def _row(label: str, values: dict[str, float], style: str = "") -> list[Cell]:
+    return [Text(label, style="dim"), *(Text(fmt_ms(values.get(p)), style=style) for p in (*PERCENTILES, "max"))]
 
 
-def latency_table(snap: Snapshot) -> Table:
+def latency_table(snap: Snapshot, width: int = 60) -> Text:
     """The percentile rows: live window, whole run, and from the scheduled start (open model)."""
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(style="dim", no_wrap=True, overflow="ellipsis", ratio=1)
-    for _ in (*PERCENTILES, "max"):
-        table.add_column(justify="right", no_wrap=True)
-    table.add_row("", *(Text(p, style="dim") for p in (*PERCENTILES, "max")))
+    rows = [[""] + [Text(p, style="dim") for p in (*PERCENTILES, "max")]]
     if snap.open_model and snap.latency_sched is not None:
-        _row(table, "from scheduled start", snap.latency_sched, "bold")
-        _row(table, "from actual start", snap.latency)
+        rows.append(_row("from scheduled start", snap.latency_sched, "bold"))
+        rows.append(_row("from actual start", snap.latency))
     else:
-        _row(table, "now", snap.latency, "bold")
+        rows.append(_row("now", snap.latency, "bold"))
     if snap.latency_run:
-        _row(table, "run", snap.latency_run)
-    return table
+        rows.append(_row("run", snap.latency_run))
+    return grid(rows, width, justify=["left", "right", "right", "right", "right"], flex=0)
 
 
-def render_latency(snap: Snapshot, height: int = 6, percentile: str = DEFAULT_CHART) -> RenderableType:
+def render_latency(snap: Snapshot, height: int = 6, percentile: str = DEFAULT_CHART, width: int = 60) -> RenderableType:
     """The percentile table above the chosen percentile's chart (with marks) filling the rest of ``height``."""
-    table = latency_table(snap)
+    table = latency_table(snap, width)
     used = 1 + (2 if snap.open_model and snap.latency_sched is not None else 1) + (1 if snap.latency_run else 0)
     room = height - used
     if room < 3:
@@ -106,4 +102,4 @@ class LatencyPanel(Panel):
             self.refresh()
 
     def render_snapshot(self, snap: Snapshot, width: int, height: int) -> RenderableType:
-        return render_latency(snap, height, self.percentile)
+        return render_latency(snap, height, self.percentile, width)

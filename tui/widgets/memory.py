@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from soakwatch.core.snapshot import ProcView, Snapshot
 from soakwatch.tui._braille import LineChart, nice_ceiling
 from soakwatch.tui._charts import sparkline
 from soakwatch.tui._format import fmt_signed
+from soakwatch.tui._grid import Cell, Justify, grid
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["MemoryPanel", "render_memory"]
@@ -53,19 +53,17 @@ def render_memory(snap: Snapshot, height: int = 6, width: int = 80) -> Renderabl
     name_w = min(NAME_WIDTH, max((len(p.name) for p in procs), default=6))
     trend = min(TREND_WIDTH, width - OTHER_COLUMNS - name_w)
     top = nice_ceiling(max((v for p in procs for v in p.rss_tail), default=1.0))
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, header_style="dim", pad_edge=False)
-    table.add_column("process", no_wrap=True, overflow="ellipsis", ratio=1, min_width=name_w)
-    table.add_column("rss MB", justify="right", no_wrap=True)
-    if trend >= TREND_MIN:
-        table.add_column(f"0–{top:g} MB", no_wrap=True, width=trend)
-    table.add_column("MB/h", justify="right", no_wrap=True)
-    table.add_column("growth", justify="right", no_wrap=True)
+    header = ["process", "rss MB", *([f"0–{top:g} MB"] if trend >= TREND_MIN else []), "MB/h", "growth"]
+    rows: list[list[Cell]] = []
     for p in procs:
         rss = f"{p.rss_mb:,.1f}" if p.alive else "dead"
-        cells: list[str | Text] = [Text(p.name, style="" if p.alive else "strike red"), rss]
+        cells: list[Cell] = [Text(p.name, style="" if p.alive else "strike red"), rss]
         if trend >= TREND_MIN:
-            cells.append(Text(sparkline(p.rss_tail, trend, 0.0, top), style="magenta"))
-        table.add_row(*cells, _slope(p), _growth(p))
+            cells.append(Text(sparkline(p.rss_tail, trend, 0.0, top).ljust(trend), style="magenta"))
+        rows.append([*cells, _slope(p), _growth(p)])
+    trend_col: list[Justify] = ["left"] if trend >= TREND_MIN else []
+    justify: list[Justify] = ["left", "right", *trend_col, "right", "right"]
+    table = grid(rows, width, header=header, justify=justify, flex=0)
     room = height - len(procs) - 1
     growing = [p for p in procs if p.slope_mb_h is not None and p.alive]
     if room < CHART_MIN_ROWS or not growing:

@@ -7,11 +7,11 @@ more); report fields keep their last value, dimmed once the report is stale.
 from __future__ import annotations
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from soakwatch.core.snapshot import NodeView, Snapshot
 from soakwatch.tui._format import fmt_count, fmt_duration
+from soakwatch.tui._grid import Cell, Justify, grid
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["NodesPanel", "render_nodes"]
@@ -27,9 +27,8 @@ STATES: dict[str, tuple[str, str]] = {
 }
 #: a report older than this is shown as stale (yellow)
 STALE_S = 5.0
-#: columns of the fixed part (node, state, restarts, report age, rss) and of one report field
-FIXED_WIDTH = 38
-FIELD_WIDTH = 10
+#: cells between two columns
+GAP = 2
 
 
 def _fmt_field(v: float) -> str:
@@ -37,13 +36,17 @@ def _fmt_field(v: float) -> str:
 
 
 def _fields(nodes: list[NodeView], width: int) -> list[str]:
-    """The report fields that fit after the fixed columns, in the profile's order."""
+    """The report fields that fit after the fixed columns (node, state, restarts, report age,
+    rss), in the profile's order: a field is left out rather than any column cut."""
     names: list[str] = []
     for n in nodes:
         names.extend(f for f in n.fields if f not in names)
-    room, kept = width - FIXED_WIDTH, []
+    id_w = max((len(n.id) for n in nodes), default=4)
+    room = width - (max(id_w, 4) + len("GAVE UP") + len("restarts") + len("99m59s ago") + len("rss MB") + 4 * GAP)
+    kept: list[str] = []
     for name in names:
-        room -= max(len(name), FIELD_WIDTH) + 1
+        values = [len(_fmt_field(v)) for n in nodes if (v := n.fields.get(name)) is not None]
+        room -= max([len(name), *values]) + GAP
         if room < 0:
             break
         kept.append(name)
@@ -53,26 +56,22 @@ def _fields(nodes: list[NodeView], width: int) -> list[str]:
 def render_nodes(snap: Snapshot, height: int = 6, width: int = 80, skip: int = 0) -> RenderableType:
     """One row per node from ``skip`` on, as many as ``height`` allows."""
     fields = _fields(snap.nodes, width)
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, header_style="dim", pad_edge=False)
-    table.add_column("node", no_wrap=True)
-    table.add_column("state", no_wrap=True)
-    table.add_column("restarts", justify="right", no_wrap=True)
-    table.add_column("report", justify="right", no_wrap=True)
-    for f in fields:
-        table.add_column(f, justify="right", no_wrap=True)
-    table.add_column("rss MB", justify="right", no_wrap=True)
+    rows: list[list[Cell]] = []
     for n in snap.nodes[skip : skip + max(1, height - 1)]:
         word, style = STATES.get(n.state, (n.state.upper(), "bold"))
         age = n.report_age_s
         stale = age is not None and age > STALE_S
         age_text = Text("—" if age is None else fmt_duration(age) + " ago", style="yellow" if stale else "")
-        cells: list[str | Text] = [Text(n.id, style="bold"), Text(word, style=style), str(n.restarts), age_text]
+        cells: list[Cell] = [Text(n.id, style="bold"), Text(word, style=style), str(n.restarts), age_text]
         for f in fields:
             value = n.fields.get(f)
             cells.append(Text("—" if value is None else _fmt_field(value), style="dim" if stale else ""))
         cells.append("—" if n.rss_mb is None else f"{n.rss_mb:,.1f}")
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    header = ["node", "state", "restarts", "report", *fields, "rss MB"]
+    justify: list[Justify] = ["left", "left", "right", "right"]
+    justify += ["right"] * (len(fields) + 1)
+    return grid(rows, width, header=header, justify=justify, gap=GAP)
 
 
 class NodesPanel(Panel):
