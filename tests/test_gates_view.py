@@ -42,3 +42,19 @@ def test_observed_value_and_margin_are_in_the_gate_unit() -> None:
     assert view.unit == "ratio" and view.status == "pass"
     assert view.observed == 0.04
     assert view.margin is not None and abs(view.margin - 0.01) < 1e-9
+
+
+def test_after_the_stage_the_view_shows_the_final_status_and_the_worst_observation() -> None:
+    h = Harness([{"name": "errs", "metric": "error_ratio", "condition": "< 5%", "window": "2s"}])
+    for _ in range(4):
+        h.calls(20, errors=4)  # 20% failed: the gate fails
+        h.tick()
+    assert _views(h)["errs"].status == "fail"
+    for _ in range(12):
+        h.calls(100)  # then clean calls: the live status goes back to pass
+        h.tick()
+    assert _views(h)["errs"].status == "pass"
+    h.stop()
+    final = _views(h)["errs"]
+    assert final.status == "fail"  # what the verdict counts, and what the verdict panel must list
+    assert final.observed == 0.2 and final.changed_at is not None and final.changed_at <= 2.0

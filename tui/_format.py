@@ -78,6 +78,10 @@ def fit_pairs(pairs: list[tuple[str, str, str]], width: int) -> Text:
     return text  # pragma: no cover - the loop returns
 
 
+#: a value closer to zero than this is shown as 0
+NEGLIGIBLE = 5e-4
+
+
 def fmt_with_unit(value: float | str | None, unit: str = "", *, signed: bool = False) -> str:
     """A gate's value in its unit: ``3.4%`` for a ratio, ``44.1ms``, ``12.5 MB/h``, ``7s``."""
     if value is None or isinstance(value, str):
@@ -85,6 +89,8 @@ def fmt_with_unit(value: float | str | None, unit: str = "", *, signed: bool = F
     v = float(value)
     if unit == "ratio":
         v, unit = v * 100, "%"
+    if abs(v) < NEGLIGIBLE:
+        v = 0.0  # float noise (a margin of 8.8e-06 s) reads as zero
     text = fmt_observed(abs(v) if signed else v)
     if signed:
         text = ("+" if v >= 0 else "-") + text

@@ -1,7 +1,9 @@
-"""Regenerate the SVG screenshots shown in the README: ``python -m tui.screenshots DIR``.
+"""SVG screenshots of the deterministic samples: ``python -m soakwatch.tui.screenshots DIR``.
 
-The app runs headless on deterministic sample data (:mod:`tui._sample`), so the
-files only change when the UI does. ``make screenshots`` runs this with ``TZ=UTC``.
+The app runs headless on sample data (:mod:`soakwatch.tui._sample`), so the files only
+change when the UI does: a quick look at a change without running a stage. The README's
+screenshots come from real runs (:mod:`soakwatch.tui.screenshots_live`, ``make
+screenshots``). :func:`offline_fonts` keeps both free of web fonts.
 """
 
 from __future__ import annotations
