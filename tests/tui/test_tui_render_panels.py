@@ -73,3 +73,14 @@ def test_node_ids_stay_whole_and_fields_that_do_not_fit_are_left_out():
         assert [ln.split()[0] for ln in lines[1:4]] == ["node1", "node2", "node3"]
         assert all(len(ln.rstrip()) <= width and "…" not in ln for ln in lines)
         assert lines[1].rstrip().endswith("20.1")
+
+
+def test_latency_lists_the_phases_a_target_timed():
+    phases = {"offer": {"count": 40, "p50": 3.1, "p95": 9.4, "p99": 12.0, "max": 20.5}}
+    snap = sample_snapshot("running").model_copy(update={"phases": phases})
+    from soakwatch.tui.widgets.latency import render_latency
+
+    row = next(ln for ln in text(render_latency(snap, height=10, width=60), width=60).splitlines() if "offer" in ln)
+    from soakwatch.tui._format import fmt_ms
+
+    assert row.split() == ["phase", "offer", *(fmt_ms(phases["offer"][p]) for p in ("p50", "p95", "p99", "max"))]

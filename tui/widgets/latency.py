@@ -18,6 +18,8 @@ from soakwatch.tui.widgets._panel import Panel
 __all__ = ["LatencyPanel", "render_latency"]
 
 PERCENTILES = ("p50", "p95", "p99")
+#: phases listed under the percentiles, at most (the summary has them all)
+MAX_PHASES = 4
 #: the percentile charted until the operator picks another
 DEFAULT_CHART = "p95"
 
@@ -42,6 +44,8 @@ def latency_table(snap: Snapshot, width: int = 60) -> Text:
         rows.append(_row("now", snap.latency, "bold"))
     if snap.latency_run:
         rows.append(_row("run", snap.latency_run))
+    for name, values in sorted(snap.phases.items())[:MAX_PHASES]:
+        rows.append(_row(f"phase {name}", values))  # whole run, timed by the target with soakwatch.phase
     return grid(rows, width, justify=["left", "right", "right", "right", "right"], flex=0)
 
 
@@ -49,6 +53,7 @@ def render_latency(snap: Snapshot, height: int = 6, percentile: str = DEFAULT_CH
     """The percentile table above the chosen percentile's chart (with marks) filling the rest of ``height``."""
     table = latency_table(snap, width)
     used = 1 + (2 if snap.open_model and snap.latency_sched is not None else 1) + (1 if snap.latency_run else 0)
+    used += min(len(snap.phases), MAX_PHASES)
     room = height - used
     if room < 3:
         return table
@@ -76,6 +81,7 @@ class LatencyPanel(Panel):
             snap.latency,
             snap.latency_run,
             snap.latency_sched,
+            snap.phases,
             snap.series.get(f"{self.percentile}_ms"),
             snap.marks,
         )
@@ -85,6 +91,7 @@ class LatencyPanel(Panel):
 
     def rows(self, snap: Snapshot) -> tuple[int, int]:
         table = 2 + (1 if snap.open_model and snap.latency_sched is not None else 0) + (1 if snap.latency_run else 0)
+        table += min(len(snap.phases), MAX_PHASES)
         return table + 4, table + 10
 
     def subtitle(self, snap: Snapshot) -> str:
