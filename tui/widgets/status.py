@@ -21,17 +21,22 @@ def _limit(snap: Snapshot) -> str:
     return f"{fmt_count(snap.calls)} calls"
 
 
-def _arrivals(snap: Snapshot) -> Text:
-    """Open model: achieved vs planned rate, calls in flight, arrivals missed (due, never sent)."""
+def _arrivals(snap: Snapshot, short: bool = False) -> Text:
+    """Open model: achieved vs planned rate, calls in flight, arrivals missed (due, never sent);
+    ``short`` leaves out the labels and the calls in flight (the rate panel shows them)."""
     if not snap.open_model:
         return Text()
+    rate = f"{fmt_rate(snap.rate)} of {fmt_rate(snap.planned_rate or 0.0)}"
+    missed = (fmt_count(snap.missed_arrivals), "bold yellow" if snap.missed_arrivals else "")
+    if short:
+        return Text.assemble(("  ", ""), (rate, ""), ("  missed ", "dim"), missed)
     return Text.assemble(
         ("  rate ", "dim"),
-        (f"{fmt_rate(snap.rate)} of {fmt_rate(snap.planned_rate or 0.0)}", ""),
+        (rate, ""),
         ("  in flight ", "dim"),
         (fmt_count(snap.in_flight), ""),
         ("  missed ", "dim"),
-        (fmt_count(snap.missed_arrivals), "bold yellow" if snap.missed_arrivals else ""),
+        missed,
     )
 
 
@@ -88,16 +93,22 @@ def render_status(snap: Snapshot | None, stream_note: str = "", width: int = 120
         (f" {snap.state} ", STATE_STYLES.get(snap.state, "reverse")),
     )
     progress = snap.progress
-    when = Text.assemble(
-        ("elapsed ", "dim"), (fmt_duration(snap.elapsed), "bold"), ("  ETA ", "dim"), (fmt_duration(snap.eta), "bold")
-    )
-    tail = Text.assemble(
-        (f"{progress:4.0%} " if progress is not None else "", "bold"),
-        (_limit(snap), ""),
-        _arrivals(snap),
-        ("  auto-abort ", "dim"),
-        ("on", "green") if snap.auto_abort else ("OFF", "bold yellow"),
-    )
+    for short in (False, True, None):  # labels go before numbers do (None: the shortest)
+        when = Text.assemble(
+            ("elapsed " if short is not None else "", "dim"),
+            (fmt_duration(snap.elapsed), "bold"),
+            ("  ETA ", "dim"),
+            (fmt_duration(snap.eta), "bold"),
+        )
+        tail = Text.assemble(
+            (f"{progress:4.0%} " if progress is not None else "", "bold"),
+            (_limit(snap), ""),
+            _arrivals(snap, short is not False),
+            ("  auto-abort ", "dim") if short is False else ("  ", ""),
+            ("on", "green") if snap.auto_abort else ("OFF", "bold yellow"),
+        )
+        if when.cell_len + tail.cell_len + 1 <= width:
+            break
     room = max(0, width - when.cell_len - tail.cell_len - 2)
     middle = _bar(progress, room) if progress is not None else Text("open-ended".center(room), style="dim")
     return Group(_line(who, state, width), _line(when, tail, width, middle))
