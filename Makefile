@@ -31,8 +31,8 @@ unit: $(STAMP)
 soak: $(STAMP)  ## the long soak tests left out of `make test` (a 2-minute three-node topology with chaos)
 	TZ=UTC $(BIN)/pytest -q -m soak
 
-screenshots: $(STAMP) report-screenshot  ## regenerate the screenshots shown in the README
-	TZ=UTC $(BIN)/python -m soakwatch.tui.screenshots screenshots
+screenshots: $(STAMP) report-screenshot  ## regenerate the screenshots shown in the README (real runs)
+	TZ=UTC $(BIN)/python -m soakwatch.tui.screenshots_live screenshots
 
 report-screenshot: $(STAMP)  ## screenshots/report.png: report.html of a demo run in headless Chromium (~1 min)
 	TZ=UTC $(BIN)/python -m soakwatch.views.html.screenshot screenshots/report.png

@@ -33,6 +33,7 @@ from soakwatch.core.snapshot import GateView
 from soakwatch.gates._replay import replay_gates
 from soakwatch.gates._stats import slope
 from soakwatch.gates._unjudged import not_judged_caveat, why_not_judged
+from soakwatch.gates._view import gate_check, gate_subject, gate_unit, gate_window_s
 from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
 from soakwatch.gates.parse import Window
 from soakwatch.gates.rules import Rule
@@ -195,24 +196,33 @@ class GateEvaluator(Plugin):
             judge.census = (alive, expected)
 
     def view(self) -> dict[str, Any]:
-        return {
-            "gates": [
-                GateView(
-                    name=g.name,
-                    metric=g.rule.metric.text,
-                    condition=g.rule.text,
-                    severity=g.severity,
-                    status=g.status,
-                    observed=g.judge.shown or (g.obs.value if g.obs is not None else None),
-                    margin=g.obs.margin if g.obs is not None else None,
-                    changed_at=g.changed_at,
-                    abort=g.rule.spec.abort,
-                    forecast_s=g.forecast,
-                    why=self._live_why(g),
-                )
-                for g in self.gates
-            ]
-        }
+        return {"gates": [self._view(g) for g in self.gates]}
+
+    def _view(self, g: GateState) -> GateView:
+        """The gate as a view shows it: live while the stage runs; once it stopped, the final status
+        with the worst observation behind a warn or a fail (what the verdict counts)."""
+        status, obs, changed = g.status, g.obs, g.changed_at
+        if self._finished:
+            status = self.final_status(g)
+            if status in ("warn", "fail") and g.worst_obs is not None:
+                obs, changed = g.worst_obs, g.worst_t
+        return GateView(
+            name=g.name,
+            metric=g.rule.metric.text,
+            condition=g.rule.text,
+            severity=g.severity,
+            status=status,
+            observed=g.judge.shown or (obs.value if obs is not None else None),
+            margin=obs.margin if obs is not None else None,
+            changed_at=changed,
+            abort=g.rule.spec.abort,
+            forecast_s=g.forecast,
+            subject=gate_subject(g.rule.metric),
+            check=gate_check(g.rule),
+            unit=gate_unit(g.rule, self.ctx.recorder),
+            window_s=gate_window_s(g.rule),
+            why=self._live_why(g),
+        )
 
     replay = staticmethod(replay_gates)  # the recorded counterpart of view()
 

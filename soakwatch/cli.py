@@ -195,7 +195,12 @@ def _add_remote_commands(sub: Any) -> None:
         description="Attach to the stage running in RUN_DIR; on a finished or crashed run, replay its "
         "timeline with a time cursor (docs/remote.md).",
     )
-    att.add_argument("run_dir", metavar="RUN_DIR")
+    att.add_argument(
+        "run_dir",
+        metavar="RUN_DIR",
+        nargs="?",
+        help="the run directory; without it, the only or the most recent stage running on this box",
+    )
     sub.add_parser("ps", help="list the stages running on this box")
     ctl = sub.add_parser(
         "ctl",
@@ -456,9 +461,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_attach(args: argparse.Namespace) -> int:
     from soakwatch.sections import REPLAY_PLUGINS
-    from soakwatch.views.attach import attach
+    from soakwatch.views.attach import attach, running_run_dir
 
-    return attach(Path(args.run_dir), REPLAY_PLUGINS)
+    return attach(Path(args.run_dir) if args.run_dir else running_run_dir(), REPLAY_PLUGINS)
 
 
 def cmd_ps(args: argparse.Namespace) -> int:

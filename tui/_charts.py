@@ -38,17 +38,19 @@ def series_tick(snap: Snapshot) -> float:
     return float(tick) if isinstance(tick, int | float) and tick > 0 else DEFAULT_TICK_S
 
 
-def sparkline(values: Sequence[float], width: int) -> str:
-    """A one-line sparkline of the last ``width`` values, scaled to their own range."""
+def sparkline(values: Sequence[float], width: int, lo: float | None = None, hi: float | None = None) -> str:
+    """A one-line sparkline of the last ``width`` values, scaled to their own range or to ``lo``..``hi``
+    (an absolute scale, so a small wobble stays small)."""
     tail = list(values)[-width:] if width > 0 else []
     if not tail:
         return ""
-    lo, hi = min(tail), max(tail)
+    lo = min(tail) if lo is None else lo
+    hi = max(tail) if hi is None else hi
     span = hi - lo
     top = len(_BLOCKS) - 1
     if span <= 0:
         return (_BLOCKS[top // 2] if hi > 0 else _BLOCKS[1]) * len(tail)
-    return "".join(_BLOCKS[1 + round((v - lo) / span * (top - 1))] for v in tail)
+    return "".join(_BLOCKS[1 + round(min(1.0, max(0.0, (v - lo) / span)) * (top - 1))] for v in tail)
 
 
 class TimeChart:

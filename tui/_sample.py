@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any, Literal
 
 from soakwatch.core.snapshot import (
+    ChaosView,
     ErrorKindView,
     EventView,
     FileView,
@@ -27,11 +28,23 @@ from soakwatch.core.snapshot import (
 
 __all__ = ["SAMPLE_RUN_DIR", "SampleSource", "Situation", "sample_snapshot"]
 
-Situation = Literal["running", "failing", "paused", "finished"]
+Situation = Literal["running", "failing", "paused", "finished", "finished_warn", "topology"]
 #: a count stage of about two minutes at 38 calls/s
 PLANNED = 4800
 SAMPLE_RUN_DIR = "/srv/soak/.soakwatch/runs/demo-20250101T000000Z"
 TICK = 0.5
+#: the demo's chaos actions as the chaos picker lists them
+SAMPLE_CHAOS = [
+    ChaosView(name="error_burst", action="errors", duration_s=10.0, at_s=40.0),
+    ChaosView(name="latency_spike", action="latency", duration_s=15.0),
+    ChaosView(name="corrupt_pra_log", action="corrupt_file", target="state/pra_log.json"),
+    ChaosView(name="kill_worker", action="kill_worker", target="worker-0"),
+]
+#: the verdict line of the finished situations (soakwatch.core.verdict's wording)
+VERDICTS = {
+    "finished": "FAILED: gate errors under 2%: error_ratio < 2% over 30s (observed 0.034)",
+    "finished_warn": "PASSED, 1 gate not judged",
+}
 POINTS = 120
 
 
@@ -56,40 +69,56 @@ def _series(elapsed: float, chaos: tuple[float, float]) -> dict[str, list[float]
 
 def _gates(situation: Situation) -> list[GateView]:
     failing = situation in ("failing", "finished")
+    warned = situation == "finished_warn"
     return [
         GateView(
-            name="error_ratio",
+            name="errors under 2%",
             metric="error_ratio",
-            condition="error_ratio < 2%",
+            condition="error_ratio < 2% over 30s",
+            check="< 2% over 30s",
+            unit="ratio",
+            window_s=30.0,
             severity="fail",
             status="fail" if failing else "pass",
-            observed="3.4%" if failing else "1.1%",
+            observed=0.034 if failing else 0.011,
+            margin=-0.014 if failing else 0.009,
             abort=True,
             changed_at=47.0 if failing else None,
         ),
         GateView(
-            name="p95_ms",
-            metric="p95_ms",
-            condition="p95_ms < 25 for 10s",
+            name="p95 latency",
+            metric="latency",
+            condition="latency p95 < 25 over 10s",
+            check="p95 < 25 over 10s",
+            unit="ms",
+            window_s=10.0,
             severity="fail",
-            status="warn" if failing else "pass",
-            observed=44.1 if failing else 6.4,
+            status="warn" if failing or warned else "pass",
+            observed=44.1 if failing else 21.7 if warned else 6.43,
+            margin=-19.1 if failing else 3.3 if warned else 18.57,
+            changed_at=45.0 if failing or warned else None,
         ),
         GateView(
-            name="rss_slope",
-            metric="rss_slope[target]",
-            condition="rss_slope[target] < 50 MB/h",
+            name="worker memory",
+            metric="rss_slope[worker-0]",
+            condition="rss_slope[worker-0] < 500",
+            check="< 500",
+            subject="worker-0",
+            unit="MB/h",
             severity="warn",
-            status="pass",
-            observed=12.5,
+            status="warn" if warned else "pass",
+            observed=612.0 if warned else 310.0,
+            margin=-112.0 if warned else 190.0,
         ),
         GateView(
-            name="dag_unchanged",
+            name="dag unchanged",
             metric="files_changed",
             condition="files_changed == 0",
+            check="== 0",
             severity="fail",
-            status="pass",
-            observed=0,
+            status="insufficient_data" if warned else "pass",
+            observed=None if warned else 0,
+            margin=None if warned else 0,
         ),
     ]
 
@@ -143,12 +172,18 @@ def sample_snapshot(situation: Situation = "running", *, seq: int = 1, elapsed: 
     chaos = (40.0, 50.0)
     calls = min(PLANNED, int(elapsed * 38.4))
     errors = 18 + (41 if elapsed > chaos[0] else 0)
-    finished = situation == "finished"
+    if situation == "topology":
+        from soakwatch.tui._sample_nodes import topology_snapshot
+
+        return topology_snapshot(seq=seq, elapsed=elapsed)
+    finished = situation in ("finished", "finished_warn")
     states: dict[Situation, StageState] = {
         "running": "RUNNING",
         "failing": "RUNNING",
         "paused": "PAUSED",
         "finished": "FAILED",
+        "finished_warn": "PASSED",
+        "topology": "RUNNING",
     }
     files = [
         FileView(
@@ -215,9 +250,10 @@ def sample_snapshot(situation: Situation = "running", *, seq: int = 1, elapsed: 
             for i in range(8)
         ],
         auto_abort=situation != "failing",
-        chaos_actions=["error_burst", "latency_spike", "corrupt_pra_log", "kill_worker"],
-        verdict="FAILED" if finished else None,
-        exit_code=1 if finished else None,
+        chaos_actions=[c.name for c in SAMPLE_CHAOS],
+        chaos=SAMPLE_CHAOS,
+        verdict=VERDICTS.get(situation),
+        exit_code=(0 if situation == "finished_warn" else 1) if finished else None,
         reports=[f"{SAMPLE_RUN_DIR}/{name}" for name in ("summary.md", "failures.md", "junit.xml")] if finished else [],
         extra={"tick": TICK},
     )

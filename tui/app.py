@@ -16,17 +16,20 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import ScrollableContainer
+from textual.containers import Container
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Static
 
 from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.core.snapshot import EventView, Snapshot
 from soakwatch.core.source import CommandError, SnapshotSource
-from soakwatch.tui._textual_compat import set_breakpoints
+from soakwatch.tui._deck import PANEL_KEYS, PanelDeck
+from soakwatch.tui._help_keys import HELP_KEYS, REPLAY_HELP_KEYS
+from soakwatch.tui._panel_keys import PanelKeysApp
+from soakwatch.tui._toasts import toast
 from soakwatch.tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitChoice, QuitScreen, TruncateScreen
 from soakwatch.tui.widgets import (
     ErrorsPanel,
@@ -35,6 +38,7 @@ from soakwatch.tui.widgets import (
     GatesPanel,
     LatencyPanel,
     MemoryPanel,
+    NodesPanel,
     OutputPanel,
     RatePanel,
     SnapshotsPanel,
@@ -45,38 +49,13 @@ from soakwatch.tui.widgets.replay import ReplayBar
 
 __all__ = ["DEFAULT_REFRESH_HZ", "DETACHED", "HELP_KEYS", "REPLAY_HELP_KEYS", "SoakwatchApp", "make_app"]
 
-#: redraws per second by default: fresh enough to watch, cheap enough to leave on for hours
-#: events kept on screen (each snapshot only brings the new ones)
-MAX_EVENTS = 200
-#: at this many columns the panels go three abreast
-WIDE_COLUMNS = 120
-#: at this many rows the panels share the height instead of scrolling
-TALL_ROWS = 40
+#: events kept for the events panel's scrollback (each snapshot only brings the new ones)
+MAX_EVENTS = 5000
+#: rows PageUp/PageDown move inside the focused panel
+PAGE_ROWS = 10
 #: states in which the stage still takes pause/chaos/truncate/abort
 LIVE_STATES = frozenset({"STARTING", "RUNNING", "PAUSED"})
 
-HELP_KEYS: list[tuple[str, str]] = [
-    ("p", "pause the stage / resume it"),
-    ("c", "inject chaos: choose one of the profile's chaos actions"),
-    ("t", "truncate watched logs (lists files and sizes, asks to confirm)"),
-    ("a", "abort the stage (asks to confirm)"),
-    ("g", "toggle auto-abort when an abort gate fails"),
-    ("s", "save a screenshot (SVG) into the run directory"),
-    ("/", "filter the target output (enter or esc to leave)"),
-    ("?", "this help"),
-    ("d", "detach: close the UI, the stage goes on (`soakwatch attach RUN_DIR` brings it back)"),
-    ("q", "quit (while running: abort the stage, or keep it running and close the UI)"),
-]
-#: the keys of a replay (``soakwatch attach`` on a finished run): only the time cursor moves
-REPLAY_HELP_KEYS: list[tuple[str, str]] = [
-    ("← →", "move the time cursor one timeline row back / forward"),
-    ("shift+← →", "ten rows at a time"),
-    ("home end", "the start / the end of the run (its verdict)"),
-    ("s", "save a screenshot (SVG) into the run directory"),
-    ("/", "filter the target output (enter or esc to leave)"),
-    ("?", "this help"),
-    ("q", "quit"),
-]
 #: what the app returns from run() when the operator detached (soakwatch.views.launch.DETACHED)
 DETACHED = "detach"
 #: the app's actions that command the stage (refused in a replay)
@@ -85,12 +64,12 @@ STAGE_ACTIONS = frozenset({"pause", "resume", "chaos", "truncate", "abort", "aut
 CURSOR_ACTIONS = frozenset({"seek"})
 
 
-class SoakwatchApp(App[str | None]):
+class SoakwatchApp(PanelKeysApp):
     """The live monitor of one stage."""
 
     CSS_PATH = Path(__file__).parent / "app.tcss"
     TITLE = "soakwatch"
-    AUTO_FOCUS = "#body"
+    AUTO_FOCUS = None
     #: the footer needs its width for the operator keys
     ENABLE_COMMAND_PALETTE = False
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -100,11 +79,19 @@ class SoakwatchApp(App[str | None]):
         Binding("t", "truncate", "Truncate"),
         Binding("a", "abort", "Abort"),
         Binding("g", "auto_abort", "Auto-abort"),
-        Binding("s", "save_shot", "Shot"),
-        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("question_mark", "help", "Keys", key_display="?"),
         Binding("q", "quit", "Quit"),
-        Binding("d", "detach", "Detach"),  # after Quit: at 80 columns the footer ends before it
-        Binding("slash", "filter", "Filter", show=False),
+        Binding("s", "save_shot", "Shot", show=False),
+        Binding("d", "detach", "Detach", show=False),
+        Binding("slash", "search", "Search", show=False),
+        Binding("z", "maximise", "Max", show=False),
+        Binding("l", "latency_pct", "pct", show=False),
+        Binding("f", "events_filter", "Filter", show=False),
+        Binding("up", "scroll_panel(-1)", show=False),
+        Binding("down", "scroll_panel(1)", show=False),
+        Binding("pageup", f"scroll_panel({-PAGE_ROWS})", show=False),
+        Binding("pagedown", f"scroll_panel({PAGE_ROWS})", show=False),
+        *(Binding(key, f"toggle_panel('{pid}')", show=False) for key, pid in PANEL_KEYS.items()),
         # replay only (check_action): priority, so the scrolling body does not take the arrows
         Binding("left", "seek(-1)", "Back", key_display="←", priority=True),
         Binding("right", "seek(1)", "Fwd", key_display="→", priority=True),
@@ -143,7 +130,6 @@ class SoakwatchApp(App[str | None]):
         super().__init__()
         #: a recorded run (soakwatch.views.replay.ReplaySource): only the time cursor moves
         self.replay = replay
-        set_breakpoints(self, [(0, "-narrow"), (WIDE_COLUMNS, "-wide")], [(0, "-short"), (TALL_ROWS, "-tall")])
         if refresh_hz <= 0:
             raise ValueError(f"refresh_hz must be greater than 0, got {refresh_hz}")
         self.source = source
@@ -163,19 +149,25 @@ class SoakwatchApp(App[str | None]):
         if self.replay:
             yield ReplayBar().data_bind(bind)
         yield VerdictPanel(id="verdict", classes="-collapsed").data_bind(bind)
-        with ScrollableContainer(id="body"):
+        with Container(id="body"):
             yield RatePanel(id="rate").data_bind(bind)
             yield LatencyPanel(id="latency").data_bind(bind)
-            yield ErrorsPanel(id="errors").data_bind(bind)
             yield GatesPanel(id="gates", classes="-collapsed").data_bind(bind)
-            yield FilesPanel(id="files", classes="-collapsed").data_bind(bind)
+            yield NodesPanel(id="nodes", classes="-collapsed").data_bind(bind)
+            yield ErrorsPanel(id="errors").data_bind(bind)
             yield MemoryPanel(id="memory", classes="-collapsed").data_bind(bind)
-            yield SnapshotsPanel(id="snapshots", classes="-collapsed").data_bind(bind)
             yield EventsPanel(id="events").data_bind(SoakwatchApp.recent_events, bind)
+            yield FilesPanel(id="files", classes="-collapsed").data_bind(bind)
+            yield SnapshotsPanel(id="snapshots", classes="-collapsed").data_bind(bind)
             yield OutputPanel(id="output").data_bind(bind)
+        yield Static(id="more")
+        yield Input(placeholder="search: enter or esc to leave", id="search", compact=True)
         yield Footer()
 
     def on_mount(self) -> None:
+        body = self.query_one("#body", Container)
+        panels = {w.id: w for w in body.children if w.id}
+        self.deck = PanelDeck(body, self.query_one("#more", Static), panels)
         self._read_stream()
         self.set_interval(1.0 / self.refresh_hz, self._apply_pending, name="refresh")
 
@@ -223,6 +215,7 @@ class SoakwatchApp(App[str | None]):
         with self.batch_update():
             self.recent_events = message.recent_events
             self.snapshot = message.snapshot
+        self.call_after_refresh(self.replan)
 
     def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
         if new is None:
@@ -233,6 +226,10 @@ class SoakwatchApp(App[str | None]):
             self.refresh_bindings()
         if new.finished and (old is None or not old.finished) and self._quit_when_over:
             self.exit()
+
+    @property
+    def shown_snapshot(self) -> Snapshot | None:
+        return self.snapshot
 
     # ---------------------------------------------------------------- keys
     @property
@@ -252,7 +249,7 @@ class SoakwatchApp(App[str | None]):
         if action in ("pause", "resume") and (action == "resume") != (state == "PAUSED"):
             return False  # "p" shows as Pause or Resume, never both
         if action in ("pause", "resume", "chaos", "truncate", "abort", "auto_abort"):
-            return True if self.live else None  # greyed out once the stage is over
+            return self.live  # the footer shows only the keys that work now
         return True
 
     def _send(self, name: str, args: dict[str, Any] | None = None) -> None:
@@ -268,7 +265,7 @@ class SoakwatchApp(App[str | None]):
         except Exception as exc:  # a broken connection must not take the monitor down
             self.notify(f"{type(exc).__name__}: {exc}", title=f"{name} failed", severity="error")
             return None
-        self.notify(answer, title=name, timeout=4)
+        self.notify(toast(name, args, answer), timeout=4)
         return answer
 
     def action_pause(self) -> None:
@@ -288,7 +285,7 @@ class SoakwatchApp(App[str | None]):
             if action:
                 self._send("chaos", {"action": action})
 
-        self.push_screen(ChaosScreen(snap.chaos_actions), chosen)
+        self.push_screen(ChaosScreen(snap.chaos_actions, snap.chaos), chosen)
 
     def action_truncate(self) -> None:
         snap = self.last_snapshot
@@ -336,7 +333,7 @@ class SoakwatchApp(App[str | None]):
         if self.live:
             self._send("note", {"action": "screenshot", "path": path})
         else:
-            self.notify(path, title="screenshot saved")
+            self.notify(toast("note", {"action": "screenshot", "path": path}, path))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -361,13 +358,6 @@ class SoakwatchApp(App[str | None]):
             severity="warning",
         )
 
-    def action_filter(self) -> None:
-        self.query_one("#output-filter", Input).focus()
-
-    @on(Input.Submitted, "#output-filter")
-    def _filter_done(self) -> None:
-        self.query_one("#body").focus()
-
     async def action_quit(self) -> None:
         snap = self.last_snapshot
         if self.replay or snap is None or snap.finished or self._stream_over:
@@ -375,8 +365,8 @@ class SoakwatchApp(App[str | None]):
             return
 
         def chosen(choice: QuitChoice | None) -> None:
-            if choice == "detach":
-                self.exit()
+            if choice == "detach":  # the same in run and attach: the UI closes, the stage goes on
+                self.exit(DETACHED)
             elif choice == "abort":
                 self.run_worker(self._abort_then_quit(), group="commands", exit_on_error=False)
 

@@ -1,13 +1,16 @@
-"""Regenerate the SVG screenshots shown in the README: ``python -m tui.screenshots DIR``.
+"""SVG screenshots of the deterministic samples: ``python -m soakwatch.tui.screenshots DIR``.
 
-The app runs headless on deterministic sample data (:mod:`tui._sample`), so the
-files only change when the UI does. ``make screenshots`` runs this with ``TZ=UTC``.
+The app runs headless on sample data (:mod:`soakwatch.tui._sample`), so the files only
+change when the UI does: a quick look at a change without running a stage. The README's
+screenshots come from real runs (:mod:`soakwatch.tui.screenshots_live`, ``make
+screenshots``). :func:`offline_fonts` keeps both free of web fonts.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +18,7 @@ from pathlib import Path
 from soakwatch.tui._sample import SampleSource, Situation, sample_snapshot
 from soakwatch.tui.app import make_app
 
-__all__ = ["SHOTS", "main", "take"]
+__all__ = ["SHOTS", "main", "offline_fonts", "take"]
 
 #: terminal size of the README screenshots
 SIZE = (160, 48)
@@ -26,9 +29,19 @@ SHOTS: dict[str, tuple[Situation, tuple[str, ...]]] = {
     "running.svg": ("running", ()),
     "failing-gate.svg": ("failing", ()),
     "paused.svg": ("paused", ()),
-    "finished.svg": ("finished", ()),
+    "finished.svg": ("finished_warn", ()),
     "help.svg": ("running", ("question_mark",)),
+    "topology.svg": ("topology", ()),
 }
+#: the web-font sources Rich's SVG export puts in @font-face: a README must not load fonts from the network
+_FONT_URLS = re.compile(r",\s*url\([^)]*\)\s*format\([^)]*\)")
+#: installed monospace fonts tried before the generic one
+FALLBACK_FONTS = "Fira Code, DejaVu Sans Mono, Menlo, Consolas, Liberation Mono, monospace"
+
+
+def offline_fonts(svg: str) -> str:
+    """``svg`` with fonts from the system only: no url() sources, common monospace fallbacks."""
+    return _FONT_URLS.sub("", svg).replace("font-family: Fira Code, monospace;", f"font-family: {FALLBACK_FONTS};")
 
 
 async def take(situation: Situation, keys: Sequence[str] = (), size: tuple[int, int] = SIZE) -> str:
@@ -46,7 +59,7 @@ async def take(situation: Situation, keys: Sequence[str] = (), size: tuple[int, 
             await pilot.press(*keys)
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
-        svg = app.export_screenshot(title=f"soakwatch · {situation}")
+        svg = offline_fonts(app.export_screenshot(title=f"soakwatch · {situation}"))
         await source.close()
     return svg
 

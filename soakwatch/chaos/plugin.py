@@ -39,6 +39,7 @@ from soakwatch.core.event_types import Abort, ChaosEnd, ChaosStart, Operator, Si
 from soakwatch.core.events import Event, utc_now
 from soakwatch.core.plugins import Plugin, ReplayFrame, StageContext
 from soakwatch.core.sandbox import inside
+from soakwatch.core.snapshot import ChaosView
 
 if TYPE_CHECKING:
     from soakwatch.nodes.plugin import NodesPlugin
@@ -119,7 +120,20 @@ class ChaosPlugin(Plugin):
     def view(self) -> dict[str, Any]:
         with self._lock:
             active = sorted(self._active)
-        return {"chaos_actions": [s.name for s in self.specs], "extra": {"chaos_active": active}}
+        return {
+            "chaos_actions": [s.name for s in self.specs],
+            "chaos": [
+                ChaosView(
+                    name=s.name,
+                    action=s.action,
+                    target=s.node or s.target or s.path or "",
+                    duration_s=s.duration,
+                    at_s=s.at,
+                )
+                for s in self.specs
+            ],
+            "extra": {"chaos_active": active},
+        }
 
     @classmethod
     def replay(cls, frame: ReplayFrame) -> dict[str, Any]:

@@ -15,12 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from soakwatch.config.constants import FINAL_STATES
 
 __all__ = [
+    "ChaosView",
     "CollectorView",
     "ErrorKindView",
     "EventView",
     "FileView",
     "GateView",
     "Mark",
+    "NodeView",
     "ProcView",
     "Snapshot",
     "SnapshotRow",
@@ -116,6 +118,14 @@ class GateView(_View):
     forecast_s: float | None = None
     #: why the gate is not judged (yet): "no samples of rss_slope[target] (processes collector)"
     why: str = ""
+    #: what the gate watches when its metric names one (``committed_height[node2]`` → ``node2``)
+    subject: str = ""
+    #: the condition without the metric (``stall < 5s``, ``p95 < 3 over 30s``)
+    check: str = ""
+    #: the unit of ``observed`` and ``margin``: ``ms``, ``s``, ``MB``, ``MB/h``, ``ratio`` (shown as %) or none
+    unit: str = ""
+    #: seconds of data the gate judges (None for the whole run), to link it to actions in that window
+    window_s: float | None = None
 
 
 class CollectorView(_View):
@@ -129,6 +139,33 @@ class CollectorView(_View):
     failures: int = 0
     #: successful samples (reads, scrapes) so far
     samples: int = 0
+
+
+class NodeView(_View):
+    """A supervised node of a topology (soakwatch.nodes): its process state and its latest report."""
+
+    id: str
+    #: new, running, paused, down (dead, may be restarted), stopped, gave_up
+    state: str
+    pid: int | None = None
+    restarts: int = 0
+    #: seconds since the node's last report was read (None before the first)
+    report_age_s: float | None = None
+    #: the latest value of each of the node's ``report_fields``
+    fields: dict[str, float] = Field(default_factory=dict)
+    #: resident memory now (None while the node is not running)
+    rss_mb: float | None = None
+
+
+class ChaosView(_View):
+    """A chaos action the operator can pick: what it does, to what, for how long (soakwatch.chaos)."""
+
+    name: str
+    action: str
+    target: str = ""
+    duration_s: float = 0.0
+    #: planned start, seconds after the stage started (None: on demand only)
+    at_s: float | None = None
 
 
 class Mark(_View):
@@ -175,11 +212,13 @@ class Snapshot(_View):
     processes: list[ProcView] = Field(default_factory=list)
     gates: list[GateView] = Field(default_factory=list)
     collectors: list[CollectorView] = Field(default_factory=list)
+    nodes: list[NodeView] = Field(default_factory=list)
     events: list[EventView] = Field(default_factory=list)
     marks: list[Mark] = Field(default_factory=list)
     output: list[str] = Field(default_factory=list)
     auto_abort: bool = True
     chaos_actions: list[str] = Field(default_factory=list)
+    chaos: list[ChaosView] = Field(default_factory=list)
     verdict: str | None = None
     exit_code: int | None = None
     reports: list[str] = Field(default_factory=list)

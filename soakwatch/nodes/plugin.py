@@ -26,6 +26,7 @@ no calls and only waits out the duration.
 from __future__ import annotations
 
 import fnmatch
+import math
 import os
 import shutil
 import sys
@@ -41,6 +42,7 @@ from soakwatch.core.event_types import NodeExit, NodeGaveUp, NodeStart
 from soakwatch.core.plugins import Plugin, ReplayFrame, StageContext, Verdict
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.sandbox import inside
+from soakwatch.core.snapshot import NodeView
 from soakwatch.nodes.process import NodePaths, NodeProcess
 from soakwatch.targets.runner import Plan, Runner
 from soakwatch.targets.spec import TargetSpec
@@ -69,6 +71,11 @@ def _values(spec: NodeSpec, root: Path, run_dir: Path) -> dict[str, str]:
         "node_dir": str(node_dir),
         "python": sys.executable,
     }
+
+
+def _number(value: float | None) -> float | None:
+    """A series value a view can show: None before the first sample (a declared series holds NaN)."""
+    return None if value is None or math.isnan(value) else value
 
 
 def report_folder(spec: NodeSpec, root: Path, run_dir: Path, field: str = "report_dir") -> Path:
@@ -157,6 +164,9 @@ class NodesPlugin(Plugin):
         self._failed: list[str] = []
         self._mirror: threading.Thread | None = None
         self._copied: dict[str, dict[str, tuple[int, int]]] = {}
+        #: per node: the reports read so far and the stage time the count last grew (for the report age)
+        self._reports_seen: dict[str, tuple[float, float]] = {}
+        self._last_t = 0.0
 
     # ---------------------------------------------------------------- plugin hooks
     def prepare(self, ctx: StageContext) -> None:
@@ -230,14 +240,20 @@ class NodesPlugin(Plugin):
         for node in self.nodes.values():
             rec.set(f"alive[{node.id}]", 1.0 if node.alive() else 0.0)
             rec.set(f"restarts[{node.id}]", float(node.restarts))
+            read = _number(rec.value(f"reports_read[{node.id}]"))
+            seen = self._reports_seen.get(node.id)
+            if read and (seen is None or read > seen[0]):
+                self._reports_seen[node.id] = (read, t)
+        self._last_t = t
 
     def view(self) -> dict[str, Any]:
         return {
+            "nodes": [self._node_view(spec) for spec in self.specs if spec.id in self.nodes],
             "extra": {
                 "nodes": [
                     {"id": n.id, "pid": n.pid(), "state": n.state, "restarts": n.restarts} for n in self.nodes.values()
                 ]
-            }
+            },
         }
 
     @classmethod
@@ -255,7 +271,25 @@ class NodesPlugin(Plugin):
                     n["state"] = "gave_up"
         for nid, n in nodes.items():
             n["restarts"] = int(frame.run.timeline.value(f"restarts[{nid}]", frame.index) or 0)
-        return {"extra": {"nodes": list(nodes.values())}} if nodes else {}
+        if not nodes:
+            return {}
+        return {"nodes": [NodeView(**n) for n in nodes.values()], "extra": {"nodes": list(nodes.values())}}
+
+    def _node_view(self, spec: NodeSpec) -> NodeView:
+        """The node's state, its latest report fields (recorder series ``<field>[<id>]``) and RSS."""
+        node, rec = self.nodes[spec.id], self.ctx.recorder
+        fields = {f: v for f in spec.report_fields if (v := _number(rec.value(f"{f}[{spec.id}]"))) is not None}
+        seen = self._reports_seen.get(spec.id)
+        running = node.state in ("running", "paused")
+        return NodeView(
+            id=spec.id,
+            state=node.state,
+            pid=node.pid() if running else None,
+            restarts=node.restarts,
+            report_age_s=max(0.0, self._last_t - seen[1]) if seen is not None else None,
+            fields=fields,
+            rss_mb=_number(rec.value(f"rss_mb[{spec.id}]")) if running else None,
+        )
 
     def stop(self) -> None:
         """Every node gets SIGTERM at once, then SIGKILL after its grace; reports copied a last time."""

@@ -100,6 +100,19 @@ def ctl(run_dir: Path, command: str, words: Sequence[str]) -> int:
     return EXIT_OK
 
 
+def running_run_dir() -> Path:
+    """The run dir of the only, or else the most recently started, stage running on this box."""
+    from soakwatch.control.registry import running
+
+    entries = running()
+    if not entries:
+        raise UsageError("no stage is running on this box; give RUN_DIR (a finished run is replayed)", where="attach")
+    newest = max(entries, key=lambda e: e.started)
+    others = f" (the most recent of {len(entries)} running; `soakwatch ps` lists them)" if len(entries) > 1 else ""
+    print(f"soakwatch: attaching to stage {newest.stage} in {newest.run_dir}{others}", file=sys.stderr, flush=True)
+    return newest.run_dir
+
+
 def attach(run_dir: Path, replay_plugins: Sequence[type[Plugin]]) -> int:
     """The TUI on the live stage in ``run_dir``, or a replay when none runs there (each of
     ``replay_plugins`` rebuilds its slice of the recorded snapshots)."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Label
+
 from soakwatch.tui._sample import sample_snapshot
+from soakwatch.tui.app import DETACHED
 from soakwatch.tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitScreen, TruncateScreen
-from tests.tui.tui_harness import FakeSource, live_app, shown, wait_for
+from tests.tui.tui_harness import FakeSource, live_app, shown, svg_lines, wait_for
 
 
 async def test_p_pauses_a_running_stage_and_resumes_a_paused_one():
@@ -36,7 +39,8 @@ async def test_c_escape_sends_nothing_and_no_actions_is_said():
     async with live_app(source) as (app, pilot):
         await pilot.press("c")
         await wait_for(lambda: isinstance(app.screen, ChaosScreen), what="chaos dialog")
-        assert app.screen.query("#none")
+        hint = str(app.screen.query_one("#none", Label).render())
+        assert "--chaos-plan" in hint and "kill_worker" in hint  # says how to get chaos actions
         await pilot.press("escape")
         await wait_for(lambda: not isinstance(app.screen, ChaosScreen), what="dialog closed")
         assert source.commands == []
@@ -82,15 +86,17 @@ async def test_a_asks_before_aborting():
 
 async def test_g_toggles_auto_abort():
     source = FakeSource(sample_snapshot("running"))
-    async with live_app(source) as (_app, pilot):
+    async with live_app(source) as (app, pilot):
         await pilot.press("g")
         await wait_for(lambda: source.commands == [("auto_abort", {"on": False})], what="auto_abort sent")
+        await wait_for(lambda: bool(app._notifications), what="the toast")
+        assert next(iter(app._notifications)).message.startswith("auto-abort off: gates are still judged")
 
 
 async def test_s_saves_a_screenshot_into_the_run_dir_and_notes_it(tmp_path: Path):
     snap = sample_snapshot("running").model_copy(update={"run_dir": str(tmp_path)})
     source = FakeSource(snap)
-    async with live_app(source) as (_app, pilot):
+    async with live_app(source) as (app, pilot):
         await pilot.press("s")
         await wait_for(lambda: source.names() == ["note"], what="note sent")
         _, args = source.commands[0]
@@ -98,6 +104,8 @@ async def test_s_saves_a_screenshot_into_the_run_dir_and_notes_it(tmp_path: Path
         path = Path(args["path"])
         assert path.parent == tmp_path and path.suffix == ".svg"
         assert "<svg" in path.read_text()
+        await wait_for(lambda: bool(app._notifications), what="the toast")
+        assert next(iter(app._notifications)).message == f"screenshot saved: {path}"
 
 
 async def test_help_screen_opens_and_closes():
@@ -126,6 +134,9 @@ async def test_keys_after_the_end_send_nothing():
         await pilot.pause()
         assert source.commands == []
         assert isinstance(app.screen, type(app.get_default_screen())) or not app.screen.is_modal
+        footer = svg_lines(app.export_screenshot())[-1]  # only the keys that still work are offered
+        assert "Quit" in footer and "Keys" in footer
+        assert not any(word in footer for word in ("Pause", "Chaos", "Truncate", "Abort", "Auto-abort"))
 
 
 async def test_q_after_the_end_quits_with_the_final_snapshot():
@@ -151,6 +162,8 @@ async def test_q_while_running_can_keep_the_stage_running():
         await pilot.press("k")
         await wait_for(lambda: not app.is_running, what="app exit")
     assert source.commands == []
+    # k ends the UI the way d does, so `run` prints the attach command and returns, as `attach` does
+    assert app.return_value == DETACHED
 
 
 async def test_q_while_running_can_abort_and_quit_when_the_stage_ends():
@@ -166,9 +179,10 @@ async def test_q_while_running_can_abort_and_quit_when_the_stage_ends():
     assert app.last_snapshot is not None and app.last_snapshot.finished
 
 
-async def test_slash_filters_the_output():
+async def test_slash_filters_the_output_when_it_has_the_focus():
     source = FakeSource(sample_snapshot("running"))
-    async with live_app(source) as (app, pilot):
+    async with live_app(source, size=(160, 48)) as (app, pilot):
+        app.query_one("#output").focus()
         await pilot.press("slash", *"ERROR", "enter")
         from soakwatch.tui.widgets.output import OutputLines
 

@@ -56,7 +56,7 @@ def test_errors_by_kind_with_last_message():
 def test_failing_gate_first_and_verdict_lists_it():
     snap = sample_snapshot("finished")
     gates = text(render_gates(snap, height=6, width=80), width=80).splitlines()
-    assert "FAIL" in gates[1] and "error_ratio" in gates[1]
+    assert "FAIL" in gates[1] and "errors under 2%" in gates[1] and "3.4%" in gates[1]
     verdict = text(render_verdict(snap), width=120)
     assert "FAILED" in verdict and "error_ratio" in verdict and "summary.md" in verdict
 

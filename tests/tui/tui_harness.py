@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -82,3 +84,27 @@ async def live_app(
     async with app.run_test(size=size) as pilot:
         await shown(app, seq)
         yield app, pilot
+
+
+_SVG_TEXT = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[\w-]+-line-(\d+)\)">([^<]*)</text>'
+)
+#: width of one terminal cell in Textual's SVG export
+SVG_CELL_PX = 12.2
+
+
+def svg_lines(svg: str) -> list[str]:
+    """The screen of an exported SVG as plain text lines (one per terminal row)."""
+    rows: dict[int, dict[int, str]] = {}
+    for x, line, content in _SVG_TEXT.findall(svg):
+        text = html.unescape(content).replace("\xa0", " ")
+        rows.setdefault(int(line), {})[round(float(x) / SVG_CELL_PX)] = text
+    out = []
+    for n in range(max(rows, default=-1) + 1):
+        buf: list[str] = []
+        for col, text in sorted(rows.get(n, {}).items()):
+            buf.extend(" " * max(0, col - len(buf)))
+            buf[col : col + len(text)] = list(text)
+        out.append("".join(buf).rstrip())
+    return out

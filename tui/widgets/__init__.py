@@ -8,6 +8,7 @@ from soakwatch.tui.widgets.files import FilesPanel
 from soakwatch.tui.widgets.gates import GatesPanel
 from soakwatch.tui.widgets.latency import LatencyPanel
 from soakwatch.tui.widgets.memory import MemoryPanel
+from soakwatch.tui.widgets.nodes import NodesPanel
 from soakwatch.tui.widgets.output import OutputPanel
 from soakwatch.tui.widgets.rate import RatePanel
 from soakwatch.tui.widgets.snapshots import SnapshotsPanel
@@ -21,6 +22,7 @@ __all__ = [
     "GatesPanel",
     "LatencyPanel",
     "MemoryPanel",
+    "NodesPanel",
     "OutputPanel",
     "RatePanel",
     "SnapshotsPanel",

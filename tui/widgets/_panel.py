@@ -13,6 +13,7 @@ from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
+from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 
@@ -36,6 +37,8 @@ class Panel(Widget):
         min-height: 4;
     }
     Panel.-collapsed { display: none; }
+    Panel.-off { display: none; }
+    Panel:focus { border: round $accent; }
     """
 
     #: shown in the border
@@ -44,6 +47,21 @@ class Panel(Widget):
     COLLAPSIBLE: ClassVar[bool] = True
     #: a panel whose height follows its content needs a layout pass when it changes
     LAYOUT_ON_CHANGE: ClassVar[bool] = False
+    #: spans two grid columns (tables with many columns, logs)
+    WIDE: ClassVar[bool] = False
+    #: rows of content (without the border) that show the panel's numbers whole, and that it could use
+    MIN_ROWS: ClassVar[int] = 3
+    WANT_ROWS: ClassVar[int] = 8
+
+    #: the list's newest line is at the bottom and scroll_rows counts back from it (events)
+    FROM_END: ClassVar[bool] = False
+
+    class NeedsLayout(Message):
+        """A panel collapsed or came back: the dashboard's layout must be planned again."""
+
+    can_focus = True
+    #: rows scrolled back from the top of the panel's list (arrows, PageUp/PageDown when focused)
+    scroll_rows: reactive[int] = reactive(0, init=False)
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False, init=False)
 
@@ -72,6 +90,17 @@ class Panel(Widget):
         """A short figure for the bottom border, e.g. the current value."""
         return ""
 
+    def rows(self, snap: Snapshot) -> tuple[int, int]:
+        """(min, want) content rows for this snapshot; the layout adds the border."""
+        return self.MIN_ROWS, self.WANT_ROWS
+
+    def scroll_by(self, rows: int) -> None:
+        """Move the panel's view by ``rows`` (negative: up); a log (newest at the bottom) counts back from its end."""
+        self.scroll_rows = max(0, self.scroll_rows + (-rows if self.FROM_END else rows))
+
+    def watch_scroll_rows(self) -> None:
+        self.refresh()
+
     # ------------------------------------------------------------ machinery
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         if snap is None:
@@ -84,6 +113,7 @@ class Panel(Widget):
         collapsed = self.COLLAPSIBLE and not self.has_content(snap)
         if collapsed != self.has_class("-collapsed"):
             self.set_class(collapsed, "-collapsed")
+            self.post_message(self.NeedsLayout())
         sub = self.subtitle(snap)
         if sub != self.border_subtitle:
             self.border_subtitle = sub

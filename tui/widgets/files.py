@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from soakwatch.core.snapshot import FileView, Snapshot
 from soakwatch.tui._format import fmt_bytes, fmt_count, fmt_signed
+from soakwatch.tui._grid import Cell, Justify, grid
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["FilesPanel", "render_files"]
@@ -34,27 +34,28 @@ def _flags(f: FileView) -> Text:
 def render_files(snap: Snapshot, height: int = 6, width: int = 80) -> RenderableType:
     """One row per watched file, as many as ``height`` allows; narrow widths drop the growth column."""
     full = width >= FULL_WIDTH
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, header_style="dim", pad_edge=False)
-    table.add_column("file", no_wrap=True, overflow="ellipsis", ratio=1, min_width=8)
-    table.add_column("size", justify="right", no_wrap=True)
-    table.add_column("lines", justify="right", no_wrap=True)
-    if full:
-        table.add_column("growth", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
+    rows: list[list[Cell]] = []
     for f in snap.files[: max(1, height - 1)]:
         name = f.path if full else f.path.rsplit("/", 1)[-1]
-        cells: list[str | Text] = [name, fmt_bytes(f.size), fmt_count(f.lines)]
+        style = "yellow" if f.over_warn else ""
+        cells: list[Cell] = [Text(name, style=style), Text(fmt_bytes(f.size), style), Text(fmt_count(f.lines), style)]
         if full:
-            cells.append(fmt_signed(f.growth_lines))
+            cells.append(Text(fmt_signed(f.growth_lines), style=style))
         cells.append(_flags(f))
-        table.add_row(*cells, style="yellow" if f.over_warn else "")
-    return table
+        rows.append(cells)
+    header = ["file", "size", "lines", *(["growth"] if full else []), ""]
+    growth_col: list[Justify] = ["right"] if full else []
+    justify: list[Justify] = ["left", "right", "right", *growth_col, "left"]
+    return grid(rows, width, header=header, justify=justify, flex=0)
 
 
 class FilesPanel(Panel):
     """The watched files."""
 
     TITLE = "watched files"
+
+    def rows(self, snap: Snapshot) -> tuple[int, int]:
+        return 1 + min(len(snap.files), 2), 1 + len(snap.files)
 
     def select(self, snap: Snapshot) -> object:
         return snap.files

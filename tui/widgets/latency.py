@@ -1,57 +1,70 @@
-"""Latency: p50 / p95 / p99 now and over the run, the p95 trend, and for an open
-(fixed arrival rate) model both "from scheduled start" and "from actual start"."""
+"""Latency: p50 / p95 / p99 now and over the run, the trend of the percentile the operator
+chose (``l`` cycles p50 → p95 → p99), and for an open (fixed arrival rate) model both
+"from scheduled start" and "from actual start"."""
 
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
+from textual.reactive import reactive
 
 from soakwatch.core.snapshot import Snapshot
-from soakwatch.tui._charts import TimeChart, series_tick
+from soakwatch.tui._braille import LineChart
+from soakwatch.tui._charts import series_tick
 from soakwatch.tui._format import fmt_ms
+from soakwatch.tui._grid import Cell, grid
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["LatencyPanel", "render_latency"]
 
 PERCENTILES = ("p50", "p95", "p99")
+#: phases listed under the percentiles, at most (the summary has them all)
+MAX_PHASES = 4
+#: the percentile charted until the operator picks another
+DEFAULT_CHART = "p95"
 
 
-def _row(table: Table, label: str, values: dict[str, float], style: str = "") -> None:
-    table.add_row(label, *(fmt_ms(values.get(p)) for p in PERCENTILES), fmt_ms(values.get("max")), style=style)
+def _axis_ms(v: float) -> str:
+    if v >= 1000:
+        return f"{v / 1000:g}s"
+    return f"{v:g}ms"
 
 
-def latency_table(snap: Snapshot) -> Table:
+def _row(label: str, values: dict[str, float], style: str = "") -> list[Cell]:
+    return [Text(label, style="dim"), *(Text(fmt_ms(values.get(p)), style=style) for p in (*PERCENTILES, "max"))]
+
+
+def latency_table(snap: Snapshot, width: int = 60) -> Text:
     """The percentile rows: live window, whole run, and from the scheduled start (open model)."""
-    table = Table.grid(padding=(0, 1), expand=True)
-    table.add_column(style="dim", no_wrap=True, overflow="ellipsis", ratio=1)
-    for _ in (*PERCENTILES, "max"):
-        table.add_column(justify="right", no_wrap=True)
-    table.add_row("", *(Text(p, style="dim") for p in (*PERCENTILES, "max")))
+    rows = [[""] + [Text(p, style="dim") for p in (*PERCENTILES, "max")]]
     if snap.open_model and snap.latency_sched is not None:
-        _row(table, "from scheduled start", snap.latency_sched, "bold")
-        _row(table, "from actual start", snap.latency)
+        rows.append(_row("from scheduled start", snap.latency_sched, "bold"))
+        rows.append(_row("from actual start", snap.latency))
     else:
-        _row(table, "now", snap.latency, "bold")
+        rows.append(_row("now", snap.latency, "bold"))
     if snap.latency_run:
-        _row(table, "whole run", snap.latency_run)
-    return table
+        rows.append(_row("run", snap.latency_run))
+    for name, values in sorted(snap.phases.items())[:MAX_PHASES]:
+        rows.append(_row(f"phase {name}", values))  # whole run, timed by the target with soakwatch.phase
+    return grid(rows, width, justify=["left", "right", "right", "right", "right"], flex=0)
 
 
-def render_latency(snap: Snapshot, height: int = 6) -> RenderableType:
-    """The percentile table above the p95 trend chart (with marks) filling the rest of ``height``."""
-    table = latency_table(snap)
+def render_latency(snap: Snapshot, height: int = 6, percentile: str = DEFAULT_CHART, width: int = 60) -> RenderableType:
+    """The percentile table above the chosen percentile's chart (with marks) filling the rest of ``height``."""
+    table = latency_table(snap, width)
     used = 1 + (2 if snap.open_model and snap.latency_sched is not None else 1) + (1 if snap.latency_run else 0)
+    used += min(len(snap.phases), MAX_PHASES)
     room = height - used
-    if room < 2:
+    if room < 3:
         return table
-    chart = TimeChart(
-        snap.series.get("p95_ms", []),
-        height=room - 1,
+    chart = LineChart(
+        snap.series.get(f"{percentile}_ms", []),
+        height=room,
         style="cyan",
         marks=snap.marks,
         end_t=snap.elapsed,
         tick=series_tick(snap),
+        fmt=_axis_ms,
     )
     return Group(table, chart)
 
@@ -60,13 +73,40 @@ class LatencyPanel(Panel):
     """Latency percentiles and their trend."""
 
     TITLE = "latency"
-    COLLAPSIBLE = False
+    #: the charted percentile (the app's ``l`` key cycles it)
+    percentile: reactive[str] = reactive(DEFAULT_CHART, init=False)
 
     def select(self, snap: Snapshot) -> object:
-        return (snap.latency, snap.latency_run, snap.latency_sched, snap.series.get("p95_ms"), snap.marks)
+        return (
+            snap.latency,
+            snap.latency_run,
+            snap.latency_sched,
+            snap.phases,
+            snap.series.get(f"{self.percentile}_ms"),
+            snap.marks,
+        )
+
+    def has_content(self, snap: Snapshot) -> bool:
+        return bool(snap.calls) or not snap.nodes  # a node-only stage makes no calls
+
+    def rows(self, snap: Snapshot) -> tuple[int, int]:
+        table = 2 + (1 if snap.open_model and snap.latency_sched is not None else 0) + (1 if snap.latency_run else 0)
+        table += min(len(snap.phases), MAX_PHASES)
+        return table + 4, table + 10
 
     def subtitle(self, snap: Snapshot) -> str:
-        return "chart: p95"
+        return f"chart {self.percentile} (l)"
+
+    def cycle(self) -> str:
+        """Chart the next percentile; returns it."""
+        self.percentile = PERCENTILES[(PERCENTILES.index(self.percentile) + 1) % len(PERCENTILES)]
+        return self.percentile
+
+    def watch_percentile(self) -> None:
+        if self._shown is not None:
+            self.border_subtitle = self.subtitle(self._shown)
+            self._key = None
+            self.refresh()
 
     def render_snapshot(self, snap: Snapshot, width: int, height: int) -> RenderableType:
-        return render_latency(snap, height)
+        return render_latency(snap, height, self.percentile, width)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rich.console import RenderableType
-from rich.table import Table
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from soakwatch.core.snapshot import ProcView, Snapshot
+from soakwatch.tui._braille import LineChart, nice_ceiling
 from soakwatch.tui._charts import sparkline
 from soakwatch.tui._format import fmt_signed
+from soakwatch.tui._grid import Cell, Justify, grid
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["MemoryPanel", "render_memory"]
@@ -16,8 +17,12 @@ __all__ = ["MemoryPanel", "render_memory"]
 #: the RSS trend column is at most this wide, and left out below the minimum
 TREND_WIDTH = 24
 TREND_MIN = 6
-#: room the other columns need (name, rss, slope, growth and padding)
-OTHER_COLUMNS = 44
+#: room the other columns need besides the name (rss, slope, growth and padding)
+OTHER_COLUMNS = 30
+#: the process name column's widest
+NAME_WIDTH = 12
+#: rows left under the table before the chart of the fastest-growing process is drawn
+CHART_MIN_ROWS = 4
 #: growth ratios above this are shown as a warning
 GROWTH_WARN = 1.5
 
@@ -36,29 +41,48 @@ def _growth(p: ProcView) -> Text:
     return Text(f"×{p.growth:.2f}", style="bold yellow" if p.growth >= GROWTH_WARN else "")
 
 
+def _axis_mb(v: float) -> str:
+    return f"{v:g}MB"
+
+
 def render_memory(snap: Snapshot, height: int = 6, width: int = 80) -> RenderableType:
-    """One row per process: RSS now, its trend (when there is room), slope MB/h with its
-    confidence, and growth since warm-up."""
-    trend = min(TREND_WIDTH, width - OTHER_COLUMNS)
-    table = Table(box=None, padding=(0, 1), expand=True, show_edge=False, header_style="dim", pad_edge=False)
-    table.add_column("process", no_wrap=True, overflow="ellipsis", ratio=1, min_width=6)
-    table.add_column("rss MB", justify="right", no_wrap=True)
-    if trend >= TREND_MIN:
-        table.add_column("trend", no_wrap=True, width=trend)
-    table.add_column("MB/h", justify="right", no_wrap=True)
-    table.add_column("growth", justify="right", no_wrap=True)
-    for p in snap.processes[: max(1, height - 1)]:
-        cells: list[str | Text] = [Text(p.name, style="" if p.alive else "strike red"), f"{p.rss_mb:,.1f}"]
+    """One row per process: RSS now, its trend on an absolute scale (0 to the biggest RSS, so
+    22.6 → 23.1 MB stays flat), slope MB/h with its confidence, and growth since warm-up;
+    with room to spare, the chart of the fastest-growing process under the table."""
+    procs = snap.processes[: max(1, height - 1)]
+    name_w = min(NAME_WIDTH, max((len(p.name) for p in procs), default=6))
+    trend = min(TREND_WIDTH, width - OTHER_COLUMNS - name_w)
+    top = nice_ceiling(max((v for p in procs for v in p.rss_tail), default=1.0))
+    header = ["process", "rss MB", *([f"0–{top:g} MB"] if trend >= TREND_MIN else []), "MB/h", "growth"]
+    rows: list[list[Cell]] = []
+    for p in procs:
+        rss = f"{p.rss_mb:,.1f}" if p.alive else "dead"
+        cells: list[Cell] = [Text(p.name, style="" if p.alive else "strike red"), rss]
         if trend >= TREND_MIN:
-            cells.append(Text(sparkline(p.rss_tail, trend), style="magenta"))
-        table.add_row(*cells, _slope(p), _growth(p))
-    return table
+            cells.append(Text(sparkline(p.rss_tail, trend, 0.0, top).ljust(trend), style="magenta"))
+        rows.append([*cells, _slope(p), _growth(p)])
+    trend_col: list[Justify] = ["left"] if trend >= TREND_MIN else []
+    justify: list[Justify] = ["left", "right", *trend_col, "right", "right"]
+    table = grid(rows, width, header=header, justify=justify, flex=0)
+    room = height - len(procs) - 1
+    growing = [p for p in procs if p.slope_mb_h is not None and p.alive]
+    if room < CHART_MIN_ROWS or not growing:
+        return table
+    p = max(growing, key=lambda q: q.slope_mb_h or 0.0)
+    title = Text.assemble(
+        ("rss of ", "dim"), (p.name, "bold"), ("  slope ", "dim"), _slope(p), (" MB/h", "dim"), no_wrap=True
+    )
+    chart = LineChart(p.rss_tail, height=room - 1, style="magenta", fmt=_axis_mb, time_axis=False)
+    return Group(table, title, chart)
 
 
 class MemoryPanel(Panel):
     """Process memory."""
 
     TITLE = "memory"
+
+    def rows(self, snap: Snapshot) -> tuple[int, int]:
+        return 1 + min(len(snap.processes), 3), 1 + len(snap.processes) + CHART_MIN_ROWS + 2
 
     def select(self, snap: Snapshot) -> object:
         return snap.processes

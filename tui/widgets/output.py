@@ -75,10 +75,14 @@ class OutputPanel(Vertical):
         height: 100%;
     }
     OutputPanel.-collapsed { display: none; }
+    OutputPanel.-off { display: none; }
+    OutputPanel:focus { border: round $accent; }
     OutputPanel Input { height: 1; border: none; padding: 0 1; background: $boost; }
     """
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False, init=False)
+    WIDE = True
+    can_focus = True
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -88,9 +92,14 @@ class OutputPanel(Vertical):
         yield Input(placeholder="filter (/)", id="output-filter", compact=True)
         yield OutputLines().data_bind(OutputPanel.snapshot)
 
+    def rows(self, snap: Snapshot) -> tuple[int, int]:
+        """(min, want) content rows: the filter line and the output lines."""
+        return 4, 9
+
     def watch_snapshot(self, snap: Snapshot | None) -> None:
         if snap is not None and (not snap.output) != self.has_class("-collapsed"):
             self.set_class(not snap.output, "-collapsed")
+            self.post_message(Panel.NeedsLayout())
 
     @on(Input.Changed, "#output-filter")
     def _filter(self, event: Input.Changed) -> None:

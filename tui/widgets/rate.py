@@ -3,37 +3,39 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.text import Text
 
 from soakwatch.core.snapshot import Snapshot
-from soakwatch.tui._charts import TimeChart, series_tick
-from soakwatch.tui._format import fmt_count, fmt_rate
+from soakwatch.tui._braille import LineChart
+from soakwatch.tui._charts import series_tick
+from soakwatch.tui._format import fit_pairs, fmt_count, fmt_rate
 from soakwatch.tui.widgets._panel import Panel
 
 __all__ = ["RatePanel", "render_rate"]
 
 
-def render_rate(snap: Snapshot, height: int = 4) -> RenderableType:
+def _axis_rate(v: float) -> str:
+    return f"{v:,.0f}/s" if v >= 10 or v == 0 else f"{v:.1f}/s"
+
+
+def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableType:
     """Current and average calls/s, in flight, and the rate chart with marks (``height`` rows in all)."""
-    head = Text.assemble(
-        ("now ", "dim"),
-        (fmt_rate(snap.rate), "bold"),
-        ("  avg ", "dim"),
-        (fmt_rate(snap.rate_avg), "bold"),
-        ("  in flight ", "dim"),
-        (fmt_count(snap.in_flight), ""),
-        ("  calls ", "dim"),
-        (fmt_count(snap.calls), ""),
-        no_wrap=True,
-        overflow="ellipsis",
+    head = fit_pairs(
+        [
+            ("now", "now", fmt_rate(snap.rate)),
+            ("avg", "avg", fmt_rate(snap.rate_avg)),
+            ("in flight", "infl", fmt_count(snap.in_flight)),
+            ("calls", "n", fmt_count(snap.calls)),
+        ],
+        width,
     )
-    chart = TimeChart(
+    chart = LineChart(
         snap.series.get("rate", []),
-        height=max(1, height - 2),
+        height=max(2, height - 1),
         style="green",
         marks=snap.marks,
         end_t=snap.elapsed,
         tick=series_tick(snap),
+        fmt=_axis_rate,
     )
     return Group(head, chart)
 
@@ -42,10 +44,14 @@ class RatePanel(Panel):
     """Calls per second over time."""
 
     TITLE = "request rate"
-    COLLAPSIBLE = False
+    MIN_ROWS = 5
+    WANT_ROWS = 12
+
+    def has_content(self, snap: Snapshot) -> bool:
+        return bool(snap.calls) or not snap.nodes  # a node-only stage makes no calls
 
     def select(self, snap: Snapshot) -> object:
         return (snap.rate, snap.rate_avg, snap.in_flight, snap.calls, snap.series.get("rate"), snap.marks)
 
     def render_snapshot(self, snap: Snapshot, width: int, height: int) -> RenderableType:
-        return render_rate(snap, height)
+        return render_rate(snap, height, width)
