@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 from soakwatch.analysis.tolerance import Direction, Outcome, Tolerance, judge, parse_tolerances
 from soakwatch.config.errors import UsageError
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 
 __all__ = ["MEASURES", "Comparison", "Measure", "Row", "RunInfo", "compare_runs", "load_summary"]
 
@@ -192,10 +193,10 @@ def load_summary(run_dir: Path) -> tuple[dict[str, Any], bool]:
     if not run_dir.is_dir():
         raise UsageError("no such run directory", where="compare", value=str(run_dir))
     try:
-        data = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+        data = loads_bounded((run_dir / "summary.json").read_bytes())
         if isinstance(data, dict) and "stage" in data:
             return data, False
-    except (OSError, ValueError):
+    except (OSError, JsonRefused):
         pass
     from soakwatch.core.reports import build_summary
 
@@ -220,7 +221,7 @@ def _file_growth(run_dir: Path) -> dict[str, float]:
     first: dict[str, tuple[float, float]] = {}
     last: dict[str, tuple[float, float]] = {}
     try:
-        with (run_dir / "timeline.csv").open(newline="", encoding="utf-8") as fh:
+        with (run_dir / "timeline.csv").open(newline="", encoding="utf-8", errors="backslashreplace") as fh:
             for row in csv.DictReader(fh):
                 calls = _float(row.get("calls"))
                 if calls is None:
@@ -231,7 +232,7 @@ def _file_growth(run_dir: Path) -> dict[str, float]:
                     if m and kb is not None:
                         first.setdefault(m.group(1), (calls, kb))
                         last[m.group(1)] = (calls, kb)
-    except OSError:
+    except (OSError, csv.Error):
         return {}
     out = {}
     for name, (c1, kb1) in last.items():

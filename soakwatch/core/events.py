@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
+from soakwatch.config.safetext import JsonRefused, loads_bounded, safe_obj, safe_str
+
 __all__ = ["Event", "EventLog", "Level", "utc_now"]
 
 Level = Literal["info", "warn", "error"]
@@ -105,14 +107,20 @@ class EventLog:
         self._listeners.append(listener)
 
     def emit(self, kind: str, message: str, level: Level = "info", **data: Any) -> Event:
-        """Record an event; safe from any thread."""
+        """Record an event; safe from any thread.
+
+        Text is made safe here, once, for every writer and reader behind it: lone surrogates
+        become escapes (:mod:`soakwatch.config.safetext`) and the message is capped.
+        """
+        message = safe_str(message)
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
+        data = safe_obj(data)
         with self._lock:
             self._seq += 1
             ev = Event(self._seq, self.elapsed(), utc_now(), kind, level, message, data)
             if self._fh is not None:
-                self._fh.write(json.dumps(ev.to_json(), default=str) + "\n")
+                self._fh.write(json.dumps(ev.to_json(), default=_json_default) + "\n")
             self.recent.append(ev)
         for listener in list(self._listeners):
             try:
@@ -140,18 +148,26 @@ class EventLog:
                 self._fh = None
 
 
+def _json_default(obj: object) -> str:
+    try:
+        return safe_str(str(obj))
+    except Exception:
+        return f"<unprintable {type(obj).__name__}>"
+
+
 def read_events(path: Path) -> list[dict[str, Any]]:
-    """Events from an events.jsonl; a torn last line (runner killed mid-write) is skipped."""
+    """Events from an events.jsonl; a torn last line (runner killed mid-write) is skipped, and
+    a line soakwatch would not parse (not UTF-8, too deep, a huge number) is read safely or skipped."""
     out: list[dict[str, Any]] = []
     try:
-        with path.open(encoding="utf-8") as fh:
+        with path.open(encoding="utf-8", errors="backslashreplace") as fh:
             for line in fh:
                 try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
+                    obj = loads_bounded(line)
+                except JsonRefused:
                     continue
                 if isinstance(obj, dict):
                     out.append(obj)
-    except FileNotFoundError:
+    except OSError:  # gone, or not a file: nothing to read
         pass
     return out

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import bisect
 import csv
-import json
 import math
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.core.events import read_events
 
 __all__ = ["Recording", "load_recording"]
@@ -91,7 +91,7 @@ def _float(text: str) -> float:
 def _read_timeline(path: Path) -> dict[str, array[float]]:
     columns: dict[str, array[float]] = {}
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8", errors="backslashreplace") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
             if not header:
@@ -117,7 +117,7 @@ def _merge_extra(columns: dict[str, array[float]], path: Path) -> None:
         return
     row_of = {round(t, 3): i for i, t in enumerate(times)}
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8", errors="backslashreplace") as fh:
             reader = csv.reader(fh)
             next(reader, None)
             for rec in reader:
@@ -133,8 +133,8 @@ def _merge_extra(columns: dict[str, array[float]], path: Path) -> None:
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        obj = loads_bounded(path.read_bytes())
+    except (OSError, JsonRefused):
         return None
     return obj if isinstance(obj, dict) else None
 

@@ -49,9 +49,9 @@ class RunData:
 
 def _read_timeline(path: Path) -> list[dict[str, str]]:
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8", errors="backslashreplace") as fh:
             rows = list(csv.DictReader(fh))
-    except FileNotFoundError:
+    except (OSError, csv.Error):  # gone, or mangled beyond reading: the summary says what it can
         return []
     # a row torn by a kill has fewer fields than the header
     return [r for r in rows if None not in r.values() and None not in r]
@@ -59,8 +59,10 @@ def _read_timeline(path: Path) -> list[dict[str, str]]:
 
 def _read_hist(path: Path) -> list[str]:
     try:
-        return [line.strip() for line in path.read_text(encoding="ascii").splitlines() if line.strip()]
-    except FileNotFoundError:
+        return [
+            line.strip() for line in path.read_text(encoding="ascii", errors="replace").splitlines() if line.strip()
+        ]
+    except OSError:
         return []
 
 
