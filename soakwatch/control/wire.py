@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.core.snapshot import EventView, Snapshot
 
 __all__ = [
@@ -80,10 +81,12 @@ def socket_address(run_dir: Path) -> Path:
 
 def parse_request(line: bytes) -> Request:
     """A client line as a :class:`Request`; :class:`ProtocolError` says what is wrong with it."""
+    if len(line) > MAX_REQUEST_BYTES:
+        raise ProtocolError(f"message longer than {MAX_REQUEST_BYTES} bytes")
     try:
-        obj = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"not JSON: {exc}") from None
+        obj = loads_bounded(line)  # never dies of depth or huge integers; strings made safe
+    except JsonRefused as exc:
+        raise ProtocolError(str(exc)) from None
     if not isinstance(obj, dict):
         raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
     req_id = obj.get("id")
@@ -106,8 +109,8 @@ def parse_request(line: bytes) -> Request:
 def request_id(line: bytes) -> int | str | None:
     """The ``id`` of a possibly malformed request, so even a refusal can be matched to it."""
     try:
-        obj = json.loads(line)
-    except ValueError:
+        obj = loads_bounded(line)
+    except JsonRefused:
         return None
     rid = obj.get("id") if isinstance(obj, dict) else None
     return rid if isinstance(rid, int | str) and not isinstance(rid, bool) else None
