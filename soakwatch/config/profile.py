@@ -29,8 +29,10 @@ from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.config.errors import UsageError
 from soakwatch.config.gates import GateSpec
 from soakwatch.config.http import HttpConfig
+from soakwatch.config.limits import MAX_CALLS, MAX_DURATION, MAX_RATE, MAX_TIMEOUT, MIN_RATE, MIN_SECONDS
 from soakwatch.config.matrix import MatrixValue, check_matrix
 from soakwatch.config.nodes import NodeSpec, check_topology
+from soakwatch.config.safetext import safe_str
 from soakwatch.config.units import parse_duration
 
 __all__ = [
@@ -53,15 +55,25 @@ class Profile(BaseModel):
     target: str | None = Field(default=None, description="module.path:function, http://... or cmd:...")
     root: str | None = Field(default=None, description="sandbox root; put on sys.path")
     cases: str | None = Field(default=None, description="JSONL file of cases, cycled")
-    calls: int | None = Field(default=None, gt=0)
-    duration: float | None = Field(default=None, gt=0, description="seconds (or '30m')")
+    calls: int | None = Field(default=None, gt=0, le=MAX_CALLS)
+    duration: float | None = Field(
+        default=None, ge=MIN_SECONDS, le=MAX_DURATION, allow_inf_nan=False, description="seconds (or '30m')"
+    )
     concurrency: int = Field(default=1, ge=1, le=4096)
-    rate: float | None = Field(default=None, gt=0, description="calls/s (open model)")
-    timeout: float = Field(default=30.0, gt=0, description="per-call timeout, seconds")
+    rate: float | None = Field(
+        default=None, ge=MIN_RATE, le=MAX_RATE, allow_inf_nan=False, description="calls/s (open model)"
+    )
+    timeout: float = Field(
+        default=30.0, ge=MIN_SECONDS, le=MAX_TIMEOUT, allow_inf_nan=False, description="per-call timeout, seconds"
+    )
     isolation: Literal["process", "inline"] = "process"
-    tick: float = Field(default=0.5, gt=0, le=10, description="seconds between ticks")
-    status_every: float = Field(default=5.0, gt=0, description="headless status line interval")
-    refresh_hz: float = Field(default=DEFAULT_REFRESH_HZ, gt=0, le=20, description="TUI refresh rate")
+    tick: float = Field(default=0.5, ge=0.01, le=10, allow_inf_nan=False, description="seconds between ticks")
+    status_every: float = Field(
+        default=5.0, ge=0.01, le=MAX_DURATION, allow_inf_nan=False, description="headless status line interval"
+    )
+    refresh_hz: float = Field(
+        default=DEFAULT_REFRESH_HZ, gt=0, le=20, allow_inf_nan=False, description="TUI refresh rate"
+    )
     strict: bool = False
     insufficient_data: Literal["warn", "fail"] = "warn"
     watch: WatchConfig = Field(default_factory=WatchConfig)
@@ -101,6 +113,20 @@ class Profile(BaseModel):
     def _matrix(cls, v: dict[str, list[MatrixValue]]) -> dict[str, list[MatrixValue]]:
         check_matrix(v)
         return v
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a stage needs a non-empty name")
+        return safe_str(v)
+
+    @field_validator("target", "root", "cases")
+    @classmethod
+    def _non_empty(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be empty (leave it out instead)")
+        return v if v is None else safe_str(v)
 
     @field_validator("duration", "timeout", "tick", "status_every", mode="before")
     @classmethod
