@@ -7,6 +7,7 @@ or HTTP clients, and pydantic only when a profile is read.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ def _positive_float(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
     return v
@@ -44,6 +47,8 @@ def _duration(text: str) -> float:
         v = parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite duration, got {text}")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
     return v
@@ -245,7 +250,7 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
 def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     from soakwatch.core.reports import build_summary
     from soakwatch.stage import Stage
-    from soakwatch.views.headless import HeadlessView, print_summary
+    from soakwatch.views.headless import HeadlessView, render_summary
     from soakwatch.views.prometheus import start_exporter
 
     stage = Stage(profile, out_dir=Path(args.out_dir).resolve() if args.out_dir else None)
@@ -253,9 +258,10 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     run_dir = stage.prepare()
     if exporter is not None:
         exporter.attach(stage)
-    view = HeadlessView(profile.status_every)
+    # the view writes in a thread of its own: a reader that stops reading never holds up the stage
+    view = HeadlessView(profile.status_every, on_drop=lambda n: _note_dropped(stage, n))
     stage.subscribers.append(view)
-    print(f"soakwatch: stage {profile.name} → {run_dir}", flush=True)
+    view.print(f"soakwatch: stage {profile.name} → {run_dir}")
     if args.ready_fd is not None:
         from soakwatch.views.spawn import write_ready
 
@@ -266,8 +272,18 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     finally:
         if exporter is not None:
             exporter.close()
-    print_summary(build_summary(run_dir))
+    view.print(render_summary(build_summary(run_dir), sys.stdout.isatty()))
+    view.close()  # a bounded wait: with nobody reading, the summary is in the run dir all the same
     return code
+
+
+def _note_dropped(stage: Any, n: int) -> None:
+    stage.events.emit(
+        "output_dropped",
+        f"standard output is not being read: {n} status line(s) dropped so far (the stage goes on)",
+        "warn",
+        dropped=n,
+    )
 
 
 def _tui_wanted(args: argparse.Namespace) -> bool:
