@@ -118,8 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="rebuild summary.json/.md and report.html from a run directory")
     rep.add_argument("run_dir", metavar="RUN_DIR")
     sub.add_parser("profiles", help="list the built-in profiles")
-    val = sub.add_parser("validate", help="check a profile")
-    val.add_argument("profile", metavar="PROFILE")
+    val = sub.add_parser(
+        "validate",
+        help="check a profile and run's flags: every check `run` makes before it starts, nothing run",
+        description="Check PROFILE (or --profile) with the same flags and the same checks as `soakwatch run`; "
+        "exit 0 when run would start, 2 with the reason when it would refuse.",
+    )
+    val.add_argument("profile_arg", metavar="PROFILE", nargs="?")
+    _add_stage_args(val)
     sw = sub.add_parser(
         "sweep",
         help="one stage per combination of the profile's [matrix]; scaling report and chart",
@@ -369,14 +375,18 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from soakwatch.config.profile import load_profile
+    """run's checks without running: the profile, the flags, the gates, root, target and cases."""
+    from soakwatch.stage import Stage
 
-    profile = load_profile(args.profile)
-    if profile.gates:
-        from soakwatch.gates import check_rules
+    if args.profile_arg and args.profile and args.profile_arg != args.profile:
+        from soakwatch.config.errors import UsageError
 
-        check_rules(profile)
-    print(f"{args.profile}: ok ({profile.name})")
+        raise UsageError("give the profile once (PROFILE or --profile)", where="validate", value=args.profile_arg)
+    args.profile = args.profile or args.profile_arg
+    profile = _load(args)
+    if profile.target is not None or not profile.nodes:
+        Stage(profile, out_dir=Path(args.out_dir).resolve() if args.out_dir else None).preflight()
+    print(f"{args.profile or 'command line'}: ok ({profile.name})")
     return 0
 
 

@@ -103,8 +103,17 @@ class Stage:
                 return cand
         raise UsageError("no such cases file", where="--cases", value=self.profile.cases)
 
+    def preflight(self) -> None:
+        """Every check that needs no run directory, shared by ``run`` (in :meth:`prepare`, before
+        anything is created) and ``validate``: the target resolves to something callable."""
+        if self.spec is not None and self.spec.kind == "python":
+            from soakwatch.targets.spec import resolve_callable
+
+            resolve_callable(self.spec, self.root)
+
     def prepare(self) -> Path:
         """Create the run dir, load plugins and the target. Raises UsageError on bad input."""
+        self.preflight()
         self.run_dir = create_run_dir(self.out_dir, self.profile.name)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.events.subscribe(self._note_runner_error)
@@ -197,7 +206,10 @@ class Stage:
         elif name in ("abort", "stop"):
             self._stop("operator" if name == "abort" else "signal", f"{name} by {source}")
         elif name == "auto_abort":
-            self.auto_abort = bool(args.get("on", not self.auto_abort))
+            on = args.get("on", not self.auto_abort)
+            if not isinstance(on, bool):
+                raise ValueError(f"auto_abort: 'on' must be true or false, got {on!r}")  # refused, nothing changed
+            self.auto_abort = on
         elif name == "note":
             # an action the view did by itself (e.g. saved a screenshot), recorded like any other
             what = str(args.get("action") or "note")

@@ -57,6 +57,9 @@ def test_no_line_ends_the_control_thread_and_the_report_survives_a_surrogate_not
             # the thread is alive: the next well-formed request is answered on the same connection
             assert client.request("hello")["ok"] is True, line[:40]
     with ControlClient(running.run_dir, timeout=WAIT, reply_timeout=10) as client:  # and new connections too
+        refused = client.request("auto_abort", {"on": "maybe"})  # not a truth value: refused, nothing changed
+        assert refused["ok"] is False and "true or false" in refused["error"]
+        assert running.stage.auto_abort is True
         assert client.command("stop") == "stop: ok"
     assert running.join() == 130
     write_reports(running.run_dir)

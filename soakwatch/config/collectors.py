@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from soakwatch.config.limits import check_http_url
 from soakwatch.config.units import parse_duration
 
 __all__ = [
@@ -86,6 +87,12 @@ class ProcessWatch(_Model):
     pattern: str | None = None
     children: bool = True
 
+    @model_validator(mode="after")
+    def _found_somehow(self) -> ProcessWatch:
+        if not (self.pid_file or self.pattern):
+            raise ValueError(f"process {self.name!r} needs 'pid_file' or 'pattern' to be found")
+        return self
+
 
 class ProcessConfig(_Model):
     """Process sampling (psutil) and memory-trend settings."""
@@ -105,6 +112,13 @@ class ScrapeConfig(_Model):
     name: str
     url: str
     interval: float = Field(default=5.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        check_http_url(v)
+        return v
+
     format: Literal["prometheus", "json"] = "prometheus"
     fields: dict[str, str] = Field(default_factory=dict, description="series name -> metric name or dotted JSON path")
     timeout: float = Field(default=2.0, gt=0)

@@ -24,11 +24,14 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from soakwatch.config.limits import MAX_DURATION
 from soakwatch.config.units import parse_duration
 
 __all__ = ["GateSpec", "Severity"]
 
 Severity = Literal["warn", "fail"]
+#: the most consecutive evaluations a gate may wait for (a million ticks is days at any tick)
+MAX_EVALUATIONS = 1_000_000
 
 
 def _seconds(v: object) -> object:
@@ -47,7 +50,9 @@ class GateSpec(BaseModel):
     condition: str = Field(min_length=1)
     severity: Severity = "fail"
     abort: bool = False
-    delay: float = Field(default=0.0, ge=0, description="grace seconds before it is judged")
+    delay: float = Field(
+        default=0.0, ge=0, le=MAX_DURATION, allow_inf_nan=False, description="grace seconds before it is judged"
+    )
     window: str | None = Field(
         default=None,
         description="'run', a duration such as '60s', or a call count such as '1000 calls'; "
@@ -56,9 +61,15 @@ class GateSpec(BaseModel):
     min_samples: int | None = Field(
         default=None, ge=0, description="samples (calls for call-based metrics) needed in the window"
     )
-    for_: int = Field(default=1, ge=1, alias="for", description="consecutive evaluations before a state change")
+    for_: int = Field(
+        default=1, ge=1, le=MAX_EVALUATIONS, alias="for", description="consecutive evaluations before a state change"
+    )
     exempt_during_chaos: float | None = Field(
-        default=None, ge=0, description="not judged during a chaos action and this many seconds after it"
+        default=None,
+        ge=0,
+        le=MAX_DURATION,
+        allow_inf_nan=False,
+        description="not judged during a chaos action and this many seconds after it",
     )
 
     _secs = field_validator("delay", "exempt_during_chaos", mode="before")(_seconds)

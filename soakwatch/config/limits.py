@@ -8,7 +8,15 @@ call for after the end of the universe).
 
 from __future__ import annotations
 
-__all__ = ["MAX_CALLS", "MAX_DURATION", "MAX_RATE", "MAX_TIMEOUT", "MIN_RATE", "MIN_SECONDS"]
+__all__ = [
+    "MAX_CALLS",
+    "MAX_DURATION",
+    "MAX_RATE",
+    "MAX_TIMEOUT",
+    "MIN_RATE",
+    "MIN_SECONDS",
+    "check_http_url",
+]
 
 #: a year: the longest duration (stage, gate window, ``for``) soakwatch plans
 MAX_DURATION = 366 * 86400.0
@@ -21,3 +29,20 @@ MIN_RATE = 1 / 3600
 MAX_RATE = 1_000_000.0
 #: calls in one stage
 MAX_CALLS = 10**12
+
+
+def check_http_url(url: str) -> None:
+    """Raise ValueError unless ``url`` is an ``http://`` or ``https://`` URL with a host and a valid port."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError on a port that is not a number in 0..65535
+    except ValueError as exc:
+        raise ValueError(f"not a valid URL: {url!r} ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError(f"not an http:// or https:// URL: {url!r}")
+    if not parts.hostname:
+        raise ValueError(f"no host in {url!r} (expected e.g. http://127.0.0.1:8000/metrics)")
+    if port == 0:
+        raise ValueError(f"port 0 in {url!r}")

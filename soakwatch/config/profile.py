@@ -121,6 +121,13 @@ class Profile(BaseModel):
             raise ValueError("a stage needs a non-empty name")
         return safe_str(v)
 
+    @field_validator("calls", "concurrency", mode="before")
+    @classmethod
+    def _whole(cls, v: object) -> object:
+        if isinstance(v, bool):  # TOML `calls = true` is not a number of calls
+            raise ValueError("must be a whole number, not true/false")
+        return v
+
     @field_validator("target", "root", "cases")
     @classmethod
     def _non_empty(cls, v: str | None) -> str | None:
@@ -139,6 +146,12 @@ class Profile(BaseModel):
     def _limits(self) -> Profile:
         if self.calls is None and self.duration is None:
             raise ValueError("a stage needs 'calls' or 'duration'")
+        if self.calls is not None and self.duration is not None:
+            raise ValueError("give 'calls' or 'duration', not both (the stage ends at one of them)")
+        names = [c.name for c in self.chaos]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"chaos action names must be unique: {', '.join(dup)} used more than once")
         problems = check_topology(self.nodes, self.chaos, self.target, self.calls)
         sources = [s.name for s in self.scrape] + [r.name for r in self.reports] + [p.name for p in self.probe]
         dupes = sorted({n for n in sources if sources.count(n) > 1})
