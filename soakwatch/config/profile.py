@@ -121,11 +121,13 @@ class Profile(BaseModel):
             raise ValueError("a stage needs a non-empty name")
         return safe_str(v)
 
-    @field_validator("calls", "concurrency", mode="before")
+    @field_validator(
+        "calls", "concurrency", "duration", "rate", "timeout", "tick", "status_every", "refresh_hz", mode="before"
+    )
     @classmethod
-    def _whole(cls, v: object) -> object:
-        if isinstance(v, bool):  # TOML `calls = true` is not a number of calls
-            raise ValueError("must be a whole number, not true/false")
+    def _not_bool(cls, v: object) -> object:
+        if isinstance(v, bool):  # TOML `calls = true` is not a number (pydantic would take it as 1)
+            raise ValueError("must be a number, not true/false")
         return v
 
     @field_validator("target", "root", "cases")
@@ -187,6 +189,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"not valid TOML: {exc}", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"not UTF-8 text (byte {exc.start}): a profile is a TOML file", where=str(path)) from None
+    except RecursionError:
+        raise UsageError("not valid TOML: nested too deeply", where=str(path)) from None
     except OSError as exc:
         raise UsageError(f"cannot read: {exc.strerror}", where=str(path)) from None
 

@@ -19,6 +19,7 @@ AF_UNIX — the path written in ``<run_dir>/control.addr``.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,10 +74,12 @@ def socket_address(run_dir: Path) -> Path:
     """Where the run's control socket listens: ``control.addr`` if present, else ``control.sock``."""
     addr = run_dir / ADDR_NAME
     try:
-        text = addr.read_text(encoding="utf-8").strip()
+        raw = addr.read_bytes()[:4096].strip()
     except OSError:
-        text = ""
-    return Path(text) if text else run_dir / SOCKET_NAME
+        raw = b""
+    if not raw or b"\0" in raw or len(raw) > MAX_UNIX_PATH:  # a mangled control.addr: look for the usual one
+        return run_dir / SOCKET_NAME
+    return Path(os.fsdecode(raw))
 
 
 def parse_request(line: bytes) -> Request:

@@ -13,6 +13,7 @@ from typing import Any
 
 from soakwatch.config.errors import UsageError
 from soakwatch.config.profile import Profile
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.core.events import utc_now
 
 __all__ = ["create_run_dir", "read_run_config", "update_run_config", "write_run_config"]
@@ -109,11 +110,13 @@ def host_facts() -> dict[str, Any]:
 def read_run_config(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "run_config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_bounded(path.read_bytes())
     except FileNotFoundError:
         raise UsageError("not a run directory (no run_config.json)", where=str(run_dir)) from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"run_config.json is not JSON: {exc.msg}", where=str(run_dir)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read run_config.json: {exc.strerror}", where=str(run_dir)) from None
+    except JsonRefused as exc:
+        raise UsageError(f"run_config.json: {exc}", where=str(run_dir)) from None
     if not isinstance(data, dict):
         raise UsageError("run_config.json is not an object", where=str(run_dir))
     return data
