@@ -114,7 +114,7 @@ class Stage:
     def prepare(self) -> Path:
         """Create the run dir, load plugins and the target. Raises UsageError on bad input."""
         self.preflight()
-        self.run_dir = create_run_dir(self.out_dir, self.profile.name)
+        self.run_dir = create_run_dir(self.out_dir, self.profile.name, share=self.profile.share_run_dir)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.events.subscribe(self._note_runner_error)
         self.recorder = Recorder(self.run_dir, self.events, open_model=self.profile.open_model)

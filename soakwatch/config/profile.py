@@ -75,6 +75,9 @@ class Profile(BaseModel):
         default=DEFAULT_REFRESH_HZ, gt=0, le=20, allow_inf_nan=False, description="TUI refresh rate"
     )
     strict: bool = False
+    share_run_dir: bool = Field(
+        default=False, description="run directory readable by other users (0755); default private to you (0700)"
+    )
     insufficient_data: Literal["warn", "fail"] = "warn"
     watch: WatchConfig = Field(default_factory=WatchConfig)
     processes: ProcessConfig = Field(default_factory=ProcessConfig)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from soakwatch.config.safetext import JsonRefused, loads_bounded, safe_obj, safe_str
+from soakwatch.core.redact import redact_obj, redact_url
 
 __all__ = ["Event", "EventLog", "Level", "utc_now"]
 
@@ -112,10 +113,10 @@ class EventLog:
         Text is made safe here, once, for every writer and reader behind it: lone surrogates
         become escapes (:mod:`soakwatch.config.safetext`) and the message is capped.
         """
-        message = safe_str(message)
+        message = redact_url(safe_str(message))
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
-        data = safe_obj(data)
+        data = redact_obj(safe_obj(data))
         with self._lock:
             self._seq += 1
             ev = Event(self._seq, self.elapsed(), utc_now(), kind, level, message, data)
