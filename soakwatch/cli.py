@@ -61,6 +61,12 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--root", metavar="DIR", help="sandbox root, put on sys.path (default: current dir)")
     p.add_argument("--cases", metavar="FILE", help="JSONL file of cases, cycled, one per call")
+    p.add_argument(
+        "--allow-broad-root",
+        action="store_true",
+        default=None,
+        help="allow / or your home as --root of a stage with file actions (refused otherwise)",
+    )
     lim = p.add_mutually_exclusive_group()
     lim.add_argument("--calls", type=_positive_int, metavar="N", help="number of calls")
     lim.add_argument("--duration", type=_duration, metavar="30m", help="run for this long")
@@ -238,6 +244,7 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
         "timeout": args.timeout,
         "isolation": args.isolation,
         "seed": getattr(args, "seed", None),
+        "allow_broad_root": args.allow_broad_root,
     }
     chaos: list[dict[str, Any]] = []
     if getattr(args, "chaos_plan", None):

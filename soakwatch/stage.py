@@ -28,6 +28,7 @@ from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin, StageContext
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.rundir import create_run_dir, update_run_config, write_run_config
+from soakwatch.core.sandbox import check_broad_root
 from soakwatch.core.snapshot import (
     Snapshot,
     StageState,
@@ -103,17 +104,23 @@ class Stage:
                 return cand
         raise UsageError("no such cases file", where="--cases", value=self.profile.cases)
 
-    def preflight(self) -> None:
+    def preflight(self, import_target: bool = True) -> None:
         """Every check that needs no run directory, shared by ``run`` (in :meth:`prepare`, before
-        anything is created) and ``validate``: the target resolves to something callable."""
-        if self.spec is not None and self.spec.kind == "python":
+        anything is created) and ``validate``: a root that file actions may use; the target
+        resolves to something callable (``run`` imports it here only for inline isolation: a
+        process-isolated target is imported by its workers, never by the monitor)."""
+        check_broad_root(self.profile, self.root)
+        if import_target and self.spec is not None and self.spec.kind == "python":
             from soakwatch.targets.spec import resolve_callable
 
             resolve_callable(self.spec, self.root)
 
     def prepare(self) -> Path:
-        """Create the run dir, load plugins and the target. Raises UsageError on bad input."""
-        self.preflight()
+        """Create the run dir, load plugins and the target. Raises UsageError on bad input.
+
+        Nothing in the sandbox changes until every check has passed: plugins check in
+        ``prepare`` and act (reset, backup) in ``act``, called once all of them prepared."""
+        self.preflight(import_target=self.profile.isolation == "inline")
         self.run_dir = create_run_dir(self.out_dir, self.profile.name, share=self.profile.share_run_dir)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.events.subscribe(self._note_runner_error)
@@ -159,6 +166,8 @@ class Stage:
         try:
             for plugin in self.plugins:
                 plugin.prepare(self.ctx)
+            for plugin in self.plugins:
+                plugin.act()
             self.runner.prepare()
             update_run_config(self.run_dir, target_packages=self.runner.imported_packages())
         except UsageError:

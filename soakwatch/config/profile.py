@@ -75,6 +75,11 @@ class Profile(BaseModel):
         default=DEFAULT_REFRESH_HZ, gt=0, le=20, allow_inf_nan=False, description="TUI refresh rate"
     )
     strict: bool = False
+    allow_broad_root: bool = Field(
+        default=False,
+        description="let a stage with file actions (reset, truncate, backup, chaos file writes) use / or "
+        "your home directory as its root (--allow-broad-root)",
+    )
     share_run_dir: bool = Field(
         default=False, description="run directory readable by other users (0755); default private to you (0700)"
     )
