@@ -84,6 +84,8 @@ class Stage:
         self._signals = 0
         self.plugins: list[Plugin] = []
         self.run_dir: Path | None = None
+        #: the first error writing the run directory (disk full): the stage stops, ERROR, exit 4
+        self.write_error: OSError | None = None
         self._control: ControlServer | None = None
 
     # ---------------------------------------------------------------- setup
@@ -332,6 +334,7 @@ class Stage:
                 if next_tick < time.monotonic():
                     next_tick = time.monotonic() + p.tick
                 self._tick()
+                self._check_writes()
         runner_thread.join(2.0 if self._kill_now else None)
         return self._finish()
 
@@ -370,15 +373,31 @@ class Stage:
         t = self.recorder.last_tick_t
         for plugin in self.plugins:
             self.guard(plugin, "tick", plugin.tick, t)
-        self.recorder.tick_end()  # the timeline row holds what the plugins published this tick
+        try:
+            self.recorder.tick_end()  # the timeline row holds what the plugins published this tick
+        except OSError as exc:  # disk full or the run dir gone read-only: stop gracefully, exit 4
+            self.write_error = self.write_error or exc
         self._publish()
+
+    def _check_writes(self) -> None:
+        """Stop gracefully (ERROR, exit 4) once the run directory cannot be written."""
+        exc = self.write_error or self.events.write_error
+        if exc is None or self._abort_kind is not None:
+            return
+        self.write_error = exc
+        what = f"cannot write the run directory: {exc.strerror or exc} ({exc.filename or self.run_dir})"
+        self.events.emit("write_error", f"{what}; stopping the stage", "error", errno=exc.errno)
+        self._stop("error", what)
 
     def _finish(self) -> int:
         if not self._kill_now:
             self._tick()  # the calls of the last partial tick are judged too
         for plugin in self.plugins:
             self.guard(plugin, "stop", plugin.stop)
-        self.recorder.tick(0)  # the last results folded in before anything is judged
+        try:
+            self.recorder.tick(0)  # the last results folded in before anything is judged
+        except OSError as exc:  # disk full: judged all the same, from what is in memory
+            self.write_error = self.write_error or exc
         verdict = combine(
             [self._own_verdict()]
             + [v for plugin in self.plugins if (v := self.guard(plugin, "verdict", plugin.verdict)) is not None]
@@ -412,12 +431,16 @@ class Stage:
             calls=self.recorder.calls,
         )
         self.events.flush()
-        self.recorder.close()
-        from soakwatch.core.reports import write_reports
-        from soakwatch.views.html import try_write_run_report
+        paths: list[Path] = []
+        try:  # what fits is written; `soakwatch report` rebuilds the rest once there is space again
+            self.recorder.close()
+            from soakwatch.core.reports import write_reports
+            from soakwatch.views.html import try_write_run_report
 
-        paths = write_reports(self.run_dir) if self.run_dir else []
-        paths += try_write_run_report(self.run_dir) if self.run_dir else []
+            paths = write_reports(self.run_dir) if self.run_dir else []
+            paths += try_write_run_report(self.run_dir) if self.run_dir else []
+        except OSError as exc:
+            self.write_error = self.write_error or exc
         self._publish(reports=[str(x) for x in paths])
         if self._control is not None:
             self._control.close()  # after subscribers had a moment to read the final snapshot
@@ -441,6 +464,9 @@ class Stage:
             return Verdict(caveats=caveats, error=f"0 of {planned} calls ran")
         if self.runner_errors:
             return Verdict(caveats=caveats, error=f"runner error: {self.runner_errors[0]}")
+        exc = self.write_error or self.events.write_error
+        if exc is not None:
+            return Verdict(caveats=caveats, error=f"cannot write the run directory: {exc.strerror or exc}")
         return Verdict(caveats=caveats)
 
     # ---------------------------------------------------------------- snapshots

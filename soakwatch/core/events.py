@@ -92,6 +92,8 @@ class EventLog:
         self._seq = 0
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._listeners: list[Listener] = []
+        #: the first error writing events.jsonl (disk full, read-only); later events stay in memory only
+        self.write_error: OSError | None = None
 
     @property
     def seq(self) -> int:
@@ -120,8 +122,11 @@ class EventLog:
         with self._lock:
             self._seq += 1
             ev = Event(self._seq, self.elapsed(), utc_now(), kind, level, message, data)
-            if self._fh is not None:
-                self._fh.write(json.dumps(ev.to_json(), default=_json_default) + "\n")
+            if self._fh is not None and self.write_error is None:
+                try:
+                    self._fh.write(json.dumps(ev.to_json(), default=_json_default) + "\n")
+                except OSError as exc:  # disk full: the stage notices and stops (Stage._check_writes)
+                    self.write_error = exc
             self.recent.append(ev)
         for listener in list(self._listeners):
             try:
@@ -139,13 +144,19 @@ class EventLog:
 
     def flush(self) -> None:
         with self._lock:
-            if self._fh is not None:
-                self._fh.flush()
+            if self._fh is not None and self.write_error is None:
+                try:
+                    self._fh.flush()
+                except OSError as exc:
+                    self.write_error = exc
 
     def close(self) -> None:
         with self._lock:
             if self._fh is not None:
-                self._fh.close()
+                try:
+                    self._fh.close()
+                except OSError as exc:  # the last buffered lines did not fit
+                    self.write_error = self.write_error or exc
                 self._fh = None
 
 
