@@ -46,6 +46,10 @@ __all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "Stage"
 
 Subscriber = Callable[[Snapshot], None]
 
+#: the tick loop waking this late (seconds, and ticks) means the monitor was suspended
+SUSPENDED_MIN = 2.0
+SUSPENDED_TICKS = 4
+
 
 class Stage:
     """One stage of a stress, pressure or soak test."""
@@ -329,6 +333,7 @@ class Stage:
         while runner_thread.is_alive() and not self._kill_now:
             self._wake.wait(max(0.0, next_tick - time.monotonic()))
             self._wake.clear()
+            self._note_suspension(time.monotonic() - next_tick)
             if time.monotonic() >= next_tick:
                 next_tick += p.tick
                 if next_tick < time.monotonic():
@@ -378,6 +383,17 @@ class Stage:
         except OSError as exc:  # disk full or the run dir gone read-only: stop gracefully, exit 4
             self.write_error = self.write_error or exc
         self._publish()
+
+    def _note_suspension(self, late: float) -> None:
+        """An event when the tick loop woke far too late: the monitor was suspended (SIGSTOP, Ctrl-Z)
+        or starved of CPU. The calls made nothing in that time; stall gates count the gap too."""
+        if late >= max(SUSPENDED_MIN, SUSPENDED_TICKS * self.profile.tick):
+            self.events.emit(
+                "suspended",
+                f"the monitor did not run for {late:.1f}s (suspended or starved); no calls were made meanwhile",
+                "warn",
+                seconds=round(late, 3),
+            )
 
     def _check_writes(self) -> None:
         """Stop gracefully (ERROR, exit 4) once the run directory cannot be written."""

@@ -51,6 +51,8 @@ NOTABLE = {
     "corrupt_read",
     "insufficient_data",
     "view_error",
+    "suspended",
+    "write_error",
 }
 ERRORS_SHOWN_PER_KIND = 3
 #: lines waiting for a slow reader before newer ones are dropped (10 min of status lines at the default 5 s)
