@@ -113,8 +113,9 @@ class Stage:
     def preflight(self, import_target: bool = True) -> None:
         """Every check that needs no run directory, shared by ``run`` (in :meth:`prepare`, before
         anything is created) and ``validate``: a root that file actions may use; the target
-        resolves to something callable (``run`` imports it here only for inline isolation: a
-        process-isolated target is imported by its workers, never by the monitor)."""
+        resolves to something callable (``run`` imports it here for process isolation, so a
+        target that is not there is exit 2 before anything changes; an inline target is imported
+        by its runner in :meth:`prepare`, before the sandbox is changed)."""
         check_broad_root(self.profile, self.root)
         if import_target and self.spec is not None and self.spec.kind == "python":
             from soakwatch.targets.spec import resolve_callable
@@ -126,7 +127,9 @@ class Stage:
 
         Nothing in the sandbox changes until every check has passed: plugins check in
         ``prepare`` and act (reset, backup) in ``act``, called once all of them prepared."""
-        self.preflight(import_target=self.profile.isolation == "inline")
+        # an inline target is imported by its runner below (what it imports is recorded from that import)
+        inline = self.profile.isolation == "inline"
+        self.preflight(import_target=not inline)
         self.run_dir = create_run_dir(self.out_dir, self.profile.name, share=self.profile.share_run_dir)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.events.subscribe(self._note_runner_error)
@@ -172,9 +175,11 @@ class Stage:
         try:
             for plugin in self.plugins:
                 plugin.prepare(self.ctx)
-            for plugin in self.plugins:
-                plugin.act()
+            if not inline:
+                self._act()
             self.runner.prepare()
+            if inline:  # the inline runner's import is the last check: nothing changed before it passed
+                self._act()
             update_run_config(self.run_dir, target_packages=self.runner.imported_packages())
         except UsageError:
             self.events.emit("stage_refused", "the stage did not start", "error")
@@ -199,6 +204,10 @@ class Stage:
             os.environ[ENV_SAMPLE] = repr(rec.sample)
         os.environ[ENV_MAX_BYTES] = str(rec.max_bytes)
         self.recorder.callvalues.answer_log = AnswerLog(self.run_dir / ANSWER_FILE, rec.max_file_mb)
+
+    def _act(self) -> None:
+        for plugin in self.plugins:
+            plugin.act()
 
     def _calls_done(self) -> int:
         return self.recorder.calls + self.recorder.pending_calls()

@@ -57,7 +57,7 @@ def quick_ctl(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """ctl and attach look for a live socket briefly: there is none in a copied run dir."""
     import soakwatch.views.attach as attach
 
-    monkeypatch.setattr(attach, "FIND_TIMEOUT", 0.05)
+    monkeypatch.setattr(attach, "CONTROL_QUICK_TIMEOUT", 0.05)
     yield
 
 

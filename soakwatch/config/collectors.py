@@ -112,13 +112,6 @@ class ScrapeConfig(_Model):
     name: str
     url: str
     interval: float = Field(default=5.0, gt=0)
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        check_http_url(v)
-        return v
-
     format: Literal["prometheus", "json"] = "prometheus"
     fields: dict[str, str] = Field(default_factory=dict, description="series name -> metric name or dotted JSON path")
     timeout: float = Field(default=2.0, gt=0)
@@ -133,6 +126,7 @@ class ScrapeConfig(_Model):
                 "[[scrape]] reads an http(s) URL; a command's output is sampled with "
                 f'[[probe]] command = "{v[4:].strip()}" (see README, "Probes")'
             )
+        check_http_url(v)  # a scheme, a host and a valid port: exit 2 now, not a collector error later
         return v
 
 

@@ -111,7 +111,12 @@ class HeadlessView:
         self.on_drop = on_drop
         self._last_status = float("-inf")  # the first snapshot always prints a status
         self._errors_shown: dict[str, int] = {}
-        self._fd = sys.stdout.fileno() if out is None else -1
+        self._fd = -1
+        if out is None:
+            try:
+                self._fd = sys.stdout.fileno()
+            except (OSError, ValueError, AttributeError):  # a stdout with no descriptor (captured): write to it
+                self.out = sys.stdout
         self._queue: queue.Queue[str | None] = queue.Queue(QUEUE_LINES)
         #: lines dropped because the reader did not keep up
         self.dropped = 0
