@@ -50,7 +50,7 @@ def _start(sandbox: Path, out: Path, *limit: str) -> tuple[subprocess.Popen[byte
     fcntl.fcntl(w, fcntl.F_SETPIPE_SZ, 4096)  # one page: full (>3500 bytes unread) after ~35 status lines
     env = {**os.environ, "SOAKWATCH_ROOT": str(sandbox)}
     args = ["run", "--target", "sw_hostile:ok", "--isolation", "inline", "--rate", "50", *limit]
-    args += ["--no-tui", "--out-dir", str(out), "--set", "status_every=0.01", "--set", "tick=0.02"]
+    args += ["--no-tui", "--out-dir", str(out), "--set", "status_every=0.01", "--set", "tick=0.01"]
     with (out.parent / "stderr.txt").open("wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "soakwatch", *args], cwd=sandbox, stdout=w, stderr=err, env=env)
     os.close(w)
@@ -59,7 +59,7 @@ def _start(sandbox: Path, out: Path, *limit: str) -> tuple[subprocess.Popen[byte
 
 def test_stage_ends_by_itself_with_a_reader_that_never_reads(sandbox: Path, tmp_path: Path) -> None:
     out = tmp_path / "runs"
-    proc, r = _start(sandbox, out, "--calls", "500")
+    proc, r = _start(sandbox, out, "--calls", "1000")
     try:
         code = proc.wait(60)
         assert _unread(r) >= 3500, "the pipe never filled: the test did not test anything"
@@ -70,7 +70,7 @@ def test_stage_ends_by_itself_with_a_reader_that_never_reads(sandbox: Path, tmp_
     assert code == 0, (out.parent / "stderr.txt").read_text()
     run_dir = only_run_dir(out)
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["calls"] == counted(sandbox, "ok") == 500
+    assert summary["calls"] == counted(sandbox, "ok") == 1000
     dropped = [e for e in _events(run_dir) if e["kind"] == "output_dropped"]
     assert dropped and int(str(dropped[-1]["dropped"])) > 0
 
