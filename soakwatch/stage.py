@@ -14,6 +14,7 @@ import os
 import random
 import secrets
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -120,7 +121,10 @@ class Stage:
         if import_target and self.spec is not None and self.spec.kind == "python":
             from soakwatch.targets.spec import resolve_callable
 
+            fresh = self.spec.module not in sys.modules
             resolve_callable(self.spec, self.root)
+            if fresh:  # checked, not kept: the workers import their own copy (and an inline runner a fresh one)
+                sys.modules.pop(self.spec.module, None)
 
     def prepare(self) -> Path:
         """Create the run dir, load plugins and the target. Raises UsageError on bad input.
