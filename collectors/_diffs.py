@@ -12,6 +12,9 @@ import re
 from collections import deque
 from pathlib import Path
 
+from soakwatch.config.errors import SandboxError
+from soakwatch.core.sandbox_fd import read_file
+
 __all__ = ["DiffKeeper"]
 
 KB = 1024
@@ -20,8 +23,11 @@ KB = 1024
 class DiffKeeper:
     """Previous snapshot contents of small files and the diff files written so far."""
 
-    def __init__(self, run_dir: Path, max_kb: float, keep: int) -> None:
+    def __init__(self, run_dir: Path, max_kb: float, keep: int, root: Path | None = None) -> None:
         self.dir = run_dir / "diffs"
+        #: the sandbox root: files are read through it without following links (a watched file
+        #: swapped for a link to a private file elsewhere is never copied into the run dir)
+        self.root = root
         self.max_bytes = int(max_kb * KB)
         self.keep = keep
         self._prev: dict[str, bytes | None] = {}
@@ -34,9 +40,15 @@ class DiffKeeper:
 
     def _read(self, path: Path) -> bytes | None:
         try:
-            with path.open("rb") as fh:
-                data = fh.read(self.max_bytes + 1)
-        except OSError:
+            if self.root is not None:
+                got = read_file(self.root, path, "watch.files", self.max_bytes + 1)
+                if got is None:
+                    return None
+                data = got
+            else:
+                with path.open("rb") as fh:
+                    data = fh.read(self.max_bytes + 1)
+        except (OSError, SandboxError):
             return None
         return data if len(data) <= self.max_bytes else None
 

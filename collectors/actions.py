@@ -16,8 +16,9 @@ from pathlib import Path
 from soakwatch.config.errors import SandboxError, UsageError
 from soakwatch.core.events import EventLog
 from soakwatch.core.sandbox import glob_inside, has_magic, inside
+from soakwatch.core.sandbox_fd import truncate_file, unlink_file
 
-__all__ = ["backup", "plan_paths", "reset", "truncate"]
+__all__ = ["backup", "check_reset", "plan_paths", "reset", "truncate"]
 
 KB = 1024
 
@@ -43,19 +44,23 @@ def _rel(root: Path, path: Path) -> str:
         return str(path)
 
 
-def reset(root: Path, patterns: list[str], events: EventLog) -> list[Path]:
-    """Delete the listed files (``reset_before``); a directory among them is refused first."""
+def check_reset(root: Path, patterns: list[str]) -> list[Path]:
+    """The paths ``reset_before`` would delete; UsageError for one outside the root or a directory."""
     paths = plan_paths(root, patterns, "watch.reset_before")
     for p in paths:
         if p.is_dir() and not p.is_symlink():
             raise UsageError("is a directory; reset_before deletes files", field="watch.reset_before", value=str(p))
+    return paths
+
+
+def reset(root: Path, patterns: list[str], events: EventLog) -> list[Path]:
+    """Delete the listed files (``reset_before``); a directory among them is refused first."""
+    paths = check_reset(root, patterns)
     done: list[Path] = []
     for p in paths:
         rel = _rel(root, p)
-        try:
-            size = p.stat().st_size
-            p.unlink()
-        except FileNotFoundError:
+        size = unlink_file(root, p, "watch.reset_before")  # again at the moment of acting, never through a link
+        if size is None:
             events.emit("reset", f"reset {rel}: did not exist", "info", file=rel, existed=False, bytes=0)
             continue
         done.append(p)
@@ -134,10 +139,10 @@ def truncate(
     rel = _rel(root, path if path.is_absolute() else Path(root).resolve() / path)
     if real.is_dir():
         raise SandboxError("is a directory, not a log", field=field, value=str(path))
-    try:
-        size = real.stat().st_size
-        os.truncate(real, 0)
-    except FileNotFoundError:
+    # the path checked above may be swapped for a link before the truncation: act through a
+    # descriptor of the root, never following a link, refusing hard-linked files
+    size = truncate_file(root, path, field)
+    if size is None:
         return 0
     events.emit(
         "truncate",

@@ -75,11 +75,17 @@ class FilesCollector(Plugin):
                 glob_inside(self.root, pattern, f"watch.files[{i}]")
             else:
                 inside(self.root, pattern, f"watch.files[{i}]")
-        actions.plan_paths(self.root, cfg.reset_before, "watch.reset_before")
+        actions.check_reset(self.root, cfg.reset_before)
         actions.plan_paths(self.root, cfg.backup_before, "watch.backup_before")
         if cfg.unchanged:
             self.integrity = Integrity(self.root, cfg.unchanged, ctx.events)
             self.integrity.check_paths()
+        self.diffs = DiffKeeper(ctx.run_dir, cfg.diff_max_kb, cfg.diff_keep, root=self.root)
+        ctx.commands["truncate"] = self.command_truncate
+
+    def act(self) -> None:
+        """Reset and back up once every check of the stage has passed; then the integrity baseline."""
+        cfg, ctx = self.cfg, self.ctx
         if cfg.reset_before:
             actions.reset(self.root, cfg.reset_before, ctx.events)
         if cfg.backup_before:
@@ -94,8 +100,6 @@ class FilesCollector(Plugin):
                 files=n,
                 patterns=cfg.unchanged,
             )
-        self.diffs = DiffKeeper(ctx.run_dir, cfg.diff_max_kb, cfg.diff_keep)
-        ctx.commands["truncate"] = self.command_truncate
 
     def barrier_every(self) -> int | None:
         every = [e for e in (self.cfg.snapshot_every, self._truncate_every()) if e]

@@ -56,6 +56,8 @@ MAX_WINDOW_POINTS = 7200
 #: metrics the gates compute themselves rather than read from a series
 COMPUTED = frozenset({"latency", "error_ratio", "error_kinds", "processes"})
 #: events that mean a process exited when nobody asked it to
+#: a gap between frames this many ticks long means the monitor was suspended (stall gates count it)
+SUSPENDED_GAPS = 4
 UNEXPECTED_EXIT_KINDS = frozenset({"worker_crash", "process_exit", "node_exit"})
 
 Sparse = tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]]
@@ -396,17 +398,31 @@ class Stall(Judge):
         self._last: float | None = None
         self._changed_at = 0.0
         self._n = 0
+        self._prev_t: float | None = None
+        self._usual_gap = math.inf  # the shortest time between two frames: the tick
 
     def observe(self, frame: Frame) -> Observation:
+        ended = 0.0  # a stall that ended at this frame, as far as the frames can tell
+        gap = frame.t - self._prev_t if self._prev_t is not None else 0.0
+        if gap > 0:
+            self._usual_gap = min(self._usual_gap, gap)
         for t, v in self.fresh(frame):
             self._n += 1
             if self._last is None or v != self._last:
+                if self._last is not None and self._prev_t is not None:
+                    # nothing was seen between the frames; a gap far beyond the tick means the monitor
+                    # itself was suspended (SIGSTOP) and nothing progressed in it
+                    ended = self._prev_t - self._changed_at + (gap if gap > SUSPENDED_GAPS * self._usual_gap else 0.0)
                 self._changed_at = t
                 self._last = v
+        self._prev_t = frame.t
         if self._last is None:
             return Observation(None, 0, False)
-        stalled = frame.t - self._changed_at
-        obs = self.compare(stalled, self._n, f"no change since {self._changed_at:.1f}s (value {self._last:g})")
+        stalled = max(frame.t - self._changed_at, ended)
+        detail = f"no change since {self._changed_at:.1f}s (value {self._last:g})"
+        if ended > frame.t - self._changed_at:
+            detail = f"no change for {ended:.1f}s until {frame.t:.1f}s (the monitor was suspended)"
+        obs = self.compare(stalled, self._n, detail)
         return Observation(obs.value, obs.samples, obs.breached, obs.margin, obs.detail, forecast=obs.margin)
 
 

@@ -316,7 +316,10 @@ def _condition(sc: _Scanner) -> Condition:
         sc.word()
         n = 1
         if sc.literal("("):
+            n_at = sc.i
             n = sc.integer("the errors per window of a burst")
+            if n < 1:
+                raise sc.error("the errors per window of a burst must be at least 1", at=n_at)
             if not sc.literal(")"):
                 raise sc.error("expected ')'")
         op = sc.op()

@@ -7,6 +7,7 @@ or HTTP clients, and pydantic only when a profile is read.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,8 @@ def _positive_float(text: str) -> float:
         v = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
     return v
@@ -44,6 +47,8 @@ def _duration(text: str) -> float:
         v = parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite duration, got {text}")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
     return v
@@ -56,6 +61,12 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--root", metavar="DIR", help="sandbox root, put on sys.path (default: current dir)")
     p.add_argument("--cases", metavar="FILE", help="JSONL file of cases, cycled, one per call")
+    p.add_argument(
+        "--allow-broad-root",
+        action="store_true",
+        default=None,
+        help="allow / or your home as --root of a stage with file actions (refused otherwise)",
+    )
     lim = p.add_mutually_exclusive_group()
     lim.add_argument("--calls", type=_positive_int, metavar="N", help="number of calls")
     lim.add_argument("--duration", type=_duration, metavar="30m", help="run for this long")
@@ -113,11 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="rebuild summary.json/.md and report.html from a run directory")
     rep.add_argument("run_dir", metavar="RUN_DIR")
     sub.add_parser("profiles", help="list the built-in profiles")
-    val = sub.add_parser("validate", help="check a profile")
-    val.add_argument("profile", metavar="PROFILE")
+    val = sub.add_parser(
+        "validate",
+        help="check a profile and run's flags: every check `run` makes before it starts, nothing run",
+        description="Check PROFILE (or --profile) with the same flags and the same checks as `soakwatch run`; "
+        "exit 0 when run would start, 2 with the reason when it would refuse.",
+    )
+    val.add_argument("profile_arg", metavar="PROFILE", nargs="?")
+    _add_stage_args(val)
     val.add_argument("--show", action="store_true", help="print the resolved profile (after extends and --set) as JSON")
-    val.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a field, as for run")
-    val.add_argument("--root", metavar="DIR", help="sandbox root that relative paths resolve against")
     sw = sub.add_parser(
         "sweep",
         help="one stage per combination of the profile's [matrix]; scaling report and chart",
@@ -252,6 +267,7 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
         "timeout": args.timeout,
         "isolation": args.isolation,
         "seed": getattr(args, "seed", None),
+        "allow_broad_root": args.allow_broad_root,
     }
     chaos: list[dict[str, Any]] = []
     if getattr(args, "chaos_plan", None):
@@ -271,7 +287,7 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     from soakwatch.core.reports import build_summary
     from soakwatch.sections import REPORT_SECTIONS
     from soakwatch.stage import Stage
-    from soakwatch.views.headless import HeadlessView, print_summary
+    from soakwatch.views.headless import HeadlessView, render_summary
     from soakwatch.views.prometheus import start_exporter
 
     stage = Stage(profile, out_dir=Path(args.out_dir).resolve() if args.out_dir else None)
@@ -279,9 +295,10 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     run_dir = stage.prepare()
     if exporter is not None:
         exporter.attach(stage)
-    view = HeadlessView(profile.status_every)
+    # the view writes in a thread of its own: a reader that stops reading never holds up the stage
+    view = HeadlessView(profile.status_every, on_drop=lambda n: _note_dropped(stage, n))
     stage.subscribers.append(view)
-    print(f"soakwatch: stage {profile.name} → {run_dir}", flush=True)
+    view.print(f"soakwatch: stage {profile.name} → {run_dir}")
     if args.ready_fd is not None:
         from soakwatch.views.spawn import write_ready
 
@@ -292,8 +309,18 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     finally:
         if exporter is not None:
             exporter.close()
-    print_summary(build_summary(run_dir, REPORT_SECTIONS))
+    view.print(render_summary(build_summary(run_dir, REPORT_SECTIONS), sys.stdout.isatty()))
+    view.close()  # a bounded wait: with nobody reading, the summary is in the run dir all the same
     return code
+
+
+def _note_dropped(stage: Any, n: int) -> None:
+    stage.events.emit(
+        "output_dropped",
+        f"standard output is not being read: {n} status line(s) dropped so far (the stage goes on)",
+        "warn",
+        dropped=n,
+    )
 
 
 def _tui_wanted(args: argparse.Namespace) -> bool:
@@ -381,24 +408,29 @@ def cmd_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from soakwatch.config.profile import load_profile
+    """run's checks without running: the profile, the flags, the gates, root, target and cases."""
+    from soakwatch.stage import Stage
 
-    profile = load_profile(args.profile, sets=args.set)
-    if profile.gates:
-        from soakwatch.gates import check_rules
+    if args.profile_arg and args.profile and args.profile_arg != args.profile:
+        from soakwatch.config.errors import UsageError
 
-        check_rules(profile)
+        raise UsageError("give the profile once (PROFILE or --profile)", where="validate", value=args.profile_arg)
+    args.profile = args.profile or args.profile_arg
+    profile = _load(args)
+    if profile.target is not None or not profile.nodes:
+        Stage(profile, out_dir=Path(args.out_dir).resolve() if args.out_dir else None).preflight()
+    out = sys.stderr if args.show else sys.stdout
     if args.show:
         import json
 
         print(json.dumps(profile.model_dump(mode="json", by_alias=True), indent=2))
-    print(f"{args.profile}: ok ({profile.name})", file=sys.stderr if args.show else sys.stdout)
+    print(f"{args.profile or 'command line'}: ok ({profile.name})", file=out)
     from soakwatch.collectors.reportdirs import where_reports
 
     raw = args.root or profile.root
     root = (Path.cwd() / raw).resolve() if raw else Path.cwd()
     for line in where_reports(profile, root):
-        print(f"  {line}", file=sys.stderr if args.show else sys.stdout)
+        print(f"  {line}", file=out)
     return 0
 
 

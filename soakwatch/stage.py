@@ -14,6 +14,7 @@ import os
 import random
 import secrets
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin, StageContext
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.rundir import create_run_dir, update_run_config, write_run_config
+from soakwatch.core.sandbox import check_broad_root
 from soakwatch.core.snapshot import (
     Snapshot,
     StageState,
@@ -46,6 +48,10 @@ __all__ = ["EXIT_ABORTED", "EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "Stage"
 
 
 Subscriber = Callable[[Snapshot], None]
+
+#: the tick loop waking this late (seconds, and ticks) means the monitor was suspended
+SUSPENDED_MIN = 2.0
+SUSPENDED_TICKS = 4
 
 
 class Stage:
@@ -85,6 +91,8 @@ class Stage:
         self._signals = 0
         self.plugins: list[Plugin] = []
         self.run_dir: Path | None = None
+        #: the first error writing the run directory (disk full): the stage stops, ERROR, exit 4
+        self.write_error: OSError | None = None
         self._control: ControlServer | None = None
 
     # ---------------------------------------------------------------- setup
@@ -105,9 +113,30 @@ class Stage:
                 return cand
         raise UsageError("no such cases file", where="--cases", value=self.profile.cases)
 
+    def preflight(self, import_target: bool = True) -> None:
+        """Every check that needs no run directory, shared by ``run`` (in :meth:`prepare`, before
+        anything is created) and ``validate``: a root that file actions may use; the target
+        resolves to something callable (``run`` imports it here for process isolation, so a
+        target that is not there is exit 2 before anything changes; an inline target is imported
+        by its runner in :meth:`prepare`, before the sandbox is changed)."""
+        check_broad_root(self.profile, self.root)
+        if import_target and self.spec is not None and self.spec.kind == "python":
+            from soakwatch.targets.spec import resolve_callable
+
+            fresh = self.spec.module not in sys.modules
+            resolve_callable(self.spec, self.root)
+            if fresh:  # checked, not kept: the workers import their own copy (and an inline runner a fresh one)
+                sys.modules.pop(self.spec.module, None)
+
     def prepare(self) -> Path:
-        """Create the run dir, load plugins and the target. Raises UsageError on bad input."""
-        self.run_dir = create_run_dir(self.out_dir, self.profile.name)
+        """Create the run dir, load plugins and the target. Raises UsageError on bad input.
+
+        Nothing in the sandbox changes until every check has passed: plugins check in
+        ``prepare`` and act (reset, backup) in ``act``, called once all of them prepared."""
+        # an inline target is imported by its runner below (what it imports is recorded from that import)
+        inline = self.profile.isolation == "inline"
+        self.preflight(import_target=not inline)
+        self.run_dir = create_run_dir(self.out_dir, self.profile.name, share=self.profile.share_run_dir)
         self.events = EventLog(self.run_dir / "events.jsonl")
         self.events.subscribe(self._note_runner_error)
         self.recorder = Recorder(self.run_dir, self.events, open_model=self.profile.open_model)
@@ -155,7 +184,11 @@ class Stage:
         try:
             for plugin in self.plugins:
                 plugin.prepare(self.ctx)
+            if not inline:
+                self._act()
             self.runner.prepare()
+            if inline:  # the inline runner's import is the last check: nothing changed before it passed
+                self._act()
             update_run_config(self.run_dir, target_packages=self.runner.imported_packages())
         except UsageError:
             self.events.emit("stage_refused", "the stage did not start", "error")
@@ -181,6 +214,10 @@ class Stage:
         os.environ[ENV_MAX_BYTES] = str(rec.max_bytes)
         self.recorder.callvalues.answer_log = AnswerLog(self.run_dir / ANSWER_FILE, rec.max_file_mb)
 
+    def _act(self) -> None:
+        for plugin in self.plugins:
+            plugin.act()
+
     def _calls_done(self) -> int:
         return self.recorder.calls + self.recorder.pending_calls()
 
@@ -202,7 +239,10 @@ class Stage:
         elif name in ("abort", "stop"):
             self._stop("operator" if name == "abort" else "signal", f"{name} by {source}")
         elif name == "auto_abort":
-            self.auto_abort = bool(args.get("on", not self.auto_abort))
+            on = args.get("on", not self.auto_abort)
+            if not isinstance(on, bool):
+                raise ValueError(f"auto_abort: 'on' must be true or false, got {on!r}")  # refused, nothing changed
+            self.auto_abort = on
         elif name == "note":
             # an action the view did by itself (e.g. saved a screenshot), recorded like any other
             what = str(args.get("action") or "note")
@@ -318,11 +358,13 @@ class Stage:
         while runner_thread.is_alive() and not self._kill_now:
             self._wake.wait(max(0.0, next_tick - time.monotonic()))
             self._wake.clear()
+            self._note_suspension(time.monotonic() - next_tick)
             if time.monotonic() >= next_tick:
                 next_tick += p.tick
                 if next_tick < time.monotonic():
                     next_tick = time.monotonic() + p.tick
                 self._tick()
+                self._check_writes()
         runner_thread.join(2.0 if self._kill_now else None)
         return self._finish()
 
@@ -367,8 +409,32 @@ class Stage:
         t = self.recorder.last_tick_t
         for plugin in self.plugins:
             self.guard(plugin, "tick", plugin.tick, t)
-        self.recorder.tick_end()  # the timeline row holds what the plugins published this tick
+        try:
+            self.recorder.tick_end()  # the timeline row holds what the plugins published this tick
+        except OSError as exc:  # disk full or the run dir gone read-only: stop gracefully, exit 4
+            self.write_error = self.write_error or exc
         self._publish()
+
+    def _note_suspension(self, late: float) -> None:
+        """An event when the tick loop woke far too late: the monitor was suspended (SIGSTOP, Ctrl-Z)
+        or starved of CPU. The calls made nothing in that time; stall gates count the gap too."""
+        if late >= max(SUSPENDED_MIN, SUSPENDED_TICKS * self.profile.tick):
+            self.events.emit(
+                "suspended",
+                f"the monitor did not run for {late:.1f}s (suspended or starved); no calls were made meanwhile",
+                "warn",
+                seconds=round(late, 3),
+            )
+
+    def _check_writes(self) -> None:
+        """Stop gracefully (ERROR, exit 4) once the run directory cannot be written."""
+        exc = self.write_error or self.events.write_error
+        if exc is None or self._abort_kind is not None:
+            return
+        self.write_error = exc
+        what = f"cannot write the run directory: {exc.strerror or exc} ({exc.filename or self.run_dir})"
+        self.events.emit("write_error", f"{what}; stopping the stage", "error", errno=exc.errno)
+        self._stop("error", what)
 
     def _finish(self) -> int:
         if not self._kill_now:
@@ -376,7 +442,10 @@ class Stage:
         for plugin in self.plugins:
             if not plugin.judges:
                 self.guard(plugin, "stop", plugin.stop)
-        self.recorder.tick(0, self.runner.planned_rate)  # the last results folded in before anything is judged
+        try:
+            self.recorder.tick(0, self.runner.planned_rate)  # the last results folded in before anything is judged
+        except OSError as exc:  # disk full: judged all the same, from what is in memory
+            self.write_error = self.write_error or exc
         for plugin in self.plugins:
             if plugin.judges:  # the gates' last evaluation sees every result and the collectors' last word
                 self.guard(plugin, "stop", plugin.stop)
@@ -414,13 +483,17 @@ class Stage:
             missed_arrivals=self.recorder.missed,
         )
         self.events.flush()
-        self.recorder.close()
-        from soakwatch.core.reports import write_reports
-        from soakwatch.sections import REPORT_SECTIONS
-        from soakwatch.views.html import try_write_run_report
+        paths: list[Path] = []
+        try:  # what fits is written; `soakwatch report` rebuilds the rest once there is space again
+            self.recorder.close()
+            from soakwatch.core.reports import write_reports
+            from soakwatch.sections import REPORT_SECTIONS
+            from soakwatch.views.html import try_write_run_report
 
-        paths = write_reports(self.run_dir, REPORT_SECTIONS) if self.run_dir else []
-        paths += try_write_run_report(self.run_dir, REPORT_SECTIONS) if self.run_dir else []
+            paths = write_reports(self.run_dir, REPORT_SECTIONS) if self.run_dir else []
+            paths += try_write_run_report(self.run_dir, REPORT_SECTIONS) if self.run_dir else []
+        except OSError as exc:
+            self.write_error = self.write_error or exc
         self._publish(reports=[str(x) for x in paths])
         if self._control is not None:
             self._control.close()  # after subscribers had a moment to read the final snapshot
@@ -445,6 +518,11 @@ class Stage:
         if self.runner_errors:
             return Verdict(caveats=caveats, error=f"runner error: {self.runner_errors[0]}")
         missed = missed_verdict(self._calls_done(), self.recorder.missed + self.recorder.pending_missed())
+        exc = self.write_error or self.events.write_error
+        if exc is not None:
+            return Verdict(
+                caveats=caveats + missed.caveats, error=f"cannot write the run directory: {exc.strerror or exc}"
+            )
         return Verdict(caveats=caveats + missed.caveats)
 
     # ---------------------------------------------------------------- snapshots

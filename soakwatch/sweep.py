@@ -30,6 +30,7 @@ from soakwatch.config.constants import EXIT_ABORTED, EXIT_FAILED, EXIT_INTERRUPT
 from soakwatch.config.errors import UsageError
 from soakwatch.config.matrix import MatrixValue, cell_id, cells, env_name, split_params
 from soakwatch.config.profile import Profile, validate_profile
+from soakwatch.core.redact import redact_profile
 from soakwatch.core.rundir import create_run_dir
 from soakwatch.views.html.sweep import write_sweep_report
 
@@ -148,7 +149,8 @@ class Sweep:
         """Run every cell; returns 0 when all passed, 1 when one failed, 3 aborted, 130 interrupted."""
         self.sweep_dir = create_run_dir(self.out_dir, f"sweep-{self.profile.name}")
         (self.sweep_dir / "sweep_profile.json").write_text(
-            json.dumps(self.profile.model_dump(mode="json", by_alias=True), indent=2) + "\n", encoding="utf-8"
+            json.dumps(redact_profile(self.profile.model_dump(mode="json", by_alias=True)), indent=2) + "\n",
+            encoding="utf-8",
         )
         axes = ", ".join(f"{k} × {len(v)}" for k, v in self.profile.matrix.items())
         self.echo(f"soakwatch: sweep {self.profile.name}: {len(self.cells)} cells ({axes}) → {self.sweep_dir}")

@@ -100,9 +100,9 @@ def test_paths_outside_the_sandbox_are_refused_before_the_stage(demo_root: Path,
 
 
 def test_duplicate_names_are_refused(demo_root: Path, tmp_path: Path) -> None:
-    stage = stage_with(demo_root, tmp_path / "runs", [{"name": "k", "action": "kill_worker"}] * 2)
-    with pytest.raises(UsageError, match="unique"):
-        stage.prepare()
+    with pytest.raises(UsageError, match="unique"):  # by the profile model, before a run dir exists
+        stage_with(demo_root, tmp_path / "runs", [{"name": "k", "action": "kill_worker"}] * 2)
+    assert not (tmp_path / "runs").exists()
 
 
 def test_a_symlink_that_appears_during_the_stage_is_refused(

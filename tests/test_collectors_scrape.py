@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from soakwatch.collectors.scrape import ScrapeCollector, parse_prometheus, parse_selector
 from soakwatch.config.collectors import ScrapeConfig
@@ -115,8 +116,8 @@ def test_json_dotted_paths(ctx_factory: CtxFactory) -> None:
 
 def test_bad_url_and_selector_are_usage_errors(ctx_factory: CtxFactory) -> None:
     ctx = ctx_factory()
-    with pytest.raises(UsageError, match="url"):
-        ScrapeCollector(ScrapeConfig(name="n", url="ftp://x/")).prepare(ctx)
+    with pytest.raises(ValidationError, match="url"):  # refused by the profile model, before any stage
+        ScrapeConfig(name="n", url="ftp://x/")
     with pytest.raises(UsageError, match=r"fields\.h"):
         ScrapeCollector(ScrapeConfig(name="n", url="http://x/", fields={"h": "a b"})).prepare(ctx)
 

@@ -45,6 +45,7 @@ def test_view_prints_notable_events_and_only_a_few_errors_per_kind() -> None:
     events.append(EventView(seq=9, t=2.0, kind="worker_crash", level="error", message="worker 0 exited"))
     events.append(EventView(seq=10, t=2.0, kind="errors", level="error", message="ValueError×6"))
     view(_snap(events=events))
+    assert view.close(timeout=10)
     text = out.getvalue()
     assert text.count("ValueError: bad") == 3 and "further ValueError not shown" in text
     assert "worker 0 exited" in text and "ValueError×6" not in text

@@ -39,6 +39,7 @@ from soakwatch.core.event_types import Abort, ChaosEnd, ChaosStart, Operator, Si
 from soakwatch.core.events import Event, utc_now
 from soakwatch.core.plugins import Plugin, ReplayFrame, StageContext
 from soakwatch.core.sandbox import inside
+from soakwatch.core.sandbox_fd import read_file, replace_file, unlink_file
 from soakwatch.core.snapshot import ChaosView
 
 if TYPE_CHECKING:
@@ -337,46 +338,45 @@ class ChaosPlugin(Plugin):
 
     def _write_file(self, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
         path = self._path(spec, source)
+        root, field = self.ctx.root, f"chaos {spec.name} path"
+        # every read and write through a descriptor of the root, never following a link (sandbox_fd)
         try:
-            before: bytes | None = path.read_bytes()
-        except FileNotFoundError:
-            before = None
-        except OSError as exc:
-            self._refuse(spec, source, f"cannot read {spec.path}: {exc.strerror}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            _atomic_write(path, json.dumps(spec.content).encode())
+            before = read_file(root, path, field)
+            replace_file(root, path, json.dumps(spec.content).encode(), field, create_dirs=True)
+        except SandboxError as exc:
+            self._refuse(spec, source, str(exc))
         except OSError as exc:
             self._refuse(spec, source, f"cannot write {spec.path}: {exc.strerror}")
 
         def window() -> str:
             self._stopping.wait(spec.duration)
-            if before is None:
-                path.unlink(missing_ok=True)
-                return f"removed {spec.path}"
-            _atomic_write(path, before)
+            try:  # checked again at the restore: a directory on the way may have become a link meanwhile
+                if before is None:
+                    unlink_file(root, path, field)
+                    return f"removed {spec.path}"
+                replace_file(root, path, before, field)
+            except (SandboxError, OSError) as exc:
+                return f"not restored, refused: {exc}"
             return f"restored {spec.path}"
 
         return f"wrote {spec.path} = {json.dumps(spec.content)} for {spec.duration:g}s", window
 
     def _corrupt_file(self, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
         path = self._path(spec, source)
+        root, field = self.ctx.root, f"chaos {spec.name} path"
         try:
-            data = path.read_bytes()
+            data = read_file(root, path, field)
+        except SandboxError as exc:
+            self._refuse(spec, source, str(exc))
         except OSError as exc:
             self._refuse(spec, source, f"cannot read {spec.path}: {exc.strerror}")
         if not data:
-            self._refuse(spec, source, f"{spec.path} is empty")
+            self._refuse(spec, source, f"{spec.path} is empty or missing")
         half = len(data) // 2
         try:
-            _atomic_write(path, data[:half])
+            replace_file(root, path, data[:half], field)
+        except SandboxError as exc:
+            self._refuse(spec, source, str(exc))
         except OSError as exc:
             self._refuse(spec, source, f"cannot write {spec.path}: {exc.strerror}")
         return f"cut {spec.path} from {len(data)} to {half} bytes", lambda: f"{spec.path} left cut"
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` in one step, so the target never reads a half-written chaos file."""
-    tmp = path.with_name(f".{path.name}.chaos-tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from soakwatch.config.base import ProfileModel
+from soakwatch.config.limits import check_http_url
 from soakwatch.config.units import seconds_fields
 
 __all__ = [
@@ -111,6 +112,12 @@ class ProcessWatch(ProfileModel):
     )
     children: bool = Field(default=True, description="sum the process's children into its figures")
 
+    @model_validator(mode="after")
+    def _found_somehow(self) -> ProcessWatch:
+        if not (self.pid_file or self.pattern):
+            raise ValueError(f"process {self.name!r} needs 'pid_file' or 'pattern' to be found")
+        return self
+
 
 class ProcessConfig(ProfileModel):
     """Process sampling with psutil (``[processes]``): the monitor, the target workers, nodes and named processes."""
@@ -163,6 +170,7 @@ class ScrapeConfig(ProfileModel):
                 "[[scrape]] reads an http(s) URL; a command's output is sampled with "
                 f'[[probe]] command = "{v[4:].strip()}" (see README, "Probes")'
             )
+        check_http_url(v)  # a scheme, a host and a valid port: exit 2 now, not a collector error later
         return v
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 __all__ = [
     "CONTROL_CONNECT_TIMEOUT",
     "CONTROL_QUICK_TIMEOUT",
+    "CONTROL_REPLY_TIMEOUT",
     "DEFAULT_REFRESH_HZ",
     "EXIT_ABORTED",
     "EXIT_ERROR",
@@ -57,3 +58,5 @@ SOCKET_WAIT = 30.0
 CONTROL_CONNECT_TIMEOUT = 10.0
 #: one-shot commands (`ctl`, `chaos`, attach's look-up): a stage that does not answer this fast is said to be gone
 CONTROL_QUICK_TIMEOUT = 2.0
+#: how long `ctl` waits for the stage's answer once connected before it gives up and says why
+CONTROL_REPLY_TIMEOUT = 10.0

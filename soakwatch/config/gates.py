@@ -25,11 +25,14 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator
 
 from soakwatch.config.base import ProfileModel
+from soakwatch.config.limits import MAX_DURATION
 from soakwatch.config.units import seconds_fields
 
 __all__ = ["GateSpec", "Severity"]
 
 Severity = Literal["warn", "fail"]
+#: the most consecutive evaluations a gate may wait for (a million ticks is days at any tick)
+MAX_EVALUATIONS = 1_000_000
 
 
 class GateSpec(ProfileModel):
@@ -51,7 +54,14 @@ class GateSpec(ProfileModel):
     )
     severity: Severity = Field(default="fail", description="fail: a failure fails the stage (exit 1); warn: reported")
     abort: bool = Field(default=False, description="stop the stage as soon as the gate fails")
-    delay: float = Field(default=0.0, ge=0, description="grace seconds before it is judged", examples=["30s"])
+    delay: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_DURATION,
+        allow_inf_nan=False,
+        description="grace seconds before it is judged",
+        examples=["30s"],
+    )
     window: str | None = Field(
         default=None,
         description="'run', a duration such as '60s', or a call count such as '1000 calls'; "
@@ -61,10 +71,14 @@ class GateSpec(ProfileModel):
     min_samples: int | None = Field(
         default=None, ge=0, description="samples (calls for call-based metrics) needed in the window", examples=[100]
     )
-    for_: int = Field(default=1, ge=1, alias="for", description="consecutive evaluations before a state change")
+    for_: int = Field(
+        default=1, ge=1, le=MAX_EVALUATIONS, alias="for", description="consecutive evaluations before a state change"
+    )
     exempt_during_chaos: float | None = Field(
         default=None,
         ge=0,
+        le=MAX_DURATION,
+        allow_inf_nan=False,
         description="not judged during a chaos action and this many seconds after it",
         examples=["30s"],
     )

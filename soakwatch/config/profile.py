@@ -32,8 +32,10 @@ from soakwatch.config.errors import UsageError
 from soakwatch.config.explain import explain_errors
 from soakwatch.config.gates import GateSpec
 from soakwatch.config.http import HttpConfig
+from soakwatch.config.limits import MAX_CALLS, MAX_DURATION, MAX_RATE, MAX_TIMEOUT, MIN_RATE, MIN_SECONDS
 from soakwatch.config.matrix import MatrixValue, check_matrix
 from soakwatch.config.nodes import NodeSpec, check_topology
+from soakwatch.config.safetext import safe_str
 from soakwatch.config.units import seconds_fields
 
 __all__ = [
@@ -77,28 +79,55 @@ class Profile(ProfileModel):
         examples=["cases.jsonl"],
     )
     calls: int | None = Field(
-        default=None, gt=0, description="number of calls (give calls or duration)", examples=[672]
+        default=None, gt=0, le=MAX_CALLS, description="number of calls (give calls or duration)", examples=[672]
     )
     duration: float | None = Field(
         default=None,
-        gt=0,
+        ge=MIN_SECONDS,
+        le=MAX_DURATION,
+        allow_inf_nan=False,
         description="how long the stage runs, seconds or '30m' (give calls or duration)",
         examples=["30m"],
     )
     concurrency: int = Field(default=1, ge=1, le=4096, description="calls in flight at once (closed model)")
     rate: float | None = Field(
-        default=None, gt=0, description="fixed arrival rate, calls/s (open model; concurrency bounds it)", examples=[40]
+        default=None,
+        ge=MIN_RATE,
+        le=MAX_RATE,
+        allow_inf_nan=False,
+        description="fixed arrival rate, calls/s (open model; concurrency bounds it)",
+        examples=[40],
     )
-    timeout: float = Field(default=30.0, gt=0, description="per-call timeout, seconds")
+    timeout: float = Field(
+        default=30.0, ge=MIN_SECONDS, le=MAX_TIMEOUT, allow_inf_nan=False, description="per-call timeout, seconds"
+    )
     isolation: Literal["process", "inline"] = Field(
         default="process",
         description="process: a Python target runs in worker processes (a crash is recorded, the worker restarted); "
         "inline: in the stage's process",
     )
-    tick: float = Field(default=0.5, gt=0, le=10, description="seconds between ticks (gates, collectors, snapshots)")
-    status_every: float = Field(default=5.0, gt=0, description="seconds between headless status lines")
-    refresh_hz: float = Field(default=DEFAULT_REFRESH_HZ, gt=0, le=20, description="TUI refreshes per second")
+    tick: float = Field(
+        default=0.5,
+        ge=0.01,
+        le=10,
+        allow_inf_nan=False,
+        description="seconds between ticks (gates, collectors, snapshots)",
+    )
+    status_every: float = Field(
+        default=5.0, ge=0.01, le=MAX_DURATION, allow_inf_nan=False, description="seconds between headless status lines"
+    )
+    refresh_hz: float = Field(
+        default=DEFAULT_REFRESH_HZ, gt=0, le=20, allow_inf_nan=False, description="TUI refreshes per second"
+    )
     strict: bool = Field(default=False, description="every warn gate counts as fail")
+    allow_broad_root: bool = Field(
+        default=False,
+        description="let a stage with file actions (reset, truncate, backup, chaos file writes) use / or "
+        "your home directory as its root (--allow-broad-root)",
+    )
+    share_run_dir: bool = Field(
+        default=False, description="run directory readable by other users (0755); default private to you (0700)"
+    )
     insufficient_data: Literal["warn", "fail"] = Field(
         default="warn", description="a fail gate never judged on enough data: warn (said on the verdict line) or fail"
     )
@@ -150,10 +179,39 @@ class Profile(ProfileModel):
 
     _secs = seconds_fields("duration", "timeout", "tick", "status_every")
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a stage needs a non-empty name")
+        return safe_str(v)
+
+    @field_validator(
+        "calls", "concurrency", "duration", "rate", "timeout", "tick", "status_every", "refresh_hz", mode="before"
+    )
+    @classmethod
+    def _not_bool(cls, v: object) -> object:
+        if isinstance(v, bool):  # TOML `calls = true` is not a number (pydantic would take it as 1)
+            raise ValueError("must be a number, not true/false")
+        return v
+
+    @field_validator("target", "root", "cases")
+    @classmethod
+    def _non_empty(cls, v: str | None) -> str | None:
+        if v is not None and not v.strip():
+            raise ValueError("must not be empty (leave it out instead)")
+        return v if v is None else safe_str(v)
+
     @model_validator(mode="after")
     def _limits(self) -> Profile:
         if self.calls is None and self.duration is None:
             raise ValueError("a stage needs 'calls' or 'duration'")
+        if self.calls is not None and self.duration is not None:
+            raise ValueError("give 'calls' or 'duration', not both (the stage ends at one of them)")
+        names = [c.name for c in self.chaos]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise ValueError(f"chaos action names must be unique: {', '.join(dup)} used more than once")
         problems = check_topology(self.nodes, self.chaos, self.target, self.calls)
         sources = [s.name for s in self.scrape] + [r.name for r in self.reports] + [p.name for p in self.probe]
         dupes = sorted({n for n in sources if sources.count(n) > 1})
@@ -189,6 +247,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"not valid TOML: {exc}", where=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"not UTF-8 text (byte {exc.start}): a profile is a TOML file", where=str(path)) from None
+    except RecursionError:
+        raise UsageError("not valid TOML: nested too deeply", where=str(path)) from None
     except OSError as exc:
         raise UsageError(f"cannot read: {exc.strerror}", where=str(path)) from None
 

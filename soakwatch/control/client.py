@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import socket
 import time
 from collections.abc import AsyncIterator, Callable
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from soakwatch.config.constants import CONTROL_CONNECT_TIMEOUT as CONNECT_TIMEOUT
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.control import wire as wire
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.core.source import CommandError
@@ -109,8 +109,8 @@ class SocketSource:
                 if not line:
                     break
                 try:
-                    obj = json.loads(line)
-                except ValueError:
+                    obj = loads_bounded(line)
+                except JsonRefused:
                     continue
                 if not isinstance(obj, dict):
                     continue
@@ -201,9 +201,12 @@ class SocketSource:
 class ControlClient:
     """A blocking client for scripts and tests: one command at a time, snapshots on request."""
 
-    def __init__(self, run_dir: Path | str, timeout: float = CONNECT_TIMEOUT) -> None:
+    def __init__(
+        self, run_dir: Path | str, timeout: float = CONNECT_TIMEOUT, reply_timeout: float = COMMAND_TIMEOUT
+    ) -> None:
         self.run_dir = Path(run_dir)
         self.timeout = timeout
+        self.reply_timeout = reply_timeout
         path = wait_for_control(self.run_dir, timeout)
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.connect(str(path))
@@ -241,7 +244,7 @@ class ControlClient:
 
     def read_reply(self, req_id: int | None = None) -> dict[str, Any]:
         """The next reply (with ``req_id`` when given); snapshots read meanwhile are kept (newest)."""
-        deadline = time.monotonic() + COMMAND_TIMEOUT
+        deadline = time.monotonic() + self.reply_timeout
         while True:
             obj = self._next_object(deadline)
             if obj is None:
@@ -278,8 +281,8 @@ class ControlClient:
                 line = bytes(self._buf[:nl])
                 del self._buf[: nl + 1]
                 try:
-                    obj = json.loads(line)
-                except ValueError:
+                    obj = loads_bounded(line)
+                except JsonRefused:
                     continue
                 if isinstance(obj, dict):
                     return obj

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from soakwatch.config.errors import SoakwatchError
+from soakwatch.config.safetext import exc_text
 from soakwatch.control import wire as wire
 from soakwatch.core.snapshot import Snapshot
 
@@ -254,12 +255,20 @@ class ControlServer:
                     with contextlib.suppress(BlockingIOError, OSError):
                         os.read(self._wake_r, 4096)
                 else:
-                    client: _Client = key.data
-                    if mask & selectors.EVENT_READ:
-                        self._read(client)
-                    if mask & selectors.EVENT_WRITE and not client.closed:
-                        self._write(client)
+                    self._serve(key.data, mask)
             self._deliver()
+
+    def _serve(self, client: _Client, mask: int) -> None:
+        """One client's turn. Nothing a client sends may end this thread: a bug hangs up on that client."""
+        try:
+            if mask & selectors.EVENT_READ:
+                self._read(client)
+            if mask & selectors.EVENT_WRITE and not client.closed:
+                self._write(client)
+        except Exception as exc:
+            with contextlib.suppress(OSError):
+                client.sock.send(wire.error_reply(f"internal error, connection closed: {type(exc).__name__}"))
+            self._drop(client)
 
     def _all_flushed(self) -> bool:
         with self._lock:
@@ -411,9 +420,9 @@ class ControlServer:
             try:
                 reply = wire.ok_reply(self.handler(req.cmd, req.args, client.name), req.id)
             except (ValueError, SoakwatchError) as exc:  # a refusal: nothing changed
-                reply = wire.error_reply(str(exc), req.id)
+                reply = wire.error_reply(exc_text(exc), req.id)
             except Exception as exc:  # a command's bug must not take the socket down
-                reply = wire.error_reply(f"{req.cmd} failed: {type(exc).__name__}: {exc}", req.id)
+                reply = wire.error_reply(f"{req.cmd} failed: {type(exc).__name__}: {exc_text(exc)}", req.id)
             with self._lock:
                 self._replies.append((client, reply))
             self._wake()

@@ -22,10 +22,12 @@ AF_UNIX — the path written in ``<run_dir>/control.addr``.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.core.snapshot import EventView, Snapshot
 
 __all__ = [
@@ -75,18 +77,22 @@ def socket_address(run_dir: Path) -> Path:
     """Where the run's control socket listens: ``control.addr`` if present, else ``control.sock``."""
     addr = run_dir / ADDR_NAME
     try:
-        text = addr.read_text(encoding="utf-8").strip()
+        raw = addr.read_bytes()[:4096].strip()
     except OSError:
-        text = ""
-    return Path(text) if text else run_dir / SOCKET_NAME
+        raw = b""
+    if not raw or b"\0" in raw or len(raw) > MAX_UNIX_PATH:  # a mangled control.addr: look for the usual one
+        return run_dir / SOCKET_NAME
+    return Path(os.fsdecode(raw))
 
 
 def parse_request(line: bytes) -> Request:
     """A client line as a :class:`Request`; :class:`ProtocolError` says what is wrong with it."""
+    if len(line) > MAX_REQUEST_BYTES:
+        raise ProtocolError(f"message longer than {MAX_REQUEST_BYTES} bytes")
     try:
-        obj = json.loads(line)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ProtocolError(f"not JSON: {exc}") from None
+        obj = loads_bounded(line)  # never dies of depth or huge integers; strings made safe
+    except JsonRefused as exc:
+        raise ProtocolError(str(exc)) from None
     if not isinstance(obj, dict):
         raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
     req_id = obj.get("id")
@@ -109,8 +115,8 @@ def parse_request(line: bytes) -> Request:
 def request_id(line: bytes) -> int | str | None:
     """The ``id`` of a possibly malformed request, so even a refusal can be matched to it."""
     try:
-        obj = json.loads(line)
-    except ValueError:
+        obj = loads_bounded(line)
+    except JsonRefused:
         return None
     rid = obj.get("id") if isinstance(obj, dict) else None
     return rid if isinstance(rid, int | str) and not isinstance(rid, bool) else None

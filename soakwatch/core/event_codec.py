@@ -10,7 +10,6 @@ its own name (so it is written back as it came). :func:`build` is what
 
 from __future__ import annotations
 
-import json
 import math
 import types
 import typing
@@ -18,6 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.core.event_types import ENVELOPE, EVENT_TYPES, Event, Level, UnknownEvent
 
 __all__ = ["build", "decode", "encode", "iter_lines", "read_records"]
@@ -144,15 +144,15 @@ def decode(obj: dict[str, Any]) -> Event:
 def iter_lines(path: Path) -> Iterator[dict[str, Any]]:
     """Every JSON object line of a file; torn or non-JSON lines (a runner killed mid-write) are skipped."""
     try:
-        with path.open(encoding="utf-8", errors="replace") as fh:
+        with path.open(encoding="utf-8", errors="backslashreplace") as fh:
             for line in fh:
-                try:
-                    obj = json.loads(line)
-                except ValueError:
+                try:  # bounded: a line too deep or a number too long is skipped, never a crash
+                    obj = loads_bounded(line)
+                except JsonRefused:
                     continue
                 if isinstance(obj, dict):
                     yield obj
-    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+    except OSError:  # gone, or not a file: nothing to read
         return
 
 

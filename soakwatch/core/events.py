@@ -31,8 +31,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from soakwatch.config.safetext import safe_obj, safe_str
 from soakwatch.core.event_codec import build, encode, iter_lines, read_records
 from soakwatch.core.event_types import Event, Level, ListenerError
+from soakwatch.core.redact import redact_obj, redact_url
 
 __all__ = ["Event", "EventLog", "Level", "read_events", "read_records", "utc_now"]
 
@@ -59,6 +61,8 @@ class EventLog:
         self._seq = 0
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
         self._listeners: list[Listener] = []
+        #: the first error writing events.jsonl (disk full, read-only); later events stay in memory only
+        self.write_error: OSError | None = None
 
     @property
     def seq(self) -> int:
@@ -75,7 +79,13 @@ class EventLog:
         self._listeners.append(listener)
 
     def emit(self, kind: str, message: str, level: Level = "info", **data: Any) -> Event:
-        """Record an event of ``kind`` with ``data`` as its fields; safe from any thread."""
+        """Record an event of ``kind`` with ``data`` as its fields; safe from any thread.
+
+        Text is made safe here, once, for every writer and reader behind it: lone surrogates
+        become escapes (:mod:`soakwatch.config.safetext`), secrets are redacted and the message is capped.
+        """
+        message = redact_url(safe_str(message))
+        data = redact_obj(safe_obj(data))
         return self._append(
             lambda seq, t, ts: build(kind, seq=seq, t=t, ts=ts, level=level, message=message, data=data)
         )
@@ -90,8 +100,11 @@ class EventLog:
             ev = make(self._seq, self.elapsed(), utc_now())
             if len(ev.message) > MAX_MESSAGE:
                 ev = dataclasses.replace(ev, message=ev.message[: MAX_MESSAGE - 1] + "…")
-            if self._fh is not None:
-                self._fh.write(json.dumps(encode(ev), default=str) + "\n")
+            if self._fh is not None and self.write_error is None:
+                try:
+                    self._fh.write(json.dumps(safe_obj(encode(ev)), default=_json_default) + "\n")
+                except OSError as exc:  # disk full: the stage notices and stops (Stage._check_writes)
+                    self.write_error = exc
             self.recent.append(ev)
         for listener in list(self._listeners):
             try:
@@ -109,14 +122,27 @@ class EventLog:
 
     def flush(self) -> None:
         with self._lock:
-            if self._fh is not None:
-                self._fh.flush()
+            if self._fh is not None and self.write_error is None:
+                try:
+                    self._fh.flush()
+                except OSError as exc:
+                    self.write_error = exc
 
     def close(self) -> None:
         with self._lock:
             if self._fh is not None:
-                self._fh.close()
+                try:
+                    self._fh.close()
+                except OSError as exc:  # the last buffered lines did not fit
+                    self.write_error = self.write_error or exc
                 self._fh = None
+
+
+def _json_default(obj: object) -> str:
+    try:
+        return safe_str(str(obj))
+    except Exception:
+        return f"<unprintable {type(obj).__name__}>"
 
 
 def read_events(path: Path) -> list[dict[str, Any]]:

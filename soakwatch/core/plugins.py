@@ -93,6 +93,10 @@ class Plugin(ABC):  # noqa: B024 - every hook is optional
         """Calls between barriers this plugin needs (e.g. snapshot_every), or None."""
         return None
 
+    def act(self) -> None:
+        """Change the sandbox before the stage (reset, backup): called only once every plugin prepared,
+        so a stage refused by any check has changed nothing. Raise UsageError to refuse."""
+
     def start(self) -> None:
         """The stage is about to make its first call."""
 

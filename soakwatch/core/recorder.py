@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from soakwatch._calldata import CallValues
+from soakwatch.config.safetext import safe_str
 from soakwatch.core.callvalues import CallValueStore
 from soakwatch.core.events import EventLog
 from soakwatch.core.failures import FAILURES_FILE, FailureLog
@@ -47,6 +48,8 @@ ERROR_EVENTS_PER_KIND = 20
 SAMPLES_KEPT = 1024
 MAX_KINDS = 256
 MAX_MESSAGE = 300
+#: an error kind is an exception's class name: a target may make it 20 KB long; kept to this many characters
+MAX_KIND_NAME = 120
 
 #: series the recorder itself publishes on every tick
 CORE_SERIES = frozenset(
@@ -300,9 +303,10 @@ class Recorder:
                 self.timeouts += 1
             else:
                 self.errors += 1
-            kind = err.kind if (err.kind in self.kinds or len(self.kinds) < MAX_KINDS) else "(other)"
+            name = _kind_name(err.kind)
+            kind = name if (name in self.kinds or len(self.kinds) < MAX_KINDS) else "(other)"
             ek = self.kinds.get(kind)
-            msg = err.message[:MAX_MESSAGE]
+            msg = safe_str(err.message[:MAX_MESSAGE])
             if ek is None:
                 ek = self.kinds[kind] = ErrorKind(kind, first_message=msg, first_t=t)
             ek.count += 1
@@ -486,3 +490,9 @@ class Recorder:
                 fh.close()
         self._timeline = self._extra = None
         self._timeline_writer = None
+
+
+def _kind_name(kind: str) -> str:
+    """An error kind as recorded: text made safe, capped at :data:`MAX_KIND_NAME` characters."""
+    kind = safe_str(kind)
+    return kind if len(kind) <= MAX_KIND_NAME else kind[: MAX_KIND_NAME - 1] + "…"

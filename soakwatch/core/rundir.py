@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import re
 import sys
 from datetime import UTC, datetime
 from importlib import metadata
@@ -13,9 +14,14 @@ from typing import Any
 
 from soakwatch.config.errors import UsageError
 from soakwatch.config.profile import Profile
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.core.events import utc_now
+from soakwatch.core.redact import redact_argv, redact_obj, redact_profile
 
-__all__ = ["create_run_dir", "read_run_config", "update_run_config", "write_run_config"]
+__all__ = ["create_run_dir", "read_run_config", "safe_dir_name", "update_run_config", "write_run_config"]
+
+#: the longest stage name kept in a run directory's name
+MAX_NAME = 64
 
 PACKAGES = (
     "soakwatch",
@@ -31,20 +37,43 @@ PACKAGES = (
 )
 
 
-def create_run_dir(base: Path, stage: str) -> Path:
-    """``base/<stage>-<UTC yyyymmddThhmmssZ>/``, with a suffix when that second is taken."""
+def safe_dir_name(stage: str) -> str:
+    """A stage name as one path component: letters, digits, ``._-`` only, at most 64 characters.
+
+    ``"../../escape"`` becomes ``"escape"``; a name with nothing usable becomes ``"stage"``.
+    """
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", stage).strip("._-")[:MAX_NAME]
+    return name or "stage"
+
+
+def create_run_dir(base: Path, stage: str, share: bool = False) -> Path:
+    """``base/<stage>-<UTC yyyymmddThhmmssZ>/``, with a suffix when that second is taken.
+
+    The directory is always directly under ``base`` (the name is made safe first) and is
+    private to its owner (0700) unless ``share`` (profile ``share_run_dir``) makes it 0755:
+    it holds the target's errors and output. A base that cannot be written to is exit 2.
+    """
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    name = safe_dir_name(stage)
     try:
         base.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"cannot create: {exc.strerror}", where="--out-dir", value=str(base)) from None
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise UsageError("cannot write there (read-only or not ours)", where="--out-dir", value=str(base))
+    mode = 0o755 if share else 0o700
     for n in range(1, 1000):
-        path = base / (f"{stage}-{stamp}" if n == 1 else f"{stage}-{stamp}-{n}")
+        path = base / (f"{name}-{stamp}" if n == 1 else f"{name}-{stamp}-{n}")
         try:
-            path.mkdir()
-            return path
+            path.mkdir(mode=mode)
         except FileExistsError:
             continue
+        except OSError as exc:  # e.g. a read-only file system that os.access did not see
+            raise UsageError(
+                f"cannot create a run directory: {exc.strerror}", where="--out-dir", value=str(base)
+            ) from None
+        os.chmod(path, mode)  # exactly this, whatever the umask
+        return path
     raise UsageError("no free run directory name", where="--out-dir", value=str(base))
 
 
@@ -64,14 +93,14 @@ def write_run_config(run_dir: Path, profile: Profile, root: Path, cases: Path | 
     config: dict[str, Any] = {
         "schema_version": 1,
         "started_at": utc_now(),
-        "profile": profile.model_dump(mode="json", by_alias=True),
+        "profile": redact_profile(profile.model_dump(mode="json", by_alias=True)),
         "seed": profile.seed,
-        "labels": dict(profile.labels),
+        "labels": redact_obj(dict(profile.labels)),
         "resolved": {"root": str(root), "cases": str(cases) if cases else None, "run_dir": str(run_dir)},
         "host": host_facts(),
         "packages": _versions(),
-        "root_git": git_state(root),
-        "argv": sys.argv,
+        "root_git": redact_obj(git_state(root)),
+        "argv": redact_argv(sys.argv),
         "pid": os.getpid(),
     }
     _write(run_dir, config)
@@ -109,11 +138,13 @@ def host_facts() -> dict[str, Any]:
 def read_run_config(run_dir: Path) -> dict[str, Any]:
     path = run_dir / "run_config.json"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads_bounded(path.read_bytes())
     except FileNotFoundError:
         raise UsageError("not a run directory (no run_config.json)", where=str(run_dir)) from None
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"run_config.json is not JSON: {exc.msg}", where=str(run_dir)) from None
+    except OSError as exc:
+        raise UsageError(f"cannot read run_config.json: {exc.strerror}", where=str(run_dir)) from None
+    except JsonRefused as exc:
+        raise UsageError(f"run_config.json: {exc}", where=str(run_dir)) from None
     if not isinstance(data, dict):
         raise UsageError("run_config.json is not an object", where=str(run_dir))
     return data

@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import bisect
 import csv
-import json
 import math
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.core.callvalues import PHASE_FILE, read_phases
 from soakwatch.core.event_codec import read_records
 from soakwatch.core.event_types import Event, StageStart
@@ -157,7 +157,7 @@ def _float(text: str) -> float:
 def _read_timeline(path: Path) -> Timeline:
     tl = Timeline()
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8", errors="backslashreplace") as fh:
             reader = csv.reader(fh)
             header = next(reader, None)
             if not header:
@@ -187,7 +187,7 @@ def _merge_extra(tl: Timeline, path: Path) -> None:
     row_of = {round(t, 3): i for i, t in enumerate(times)}
     last_row: dict[str, int] = {}
     try:
-        with path.open(newline="", encoding="utf-8") as fh:
+        with path.open(newline="", encoding="utf-8", errors="backslashreplace") as fh:
             reader = csv.reader(fh)
             next(reader, None)
             for rec in reader:
@@ -209,8 +209,8 @@ def _merge_extra(tl: Timeline, path: Path) -> None:
 
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        obj = loads_bounded(path.read_bytes())  # not UTF-8, too deep or a huge number: read safely or not at all
+    except (OSError, JsonRefused):
         return None
     return obj if isinstance(obj, dict) else None
 

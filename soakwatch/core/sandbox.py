@@ -16,8 +16,18 @@ import glob as _glob
 from pathlib import Path
 
 from soakwatch.config.errors import SandboxError
+from soakwatch.config.profile import Profile
 
-__all__ = ["check_glob", "glob_inside", "has_magic", "inside", "is_inside", "static_prefix"]
+__all__ = [
+    "check_broad_root",
+    "check_glob",
+    "file_actions",
+    "glob_inside",
+    "has_magic",
+    "inside",
+    "is_inside",
+    "static_prefix",
+]
 
 
 def _resolve(root: Path, path: str | Path) -> tuple[Path, Path]:
@@ -81,3 +91,31 @@ def glob_inside(root: Path, pattern: str, field: str) -> list[Path]:
         inside(base, match, field)
         out.append(Path(match))
     return out
+
+
+def file_actions(profile: Profile) -> list[str]:
+    """The profile fields that change files under the root (reset, truncate, backup, chaos file writes)."""
+    w = profile.watch
+    found = [name for name, on in (("watch.reset_before", w.reset_before), ("watch.backup_before", w.backup_before),
+                                   ("watch.truncate_over_kb", w.truncate_over_kb is not None)) if on]  # fmt: skip
+    found += [f"chaos {c.name} ({c.action})" for c in profile.chaos if c.action in ("write_file", "corrupt_file")]
+    return found
+
+
+def check_broad_root(profile: Profile, root: Path) -> None:
+    """Refuse ``/`` or the user's home as the root of a stage that changes files, unless allowed.
+
+    A root that wide makes the sandbox meaningless: one wrong glob deletes or truncates real files.
+    """
+    actions = file_actions(profile)
+    if not actions or profile.allow_broad_root:
+        return
+    base = Path(root).resolve()
+    broad = {Path("/"), Path.home().resolve()}
+    if base in broad:
+        raise SandboxError(
+            f"{base} is too broad a root for a stage that changes files ({', '.join(actions)}); "
+            "give a narrower --root, or --allow-broad-root if you mean it",
+            where="--root",
+            value=str(base),
+        )

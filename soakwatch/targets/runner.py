@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from soakwatch._calldata import AnswerSampler, CallValues, keep_answer, open_slot
+from soakwatch.config.safetext import exc_text
 from soakwatch.core.inject import INJECTED_KIND, Injector
 from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
 from soakwatch.targets import loops
@@ -200,7 +201,7 @@ class Runner(ABC):
         try:
             slot()
         except Exception as exc:  # a runner bug must still end the stage with a report
-            self.recorder.events.emit("runner_error", f"{type(exc).__name__}: {exc}", "error")
+            self.recorder.events.emit("runner_error", f"{type(exc).__name__}: {exc_text(exc)}", "error")
 
     @property
     def deadline_ns(self) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from soakwatch.config.errors import UsageError
+from soakwatch.config.limits import check_http_url
 
 __all__ = ["TargetSpec", "load_cases", "parse_target", "resolve_callable"]
 
@@ -44,6 +45,10 @@ def parse_target(spec: str, where: str = "--target") -> TargetSpec:
     """Classify a target spec, rejecting malformed ones with a clear message."""
     s = spec.strip()
     if s.startswith(("http://", "https://")):
+        try:
+            check_http_url(s)
+        except ValueError as exc:
+            raise UsageError(str(exc), where=where) from None
         return TargetSpec("http", s)
     if s.startswith("cmd:"):
         if not s[4:].strip():

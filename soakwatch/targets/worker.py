@@ -42,11 +42,14 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from soakwatch._calldata import AnswerSampler, SlotBuffer, open_slot
+from soakwatch.config.safetext import exc_text, safe_str
 from soakwatch.targets._imported import imported_distributions
 
 __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
 
 HEADER = 4
+#: an error kind (an exception's class name) is kept to this many characters
+MAX_KIND_NAME = 120
 DONE, CURRENT, HOLD = 0, 1, 2
 #: a chunk hands its results over at least this often (soakwatch.targets.loops.FLUSH_SECONDS)
 FLUSH_NS = 100_000_000
@@ -60,15 +63,19 @@ def shm_size(chunk_max: int) -> int:
 
 
 def error_kind(exc: BaseException) -> str:
-    """``ValueError`` for builtins, ``package.module.Error`` otherwise."""
+    """``ValueError`` for builtins, ``package.module.Error`` otherwise (capped, text made safe)."""
     t = type(exc)
-    if t.__module__ in ("builtins", "__main__"):
-        return t.__qualname__
-    return f"{t.__module__}.{t.__qualname__}"
+    try:
+        name = t.__qualname__ if t.__module__ in ("builtins", "__main__") else f"{t.__module__}.{t.__qualname__}"
+    except Exception:  # a class whose attributes a target has made hostile
+        name = "UnnamedException"
+    name = safe_str(str(name))
+    return name if len(name) <= MAX_KIND_NAME else name[: MAX_KIND_NAME - 1] + "…"
 
 
 def error_message(exc: BaseException) -> str:
-    text = str(exc)
+    """The exception's message, never raising (a broken ``__str__`` is named), capped at 300 characters."""
+    text = exc_text(exc)
     return text if len(text) <= 300 else text[:299] + "…"
 
 
@@ -116,7 +123,7 @@ def main(
             with open(cases_path, encoding="utf-8") as fh:
                 cases = [json.loads(line) for line in fh if line.strip()]
     except BaseException as exc:
-        conn.send(("fatal", f"{type(exc).__name__}: {exc}"))
+        conn.send(("fatal", f"{error_kind(exc)}: {exc_text(exc)}"))
         return
     with open(shm_path, "r+b") as fh:
         mm = mmap.mmap(fh.fileno(), shm_size(chunk_max))

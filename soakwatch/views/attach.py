@@ -17,7 +17,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from soakwatch.config.constants import CONTROL_QUICK_TIMEOUT, DEFAULT_REFRESH_HZ, EXIT_OK, EXIT_USAGE
+from soakwatch.config.constants import (
+    CONTROL_QUICK_TIMEOUT,
+    CONTROL_REPLY_TIMEOUT,
+    DEFAULT_REFRESH_HZ,
+    EXIT_OK,
+    EXIT_USAGE,
+)
 from soakwatch.config.errors import UsageError
 
 if TYPE_CHECKING:
@@ -25,8 +31,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CTL_COMMANDS", "attach", "ctl", "ctl_request", "recorded_refresh_hz"]
 
-#: redraws per second when the run's own setting cannot be read (the TUI's default)
-#: how long ``ctl`` and ``attach`` look for a live control socket before they call the stage gone
 #: ``ctl`` commands and what they take: name on the command line → (stage command, usage)
 CTL_COMMANDS: dict[str, tuple[str, str]] = {
     "pause": ("pause", "pause"),
@@ -81,7 +85,7 @@ def ctl(run_dir: Path, command: str, words: Sequence[str]) -> int:
     name, args = ctl_request(command, words)
     _check_run_dir(run_dir, "ctl")
     try:
-        client = ControlClient(run_dir, timeout=CONTROL_QUICK_TIMEOUT)
+        client = ControlClient(run_dir, timeout=CONTROL_QUICK_TIMEOUT, reply_timeout=CONTROL_REPLY_TIMEOUT)
     except (TimeoutError, OSError):
         print(f"soakwatch: no stage is running in {run_dir} (no control socket answers)", file=sys.stderr)
         return EXIT_USAGE
@@ -92,7 +96,11 @@ def ctl(run_dir: Path, command: str, words: Sequence[str]) -> int:
         print(f"soakwatch: {command} refused: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (TimeoutError, OSError) as exc:
-        print(f"soakwatch: {command}: no answer from the stage ({exc})", file=sys.stderr)
+        print(
+            f"soakwatch: {command}: gave up after {CONTROL_REPLY_TIMEOUT:g}s without an answer ({exc}); the socket "
+            "accepted the connection but the stage did not reply: it may be stuck, or still busy with the command",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
     finally:
         client.close()

@@ -1,0 +1,13 @@
+"""The fuzz tests' counts (runs after tests/test_fuzz_*.py in the same process; with xdist, a
+worker's share). ``SOAKWATCH_FUZZ_COUNTS=FILE`` writes them as JSON; ``-s`` shows the line."""
+
+from __future__ import annotations
+
+from tests.fuzz_harness import TALLY, report_tally
+
+
+def test_fuzz_tally_has_no_traceback_no_wrong_acceptance_and_nothing_changed_outside() -> None:
+    report_tally()
+    assert TALLY["tracebacks"] == 0
+    assert TALLY["wrongly accepted"] == 0
+    assert TALLY["files outside the root changed"] == 0
