@@ -139,6 +139,7 @@ def test_a_missing_reports_folder_is_a_caveat_naming_where_it_looked(tmp_path: P
 def test_validate_says_where_a_reports_folder_is(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "reports").mkdir(parents=True)
+    (root / "okt.py").write_text("def ok():\n    return 1\n")  # validate checks the target as run does
     prof = tmp_path / "p.toml"
     prof.write_text(
         'name = "v"\ntarget = "okt:ok"\ncalls = 1\nroot = "root"\n'

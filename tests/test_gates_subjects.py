@@ -65,6 +65,7 @@ def test_per_kind_error_gates() -> None:
 
 
 def test_cli_accepts_a_wildcard_gate_and_reports_each_subject(tmp_path: Path) -> None:
+    (tmp_path / "m.py").write_text("def f():\n    return 1\n")  # validate checks the target as run does
     prof = tmp_path / "p.toml"
     prof.write_text(
         'name = "v"\ntarget = "m:f"\ncalls = 1\n'
