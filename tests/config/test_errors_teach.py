@@ -43,11 +43,9 @@ def test_a_wrong_type_shows_the_accepted_syntax(tmp_path: Path) -> None:
 
 
 def test_a_bare_string_is_a_list_of_one(tmp_path: Path) -> None:
-    res = run_cli(
-        ["validate", "--show", "smoke", "--set", "watch.files=state/log.jsonl", "--set", "gates=[]"]
-        + ["--target", "soakwatch.demo:run_model"],  # validate makes run's checks: the target must import
-        tmp_path,
-    )
+    sets = ["--set", "watch.files=state/log.jsonl", "--set", "gates=[]"]
+    # validate makes run's checks, so the target must import: the demo engine stands in for smoke's
+    res = run_cli(["validate", "--show", "smoke", *sets, "--target", "soakwatch.demo:run_model"], tmp_path)
     assert res.returncode == 0, res.stderr
     assert '"files": [\n      "state/log.jsonl"\n    ]' in res.stdout
     prof = tmp_path / "p.toml"
