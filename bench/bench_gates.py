@@ -64,8 +64,9 @@ class SimClock(EventLog):
         return self.now
 
 
-def main() -> None:
-    profile = Profile.model_validate(
+def _profile() -> Profile:
+    """A profile with every rule kind and the series they read (a watched file, a node's reports)."""
+    return Profile.model_validate(
         {
             "name": "bench",
             "calls": BIG_CALLS,
@@ -80,6 +81,10 @@ def main() -> None:
             "gates": GATES,
         }
     )
+
+
+def main() -> None:
+    profile = _profile()
     clock = SimClock()
     rec = Recorder(None, clock)
     plugin = build_gates(profile)

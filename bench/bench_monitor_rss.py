@@ -30,6 +30,32 @@ LIMIT_MB = 5.0
 TIMEOUT_S = 900
 
 
+def _command(root: Path, out: Path, calls: int) -> list[str]:
+    """The stage this bench runs: no-op calls inline, the monitor sampled every 0.25 s."""
+    return [
+        sys.executable,
+        "-m",
+        "soakwatch",
+        "run",
+        "--target",
+        "noop:call",
+        "--root",
+        str(root),
+        "--calls",
+        str(calls),
+        "--isolation",
+        "inline",
+        "--no-tui",
+        "--out-dir",
+        str(out),
+        "--set",
+        "processes.interval=0.25",
+        "--set",
+        f"processes.warmup={WARMUP_S}",
+        *([] if "--full-speed" in sys.argv else ["--rate", str(RATE)]),
+    ]
+
+
 def main() -> int:
     nums = [a for a in sys.argv[1:] if a.isdigit()]
     calls = int(nums[0]) if nums else CALLS
@@ -40,28 +66,7 @@ def main() -> int:
         out = Path(tmp) / "runs"
         t0 = time.perf_counter()
         res = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "soakwatch",
-                "run",
-                "--target",
-                "noop:call",
-                "--root",
-                str(root),
-                "--calls",
-                str(calls),
-                "--isolation",
-                "inline",
-                "--no-tui",
-                "--out-dir",
-                str(out),
-                "--set",
-                "processes.interval=0.25",
-                "--set",
-                f"processes.warmup={WARMUP_S}",
-                *([] if "--full-speed" in sys.argv else ["--rate", str(RATE)]),
-            ],
+            _command(root, out, calls),
             capture_output=True,
             text=True,
             timeout=TIMEOUT_S,

@@ -185,33 +185,7 @@ def sample_snapshot(situation: Situation = "running", *, seq: int = 1, elapsed: 
         "finished_warn": "PASSED",
         "topology": "RUNNING",
     }
-    files = [
-        FileView(
-            path="state/pra_log.json", size=10_042, lines=402, growth_lines=402, growth_bytes=10_042, json_ok=True
-        ),
-        FileView(
-            path="state/tul_log.json",
-            size=118_300,
-            lines=1_512,
-            growth_lines=1_512,
-            growth_bytes=118_300,
-            over_warn=True,
-        ),
-    ]
-    rows = [
-        SnapshotRow(
-            label=f"final_{c}",
-            previous=f"final_{c - 100}" if c else "",
-            file=f,
-            lines=lines,
-            delta=delta,
-            calls=c,
-            t=c / 38.4,
-        )
-        for c in range(0, min(calls, PLANNED) + 1, 100)
-        if c >= calls - 500
-        for f, lines, delta in (("state/pra_log.json", 402, 0), ("state/tul_log.json", 100 + c, 100 if c else 0))
-    ]
+    files, rows = _files(), _snapshot_rows(calls)
     return Snapshot(
         seq=seq,
         stage="demo",
@@ -231,12 +205,7 @@ def sample_snapshot(situation: Situation = "running", *, seq: int = 1, elapsed: 
         rate_avg=calls / elapsed,
         latency={"p50": 2.81, "p95": 6.43, "p99": 12.9, "max": 61.7},
         latency_run={"p50": 2.84, "p95": 9.12, "p99": 44.3, "max": 61.7},
-        error_kinds=[
-            ErrorKindView(kind="EngineOverloaded", count=41 + 6, last_message="chaos: engine overloaded"),
-            ErrorKindView(kind="StateCorrupted", count=9, last_message=f"inconsistent state after {calls - 37} calls"),
-            ErrorKindView(kind="KeyError", count=3, last_message="'hello world'"),
-            ErrorKindView(kind="timeout", count=2, last_message="call exceeded 5.0s"),
-        ],
+        error_kinds=_error_kinds(calls),
         series=_series(elapsed, chaos),
         files=files,
         snapshots=rows,
@@ -257,6 +226,50 @@ def sample_snapshot(situation: Situation = "running", *, seq: int = 1, elapsed: 
         reports=[f"{SAMPLE_RUN_DIR}/{name}" for name in ("summary.md", "failures.md", "junit.xml")] if finished else [],
         extra={"tick": TICK},
     )
+
+
+def _files() -> list[FileView]:
+    """The demo's two watched logs: the bounded PRA log and the growing TUL log (over its warning size)."""
+    return [
+        FileView(
+            path="state/pra_log.json", size=10_042, lines=402, growth_lines=402, growth_bytes=10_042, json_ok=True
+        ),
+        FileView(
+            path="state/tul_log.json",
+            size=118_300,
+            lines=1_512,
+            growth_lines=1_512,
+            growth_bytes=118_300,
+            over_warn=True,
+        ),
+    ]
+
+
+def _snapshot_rows(calls: int) -> list[SnapshotRow]:
+    """Snapshot Δ rows every 100 calls for the last 500 calls: PRA flat, TUL +100 lines each."""
+    return [
+        SnapshotRow(
+            label=f"final_{c}",
+            previous=f"final_{c - 100}" if c else "",
+            file=f,
+            lines=lines,
+            delta=delta,
+            calls=c,
+            t=c / 38.4,
+        )
+        for c in range(0, min(calls, PLANNED) + 1, 100)
+        if c >= calls - 500
+        for f, lines, delta in (("state/pra_log.json", 402, 0), ("state/tul_log.json", 100 + c, 100 if c else 0))
+    ]
+
+
+def _error_kinds(calls: int) -> list[ErrorKindView]:
+    return [
+        ErrorKindView(kind="EngineOverloaded", count=41 + 6, last_message="chaos: engine overloaded"),
+        ErrorKindView(kind="StateCorrupted", count=9, last_message=f"inconsistent state after {calls - 37} calls"),
+        ErrorKindView(kind="KeyError", count=3, last_message="'hello world'"),
+        ErrorKindView(kind="timeout", count=2, last_message="call exceeded 5.0s"),
+    ]
 
 
 class SampleSource:
