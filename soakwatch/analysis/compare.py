@@ -16,24 +16,20 @@ with ``--tolerance``). Any regression makes ``compare`` exit 1, for CI.
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from soakwatch.analysis._compare_figures import delta_per_kcalls, memory, sampled, tokens
+from soakwatch.analysis._compare_facts import Value, facts_of, load_run
+from soakwatch.analysis._compare_facts import load_summary as load_summary
 from soakwatch.analysis._compare_figures import num as _num
+from soakwatch.analysis._compare_figures import sampled
 from soakwatch.analysis.tolerance import Direction, Outcome, Tolerance, judge, parse_tolerances
 from soakwatch.config.errors import UsageError
-from soakwatch.core.failures import count_failures
-from soakwatch.core.reports import ReportSection, build_summary
-from soakwatch.core.rundir_reader import RunRecord, read_run
+from soakwatch.core.reports import ReportSection
 
 __all__ = ["MEASURES", "Comparison", "Measure", "Row", "RunInfo", "compare_runs", "load_summary"]
-
-Value = float | str | None
 
 
 @dataclass(frozen=True)
@@ -116,7 +112,6 @@ MEASURES: dict[str, Measure] = {
 VERDICT_RANK = {"PASSED": 0}
 GATE_RANK = {"pass": 0, "exempt": 0, "insufficient_data": 0, "incomplete": 0, "warn": 1, "fail": 2}
 FAIL_RANK = {"verdict": 1, "gate": 2}
-_WORKER = re.compile(r"^worker-\d+$")
 
 
 @dataclass(frozen=True)
@@ -209,97 +204,6 @@ class Comparison:
             ],
             "tolerances": {k: str(v) for k, v in self.tolerances.items()},
         }
-
-
-# ------------------------------------------------------------------ reading runs
-def load_summary(run_dir: Path, sections: Sequence[ReportSection]) -> tuple[dict[str, Any], bool]:
-    """(summary as plain data, whether it had to be rebuilt from the run directory)."""
-    summary, rebuilt, _ = _load(run_dir, sections)
-    return summary, rebuilt
-
-
-def _load(run_dir: Path, sections: Sequence[ReportSection]) -> tuple[dict[str, Any], bool, RunRecord]:
-    if not run_dir.is_dir():
-        raise UsageError("no such run directory", where="compare", value=str(run_dir))
-    run = read_run(run_dir, require_config=False)
-    if isinstance(run.summary, dict) and "stage" in run.summary:
-        return run.summary, False, run
-    run = read_run(run_dir)  # rebuilding needs run_config.json: "not a run directory" without it
-    rebuilt: dict[str, Any] = json.loads(build_summary(run, sections).model_dump_json())
-    return rebuilt, True, run
-
-
-def _plan(s: dict[str, Any]) -> str:
-    size = f"{s['planned_calls']} calls" if s.get("planned_calls") else f"{s.get('planned_duration') or 0:g}s"
-    load = f"{s['rate']:g}/s" if s.get("rate") else f"c{s.get('concurrency', 1)}"
-    return f"{size} · {load}"
-
-
-def _file_growth(run: RunRecord) -> dict[str, float]:
-    """KB per 1000 calls for each watched file, from the first to the last timeline row that has it."""
-    tl = run.timeline
-    out = {}
-    for name in tl.subjects("size_kb"):
-        seen = [(c, kb) for i, kb in tl.present(f"size_kb[{name}]") if (c := tl.value("calls", i)) is not None]
-        if len(seen) > 1 and seen[-1][0] > seen[0][0]:
-            (c0, kb0), (c1, kb1) = seen[0], seen[-1]
-            out[name] = (kb1 - kb0) / (c1 - c0) * 1000
-    return out
-
-
-def _facts(s: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], Value]:
-    """Every value this run has, by (measure key, subject)."""
-    lat = s.get("latency") or {}
-    out: dict[tuple[str, str | None], Value] = {
-        ("verdict", None): str(s.get("state", "?")) + ("" if s.get("complete", True) else " (incomplete)"),
-        ("plan", None): _plan(s),
-        ("labels", None): ", ".join(f"{k}={v}" for k, v in (s.get("labels") or {}).items()) or None,
-        ("seed", None): str(s["seed"]) if s.get("seed") is not None else None,
-        ("calls", None): _num(s.get("calls")),
-        ("duration", None): _num(s.get("duration_s")),
-        ("rate", None): _num(s.get("rate_avg")),
-        ("error_ratio", None): _num(s.get("error_ratio")),
-        ("p50", None): _num(lat.get("p50")) if lat.get("count") else None,
-        ("p95", None): _num(lat.get("p95")) if lat.get("count") else None,
-        ("p99", None): _num(lat.get("p99")) if lat.get("count") else None,
-        ("worker_crashes", None): _num(s.get("worker_crashes")),
-        ("failures", None): float(count_failures(run.run_dir)),
-        ("missed", None): _num(s.get("missed_arrivals")),
-        ("hangs", None): _num(s.get("hangs")),
-    }
-    for name, ph in (s.get("phases") or {}).items():  # soakwatch.phase: one row per phase
-        if isinstance(ph, dict) and ph.get("count"):
-            out[("phase_p50", f"phase {name}")] = _num(ph.get("p50"))
-            out[("phase_p95", f"phase {name}")] = _num(ph.get("p95"))
-    sec = s.get("sections") or {}
-    calls = _num(s.get("calls")) or 0.0
-    for e in s.get("errors_by_kind") or []:
-        if calls:
-            out[("error_kind", str(e.get("kind")))] = float(e.get("count") or 0) / calls
-    out.update(tokens({c: run.timeline.last(c) for c in ("tokens_prompt", "tokens_completion")}, calls))
-    rows = (sec.get("snapshots") or {}).get("rows") or []
-    for name, per_k in delta_per_kcalls(rows).items():
-        out[("delta_lines", name)] = per_k
-    for name, kb in _file_growth(run).items():
-        out[("growth_kb", name)] = kb
-    for p in (sec.get("processes") or {}).get("list") or []:
-        name = str(p.get("name"))
-        if not _WORKER.match(name):
-            out[("rss_max", name)] = _num(p.get("rss_max_mb"))
-            out.update(memory(name, p, calls))
-    for src in sec.get("sources") or []:
-        for fname, f in (src.get("fields") or {}).items():
-            out[("field", f"{fname}[{src.get('name')}]")] = _num(f.get("last"))
-    integ = sec.get("integrity")
-    if integ:
-        out[("files_changed", None)] = float(len(integ.get("changed_files") or []))
-    gates = sec.get("gates") or {}
-    grows = gates.get("rows") or []
-    if grows:
-        out[("gates_failed", None)] = f"{len(gates.get('failed') or [])} of {len(grows)}"
-    for g in grows:
-        out[("gate", str(g.get("gate")))] = str(g.get("status", "?"))
-    return out
 
 
 # ------------------------------------------------------------------ judging
@@ -403,9 +307,9 @@ def compare_runs(
         [m.key for m in MEASURES.values() if m.ratio],
         [m.key for m in MEASURES.values() if m.flag],
     )
-    loaded = [_load(d, sections) for d in run_dirs]
+    loaded = [load_run(d, sections) for d in run_dirs]
     summaries = [s for s, _, _ in loaded]
-    facts = [_facts(s, run) for s, _, run in loaded]
+    facts = [facts_of(s, run) for s, _, run in loaded]
     runs = [
         RunInfo(
             label=label,

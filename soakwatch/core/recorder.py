@@ -15,19 +15,19 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import threading
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from soakwatch._calldata import CallValues
 from soakwatch.config.safetext import safe_str
+from soakwatch.core._recorder_disk import fmt_cell, write_extra, write_histograms
+from soakwatch.core._recorder_types import CORE_COLUMNS, CORE_SERIES, ErrorKind, ErrorRecord, ResultBatch, kind_name
+from soakwatch.core._recorder_types import MAX_KIND_NAME as MAX_KIND_NAME
 from soakwatch.core.callvalues import CallValueStore
 from soakwatch.core.events import EventLog
 from soakwatch.core.failures import FAILURES_FILE, FailureLog
@@ -48,100 +48,6 @@ ERROR_EVENTS_PER_KIND = 20
 SAMPLES_KEPT = 1024
 MAX_KINDS = 256
 MAX_MESSAGE = 300
-#: an error kind is an exception's class name: a target may make it 20 KB long; kept to this many characters
-MAX_KIND_NAME = 120
-
-#: series the recorder itself publishes on every tick
-CORE_SERIES = frozenset(
-    {
-        "calls",
-        "ok",
-        "errors",
-        "timeouts",
-        "in_flight",
-        "rate",
-        "p50_ms",
-        "p95_ms",
-        "p99_ms",
-        "error_delta",
-        "calls_delta",
-        "missed_arrivals",
-        "planned_rate",
-    }
-)
-
-CORE_COLUMNS = [
-    "t",
-    "ts",
-    "calls",
-    "ok",
-    "errors",
-    "timeouts",
-    "in_flight",
-    "rate",
-    "p50_ms",
-    "p95_ms",
-    "p99_ms",
-    "max_ms",
-    "sched_p50_ms",
-    "sched_p95_ms",
-    "sched_p99_ms",
-    "missed_arrivals",
-    "planned_rate",
-]
-
-
-@dataclass(frozen=True)
-class ErrorRecord:
-    """One failed call: ``kind`` is the exception type, ``Timeout`` or ``WorkerCrash``."""
-
-    kind: str
-    message: str
-    index: int = -1
-    timeout: bool = False
-    #: the id the target sent with the call (HTTP: ``X-Request-ID``), to find it in the service's logs
-    request_id: str | None = None
-    #: how long the failed call took, or -1 when not known
-    latency_ns: int = -1
-
-
-@dataclass
-class ResultBatch:
-    """Outcomes of several calls: every latency (ns), and the failures among them; under an
-    arrival rate, also the arrivals that were missed (due, never sent: no free slot in time)."""
-
-    lat_ns: npt.NDArray[np.int64]
-    errors: list[ErrorRecord] = field(default_factory=list)
-    sched_ns: npt.NDArray[np.int64] | None = None
-    #: phase times and recorded values of these calls (``soakwatch.phase``/``record``); None when unused
-    values: CallValues | None = None
-    #: under an arrival rate, arrivals that were due and never sent (no free slot in time)
-    missed: int = 0
-
-    @property
-    def n(self) -> int:
-        return len(self.lat_ns)
-
-
-@dataclass
-class ErrorKind:
-    """Running totals for one kind of error."""
-
-    kind: str
-    count: int = 0
-    first_message: str = ""
-    last_message: str = ""
-    first_t: float = 0.0
-    last_t: float = 0.0
-    tick_count: int = 0
-
-
-def _fmt(v: float | int | None) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, float):
-        return f"{v:.3f}".rstrip("0").rstrip(".") if v != int(v) else str(int(v))
-    return str(v)
 
 
 class Recorder:
@@ -303,7 +209,7 @@ class Recorder:
                 self.timeouts += 1
             else:
                 self.errors += 1
-            name = _kind_name(err.kind)
+            name = kind_name(err.kind)
             kind = name if (name in self.kinds or len(self.kinds) < MAX_KINDS) else "(other)"
             ek = self.kinds.get(kind)
             msg = safe_str(err.message[:MAX_MESSAGE])
@@ -359,14 +265,28 @@ class Recorder:
         self._fold_errors(errors, t)
         self._fold_values(batches, t)
         self.ok = self.calls - self.errors - self.timeouts
+        self._emit_tick_kinds()
+        self.in_flight = in_flight
+        self.rate = n_new / dt
+        self.last_tick_t = t
+        self._update_latency()
+        self._publish_core(in_flight, float(len(errors)), float(n_new), planned_rate)
+        with self._values_lock:
+            values = dict(self._values)
+            for name, value in values.items():
+                self._series[name].append(t, value)
+            self._tick_t = t
+
+    def _emit_tick_kinds(self) -> None:
+        """One ``errors`` event with this tick's count per error kind; the counts start over."""
         tick_kinds = {k.kind: k.tick_count for k in self.kinds.values() if k.tick_count}
         if tick_kinds:
             self.events.emit("errors", ", ".join(f"{k}×{n}" for k, n in tick_kinds.items()), "error", counts=tick_kinds)
             for k in self.kinds.values():
                 k.tick_count = 0
-        self.in_flight = in_flight
-        self.rate = n_new / dt
-        self.last_tick_t = t
+
+    def _update_latency(self) -> None:
+        """The live percentiles over :data:`LIVE_WINDOW`, and the maxima since the start."""
         _, (p50, p95, p99) = self.latency_window(LIVE_WINDOW)
         self.latency = {
             "p50": p50,
@@ -382,6 +302,9 @@ class Recorder:
                 "p99": s99,
                 "max": self.sched_hist.hdr.get_max_value() / 1000.0 if self.calls else 0.0,
             }
+
+    def _publish_core(self, in_flight: int, error_delta: float, calls_delta: float, planned_rate: float | None) -> None:
+        """Set the :data:`CORE_SERIES` for this tick."""
         core = {
             "calls": self.calls,
             "ok": self.ok,
@@ -389,21 +312,16 @@ class Recorder:
             "timeouts": self.timeouts,
             "in_flight": in_flight,
             "rate": self.rate,
-            "p50_ms": p50,
-            "p95_ms": p95,
-            "p99_ms": p99,
-            "error_delta": float(len(errors)),
-            "calls_delta": float(n_new),
+            "p50_ms": self.latency["p50"],
+            "p95_ms": self.latency["p95"],
+            "p99_ms": self.latency["p99"],
+            "error_delta": error_delta,
+            "calls_delta": calls_delta,
             "missed_arrivals": self.missed,
             "planned_rate": math.nan if planned_rate is None else planned_rate,
         }
         for name, value in core.items():
             self.set(name, float(value))
-        with self._values_lock:
-            values = dict(self._values)
-            for name, value in values.items():
-                self._series[name].append(t, value)
-            self._tick_t = t
 
     def tick_end(self) -> None:
         """Write this tick's timeline row, with what plugins published since :meth:`tick_begin`."""
@@ -453,33 +371,17 @@ class Recorder:
         for k, v in values.items():
             if k not in skip:
                 row[k] = v
-        self._timeline_writer.writerow([_fmt(row.get(c)) for c in self._columns])
+        self._timeline_writer.writerow([fmt_cell(row.get(c)) for c in self._columns])
         self._timeline.flush()
         late = {k: v for k, v in values.items() if k not in cols and k not in skip}
         if late and self.run_dir is not None:
-            if self._extra is None:
-                new = not (self.run_dir / "timeline_extra.csv").exists()
-                self._extra = (self.run_dir / "timeline_extra.csv").open("a", encoding="utf-8")
-                if new:
-                    self._extra.write("t,series,value\n")
-            for k, v in sorted(late.items()):
-                self._extra.write(f"{round(t, 3)},{k},{_fmt(v)}\n")
-            self._extra.flush()
+            self._extra = write_extra(self._extra, self.run_dir, t, late)
         self._write_hist()
 
     def _write_hist(self) -> None:
         if self.run_dir is None:
             return
-        lines = [self.hist.encode()]
-        if self.sched_hist is not None:
-            lines.append(self.sched_hist.encode())
-        tmp = self.run_dir / "latency.hdr.tmp"
-        tmp.write_text("\n".join(lines) + "\n", encoding="ascii")
-        os.replace(tmp, self.run_dir / "latency.hdr")
-        if self.callvalues.phases:
-            tmp = self.run_dir / "phases.hdr.tmp"
-            tmp.write_text(self.callvalues.encode_phases(), encoding="utf-8")
-            os.replace(tmp, self.run_dir / "phases.hdr")
+        write_histograms(self.run_dir, self.hist, self.sched_hist, self.callvalues)
 
     def close(self) -> None:
         if self.callvalues.answer_log is not None:
@@ -490,9 +392,3 @@ class Recorder:
                 fh.close()
         self._timeline = self._extra = None
         self._timeline_writer = None
-
-
-def _kind_name(kind: str) -> str:
-    """An error kind as recorded: text made safe, capped at :data:`MAX_KIND_NAME` characters."""
-    kind = safe_str(kind)
-    return kind if len(kind) <= MAX_KIND_NAME else kind[: MAX_KIND_NAME - 1] + "…"

@@ -183,10 +183,36 @@ def render_markdown(s: Summary, sections: Sequence[ReportSection] = ()) -> str:
             f"> {_accounting(s)}",
             "",
         ]
+    lines += _md_run(s)
+    if s.missed_arrivals:
+        lines += [f"Arrivals: {s.missed_arrivals} of {s.calls + s.missed_arrivals} missed (due, never sent).", ""]
+    if s.errors_by_kind:
+        lines += ["## Errors by kind", "", "| kind | count | first message |", "|---|---:|---|"]
+        for e in s.errors_by_kind:
+            msg = e.first_message.replace("|", "\\|").replace("\n", " ")
+            lines.append(f"| `{e.kind}` | {e.count} | {msg} |")
+        lines += ["", _failures_line(s), ""]
+    lines += _md_latency(s)
+    if s.hangs or s.worker_crashes:
+        lines += [
+            f"Workers: {s.worker_crashes} crashed, {s.hangs} hung (stacks in `workers/`), "
+            f"{s.worker_restarts} restarted.",
+            "",
+        ]
+    for section in sections:
+        if section.markdown is not None:
+            lines += section.markdown(s)
+    if s.operator_actions:
+        lines += ["## Operator actions", ""] + [f"- {a}" for a in s.operator_actions] + [""]
+    return "\n".join(lines)
+
+
+def _md_run(s: Summary) -> list[str]:
+    """summary.md's run facts (target, plan, times, exit code) and its table of calls."""
     plan = f"{s.planned_calls} calls" if s.planned_calls else format_duration(s.planned_duration or 0)
     model = f"{s.rate:g} calls/s (open model)" if s.rate else f"concurrency {s.concurrency}"
     exit_code = "— (the runner did not finish)" if s.exit_code is None else str(s.exit_code)
-    lines += [
+    return [
         f"- Target: `{s.target}` ({s.isolation})",
         *([f"- Labels: {', '.join(f'{k}={v}' for k, v in s.labels.items())}"] if s.labels else []),
         f"- Plan: {plan}, {model}",
@@ -201,15 +227,11 @@ def render_markdown(s: Summary, sections: Sequence[ReportSection] = ()) -> str:
         f"| {s.calls} | {s.ok} | {s.errors} | {s.timeouts} | {s.error_ratio:.4%} | {s.rate_avg:,.1f} |",
         "",
     ]
-    if s.missed_arrivals:
-        lines += [f"Arrivals: {s.missed_arrivals} of {s.calls + s.missed_arrivals} missed (due, never sent).", ""]
-    if s.errors_by_kind:
-        lines += ["## Errors by kind", "", "| kind | count | first message |", "|---|---:|---|"]
-        for e in s.errors_by_kind:
-            msg = e.first_message.replace("|", "\\|").replace("\n", " ")
-            lines.append(f"| `{e.kind}` | {e.count} | {msg} |")
-        lines += ["", _failures_line(s), ""]
-    lines += [
+
+
+def _md_latency(s: Summary) -> list[str]:
+    """summary.md's latency table: from the actual start, the scheduled start and per phase."""
+    lines = [
         "## Latency (ms)",
         "",
         "| measured from | count | p50 | p90 | p95 | p99 | p99.9 | max | mean |",
@@ -225,18 +247,7 @@ def render_markdown(s: Summary, sections: Sequence[ReportSection] = ()) -> str:
             f"{_ms(lat.p99)} | {_ms(lat.p999)} | {_ms(lat.max)} | {_ms(lat.mean)} |"
         )
     lines.append("")
-    if s.hangs or s.worker_crashes:
-        lines += [
-            f"Workers: {s.worker_crashes} crashed, {s.hangs} hung (stacks in `workers/`), "
-            f"{s.worker_restarts} restarted.",
-            "",
-        ]
-    for section in sections:
-        if section.markdown is not None:
-            lines += section.markdown(s)
-    if s.operator_actions:
-        lines += ["## Operator actions", ""] + [f"- {a}" for a in s.operator_actions] + [""]
-    return "\n".join(lines)
+    return lines
 
 
 def write_reports(run_dir: Path, sections: Sequence[ReportSection]) -> list[Path]:

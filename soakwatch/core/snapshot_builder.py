@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from soakwatch.config.profile import Profile
-from soakwatch.core.events import EventLog
+from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.snapshot import ErrorKindView, EventView, Mark, Snapshot
@@ -66,20 +66,8 @@ class SnapshotBuilder:
         rec = stage.recorder
         p = stage.profile
         self._seq += 1
-        new_events = stage.events.since(self._event_seq)
-        if new_events:
-            self._event_seq = new_events[-1].seq
-        for ev in new_events:
-            mk = MARK_KINDS.get(ev.kind)
-            if mk:
-                self._marks.append(Mark(t=ev.t, kind=mk, label=ev.message[:40]))
-        del self._marks[:-MAX_MARKS]
+        new_events = self._new_events(stage)
         elapsed = rec.last_tick_t
-        eta = None
-        if p.calls and rec.rate > 0 and stage.state == "RUNNING":
-            eta = max(0.0, (p.calls - rec.calls) / rec.rate)
-        elif p.duration:
-            eta = max(0.0, p.duration - elapsed)
         series = {}
         for name in SNAPSHOT_SERIES:
             s = rec.series(name)
@@ -93,7 +81,7 @@ class SnapshotBuilder:
             "run_dir": str(stage.run_dir),
             "state": stage.state,
             "elapsed": elapsed,
-            "eta": eta,
+            "eta": _eta(stage, elapsed),
             "planned_calls": p.calls,
             "planned_duration": p.duration,
             "open_model": p.open_model,
@@ -128,6 +116,28 @@ class SnapshotBuilder:
             if part:
                 merge_part(data, part)
         return Snapshot.model_validate(data)
+
+    def _new_events(self, stage: LiveStage) -> list[Event]:
+        """The events since the last snapshot; those of a :data:`MARK_KINDS` kind become chart marks."""
+        new_events = stage.events.since(self._event_seq)
+        if new_events:
+            self._event_seq = new_events[-1].seq
+        for ev in new_events:
+            mk = MARK_KINDS.get(ev.kind)
+            if mk:
+                self._marks.append(Mark(t=ev.t, kind=mk, label=ev.message[:40]))
+        del self._marks[:-MAX_MARKS]
+        return new_events
+
+
+def _eta(stage: LiveStage, elapsed: float) -> float | None:
+    """Seconds left: from the call rate for a call count while running, else from the duration."""
+    rec, p = stage.recorder, stage.profile
+    if p.calls and rec.rate > 0 and stage.state == "RUNNING":
+        return max(0.0, (p.calls - rec.calls) / rec.rate)
+    if p.duration:
+        return max(0.0, p.duration - elapsed)
+    return None
 
 
 def merge_part(data: dict[str, Any], part: dict[str, Any]) -> None:

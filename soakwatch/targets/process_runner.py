@@ -19,10 +19,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -30,8 +27,9 @@ from soakwatch._calldata import CallValues
 from soakwatch.config.errors import UsageError
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
+from soakwatch.targets._process_worker import START_TIMEOUT, reap_worker, shm_dir, spawn_worker
+from soakwatch.targets._process_worker import Worker as _Worker
 from soakwatch.targets.runner import CHUNK_MAX, Runner, chunk_size
-from soakwatch.targets.spec import root_hint
 
 __all__ = ["ProcessRunner"]
 
@@ -39,23 +37,8 @@ __all__ = ["ProcessRunner"]
 POLL_SECONDS = 0.05
 #: time given to faulthandler to write the stacks of a hung worker before SIGKILL
 DUMP_GRACE = 0.3
-#: time a new worker gets to import the target
-START_TIMEOUT = 60.0
 #: after stop, calls still in flight this long are abandoned
 STOP_GRACE = 1.0
-
-
-@dataclass
-class _Worker:
-    slot: int
-    proc: Any
-    conn: Connection
-    shm_path: str
-    view: memoryview
-    mm: Any
-    restarts: int = 0
-    hangs: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ProcessRunner(Runner):
@@ -68,7 +51,7 @@ class ProcessRunner(Runner):
 
     def prepare(self) -> None:
         self._ctx = mp.get_context("spawn")
-        self._tmp = tempfile.TemporaryDirectory(prefix="soakwatch-shm-", dir=_shm_dir())
+        self._tmp = tempfile.TemporaryDirectory(prefix="soakwatch-shm-", dir=shm_dir())
         run_dir = self.recorder.run_dir
         self._log_dir = (run_dir / "workers") if run_dir else Path(self._tmp.name)
         self._log_dir.mkdir(parents=True, exist_ok=True)
@@ -85,47 +68,17 @@ class ProcessRunner(Runner):
         self._workers = [self._spawn(i) for i in range(self.plan.concurrency)]
 
     def _spawn(self, slot: int, restarts: int = 0) -> _Worker:
-        import mmap
-
-        shm_path = os.path.join(self._tmp.name, f"w{slot}")
-        size = _worker.shm_size(CHUNK_MAX)
-        with open(shm_path, "wb") as fh:
-            fh.truncate(size)
-        with open(shm_path, "r+b") as fh:
-            mm = mmap.mmap(fh.fileno(), size)
-        view = memoryview(mm).cast("q")
-        parent, child = self._ctx.Pipe()
-        args = (
-            child,
-            self.spec.spec,
-            str(self.root) if self.root else None,
-            self._cases_path,
-            shm_path,
-            CHUNK_MAX,
-            self.plan.timeout,
-            str(self._log_dir / f"worker-{slot}.log"),
-            str(self._log_dir / f"hang-{slot}.txt"),
+        w, self.is_async = spawn_worker(
+            self._ctx,
+            slot,
+            restarts,
+            spec=self.spec,
+            root=self.root,
+            cases_path=self._cases_path,
+            shm_dir=self._tmp.name,
+            log_dir=self._log_dir,
+            timeout=self.plan.timeout,
         )
-        proc = self._ctx.Process(target=_worker.main, args=args, name=f"soakwatch-worker-{slot}", daemon=True)
-        proc.start()
-        child.close()
-        w = _Worker(slot, proc, parent, shm_path, view, mm, restarts)
-        deadline = time.monotonic() + START_TIMEOUT
-        while not parent.poll(0.05):
-            if not proc.is_alive() or time.monotonic() > deadline:
-                code = proc.exitcode
-                self._reap(w)
-                raise UsageError(
-                    f"worker for {self.spec.spec!r} died while starting (exit code {code})", where="--target"
-                )
-        msg = parent.recv()
-        if msg[0] == "fatal":
-            self._reap(w)
-            top = self.spec.module.split(".")[0]
-            # the target's own module is missing (not a dependency it imports): say where it was looked for
-            hint = root_hint(self.spec.module, self.root) if f"No module named '{top}" in str(msg[1]) else ""
-            raise UsageError(f"target {self.spec.spec!r} does not load: {msg[1]}{hint}", where="--target")
-        self.is_async = bool(msg[1])
         return w
 
     def imported_packages(self) -> dict[str, str] | None:
@@ -141,19 +94,7 @@ class ProcessRunner(Runner):
         return dict(msg[1]) if msg[0] == "packages" else None
 
     def _reap(self, w: _Worker) -> None:
-        try:
-            if w.proc.is_alive():
-                w.proc.kill()
-            w.proc.join(2)
-        except Exception:
-            pass
-        w.conn.close()
-        w.view.release()
-        w.mm.close()
-        spare = self._log_dir / f"hang-{w.slot}.txt"
-        with contextlib.suppress(OSError):
-            if spare.stat().st_size == 0:  # the worker never hung: no dump file to keep
-                spare.unlink()
+        reap_worker(w, self._log_dir)
 
     def _slots(self) -> list[Callable[[], None]]:
         return [functools.partial(self._drive, i) for i in range(self.plan.concurrency)]
@@ -418,7 +359,3 @@ class ProcessRunner(Runner):
         )
         self._replace(slot)
         return done + 1
-
-
-def _shm_dir() -> str | None:
-    return "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None

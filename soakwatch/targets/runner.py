@@ -17,280 +17,31 @@ recorder.
 from __future__ import annotations
 
 import asyncio
-import random
 import sys
 import threading
 import time
-from abc import ABC, abstractmethod
 from array import array
-from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Executor
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from soakwatch._calldata import AnswerSampler, CallValues, keep_answer, open_slot
-from soakwatch.config.safetext import exc_text
-from soakwatch.core.inject import INJECTED_KIND, Injector
-from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
-from soakwatch.targets import loops
+from soakwatch._calldata import AnswerSampler, keep_answer, open_slot
+from soakwatch.core.inject import INJECTED_KIND
+from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets._imported import imported_distributions
-from soakwatch.targets.allocator import Allocator, BarrierHook
+from soakwatch.targets._runner_base import SUSPEND_NS as SUSPEND_NS
+from soakwatch.targets._runner_base import WATCH_SECONDS as WATCH_SECONDS
+from soakwatch.targets._runner_base import Plan, Runner, chunk_size
 from soakwatch.targets.loops import CHUNK_MAX, CHUNK_SECONDS, FLUSH_NS
-from soakwatch.targets.schedule import MISSED, Arrivals, say_skipped
-from soakwatch.targets.spec import TargetSpec, resolve_callable
+from soakwatch.targets.schedule import MISSED
+from soakwatch.targets.spec import resolve_callable
 from soakwatch.targets.worker import error_kind, error_message
 
 __all__ = ["CHUNK_MAX", "CHUNK_SECONDS", "InlineRunner", "Plan", "Runner", "chunk_size"]
 
 #: a call that returned nothing to keep (it raised, or chaos failed it)
 _NO_ANSWER = object()
-#: a gap this long between two looks of the runner's own thread means the process was suspended
-SUSPEND_NS = 1_000_000_000
-#: how often the runner's thread looks at its slots (and for a suspension)
-WATCH_SECONDS = 0.2
-
-
-@dataclass(frozen=True)
-class Plan:
-    """How hard and how long a stage drives its target."""
-
-    calls: int | None
-    duration: float | None
-    concurrency: int = 1
-    rate: float | None = None
-    timeout: float = 30.0
-    barrier_every: int | None = None
-    #: seeds the slots' random streams (injected faults); None: unseeded
-    seed: int | None = None
-    #: under a rate: an arrival later than this finds no free slot in time and is missed
-    grace: float = 0.5
-
-
-def chunk_size(avg_s: float, plan: Plan) -> int:
-    """Calls per chunk: about CHUNK_SECONDS of work; small under an arrival rate."""
-    return loops.chunk_size(avg_s, plan.rate, plan.concurrency)
-
-
-class Runner(ABC):
-    """Common control surface of the runners."""
-
-    def __init__(
-        self,
-        plan: Plan,
-        recorder: Recorder,
-        spec: TargetSpec,
-        root: Path | None,
-        cases: list[Any] | None,
-        on_barrier: BarrierHook | None = None,
-    ) -> None:
-        self.plan = plan
-        self.recorder = recorder
-        self.spec = spec
-        self.root = root
-        self.cases = cases
-        self._on_barrier = on_barrier
-        self.allocator: Allocator = Allocator(plan.calls, None, plan.barrier_every, on_barrier)
-        self._hold = False
-        self._start_ns = 0
-        self._stop_ns = 0
-        #: the due times of an open-model stage (None in the closed model)
-        self.arrivals: Arrivals | None = Arrivals(plan.rate, plan.grace) if plan.rate else None
-        if self.arrivals is not None:
-            self.allocator.on_hold = self._barrier_hold
-        self._active = 0
-        self._active_lock = threading.Lock()
-        #: chaos latency/error windows on the driver's calls, read once per chunk
-        self.inject = Injector()
-        self._streams = 0
-
-    def _rng(self) -> random.Random:
-        """A random stream for one slot: seeded from the plan's seed (the n-th slot's stream), or not."""
-        if self.plan.seed is None:
-            return random.Random()
-        with self._active_lock:
-            self._streams += 1
-            n = self._streams
-        return random.Random(f"{self.plan.seed}:slot:{n}")
-
-    def slot_rng(self) -> random.Random:
-        """A random stream for one slot (see :meth:`_rng`), for the shared slot loops."""
-        return self._rng()
-
-    def imported_packages(self) -> dict[str, str] | None:
-        """Distributions (name → version) the target imported when it loaded, or None when not known."""
-        return None
-
-    def _barrier_hold(self, held: bool) -> None:
-        """At a barrier (a snapshot every N calls) the schedule stops, like a pause."""
-        assert self.arrivals is not None
-        if held:
-            self.arrivals.pause(why="barrier")
-        else:
-            self.arrivals.resume(why="barrier")
-
-    @abstractmethod
-    def prepare(self) -> None:
-        """Import the target / start workers; raises UsageError for a target that cannot load."""
-
-    @abstractmethod
-    def _slots(self) -> list[Callable[[], None]]:
-        """One callable per concurrent slot; each returns when the allocator is exhausted."""
-
-    def run(self) -> None:
-        """Run the plan to its end (or until stopped); blocks."""
-        self._start_ns = time.perf_counter_ns()
-        if self.arrivals is not None:
-            self.arrivals.start(self._start_ns)
-        if self.plan.duration is not None:
-            self.allocator.deadline = time.monotonic() + self.plan.duration
-        threads = [
-            threading.Thread(target=self._guard, args=(slot,), name=f"slot-{i}", daemon=True)
-            for i, slot in enumerate(self._slots())
-        ]
-        for th in threads:
-            th.start()
-        last = time.perf_counter_ns()
-        gaps: list[tuple[int, int]] = []
-        for th in threads:
-            while th.is_alive():
-                th.join(WATCH_SECONDS)
-                now = time.perf_counter_ns()
-                if now - last > SUSPEND_NS:
-                    gaps.append((last, now))
-                last = now
-                gaps = self._say_skipped(gaps, now)
-        self._count_unsent()
-        self._say_skipped(gaps, 2**62)
-        if not self.allocator.stopped:
-            self.allocator.final_barrier()
-        self.close()
-
-    def _say_skipped(self, gaps: list[tuple[int, int]], now: int) -> list[tuple[int, int]]:
-        if self.arrivals is None:
-            return []
-        return say_skipped(self.arrivals, gaps, now, SUSPEND_NS, self.recorder.events.emit)
-
-    def _count_unsent(self) -> None:
-        """Arrivals that fell due before the end (the deadline, or the stop) and that no slot took."""
-        arr = self.arrivals
-        if arr is None:
-            return
-        end = min(self._stop_ns or time.perf_counter_ns(), self.deadline_ns - 1)
-        due = arr.due_by(end)
-        if self.plan.calls is not None:
-            due = min(due, self.plan.calls)
-        unsent = due - self.allocator.started
-        if unsent > 0:
-            self.recorder.add(ResultBatch(np.zeros(0, dtype=np.int64), missed=unsent))
-
-    @property
-    def planned_rate(self) -> float | None:
-        """The arrival rate planned now: the profile's, 0 while paused or stopped, None in the closed model."""
-        if self.plan.rate is None:
-            return None
-        return 0.0 if self._hold else self.plan.rate
-
-    def held(self) -> bool:
-        """True while no new call may start (paused or stopped)."""
-        return self._hold
-
-    def _guard(self, slot: Callable[[], None]) -> None:
-        try:
-            slot()
-        except Exception as exc:  # a runner bug must still end the stage with a report
-            self.recorder.events.emit("runner_error", f"{type(exc).__name__}: {exc_text(exc)}", "error")
-
-    @property
-    def deadline_ns(self) -> int:
-        if self.plan.duration is None:
-            return 2**62
-        return self._start_ns + int(self.plan.duration * 1e9)
-
-    def interval_ns(self) -> int:
-        return self.arrivals.interval if self.arrivals is not None else 0
-
-    def pause(self) -> None:
-        """No new call starts; under a rate the schedule stops until :meth:`resume`."""
-        if self.arrivals is not None:
-            self.arrivals.pause()
-        self._hold = True
-        self.allocator.pause()
-
-    def resume(self) -> None:
-        """Calls start again; under a rate the rest of the schedule moves by the time paused."""
-        if self.arrivals is not None:
-            self.arrivals.resume()
-        self._hold = False
-        self.allocator.resume()
-
-    def stop(self) -> None:
-        """No new call starts; calls in flight finish."""
-        self._stop_ns = self._stop_ns or time.perf_counter_ns()
-        self._hold = True
-        self.allocator.stop()
-
-    def kill(self) -> None:
-        """Stop now: calls in flight are abandoned."""
-        self.stop()
-
-    def close(self) -> None:
-        """Release resources after :meth:`run`."""
-
-    @property
-    def in_flight(self) -> int:
-        return self._active
-
-    def pids(self) -> dict[str, int]:
-        """Processes running the target, by name (none for inline)."""
-        return {}
-
-    def enter(self) -> None:
-        """A call starts (counted in flight)."""
-        with self._active_lock:
-            self._active += 1
-
-    def leave(self) -> None:
-        with self._active_lock:
-            self._active -= 1
-
-    # ---------------------------------------------------------------- shared slot loops
-    def hand_over(
-        self,
-        lat: Sequence[int],
-        errs: list[ErrorRecord],
-        sched: Sequence[int] | None,
-        values: CallValues | None = None,
-        missed: int = 0,
-    ) -> None:
-        """Give a slot's results to the recorder (any thread)."""
-        if len(lat) or missed:
-            self.recorder.add(
-                ResultBatch(
-                    np.asarray(lat, dtype=np.int64),
-                    errs,
-                    np.asarray(sched, dtype=np.int64) if sched is not None else None,
-                    values,
-                    missed,
-                )
-            )
-
-    def sync_chunks(self, call: Callable[[int], ErrorRecord | None], want: int = CHUNK_MAX) -> None:
-        """One slot's loop for targets whose call is a blocking function of the call index
-        (:func:`soakwatch.targets.loops.sync_slot`; ``want`` caps the chunk)."""
-        loops.sync_slot(self, call, want)
-
-    async def async_chunks(
-        self,
-        call: Callable[[int], Awaitable[ErrorRecord | None]],
-        want: int = CHUNK_MAX,
-        executor: Executor | None = None,
-    ) -> None:
-        """One slot's loop for targets whose call is a coroutine of the call index
-        (:func:`soakwatch.targets.loops.async_slot`; ``want`` caps the chunk)."""
-        await loops.async_slot(self, call, want, executor)
 
 
 class InlineRunner(Runner):
@@ -313,8 +64,19 @@ class InlineRunner(Runner):
         return [self._sync_slot for _ in range(self.plan.concurrency)]
 
     def _sync_slot(self) -> None:
-        # one long function on purpose: this is the hot path at millions of calls/s, where every
-        # attribute lookup and call per iteration shows in bench/bench_runner.py
+        # Kept in one piece for speed (about 100 lines, over the 60-line rule on purpose): this is
+        # the per-call hot path of an in-process sync target, at millions of calls/s, where every
+        # attribute lookup and helper call per iteration shows in bench/bench_runner.py; hence the
+        # locals bound before the loop.
+        # Why not one loop shared with loops.sync_slot/async_slot (HTTP, command, async Python) and
+        # worker._run_chunk (process-isolated targets)? They differ per call in where a call comes
+        # from (a Python callable here; an index-taking callable or a coroutine in loops; a pipe and
+        # a shared-memory window in the worker), where a result goes (arrays handed to the
+        # recorder here; slots of the shared memory and pipe messages in the worker) and how a
+        # timeout is taken (measured here; asyncio.wait_for in the async loops and the worker).
+        # A shared loop would test each of those per call, and every per-call branch costs the hot
+        # path; the worker also imports only the standard library. So the three stay apart, and a
+        # change to the per-call steps (arrivals, chaos faults, answers, flush) is made in all three.
         fn = self.fn
         cases = self.cases
         nc = len(cases) if cases else 0

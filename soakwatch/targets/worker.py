@@ -39,7 +39,7 @@ import signal
 import sys
 import time
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import IO, Any
 
 from soakwatch._calldata import AnswerSampler, SlotBuffer, open_slot
 from soakwatch.config.safetext import exc_text, safe_str
@@ -102,7 +102,26 @@ def main(
 ) -> None:
     """Worker entry point (run in a spawned process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
-    # the target's prints, warnings and fatal errors go to the worker's log, never to the monitor's screen
+    _logs = _redirect_output(crash_log, hang_log)  # kept open as long as the process
+    before = set(sys.modules)
+    try:
+        fn, is_async = _load(spec, root)
+        packages = imported_distributions(before, spec.partition(":")[0])
+        cases = _read_cases(cases_path)
+    except BaseException as exc:
+        conn.send(("fatal", f"{error_kind(exc)}: {exc_text(exc)}"))
+        return
+    with open(shm_path, "r+b") as fh:
+        mm = mmap.mmap(fh.fileno(), shm_size(chunk_max))
+    view = memoryview(mm).cast("q")
+    conn.send(("ready", is_async))
+    _serve(conn, view, fn, is_async, cases, packages, timeout, os.path.basename(crash_log))
+
+
+def _redirect_output(crash_log: str, hang_log: str) -> tuple[IO[str], IO[str]]:
+    """Send the target's prints, warnings and fatal errors to the worker's log, never to the
+    monitor's screen; faulthandler writes crashes there and a hang's stacks (on SIGUSR1) to
+    ``hang_log``. Returns the two files, which must stay open as long as the process."""
     fd = os.open(crash_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -114,26 +133,34 @@ def main(
     faulthandler.enable(file=crash_fh, all_threads=True)
     hang_fh = open(hang_log, "a")  # noqa: SIM115
     faulthandler.register(signal.SIGUSR1, file=hang_fh, all_threads=True)
-    before = set(sys.modules)
-    try:
-        fn, is_async = _load(spec, root)
-        packages = imported_distributions(before, spec.partition(":")[0])
-        cases: list[Any] = []
-        if cases_path:
-            with open(cases_path, encoding="utf-8") as fh:
-                cases = [json.loads(line) for line in fh if line.strip()]
-    except BaseException as exc:
-        conn.send(("fatal", f"{error_kind(exc)}: {exc_text(exc)}"))
-        return
-    with open(shm_path, "r+b") as fh:
-        mm = mmap.mmap(fh.fileno(), shm_size(chunk_max))
-    view = memoryview(mm).cast("q")
-    conn.send(("ready", is_async))
+    return crash_fh, hang_fh
+
+
+def _read_cases(cases_path: str | None) -> list[Any]:
+    """The cases the parent wrote, one JSON value a line; none without a file."""
+    cases: list[Any] = []
+    if cases_path:
+        with open(cases_path, encoding="utf-8") as fh:
+            cases = [json.loads(line) for line in fh if line.strip()]
+    return cases
+
+
+def _serve(
+    conn: Connection,
+    view: memoryview,
+    fn: Any,
+    is_async: bool,
+    cases: list[Any],
+    packages: dict[str, str],
+    timeout: float,
+    name: str,
+) -> None:
+    """Answer the parent until it says exit: the target's packages, or a chunk of calls to run."""
     loop = asyncio.new_event_loop() if is_async else None
     seed = os.environ.get("SOAKWATCH_SEED")
-    rng = random.Random(f"{seed}:{os.path.basename(crash_log)}") if seed else random.Random()
+    rng = random.Random(f"{seed}:{name}") if seed else random.Random()
     buf = open_slot()
-    answers = AnswerSampler.from_env(os.path.basename(crash_log))  # None unless [record] asks
+    answers = AnswerSampler.from_env(name)  # None unless [record] asks
     while True:
         msg = conn.recv()
         if msg[0] == "packages":
@@ -186,8 +213,18 @@ def _run_chunk(
     answers: AnswerSampler | None = None,
     grace: int = 0,
 ) -> int:
-    # one loop body on purpose (over 60 lines): it is the per-call hot path, and a helper call per
-    # call would cost more than the work soakwatch does around a fast target
+    # Kept in one piece for speed (over the 60-line rule on purpose): it is the per-call hot path
+    # of a process-isolated target, and a helper call per call would cost more than the work
+    # soakwatch does around a fast target.
+    # Why not one loop shared with runner.InlineRunner._sync_slot (in-process sync targets) and
+    # loops.sync_slot/async_slot (HTTP, command, async Python)? They differ per call in where a
+    # call comes from (here: the loaded callable, run on this process's event loop when async),
+    # where a result goes (here: the shared-memory window the parent reads, errors sent down the
+    # pipe; there: arrays handed to the recorder) and how a hang is seen (here the parent watches
+    # CURRENT and kills the process). A shared loop would test each of those per call, and every
+    # per-call branch costs the hot path; this module also imports only the standard library. So
+    # the three stay apart, and a change to the per-call steps (arrivals, chaos faults, answers,
+    # flush) is made in all three.
     nc = len(cases)
     pc = time.perf_counter_ns
     send = conn.send
