@@ -169,3 +169,12 @@ class StageControl:
         """A view or a ctl that named itself came (attach) or went (detach): part of the evidence."""
         verb = "attached" if what == "attach" else "detached"
         self.events.emit(f"client_{verb}", f"{name} {verb}", "info", client=name)
+
+    def _close_control(self) -> None:
+        """Close the control socket, if it opened, and leave the registry of running stages."""
+        if self._control is not None:
+            self._control.close()
+            from soakwatch.control.registry import unregister
+
+            if self.run_dir is not None:
+                unregister(self.run_dir)

@@ -21,9 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from soakwatch._stage_control import StageControl
-from soakwatch.config.constants import EXIT_ABORTED, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from soakwatch.config._stage_paths import resolve_cases, resolve_root
+from soakwatch.config.constants import EXIT_ABORTED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from soakwatch.config.errors import UsageError
 from soakwatch.config.profile import Profile
+from soakwatch.core._stage_end import end_state, own_verdict
+from soakwatch.core._stage_env import export_env
 from soakwatch.core.event_types import RunnerError
 from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin, StageContext
@@ -35,9 +38,9 @@ from soakwatch.core.snapshot import (
     StageState,
 )
 from soakwatch.core.snapshot_builder import SnapshotBuilder
-from soakwatch.core.verdict import Verdict, combine, missed_verdict, verdict_line
-from soakwatch.targets.runner import Plan, Runner
-from soakwatch.targets.schedule import GRACE_MIN
+from soakwatch.core.verdict import Verdict, combine, verdict_line
+from soakwatch.targets._stage_plan import stage_plan
+from soakwatch.targets.runner import Runner
 from soakwatch.targets.spec import TargetSpec, load_cases, parse_target
 
 if TYPE_CHECKING:
@@ -61,7 +64,7 @@ class Stage(StageControl):
             profile = profile.model_copy(update={"seed": secrets.randbits(32)})
         self.profile = profile
         self.cwd = (cwd or Path.cwd()).resolve()
-        self.root = self._resolve_root()
+        self.root = resolve_root(self.cwd, profile.root)
         if profile.target is None and not profile.nodes:
             raise UsageError(
                 "no target: give --target module:function or set 'target' in the profile", where="--target"
@@ -69,7 +72,7 @@ class Stage(StageControl):
         # a stage with [[nodes]] may only watch them: no target, no calls
         self.spec: TargetSpec | None = parse_target(profile.target) if profile.target else None
         self.target_label = self.spec.spec if self.spec else "nodes " + ", ".join(n.id for n in profile.nodes)
-        self.cases_path = self._resolve_cases()
+        self.cases_path = resolve_cases(profile.cases, self.cwd, self.root)
         #: messages of runner_error events: soakwatch could not drive the target as planned
         self.runner_errors: list[str] = []
         self.cases = load_cases(self.cases_path) if self.cases_path else None
@@ -95,23 +98,6 @@ class Stage(StageControl):
         self._control: ControlServer | None = None
 
     # ---------------------------------------------------------------- setup
-    def _resolve_root(self) -> Path:
-        raw = self.profile.root
-        root = (self.cwd / raw).resolve() if raw else self.cwd
-        if not root.is_dir():
-            raise UsageError("no such directory", where="--root", value=raw)
-        return root
-
-    def _resolve_cases(self) -> Path | None:
-        if not self.profile.cases:
-            return None
-        p = Path(self.profile.cases)
-        for base in (self.cwd, self.root):
-            cand = p if p.is_absolute() else base / p
-            if cand.is_file():
-                return cand
-        raise UsageError("no such cases file", where="--cases", value=self.profile.cases)
-
     def preflight(self, import_target: bool = True) -> None:
         """Every check that needs no run directory, shared by ``run`` (in :meth:`prepare`, before
         anything is created) and ``validate``: a root that file actions may use; the target
@@ -140,27 +126,7 @@ class Stage(StageControl):
         self.events.subscribe(self._note_runner_error)
         self.recorder = Recorder(self.run_dir, self.events, open_model=self.profile.open_model)
         self.plugins = _build_plugins(self.profile)
-        barrier = min((b for p in self.plugins if (b := p.barrier_every())), default=None)
-        plan = Plan(
-            self.profile.calls,
-            self.profile.duration,
-            self.profile.concurrency,
-            self.profile.rate,
-            self.profile.timeout,
-            barrier,
-            self.profile.seed,
-            # an arrival that waits more than a tick (at least GRACE_MIN) for a free slot is missed
-            grace=max(self.profile.tick, GRACE_MIN),
-        )
-        from soakwatch.targets.build import build_runner
-
-        if self.spec is None:
-            from soakwatch.nodes.plugin import WatchRunner
-
-            self.runner: Runner = WatchRunner(plan, self.recorder)
-        else:
-            hook = self._on_barrier if barrier else None
-            self.runner = build_runner(self.profile, self.spec, plan, self.recorder, self.root, self.cases, hook)
+        self.runner = self._build_runner()
         self.ctx = StageContext(
             self.profile,
             self.root,
@@ -175,11 +141,33 @@ class Stage(StageControl):
             fail=self._sut_failed,
         )
         write_run_config(self.run_dir, self.profile, self.root, self.cases_path)
-        # the target (and its workers, which inherit the environment) may want to know
-        os.environ["SOAKWATCH_ROOT"] = str(self.root)
-        os.environ["SOAKWATCH_RUN_DIR"] = str(self.run_dir)
-        os.environ["SOAKWATCH_SEED"] = str(self.profile.seed)
-        self._answers_env()
+        self._export_env()
+        self._prepare_plugins(inline)
+        return self.run_dir
+
+    def _build_runner(self) -> Runner:
+        """The runner of the plan: the target's, or one that only watches the nodes."""
+        barrier = min((b for p in self.plugins if (b := p.barrier_every())), default=None)
+        plan = stage_plan(self.profile, barrier)
+        from soakwatch.targets.build import build_runner
+
+        if self.spec is None:
+            from soakwatch.nodes.plugin import WatchRunner
+
+            return WatchRunner(plan, self.recorder)
+        hook = self._on_barrier if barrier else None
+        return build_runner(self.profile, self.spec, plan, self.recorder, self.root, self.cases, hook)
+
+    def _export_env(self) -> None:
+        """The environment the target and its workers inherit (root, run dir, seed, [record] sampling)."""
+        assert self.run_dir is not None
+        answers = export_env(self.profile, self.root, self.run_dir)
+        if answers is not None:
+            self.recorder.callvalues.answer_log = answers
+
+    def _prepare_plugins(self, inline: bool) -> None:
+        """Plugins check, then act; the runner prepares (imports the target). A refusal closes the run dir."""
+        assert self.run_dir is not None
         try:
             for plugin in self.plugins:
                 plugin.prepare(self.ctx)
@@ -194,24 +182,6 @@ class Stage(StageControl):
             self.recorder.close()
             self.events.close()
             raise
-        return self.run_dir
-
-    def _answers_env(self) -> None:
-        """Ask the slots and workers for sampled answers ([record]) through the environment they inherit."""
-        from soakwatch._calldata import ENV_EVERY, ENV_MAX_BYTES, ENV_SAMPLE
-        from soakwatch.core.callvalues import ANSWER_FILE, AnswerLog
-
-        rec = self.profile.record
-        for name in (ENV_EVERY, ENV_SAMPLE, ENV_MAX_BYTES):
-            os.environ.pop(name, None)  # a previous stage of this process may have set them
-        if not rec.enabled or self.run_dir is None:
-            return
-        if rec.every:
-            os.environ[ENV_EVERY] = str(rec.every)
-        if rec.sample:
-            os.environ[ENV_SAMPLE] = repr(rec.sample)
-        os.environ[ENV_MAX_BYTES] = str(rec.max_bytes)
-        self.recorder.callvalues.answer_log = AnswerLog(self.run_dir / ANSWER_FILE, rec.max_file_mb)
 
     def _act(self) -> None:
         for plugin in self.plugins:
@@ -309,6 +279,33 @@ class Stage(StageControl):
         self._stop("error", what)
 
     def _finish(self) -> int:
+        verdict = self._final_verdict()
+        self.state, code = end_state(verdict, self._abort_kind, self._kill_now)
+        self.exit_code = code
+        self.verdict = verdict_line(self.state, verdict.caveats, verdict.error)
+        self.events.emit(
+            "stage_end",
+            f"stage {self.profile.name} ended: {self.state}",
+            "info",
+            state=self.state,
+            exit_code=code,
+            reason=self.abort_reason,
+            failed_reasons=list(verdict.reasons),
+            caveats=list(verdict.caveats),
+            error=verdict.error,
+            verdict=self.verdict,
+            calls=self.recorder.calls,
+            missed_arrivals=self.recorder.missed,
+        )
+        self.events.flush()
+        paths = self._write_reports()
+        self._publish(reports=[str(x) for x in paths])
+        self._close_control()  # after subscribers had a moment to read the final snapshot
+        self.events.close()
+        return code
+
+    def _final_verdict(self) -> Verdict:
+        """The last tick, the plugins stopped (the judges last) and every verdict combined."""
         if not self._kill_now:
             self._tick()  # the calls of the last partial tick are judged too
         for plugin in self.plugins:
@@ -321,42 +318,16 @@ class Stage(StageControl):
         for plugin in self.plugins:
             if plugin.judges:  # the gates' last evaluation sees every result and the collectors' last word
                 self.guard(plugin, "stop", plugin.stop)
-        verdict = combine(
+        return combine(
             [self._own_verdict()]
             + [v for plugin in self.plugins if (v := self.guard(plugin, "verdict", plugin.verdict)) is not None]
         )
-        reasons, failed = list(verdict.reasons), verdict.failed
-        if verdict.error is not None and self._abort_kind != "operator":
-            self.state, code = "ERROR", EXIT_ERROR
-        elif self._abort_kind == "signal" or self._kill_now:
-            self.state, code = "INTERRUPTED", EXIT_INTERRUPTED
-        elif self._abort_kind == "operator":
-            self.state, code = "ABORTED", EXIT_ABORTED
-        elif self._abort_kind == "gate":
-            self.state, code = "ABORTED", EXIT_FAILED
-        elif failed:
-            self.state, code = "FAILED", EXIT_FAILED
-        else:
-            self.state, code = "PASSED", EXIT_OK
-        self.exit_code = code
-        self.verdict = verdict_line(self.state, verdict.caveats, verdict.error)
-        self.events.emit(
-            "stage_end",
-            f"stage {self.profile.name} ended: {self.state}",
-            "info",
-            state=self.state,
-            exit_code=code,
-            reason=self.abort_reason,
-            failed_reasons=reasons,
-            caveats=list(verdict.caveats),
-            error=verdict.error,
-            verdict=self.verdict,
-            calls=self.recorder.calls,
-            missed_arrivals=self.recorder.missed,
-        )
-        self.events.flush()
+
+    def _write_reports(self) -> list[Path]:
+        """Close the recorder and write the reports: what fits is written (``soakwatch report`` rebuilds
+        the rest once there is space again)."""
         paths: list[Path] = []
-        try:  # what fits is written; `soakwatch report` rebuilds the rest once there is space again
+        try:
             self.recorder.close()
             from soakwatch.core.reports import write_reports
             from soakwatch.sections import REPORT_SECTIONS
@@ -366,15 +337,7 @@ class Stage(StageControl):
             paths += try_write_run_report(self.run_dir, REPORT_SECTIONS) if self.run_dir else []
         except OSError as exc:
             self.write_error = self.write_error or exc
-        self._publish(reports=[str(x) for x in paths])
-        if self._control is not None:
-            self._control.close()  # after subscribers had a moment to read the final snapshot
-            from soakwatch.control.registry import unregister
-
-            if self.run_dir is not None:
-                unregister(self.run_dir)
-        self.events.close()
-        return code
+        return paths
 
     def _note_runner_error(self, ev: Event) -> None:
         if isinstance(ev, RunnerError):
@@ -382,20 +345,8 @@ class Stage(StageControl):
 
     def _own_verdict(self) -> Verdict:
         """The stage's own judgement: a stage with a target that ran none of its calls is an ERROR."""
-        p = self.profile
-        caveats = self.recorder.callvalues.caveats()
-        if p.target and self.recorder.calls == 0 and self._abort_kind is None:
-            planned = f"{p.calls}" if p.calls else "its planned"
-            return Verdict(caveats=caveats, error=f"0 of {planned} calls ran")
-        if self.runner_errors:
-            return Verdict(caveats=caveats, error=f"runner error: {self.runner_errors[0]}")
-        missed = missed_verdict(self._calls_done(), self.recorder.missed + self.recorder.pending_missed())
-        exc = self.write_error or self.events.write_error
-        if exc is not None:
-            return Verdict(
-                caveats=caveats + missed.caveats, error=f"cannot write the run directory: {exc.strerror or exc}"
-            )
-        return Verdict(caveats=caveats + missed.caveats)
+        write_error = self.write_error or self.events.write_error
+        return own_verdict(self.profile, self.recorder, self.runner_errors, write_error, self._abort_kind is not None)
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self, reports: list[str] | None = None) -> Snapshot:
