@@ -13,18 +13,20 @@ from __future__ import annotations
 import os
 import random
 import secrets
-import signal
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from soakwatch.config.constants import EXIT_ABORTED, EXIT_ERROR, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from soakwatch._stage_control import StageControl
+from soakwatch.config._stage_paths import resolve_cases, resolve_root
+from soakwatch.config.constants import EXIT_ABORTED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from soakwatch.config.errors import UsageError
 from soakwatch.config.profile import Profile
+from soakwatch.core._stage_end import end_state, own_verdict
+from soakwatch.core._stage_env import export_env
 from soakwatch.core.event_types import RunnerError
 from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin, StageContext
@@ -36,9 +38,9 @@ from soakwatch.core.snapshot import (
     StageState,
 )
 from soakwatch.core.snapshot_builder import SnapshotBuilder
-from soakwatch.core.verdict import Verdict, combine, missed_verdict, verdict_line
-from soakwatch.targets.runner import Plan, Runner
-from soakwatch.targets.schedule import GRACE_MIN
+from soakwatch.core.verdict import Verdict, combine, verdict_line
+from soakwatch.targets._stage_plan import stage_plan
+from soakwatch.targets.runner import Runner
 from soakwatch.targets.spec import TargetSpec, load_cases, parse_target
 
 if TYPE_CHECKING:
@@ -54,7 +56,7 @@ SUSPENDED_MIN = 2.0
 SUSPENDED_TICKS = 4
 
 
-class Stage:
+class Stage(StageControl):
     """One stage of a stress, pressure or soak test."""
 
     def __init__(self, profile: Profile, *, out_dir: Path | None = None, cwd: Path | None = None) -> None:
@@ -62,7 +64,7 @@ class Stage:
             profile = profile.model_copy(update={"seed": secrets.randbits(32)})
         self.profile = profile
         self.cwd = (cwd or Path.cwd()).resolve()
-        self.root = self._resolve_root()
+        self.root = resolve_root(self.cwd, profile.root)
         if profile.target is None and not profile.nodes:
             raise UsageError(
                 "no target: give --target module:function or set 'target' in the profile", where="--target"
@@ -70,7 +72,7 @@ class Stage:
         # a stage with [[nodes]] may only watch them: no target, no calls
         self.spec: TargetSpec | None = parse_target(profile.target) if profile.target else None
         self.target_label = self.spec.spec if self.spec else "nodes " + ", ".join(n.id for n in profile.nodes)
-        self.cases_path = self._resolve_cases()
+        self.cases_path = resolve_cases(profile.cases, self.cwd, self.root)
         #: messages of runner_error events: soakwatch could not drive the target as planned
         self.runner_errors: list[str] = []
         self.cases = load_cases(self.cases_path) if self.cases_path else None
@@ -96,23 +98,6 @@ class Stage:
         self._control: ControlServer | None = None
 
     # ---------------------------------------------------------------- setup
-    def _resolve_root(self) -> Path:
-        raw = self.profile.root
-        root = (self.cwd / raw).resolve() if raw else self.cwd
-        if not root.is_dir():
-            raise UsageError("no such directory", where="--root", value=raw)
-        return root
-
-    def _resolve_cases(self) -> Path | None:
-        if not self.profile.cases:
-            return None
-        p = Path(self.profile.cases)
-        for base in (self.cwd, self.root):
-            cand = p if p.is_absolute() else base / p
-            if cand.is_file():
-                return cand
-        raise UsageError("no such cases file", where="--cases", value=self.profile.cases)
-
     def preflight(self, import_target: bool = True) -> None:
         """Every check that needs no run directory, shared by ``run`` (in :meth:`prepare`, before
         anything is created) and ``validate``: a root that file actions may use; the target
@@ -141,27 +126,7 @@ class Stage:
         self.events.subscribe(self._note_runner_error)
         self.recorder = Recorder(self.run_dir, self.events, open_model=self.profile.open_model)
         self.plugins = _build_plugins(self.profile)
-        barrier = min((b for p in self.plugins if (b := p.barrier_every())), default=None)
-        plan = Plan(
-            self.profile.calls,
-            self.profile.duration,
-            self.profile.concurrency,
-            self.profile.rate,
-            self.profile.timeout,
-            barrier,
-            self.profile.seed,
-            # an arrival that waits more than a tick (at least GRACE_MIN) for a free slot is missed
-            grace=max(self.profile.tick, GRACE_MIN),
-        )
-        from soakwatch.targets.build import build_runner
-
-        if self.spec is None:
-            from soakwatch.nodes.plugin import WatchRunner
-
-            self.runner: Runner = WatchRunner(plan, self.recorder)
-        else:
-            hook = self._on_barrier if barrier else None
-            self.runner = build_runner(self.profile, self.spec, plan, self.recorder, self.root, self.cases, hook)
+        self.runner = self._build_runner()
         self.ctx = StageContext(
             self.profile,
             self.root,
@@ -176,11 +141,33 @@ class Stage:
             fail=self._sut_failed,
         )
         write_run_config(self.run_dir, self.profile, self.root, self.cases_path)
-        # the target (and its workers, which inherit the environment) may want to know
-        os.environ["SOAKWATCH_ROOT"] = str(self.root)
-        os.environ["SOAKWATCH_RUN_DIR"] = str(self.run_dir)
-        os.environ["SOAKWATCH_SEED"] = str(self.profile.seed)
-        self._answers_env()
+        self._export_env()
+        self._prepare_plugins(inline)
+        return self.run_dir
+
+    def _build_runner(self) -> Runner:
+        """The runner of the plan: the target's, or one that only watches the nodes."""
+        barrier = min((b for p in self.plugins if (b := p.barrier_every())), default=None)
+        plan = stage_plan(self.profile, barrier)
+        from soakwatch.targets.build import build_runner
+
+        if self.spec is None:
+            from soakwatch.nodes.plugin import WatchRunner
+
+            return WatchRunner(plan, self.recorder)
+        hook = self._on_barrier if barrier else None
+        return build_runner(self.profile, self.spec, plan, self.recorder, self.root, self.cases, hook)
+
+    def _export_env(self) -> None:
+        """The environment the target and its workers inherit (root, run dir, seed, [record] sampling)."""
+        assert self.run_dir is not None
+        answers = export_env(self.profile, self.root, self.run_dir)
+        if answers is not None:
+            self.recorder.callvalues.answer_log = answers
+
+    def _prepare_plugins(self, inline: bool) -> None:
+        """Plugins check, then act; the runner prepares (imports the target). A refusal closes the run dir."""
+        assert self.run_dir is not None
         try:
             for plugin in self.plugins:
                 plugin.prepare(self.ctx)
@@ -195,24 +182,6 @@ class Stage:
             self.recorder.close()
             self.events.close()
             raise
-        return self.run_dir
-
-    def _answers_env(self) -> None:
-        """Ask the slots and workers for sampled answers ([record]) through the environment they inherit."""
-        from soakwatch._calldata import ENV_EVERY, ENV_MAX_BYTES, ENV_SAMPLE
-        from soakwatch.core.callvalues import ANSWER_FILE, AnswerLog
-
-        rec = self.profile.record
-        for name in (ENV_EVERY, ENV_SAMPLE, ENV_MAX_BYTES):
-            os.environ.pop(name, None)  # a previous stage of this process may have set them
-        if not rec.enabled or self.run_dir is None:
-            return
-        if rec.every:
-            os.environ[ENV_EVERY] = str(rec.every)
-        if rec.sample:
-            os.environ[ENV_SAMPLE] = repr(rec.sample)
-        os.environ[ENV_MAX_BYTES] = str(rec.max_bytes)
-        self.recorder.callvalues.answer_log = AnswerLog(self.run_dir / ANSWER_FILE, rec.max_file_mb)
 
     def _act(self) -> None:
         for plugin in self.plugins:
@@ -221,112 +190,12 @@ class Stage:
     def _calls_done(self) -> int:
         return self.recorder.calls + self.recorder.pending_calls()
 
-    # ---------------------------------------------------------------- commands
-    def command(self, name: str, args: dict[str, Any] | None = None, source: str = "api") -> str:
-        """Run an operator command; returns a one-line answer. Unknown commands, and pause/resume
-        in a state that does not allow them, raise ValueError (refused, nothing changed)."""
-        args = args or {}
-        if name == "pause":
-            if self.state != "RUNNING":
-                raise ValueError(f"not running ({self.state})")  # a refusal: nothing changed
-            self.runner.pause()
-            self.state = "PAUSED"
-        elif name == "resume":
-            if self.state != "PAUSED":
-                raise ValueError(f"not paused ({self.state})")
-            self.runner.resume()
-            self.state = "RUNNING"
-        elif name in ("abort", "stop"):
-            self._stop("operator" if name == "abort" else "signal", f"{name} by {source}")
-        elif name == "auto_abort":
-            on = args.get("on", not self.auto_abort)
-            if not isinstance(on, bool):
-                raise ValueError(f"auto_abort: 'on' must be true or false, got {on!r}")  # refused, nothing changed
-            self.auto_abort = on
-        elif name == "note":
-            # an action the view did by itself (e.g. saved a screenshot), recorded like any other
-            what = str(args.get("action") or "note")
-            answer = f"noted: {what}"
-            self.events.emit("operator", f"{what} ({source}): {args}", "info", action=what, source=source, args=args)
-            return answer
-        elif name in self.ctx.commands:
-            answer = self.ctx.commands[name](args)
-            self._record_operator(name, source, args, answer)
-            return answer
-        else:
-            raise ValueError(f"unknown command {name!r}")
-        answer = f"{name}: ok"
-        self._record_operator(name, source, args, answer)
-        self._wake.set()
-        return answer
-
-    def _record_operator(self, name: str, source: str, args: dict[str, Any], answer: str) -> None:
-        self.events.emit("operator", f"{name} ({source}): {answer}", "info", action=name, source=source, args=args)
-
-    def _stop(self, kind: str, reason: str) -> None:
-        if self._abort_kind is None:
-            self._abort_kind = kind
-            self.abort_reason = reason
-        self.state = "ABORTING" if kind in ("operator", "gate") else "STOPPING"
-        self.runner.stop()
-        self._wake.set()
-
-    def _gate_abort(self, gate: str, reason: str) -> None:
-        if not self.auto_abort:
-            self.events.emit(
-                "abort_suppressed", f"gate {gate} would abort: {reason} (auto-abort off)", "warn", gate=gate
-            )
-            return
-        self.events.emit("abort", f"aborted by gate {gate}: {reason}", "error", gate=gate, reason=reason)
-        self._stop("gate", f"gate {gate}: {reason}")
-
-    def _sut_failed(self, who: str, reason: str) -> None:
-        """The system under test could not run (e.g. a node never got ready): stop, the verdict says FAILED.
-
-        The caller records its own event (``nodes_failed``); this only stops the stage.
-        """
-        self._stop("failed", f"{who}: {reason}")
-
     def _on_barrier(self, calls: int) -> None:
         for p in self.plugins:
             try:
                 p.on_barrier(calls)
             except Exception as exc:
                 self.events.emit("plugin_error", f"{p.name}.on_barrier: {type(exc).__name__}: {exc}", "error")
-
-    # ---------------------------------------------------------------- signals
-    def install_signal_handlers(self, stop_on_hangup: bool = False) -> None:
-        """First SIGINT/SIGTERM: graceful stop with a full report; second SIGINT: stop now.
-
-        SIGHUP (the terminal or the SSH connection is gone): the stage goes on headless,
-        its output from then on in ``stage.log``; with ``stop_on_hangup`` it stops
-        gracefully, like SIGINT.
-        """
-        if threading.current_thread() is not threading.main_thread():
-            return
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGHUP, self._on_signal if stop_on_hangup else self._on_hangup)
-
-    def _on_hangup(self, signum: int, frame: FrameType | None) -> None:
-        from soakwatch.views.detach import output_to_log
-
-        log = output_to_log(self.run_dir) if self.run_dir is not None else None
-        self.events.emit(
-            "hangup", f"SIGHUP: the terminal is gone; the stage goes on, output in {log}", "warn", log=str(log)
-        )
-
-    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        self._signals += 1
-        name = signal.Signals(signum).name
-        if self._signals == 1:
-            self.events.emit("signal", f"{name}: stopping gracefully (again to stop now)", "warn", signal=name)
-            self._stop("signal", name)
-        else:
-            self.events.emit("signal", f"{name}: stopping now", "warn", signal=name)
-            self._kill_now = True
-            self.runner.kill()
-            self._wake.set()
 
     # ---------------------------------------------------------------- run
     def run(self) -> int:
@@ -367,33 +236,6 @@ class Stage:
                 self._check_writes()
         runner_thread.join(2.0 if self._kill_now else None)
         return self._finish()
-
-    def _start_control(self) -> None:
-        """The control socket (views in other processes, attach, ctl); the stage goes on without it."""
-        from soakwatch.control.server import ControlServer
-
-        assert self.run_dir is not None
-        server = ControlServer(
-            self.run_dir,
-            lambda name, args, source: self.command(name, args, source=source),
-            info={"stage": self.profile.name, "target": self.target_label},
-            on_client=self._on_client,
-        )
-        try:
-            server.start()
-        except OSError as exc:
-            self.events.emit("control_error", f"no control socket: {exc}", "error")
-            return
-        self._control = server
-        self.subscribers.append(server.publish)
-        from soakwatch.control.registry import register
-
-        register(self.run_dir, self.profile.name)  # for `soakwatch ps`; a stage runs on without it
-
-    def _on_client(self, what: str, name: str) -> None:
-        """A view or a ctl that named itself came (attach) or went (detach): part of the evidence."""
-        verb = "attached" if what == "attach" else "detached"
-        self.events.emit(f"client_{verb}", f"{name} {verb}", "info", client=name)
 
     def guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -437,6 +279,33 @@ class Stage:
         self._stop("error", what)
 
     def _finish(self) -> int:
+        verdict = self._final_verdict()
+        self.state, code = end_state(verdict, self._abort_kind, self._kill_now)
+        self.exit_code = code
+        self.verdict = verdict_line(self.state, verdict.caveats, verdict.error)
+        self.events.emit(
+            "stage_end",
+            f"stage {self.profile.name} ended: {self.state}",
+            "info",
+            state=self.state,
+            exit_code=code,
+            reason=self.abort_reason,
+            failed_reasons=list(verdict.reasons),
+            caveats=list(verdict.caveats),
+            error=verdict.error,
+            verdict=self.verdict,
+            calls=self.recorder.calls,
+            missed_arrivals=self.recorder.missed,
+        )
+        self.events.flush()
+        paths = self._write_reports()
+        self._publish(reports=[str(x) for x in paths])
+        self._close_control()  # after subscribers had a moment to read the final snapshot
+        self.events.close()
+        return code
+
+    def _final_verdict(self) -> Verdict:
+        """The last tick, the plugins stopped (the judges last) and every verdict combined."""
         if not self._kill_now:
             self._tick()  # the calls of the last partial tick are judged too
         for plugin in self.plugins:
@@ -449,42 +318,16 @@ class Stage:
         for plugin in self.plugins:
             if plugin.judges:  # the gates' last evaluation sees every result and the collectors' last word
                 self.guard(plugin, "stop", plugin.stop)
-        verdict = combine(
+        return combine(
             [self._own_verdict()]
             + [v for plugin in self.plugins if (v := self.guard(plugin, "verdict", plugin.verdict)) is not None]
         )
-        reasons, failed = list(verdict.reasons), verdict.failed
-        if verdict.error is not None and self._abort_kind != "operator":
-            self.state, code = "ERROR", EXIT_ERROR
-        elif self._abort_kind == "signal" or self._kill_now:
-            self.state, code = "INTERRUPTED", EXIT_INTERRUPTED
-        elif self._abort_kind == "operator":
-            self.state, code = "ABORTED", EXIT_ABORTED
-        elif self._abort_kind == "gate":
-            self.state, code = "ABORTED", EXIT_FAILED
-        elif failed:
-            self.state, code = "FAILED", EXIT_FAILED
-        else:
-            self.state, code = "PASSED", EXIT_OK
-        self.exit_code = code
-        self.verdict = verdict_line(self.state, verdict.caveats, verdict.error)
-        self.events.emit(
-            "stage_end",
-            f"stage {self.profile.name} ended: {self.state}",
-            "info",
-            state=self.state,
-            exit_code=code,
-            reason=self.abort_reason,
-            failed_reasons=reasons,
-            caveats=list(verdict.caveats),
-            error=verdict.error,
-            verdict=self.verdict,
-            calls=self.recorder.calls,
-            missed_arrivals=self.recorder.missed,
-        )
-        self.events.flush()
+
+    def _write_reports(self) -> list[Path]:
+        """Close the recorder and write the reports: what fits is written (``soakwatch report`` rebuilds
+        the rest once there is space again)."""
         paths: list[Path] = []
-        try:  # what fits is written; `soakwatch report` rebuilds the rest once there is space again
+        try:
             self.recorder.close()
             from soakwatch.core.reports import write_reports
             from soakwatch.sections import REPORT_SECTIONS
@@ -494,15 +337,7 @@ class Stage:
             paths += try_write_run_report(self.run_dir, REPORT_SECTIONS) if self.run_dir else []
         except OSError as exc:
             self.write_error = self.write_error or exc
-        self._publish(reports=[str(x) for x in paths])
-        if self._control is not None:
-            self._control.close()  # after subscribers had a moment to read the final snapshot
-            from soakwatch.control.registry import unregister
-
-            if self.run_dir is not None:
-                unregister(self.run_dir)
-        self.events.close()
-        return code
+        return paths
 
     def _note_runner_error(self, ev: Event) -> None:
         if isinstance(ev, RunnerError):
@@ -510,20 +345,8 @@ class Stage:
 
     def _own_verdict(self) -> Verdict:
         """The stage's own judgement: a stage with a target that ran none of its calls is an ERROR."""
-        p = self.profile
-        caveats = self.recorder.callvalues.caveats()
-        if p.target and self.recorder.calls == 0 and self._abort_kind is None:
-            planned = f"{p.calls}" if p.calls else "its planned"
-            return Verdict(caveats=caveats, error=f"0 of {planned} calls ran")
-        if self.runner_errors:
-            return Verdict(caveats=caveats, error=f"runner error: {self.runner_errors[0]}")
-        missed = missed_verdict(self._calls_done(), self.recorder.missed + self.recorder.pending_missed())
-        exc = self.write_error or self.events.write_error
-        if exc is not None:
-            return Verdict(
-                caveats=caveats + missed.caveats, error=f"cannot write the run directory: {exc.strerror or exc}"
-            )
-        return Verdict(caveats=caveats + missed.caveats)
+        write_error = self.write_error or self.events.write_error
+        return own_verdict(self.profile, self.recorder, self.runner_errors, write_error, self._abort_kind is not None)
 
     # ---------------------------------------------------------------- snapshots
     def snapshot(self, reports: list[str] | None = None) -> Snapshot:
