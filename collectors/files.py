@@ -23,7 +23,9 @@ from typing import Any
 
 from soakwatch.collectors import actions
 from soakwatch.collectors._diffs import DiffKeeper
+from soakwatch.collectors._files_snapshot import file_snapshot
 from soakwatch.collectors._files_view import KB, ROWS_SHOWN, replay_files
+from soakwatch.collectors._files_warnings import emit_read_warnings
 from soakwatch.collectors._linetrack import LineTracker
 from soakwatch.collectors._sampler import FailureReporter
 from soakwatch.collectors._watcher import DirWatcher
@@ -201,25 +203,7 @@ class FilesCollector(Plugin):
             self.failures.failed(key, f"{type(exc).__name__}: {exc}")
             return
         self.failures.ok(key)
-        if r.corrupt is not None:
-            self.ctx.events.emit(
-                "corrupt_read",
-                f"corrupt read of {key}: {r.corrupt} ({tr.size} bytes; read #{tr.corrupt_reads})",
-                "warn",
-                file=key,
-                error=r.corrupt,
-                size=tr.size,
-                count=tr.corrupt_reads,
-            )
-        if warn is not None and not was_over and tr.exists and tr.size > warn * KB:
-            self.ctx.events.emit(
-                "size_warning",
-                f"{key} is {tr.size / KB:.1f} KB, over warn_size_kb={warn:g}",
-                "warn",
-                file=key,
-                size_kb=round(tr.size / KB, 3),
-                threshold_kb=warn,
-            )
+        emit_read_warnings(self.ctx.events, key, tr, r.corrupt, warn, was_over)
 
     def _refresh_all(self) -> None:
         self._discover()
@@ -260,46 +244,28 @@ class FilesCollector(Plugin):
         files: dict[str, dict[str, Any]] = {}
         parts: list[str] = []
         for key, tr in sorted(self.trackers.items()):
-            delta = tr.lines - self._snap_lines.get(key, 0)
             cut = self._truncated.get(key)
-            truncated = cut is not None
-            # soakwatch itself emptied the file in this interval: a bounded log refilling to its
-            # bound is not drift, so the interval is marked and not judged (the next whole one is)
-            note = f"truncated ({cut[0]}): {cut[2]} lines removed" if cut is not None else ""
-            self._rows.append(
-                SnapshotRow(
-                    label=label,
-                    previous=self._last_label,
-                    file=key,
-                    lines=tr.lines,
-                    delta=delta,
-                    calls=calls,
-                    t=t,
-                    note=note,
-                    lines_before=cut[1] if cut is not None else None,
-                    removed=cut[2] if cut is not None else None,
-                )
-            )
-            if self._last_label != self._label(0) and not truncated:
-                # Δ between two snapshots; the first one counts from the stage start, so a file the
-                # stage created or `reset_before` emptied would read as growth: it is not a Δ to judge
-                self.ctx.recorder.set(f"delta_lines[{key}]", delta)
             diff = None
             if tr.size <= self.diffs.max_bytes:
                 diff = self.diffs.snapshot(key, tr.path, self._last_label, label)
-            files[key] = {
-                "lines": tr.lines,
-                "delta": delta,
-                "size": tr.size,
-                "exists": tr.exists,
-                "truncated": truncated,
-                "note": note,
-                "lines_before": cut[1] if cut is not None else None,
-                "removed": cut[2] if cut is not None else None,
-                "diff": diff.name if diff else None,
-            }
+            row, files[key] = file_snapshot(
+                key,
+                tr,
+                lines_before=self._snap_lines.get(key, 0),
+                cut=cut,
+                label=label,
+                previous=self._last_label,
+                calls=calls,
+                t=t,
+                diff=diff,
+            )
+            self._rows.append(row)
+            if self._last_label != self._label(0) and cut is None:
+                # Δ between two snapshots; the first one counts from the stage start, so a file the
+                # stage created or `reset_before` emptied would read as growth: it is not a Δ to judge
+                self.ctx.recorder.set(f"delta_lines[{key}]", row.delta)
             shown = Path(key).name if short else key
-            parts.append(f"{shown} Δ={delta:+d} lines" + (f" ({note}; not judged)" if truncated else ""))
+            parts.append(f"{shown} Δ={row.delta:+d} lines" + (f" ({row.note}; not judged)" if cut is not None else ""))
             self._snap_lines[key] = tr.lines
         self._truncated.clear()
         self.ctx.events.emit(

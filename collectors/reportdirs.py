@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from soakwatch.collectors._paths import MISSING, extract, to_number
 from soakwatch.collectors._sampler import Sampler
@@ -130,38 +130,10 @@ class ReportFolderCollector(Sampler):
                 self._read(p)
 
     def _read(self, path: Path) -> None:
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            self._retry.pop(path.name, None)
+        loaded = self._load(path)
+        if loaded is None:
             return
-        key = (st.st_size, st.st_mtime_ns)
-        if self._done.get(path.name) == key or self._given_up.get(path.name) == key:
-            return
-        try:
-            with path.open("rb") as fh:
-                data = json.loads(fh.read(FILE_MAX))
-        except FileNotFoundError:
-            self._retry.pop(path.name, None)
-            return
-        except (OSError, ValueError) as exc:
-            attempts = self._retry.get(path.name, 0) + 1
-            if attempts < MAX_ATTEMPTS:
-                self._retry[path.name] = attempts
-                return
-            self._retry.pop(path.name, None)
-            self._given_up[path.name] = key
-            self.corrupt += 1
-            self.ctx.recorder.set(f"corrupt_reads[{self.cfg.name}]", self.corrupt)
-            self.ctx.events.emit(
-                "corrupt_read",
-                f"report {self.cfg.name}/{path.name}: still unreadable after {attempts} reads: {exc}",
-                "warn",
-                source=self.cfg.name,
-                file=str(path),
-                error=str(exc),
-            )
-            return
+        key, data = loaded
         self._retry.pop(path.name, None)
         self._given_up.pop(path.name, None)
         self._done[path.name] = key
@@ -169,6 +141,54 @@ class ReportFolderCollector(Sampler):
             del self._done[next(iter(self._done))]
         self.read += 1
         self.failures.ok("folder")
+        values = self._values(data, path)
+        rec = self.ctx.recorder
+        for field, v in values.items():
+            rec.set(f"{field}[{self.cfg.name}]", v)
+        rec.set(f"reports_read[{self.cfg.name}]", self.read)
+        self.log.write(self.ctx.events.elapsed(), {**values, "_reports_read": float(self.read)})
+
+    def _load(self, path: Path) -> tuple[StatKey, Any] | None:
+        """The report's (size, mtime) and parsed JSON; None when unchanged, gone, or not readable yet."""
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            self._retry.pop(path.name, None)
+            return None
+        key = (st.st_size, st.st_mtime_ns)
+        if self._done.get(path.name) == key or self._given_up.get(path.name) == key:
+            return None
+        try:
+            with path.open("rb") as fh:
+                return key, json.loads(fh.read(FILE_MAX))
+        except FileNotFoundError:
+            self._retry.pop(path.name, None)
+            return None
+        except (OSError, ValueError) as exc:
+            self._unreadable(path, key, exc)
+            return None
+
+    def _unreadable(self, path: Path, key: StatKey, exc: Exception) -> None:
+        """Retry a report that did not read; after MAX_ATTEMPTS give it up as a corrupt read."""
+        attempts = self._retry.get(path.name, 0) + 1
+        if attempts < MAX_ATTEMPTS:
+            self._retry[path.name] = attempts
+            return
+        self._retry.pop(path.name, None)
+        self._given_up[path.name] = key
+        self.corrupt += 1
+        self.ctx.recorder.set(f"corrupt_reads[{self.cfg.name}]", self.corrupt)
+        self.ctx.events.emit(
+            "corrupt_read",
+            f"report {self.cfg.name}/{path.name}: still unreadable after {attempts} reads: {exc}",
+            "warn",
+            source=self.cfg.name,
+            file=str(path),
+            error=str(exc),
+        )
+
+    def _values(self, data: Any, path: Path) -> dict[str, float]:
+        """The numeric fields of one report; text fields go to the recorder as text, for text gates."""
         values: dict[str, float] = {}
         for field, dotted in self.cfg.fields.items():
             raw = extract(data, dotted)
@@ -187,11 +207,7 @@ class ReportFolderCollector(Sampler):
                 continue
             self.failures.ok(f"field {field}")
             values[field] = v
-        rec = self.ctx.recorder
-        for field, v in values.items():
-            rec.set(f"{field}[{self.cfg.name}]", v)
-        rec.set(f"reports_read[{self.cfg.name}]", self.read)
-        self.log.write(self.ctx.events.elapsed(), {**values, "_reports_read": float(self.read)})
+        return values
 
     def sample(self) -> None:
         """Retry half-written files; pick the folder up when it appears (and rescan when it is re-created)."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -30,72 +29,23 @@ from soakwatch.core.events import Event, Level
 from soakwatch.core.format import fmt_value
 from soakwatch.core.plugins import Plugin, StageContext, Verdict
 from soakwatch.core.snapshot import GateView
+from soakwatch.gates._chaos_recovery import Recovery, check_recoveries, drain_chaos
+from soakwatch.gates._cutoffs import WindowCutoffs
+from soakwatch.gates._gate_state import GateState
 from soakwatch.gates._replay import replay_gates
 from soakwatch.gates._stats import slope
 from soakwatch.gates._unjudged import not_judged_caveat, why_not_judged
 from soakwatch.gates._view import gate_check, gate_subject, gate_unit, gate_window_s
-from soakwatch.gates.kinds import MAX_WINDOW_POINTS, UNEXPECTED_EXIT_KINDS, Alive, Frame, Judge, Latency, Observation
+from soakwatch.gates.kinds import UNEXPECTED_EXIT_KINDS, Alive, Frame, Latency, Observation
 from soakwatch.gates.parse import Window
 from soakwatch.gates.rules import Rule
 from soakwatch.targets.spec import parse_target
 
 __all__ = ["GateEvaluator", "GateState"]
 
-#: observed values kept per gate to fit the trend behind the time-to-breach forecast
-TREND_POINTS = 60
 #: statuses that are alerts: transitions to and from them are events
 ALERTS = frozenset({"warn", "fail", "exempt"})
 RANK = {"pass": 0, "warn": 1, "fail": 2}
-
-
-@dataclass
-class GateState:
-    """One gate's live state."""
-
-    rule: Rule
-    judge: Judge
-    severity: str
-    status: str = "pending"
-    judged: str | None = None
-    raw: str = "pending"  # ok | breach | insufficient | pending
-    breach_streak: int = 0
-    ok_streak: int = 0
-    obs: Observation | None = None
-    changed_at: float | None = None
-    first_judged_at: float | None = None
-    worst: str = "pass"
-    worst_t: float | None = None
-    worst_obs: Observation | None = None
-    breaches: int = 0
-    forecast: float | None = None
-    #: the delay has passed (the gate was evaluated at least once)
-    reached_delay: bool = False
-    #: some evaluation had a value, and the most samples any evaluation had
-    had_value: bool = False
-    most_samples: int = 0
-    exempt: list[list[Any]] = field(default_factory=list)  # [start, end, action]
-    trend: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=TREND_POINTS))
-
-    @property
-    def name(self) -> str:
-        return self.rule.name
-
-    def exempt_at(self, t: float) -> bool:
-        return any(s <= t <= e for s, e, _ in self.exempt)
-
-
-@dataclass
-class _Recovery:
-    """A chaos action waiting for every gate to be back to pass."""
-
-    action: str
-    started: float
-    since: float
-    #: the chaos is over: its end event arrived, or its announced duration passed
-    ended: bool = False
-    #: gates in breach at some point since the chaos started, and those back to pass since it ended
-    hit: set[str] = field(default_factory=set)
-    back: set[str] = field(default_factory=set)
 
 
 class GateEvaluator(Plugin):
@@ -111,15 +61,12 @@ class GateEvaluator(Plugin):
         for r in rules:
             sev = "fail" if profile.strict else r.spec.severity
             self.gates.append(GateState(r, r.judge(), sev))
-        self._windows = sorted({g.rule.window for g in self.gates if g.rule.window.kind != "run"}, key=str)
-        self._max_calls = max((w.size for w in self._windows if w.kind == "calls"), default=0.0)
-        self._calls: deque[tuple[float, float]] = deque(maxlen=MAX_WINDOW_POINTS)
-        self._calls_total = 0.0
+        self._window_cutoffs = WindowCutoffs([g.rule.window for g in self.gates])
         self._needs_latency = any(isinstance(g.judge, Latency) and g.rule.window.kind != "run" for g in self.gates)
         self._lat_prev: npt.NDArray[np.int64] | None = None
         self._inbox: deque[ChaosStart | ChaosEnd] = deque()
-        self._recoveries: list[_Recovery] = []
-        self._chaos_open: dict[str, _Recovery] = {}
+        self._recoveries: list[Recovery] = []
+        self._chaos_open: dict[str, Recovery] = {}
         self._aborted = False
         self._finished = False
         #: the final evaluation is running: gates judged "at end" are judged now
@@ -175,12 +122,12 @@ class GateEvaluator(Plugin):
         if self._finished:
             return
         self._last_t = t
-        self._drain_chaos()
+        drain_chaos(self._inbox, self._chaos_open, self._recoveries, self.gates)
         frame = Frame(t, self.ctx.recorder, self._cutoffs(t), self._latency_new())
         self._census()
         for g in self.gates:
             self._evaluate(g, frame)
-        self._check_recoveries(t)
+        check_recoveries(self._recoveries, self.gates, t, self.ctx.events)
 
     def _census(self) -> None:
         """Processes alive / expected, for the ``processes alive`` gates (workers and nodes)."""
@@ -232,7 +179,7 @@ class GateEvaluator(Plugin):
         # one last evaluation: samples set after the last tick (a final snapshot, the collectors'
         # last scan) are judged too, never lost between a tick and the end
         t = self.ctx.events.elapsed()
-        self._drain_chaos()
+        drain_chaos(self._inbox, self._chaos_open, self._recoveries, self.gates)
         self._ending = True
         frame = Frame(t, self.ctx.recorder, self._cutoffs(t, final=True), None)
         for g in self.gates:
@@ -324,31 +271,7 @@ class GateEvaluator(Plugin):
 
     # ---------------------------------------------------------------- evaluation
     def _cutoffs(self, t: float, final: bool = False) -> dict[Window, float]:
-        rec = self.ctx.recorder
-        if self._max_calls and not final:
-            d = rec.value("calls_delta") or 0.0
-            if d > 0:
-                if len(self._calls) == self._calls.maxlen:
-                    self._calls_total -= self._calls[0][1]
-                self._calls.append((t, d))
-                self._calls_total += d
-            while len(self._calls) > 1 and self._calls_total - self._calls[0][1] >= self._max_calls:
-                self._calls_total -= self._calls.popleft()[1]
-        out: dict[Window, float] = {}
-        for w in self._windows:
-            if w.kind == "time":
-                out[w] = t - w.size
-            else:
-                out[w] = self._calls_cutoff(w.size)
-        return out
-
-    def _calls_cutoff(self, n: float) -> float:
-        acc = 0.0
-        for ts, c in reversed(self._calls):
-            acc += c
-            if acc >= n:
-                return math.nextafter(ts, -math.inf)
-        return -math.inf
+        return self._window_cutoffs.cutoffs(t, self.ctx.recorder, final)
 
     def _latency_new(self) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.int64]] | None:
         if not self._needs_latency:
@@ -459,80 +382,6 @@ class GateEvaluator(Plugin):
             condition=g.rule.text,
             detail=obs.detail,
         )
-
-    # ---------------------------------------------------------------- chaos
-    def _drain_chaos(self) -> None:
-        while self._inbox:
-            ev = self._inbox.popleft()
-            action = ev.action if ev.action is not None else "chaos"
-            if isinstance(ev, ChaosStart):
-                dur = float(ev.duration or 0.0)
-                rec = _Recovery(action, ev.t, ev.t + dur)
-                self._chaos_open[action] = rec
-                self._recoveries.append(rec)
-                # without an announced duration the exemption lasts until chaos_end
-                end = ev.t + dur if dur > 0 else math.inf
-                for g in self.gates:
-                    margin = g.rule.spec.exempt_during_chaos
-                    if margin is not None:
-                        g.exempt.append([ev.t, end + margin, action])
-            else:
-                opened = self._chaos_open.pop(action, None)
-                if opened is not None:
-                    opened.since = ev.t
-                    opened.ended = True
-                for g in self.gates:
-                    margin = g.rule.spec.exempt_during_chaos
-                    if margin is None:
-                        continue
-                    for w in reversed(g.exempt):
-                        if w[2] == action:
-                            w[1] = ev.t + margin
-                            break
-
-    def _gate_recoveries(self, rec: _Recovery, t: float) -> None:
-        """Time to recover per gate: each gate the chaos put in breach, back to pass after it ended."""
-        for g in self.gates:
-            if g.raw == "breach":
-                rec.hit.add(g.name)
-                rec.back.discard(g.name)
-            elif rec.ended and g.name in rec.hit and g.name not in rec.back:
-                rec.back.add(g.name)
-                secs = max(0.0, t - rec.since)
-                self.ctx.events.emit(
-                    "gate_recovery",
-                    f"chaos {rec.action}: gate {g.name} back to pass {secs:.1f}s after it ended",
-                    "info",
-                    action=rec.action,
-                    gate=g.name,
-                    chaos_start=rec.started,
-                    chaos_end=rec.since,
-                    recovered=True,
-                    seconds=round(secs, 3),
-                )
-
-    def _check_recoveries(self, t: float) -> None:
-        if not self._recoveries:
-            return
-        clear = all(g.raw != "breach" for g in self.gates)
-        for rec in list(self._recoveries):
-            if not rec.ended and rec.since > rec.started and t >= rec.since:
-                rec.ended = True
-            self._gate_recoveries(rec, t)
-            if not rec.ended or not clear:
-                continue
-            self._recoveries.remove(rec)
-            secs = max(0.0, t - rec.since)
-            self.ctx.events.emit(
-                "gate_recovery",
-                f"chaos {rec.action}: every gate back to pass {secs:.1f}s after it ended",
-                "info",
-                action=rec.action,
-                chaos_start=rec.started,
-                chaos_end=rec.since,
-                recovered=True,
-                seconds=round(secs, 3),
-            )
 
 
 def _detail(obs: Observation) -> str:

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from soakwatch.config.units import parse_duration
+from soakwatch.gates._scanner import NUMBER, OPS, PCT, ParseError, Scanner
 
 __all__ = [
     "CALL_CHECKS",
@@ -45,7 +46,6 @@ __all__ = [
     "parse_window",
 ]
 
-OPS = ("<=", ">=", "==", "!=", "<", ">")
 STATS = ("last", "min", "max", "mean", "sum", "delta", "rate", "count", "ratio")
 #: window functions around a series in a metric: ``sum(failed[n1]) / sum(total[n1])``, ``rate(calls)``
 FUNCTIONS = ("last", "min", "max", "mean", "sum", "delta", "rate", "count")
@@ -69,25 +69,10 @@ ConditionKind = Literal[
     "unique",
 ]
 
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
-_UNIT = re.compile(r"ms|s|m|h|d|%")
-_PCT = re.compile(r"p(\d+(?:\.\d+)?)$")
-_DURATION_TOKEN = re.compile(r"\d+(?:\.\d+)?(?:ms|s|m|h|d)?(?:\d+(?:\.\d+)?(?:ms|s|m|h|d))*")
-
-
-class ParseError(ValueError):
-    """A rule text that does not parse: ``pos`` is the 0-based offset of the problem."""
-
-    def __init__(self, message: str, pos: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.pos = pos
-
 
 def percentile_in(stat: str) -> float | None:
     """``95`` for ``p95``, None for any other statistic."""
-    m = _PCT.match(stat)
+    m = PCT.match(stat)
     return float(m.group(1)) if m else None
 
 
@@ -129,7 +114,7 @@ class Condition:
 
     @property
     def percentile(self) -> float | None:
-        if self.stat and (m := _PCT.match(self.stat)):
+        if self.stat and (m := PCT.match(self.stat)):
             return float(m.group(1))
         return None
 
@@ -150,110 +135,13 @@ class Window:
         return f"{self.size:g}s"
 
 
-class _Scanner:
-    """A cursor over rule text; every error carries the position (offset by ``base``)."""
-
-    def __init__(self, text: str, base: int = 0) -> None:
-        self.text = text
-        self.i = 0
-        self.base = base
-
-    def error(self, message: str, at: int | None = None) -> ParseError:
-        return ParseError(message, self.base + (self.i if at is None else at))
-
-    def skip(self) -> None:
-        while self.i < len(self.text) and self.text[self.i].isspace():
-            self.i += 1
-
-    def done(self) -> bool:
-        self.skip()
-        return self.i >= len(self.text)
-
-    def peek_word(self) -> str | None:
-        self.skip()
-        m = _IDENT.match(self.text, self.i)
-        return m.group(0) if m else None
-
-    def word(self) -> str | None:
-        w = self.peek_word()
-        if w is not None:
-            self.i += len(w)
-        return w
-
-    def literal(self, s: str) -> bool:
-        self.skip()
-        if self.text.startswith(s, self.i):
-            self.i += len(s)
-            return True
-        return False
-
-    def op(self) -> str:
-        self.skip()
-        for o in OPS:
-            if self.text.startswith(o, self.i):
-                self.i += len(o)
-                return o
-        found = self.text[self.i : self.i + 2] or "the end"
-        raise self.error(f"expected a comparison (<, <=, >, >=, ==, !=), found {found!r}")
-
-    def number(self) -> tuple[float, str]:
-        """A number and its unit suffix ('' when none)."""
-        self.skip()
-        m = _NUMBER.match(self.text, self.i)
-        if not m:
-            found = self.text[self.i : self.i + 8] or "the end"
-            raise self.error(f"expected a number, found {found!r}")
-        self.i = m.end()
-        u = _UNIT.match(self.text, self.i)
-        unit = ""
-        if u and not _IDENT.match(self.text, u.end()):
-            unit = u.group(0)
-            self.i = u.end()
-        elif bad := _IDENT.match(self.text, self.i):
-            raise self.error(f"unknown unit {bad.group(0)!r}")
-        return float(m.group(0)), unit
-
-    def duration(self) -> float:
-        self.skip()
-        m = _DURATION_TOKEN.match(self.text, self.i)
-        if not m or not m.group(0):
-            found = self.text[self.i : self.i + 8] or "the end"
-            raise self.error(f"expected a duration such as 30s, 5m or 1h, found {found!r}")
-        self.i = m.end()
-        return parse_duration(m.group(0))
-
-    def integer(self, what: str) -> int:
-        start = self.i
-        value, unit = self.number()
-        if unit or value != int(value) or value < 0:
-            raise self.error(f"{what} must be a whole number", at=start)
-        return int(value)
-
-    def series(self) -> str:
-        self.skip()
-        start = self.i
-        m = _IDENT.match(self.text, self.i)
-        if not m:
-            found = self.text[self.i : self.i + 8] or "the end"
-            raise self.error(f"expected a metric name, found {found!r}")
-        self.i = m.end()
-        if self.i < len(self.text) and self.text[self.i] == "[":
-            close = self.text.find("]", self.i)
-            if close < 0:
-                raise self.error("unclosed '[' in the metric name")
-            if close == self.i + 1:
-                raise self.error("empty subject in '[]'")
-            self.i = close + 1
-        return self.text[start : self.i]
-
-
-def _term(sc: _Scanner) -> tuple[str, str]:
+def _term(sc: Scanner) -> tuple[str, str]:
     """``series`` or ``FUNC(series)``: (function or "", series)."""
     sc.skip()
     word_at = sc.i
     word = sc.peek_word()
     if word is not None and sc.text.startswith("(", word_at + len(word)):
-        if word not in FUNCTIONS and not _PCT.match(word):
+        if word not in FUNCTIONS and not PCT.match(word):
             raise sc.error(f"unknown window function {word!r} (use {', '.join(FUNCTIONS)} or pNN)", at=word_at)
         sc.i = word_at + len(word) + 1
         name = sc.series()
@@ -263,13 +151,13 @@ def _term(sc: _Scanner) -> tuple[str, str]:
     return "", sc.series()
 
 
-def _metric(sc: _Scanner) -> Metric:
+def _metric(sc: Scanner) -> Metric:
     f1, first = _term(sc)
     save = sc.i
     sc.skip()
     ops: tuple[Literal["-"], Literal["/"]] = ("-", "/")
     for op in ops:
-        if sc.text.startswith(op, sc.i) and not _NUMBER.match(sc.text, sc.i):
+        if sc.text.startswith(op, sc.i) and not NUMBER.match(sc.text, sc.i):
             sc.i += 1
             f2, second = _term(sc)
             return Metric(op, (first, second), (f1, f2) if f1 or f2 else ())
@@ -279,25 +167,25 @@ def _metric(sc: _Scanner) -> Metric:
 
 def parse_metric(text: str) -> Metric:
     """A metric field: ``name``, ``name[subject]``, ``a - b`` or ``a / b``."""
-    sc = _Scanner(text)
+    sc = Scanner(text)
     m = _metric(sc)
     if not sc.done():
         raise sc.error(f"unexpected {sc.text[sc.i :]!r} after the metric")
     return m
 
 
-def _threshold(value: float, unit: str, stat: str | None, sc: _Scanner, at: int) -> float:
+def _threshold(value: float, unit: str, stat: str | None, sc: Scanner, at: int) -> float:
     if unit == "%":
         return value / 100.0
     if unit in ("ms", "s", "m", "h", "d"):
         # only latency percentiles (in ms) take a time unit here
-        if (stat and _PCT.match(stat)) or stat == "max":
+        if (stat and PCT.match(stat)) or stat == "max":
             return parse_duration(f"{value}{unit}") * 1000.0
         raise sc.error(f"a time unit ({unit}) only goes with a latency percentile or stall", at=at)
     return value
 
 
-def _condition(sc: _Scanner) -> Condition:
+def _condition(sc: Scanner) -> Condition:
     start = sc.i
     sc.skip()
     word_at = sc.i
@@ -330,13 +218,13 @@ def _condition(sc: _Scanner) -> Condition:
         return Condition(kind="burst", op=op, threshold=float(k), burst_min=max(1, n), text=f"{shown} {op} {k}")
     stat: str | None = None
     if word is not None:
-        if word not in STATS and not _PCT.match(word):
+        if word not in STATS and not PCT.match(word):
             raise sc.error(
                 f"unknown statistic or condition {word!r} (use last, min, max, mean, sum, delta, rate, count, ratio, "
                 "pNN, monotonic, unchanged, always, never, alive, stall, burst)",
                 at=word_at,
             )
-        if (m := _PCT.match(word)) and not 0 < float(m.group(1)) <= 100:
+        if (m := PCT.match(word)) and not 0 < float(m.group(1)) <= 100:
             raise sc.error(f"percentile out of range in {word!r}", at=word_at)
         stat = word
         sc.word()
@@ -354,7 +242,7 @@ def _condition(sc: _Scanner) -> Condition:
     return Condition(kind="compare", stat=stat, op=op, threshold=threshold, text=" ".join(shown.split()))
 
 
-def _text_condition(sc: _Scanner, op: str, start: int) -> Condition:
+def _text_condition(sc: Scanner, op: str, start: int) -> Condition:
     """``== "ok"`` / ``!= 'stalled'``: a string or enum field against one value."""
     quote_at = sc.i
     quote = sc.text[sc.i]
@@ -370,7 +258,7 @@ def _text_condition(sc: _Scanner, op: str, start: int) -> Condition:
 
 def parse_condition(text: str, base: int = 0) -> Condition:
     """A condition field such as ``p95 < 500``, ``< 0.05``, ``max == 0``, ``monotonic``, ``stall < 60s``."""
-    sc = _Scanner(text, base)
+    sc = Scanner(text, base)
     if sc.done():
         raise sc.error("empty condition")
     cond = _condition(sc)
@@ -381,7 +269,7 @@ def parse_condition(text: str, base: int = 0) -> Condition:
 
 def parse_window(text: str, base: int = 0) -> Window:
     """``run``, a duration (``60s``, ``5m``) or a call count (``1000 calls``)."""
-    sc = _Scanner(text, base)
+    sc = Scanner(text, base)
     sc.skip()
     w = _window(sc)
     if not sc.done():
@@ -389,13 +277,13 @@ def parse_window(text: str, base: int = 0) -> Window:
     return w
 
 
-def _window(sc: _Scanner) -> Window:
+def _window(sc: Scanner) -> Window:
     sc.skip()
     if sc.peek_word() == "run":
         sc.word()
         return Window("run")
     start = sc.i
-    m = _NUMBER.match(sc.text, sc.i)
+    m = NUMBER.match(sc.text, sc.i)
     if m:
         after = sc.text[m.end() :].lstrip()
         if after.startswith("calls") or after.startswith("call "):
@@ -422,7 +310,7 @@ def parse_rule_line(text: str) -> dict[str, Any]:
     ``errors: error_ratio < 5% over 60s for 2 after 10s min 100 exempt 30s warn``
     """
     out: dict[str, Any] = {}
-    sc = _Scanner(text)
+    sc = Scanner(text)
     m = _NAME.match(text)
     if m:
         out["name"] = m.group(1)
