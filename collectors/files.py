@@ -40,6 +40,9 @@ __all__ = ["FilesCollector"]
 
 #: snapshot rows kept in memory (the full history is in events.jsonl)
 ROWS_KEPT = 400
+#: seconds between two globbing rescans on ticks: a file created before the notifier's watch was
+#: up (it starts in its own thread) or while it restarted has no notification, and is found here
+GLOB_RESCAN_S = 2.0
 
 
 class FilesCollector(Plugin):
@@ -59,6 +62,7 @@ class FilesCollector(Plugin):
         self._last_label = ""
         self._last_calls = 0
         self._last_snap_t = 0.0
+        self._last_glob_t = -GLOB_RESCAN_S
         self._trunc_calls = 0
         self.integrity: Integrity | None = None
         self.watcher: DirWatcher | None = None
@@ -215,6 +219,12 @@ class FilesCollector(Plugin):
         if self.watcher is not None:
             self.watcher.poke()
         with self._lock:
+            if t - self._last_glob_t >= GLOB_RESCAN_S:
+                self._last_glob_t = t
+                known = len(self.trackers)
+                self._discover()
+                for key in list(self.trackers)[known:]:  # new matches of a glob: read them now
+                    self._refresh(key)
             if self.cfg.snapshot_interval and t - self._last_snap_t >= self.cfg.snapshot_interval:
                 self._refresh_all()
                 self._snapshot(self.ctx.calls())

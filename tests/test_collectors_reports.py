@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from soakwatch.collectors.files import FilesCollector
+from soakwatch.collectors.files import GLOB_RESCAN_S, FilesCollector
 from soakwatch.collectors.reportdirs import MAX_ATTEMPTS, ReportFolderCollector
 from soakwatch.config.collectors import ReportFolderConfig, WatchConfig
 from tests.collectors_ctx import CtxFactory, contexts, events_of, wait_for
@@ -90,7 +90,14 @@ def test_operator_truncate_and_refusal(ctx_factory: CtxFactory) -> None:
         assert snap["files"]["state/tul_log.json"]["delta"] == 7
         assert snap["files"]["state/tul_log.json"]["truncated"] is True
         (new := state / "new.json").write_text("[]")  # a new match of the glob is picked up
-        wait_for(lambda: any(f.path == "state/new.json" for f in fc.view()["files"]), what="new file")
+        # found by its notification, or (a file made before the watch was up has none) by the tick's rescan
+        ticks = iter(range(1, 10_000))
+
+        def found() -> bool:
+            fc.tick(float(next(ticks)) * GLOB_RESCAN_S)
+            return any(f.path == "state/new.json" for f in fc.view()["files"])
+
+        wait_for(found, what="new file")
         assert new.exists()
     finally:
         fc.stop()
