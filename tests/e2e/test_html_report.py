@@ -120,8 +120,12 @@ def test_compare_html_of_three_demo_stages_overlays_them_beside_the_table(
     data = page_data(out.read_text())
     page = render(out, "compare-three-demos")
     _assert_every_chart_drew(page, len(data["charts"]))
-    for chart in data["charts"]:
-        assert [line["label"] for line in chart["lines"]] == ["demo #1", "demo #2", "demo #3"]
+    three = ["demo #1", "demo #2", "demo #3"]
+    labels = {chart["title"]: [line["label"] for line in chart["lines"]] for chart in data["charts"]}
+    # a series only some runs have (an error kind the demo raised by chance) is overlaid for those runs;
+    # the ones every run has (calls/s, latency) carry all three
+    assert all(ls and set(ls) <= set(three) for ls in labels.values()), labels
+    assert sum(ls == three for ls in labels.values()) >= 2, labels
     assert "throughput (calls/s)" in page.dom and page.dom.count("<li><b>demo #") == 3
 
 
