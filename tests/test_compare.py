@@ -81,7 +81,10 @@ def test_healthy_smoke_endurance_final_compare_without_regression(three_runs: li
     # the false regressions of healthy stages were Δ lines of the last, partial snapshot, RSS max compared
     # raw and error ratios of 56 calls; latency and throughput here move with the load of a shared test
     # machine, not the engine's (the slow-target test below checks they are judged)
-    r = run_cli(["compare", *map(str, three_runs), "--tolerance", "p50=off,p95=off,p99=off,rate=off"], cwd=tmp_path)
+    # growth_kb off: the demo's PRA log is bounded (reset and refilled), so its growth per 1k calls in
+    # these shortened stages swings with the seed; a bounded log's growth is a known false regression (#12)
+    tol = "p50=off,p95=off,p99=off,rate=off,growth_kb=off"
+    r = run_cli(["compare", *map(str, three_runs), "--tolerance", tol], cwd=tmp_path)
     flagged = [line.split("|")[1].strip() for line in r.stdout.splitlines() if "✗**" in line and line.startswith("| ")]
     # no figure of a healthy engine reads as a regression: only a stage's own verdict can
     assert all(label == "verdict" or label.startswith("gate: ") for label in flagged), r.stdout
