@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,7 +18,10 @@ def test_attach_without_a_run_dir_picks_the_most_recent_running_stage(
     assert done.returncode == 2
     assert f"attaching to stage adhoc in {second} (the most recent of 2 running" in done.stderr
     assert "attach needs a terminal" in done.stderr and str(second) in done.stderr
-    assert str(first) not in done.stderr
+    # the first run dir is a prefix of the second's (".../adhoc-<stamp>" and ".../adhoc-<stamp>-2"),
+    # so look for it as a whole path, ended by a quote, a space or the end of a line
+    named = {m.rstrip("'") for m in re.findall(r"/\S+", done.stderr)}
+    assert str(first) not in named, named
     for run_dir in (first, second):
         assert cli(["ctl", str(run_dir), "abort"]).returncode == 0
 
