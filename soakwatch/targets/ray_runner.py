@@ -43,6 +43,9 @@ START_TIMEOUT = 60.0
 STOP_GRACE = 1.0
 #: a chunk not back this long after the call timeout (plus its flush time) is a hang
 HANG_MARGIN = 5.0
+#: how often each actor's memory and CPU are asked for, and how long an answer may take
+STATS_EVERY = 1.0
+STATS_TIMEOUT = 2.0
 
 
 @dataclass
@@ -58,6 +61,11 @@ class _Actor:
     @property
     def node(self) -> str:
         return f"{self.node_ip} {self.node_id}"
+
+    @property
+    def short(self) -> str:
+        """The node in a series name: ``127.0.0.1/820d1f94``."""
+        return f"{self.node_ip}/{self.node_id[:8]}"
 
     @property
     def where(self) -> str:
@@ -97,6 +105,7 @@ class RayRunner(Runner):
         self._killing = False
         self._closing = False
         self._packages: dict[str, str] | None = None
+        self._sampled = threading.Event()
         self._actors = [self._spawn(i) for i in range(self.plan.concurrency)]
         nodes = sorted({a.where for a in self._actors})
         self._facts["slots"] = {"count": len(self._actors), "cpus_per_slot": self._cpus, "nodes": nodes}
@@ -136,13 +145,38 @@ class RayRunner(Runner):
             return {}
         return {f"worker-{a.slot}": a.pid for a in getattr(self, "_actors", []) if a.local}
 
+    def run(self) -> None:
+        sampler = threading.Thread(target=self._sample_nodes, name="ray-nodes", daemon=True)
+        sampler.start()
+        try:
+            super().run()
+        finally:
+            self._sampled.set()
+            sampler.join(STATS_TIMEOUT + 1)
+
+    def _sample_nodes(self) -> None:
+        """Every second: per node, the actors, their memory and their CPU (% of one core), as the
+        series ``ray_actors[node]``, ``ray_rss_mb[node]`` and ``ray_cpu_pct[node]``."""
+        last: dict[str, tuple[float, float]] = {}
+        while True:
+            for node, (n, rss, cpu) in self.node_stats().items():
+                now = time.monotonic()
+                self.recorder.set(f"ray_actors[{node}]", n)
+                self.recorder.set(f"ray_rss_mb[{node}]", rss, "MB")
+                prev = last.get(node)
+                if prev is not None and now > prev[0] and cpu >= prev[1]:
+                    self.recorder.set(f"ray_cpu_pct[{node}]", 100 * (cpu - prev[1]) / (now - prev[0]), "%")
+                last[node] = (now, cpu)
+            if self._sampled.wait(STATS_EVERY):
+                return
+
     def node_stats(self) -> dict[str, tuple[int, float, float]]:
         """Per node: actors, their resident memory (MB) and CPU time (s), asked of each actor."""
-        refs = [(a.where, a.handle.stats.remote()) for a in list(getattr(self, "_actors", []))]
+        refs = [(a.short, a.handle.stats.remote()) for a in list(getattr(self, "_actors", []))]
         out: dict[str, tuple[int, float, float]] = {}
         for where, ref in refs:
             try:
-                rss, cpu = self._ray.get(ref, timeout=2.0)
+                rss, cpu = self._ray.get(ref, timeout=STATS_TIMEOUT)
             except Exception:
                 continue
             n, r, c = out.get(where, (0, 0.0, 0.0))
@@ -178,6 +212,7 @@ class RayRunner(Runner):
 
     def close(self) -> None:
         self._closing = True
+        self._sampled.set()
         for a in getattr(self, "_actors", []):
             self._ray.kill(a.handle)
 
