@@ -122,6 +122,15 @@ class RayRunner(Runner):
                  f"slot-{slot}")  # fmt: skip
         try:
             facts: ActorFacts = self._ray.get(handle.ready.remote(), timeout=START_TIMEOUT)
+        except self._ray.exceptions.GetTimeoutError:
+            self._ray.kill(handle)
+            cpus = self._facts["resources"].get("CPU", 0)
+            raise UsageError(
+                f"the actor of slot {slot} was not placed or not ready within {START_TIMEOUT:g}s: the cluster "
+                f"has {cpus:g} CPUs and each slot asks for {self._cpus:g} (lower ray_cpus_per_slot or the concurrency)",
+                where="executor",
+                value="ray",
+            ) from None
         except Exception as exc:
             self._ray.kill(handle)
             cause = getattr(exc, "cause", None) or exc
