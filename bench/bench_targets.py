@@ -21,3 +21,12 @@ def with_record() -> None:
 def with_both() -> None:
     with phase("work"):
         record("seq", 1)
+
+
+def http_get() -> None:
+    """One GET of the benchmark's local server (bench_ray.py; its URL in SOAKWATCH_BENCH_URL)."""
+    import os
+    import urllib.request
+
+    with urllib.request.urlopen(os.environ["SOAKWATCH_BENCH_URL"], timeout=10) as resp:
+        resp.read()

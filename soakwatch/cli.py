@@ -56,6 +56,8 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
         "rate": args.rate,
         "timeout": args.timeout,
         "isolation": args.isolation,
+        "executor": getattr(args, "executor", None),
+        "ray_address": getattr(args, "ray_address", None),
         "seed": getattr(args, "seed", None),
         "allow_broad_root": args.allow_broad_root,
     }

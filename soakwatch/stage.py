@@ -320,6 +320,7 @@ class Stage(StageControl):
                 self.guard(plugin, "stop", plugin.stop)
         return combine(
             [self._own_verdict()]
+            + [v for v in [self.runner.verdict()] if v is not None]
             + [v for plugin in self.plugins if (v := self.guard(plugin, "verdict", plugin.verdict)) is not None]
         )
 

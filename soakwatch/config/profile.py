@@ -106,6 +106,25 @@ class Profile(ProfileModel):
         description="process: a Python target runs in worker processes (a crash is recorded, the worker restarted); "
         "inline: in the stage's process",
     )
+    executor: Literal["local", "ray"] = Field(
+        default="local",
+        description="local: the slots run on this machine; ray: each slot is an actor on a Ray cluster "
+        "(pip install 'soakwatch[ray]'; Python-callable targets, closed model)",
+    )
+    ray_address: str | None = Field(
+        default=None,
+        description="Ray cluster of executor ray: host:port of the head or ray://host:10001; "
+        "default RAY_ADDRESS, else the cluster started on this machine with `ray start`",
+        examples=["10.0.0.5:6379"],
+    )
+    ray_cpus_per_slot: float | None = Field(
+        default=None,
+        gt=0,
+        le=64,
+        allow_inf_nan=False,
+        description="CPUs each slot's actor asks of Ray; default the cluster's CPUs over the concurrency, at most 1",
+        examples=[0.25],
+    )
     tick: float = Field(
         default=0.5,
         ge=0.01,
@@ -217,6 +236,8 @@ class Profile(ProfileModel):
         dupes = sorted({n for n in sources if sources.count(n) > 1})
         if dupes:
             problems.append(f"scrape, reports and probe names must differ (give [[probe]] a name): {dupes}")
+        if self.executor == "ray" and self.rate is not None:
+            problems.append("executor 'ray' runs the closed model: give 'concurrency', not 'rate'")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -219,9 +219,11 @@ class AnswersCapped(CallEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class WorkerEvent(Event):
-    """A worker process running the target (process isolation)."""
+    """A worker process running the target (process isolation, or a Ray actor)."""
 
     slot: int | None = None
+    #: the Ray node of the actor (its address and node id), under ``executor = "ray"``
+    node: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

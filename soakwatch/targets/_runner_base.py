@@ -18,6 +18,7 @@ from soakwatch._calldata import CallValues
 from soakwatch.config.safetext import exc_text
 from soakwatch.core.inject import Injector
 from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
+from soakwatch.core.verdict import Verdict
 from soakwatch.targets import loops
 from soakwatch.targets.allocator import Allocator, BarrierHook
 from soakwatch.targets.loops import CHUNK_MAX
@@ -100,6 +101,10 @@ class Runner(ABC):
 
     def imported_packages(self) -> dict[str, str] | None:
         """Distributions (name → version) the target imported when it loaded, or None when not known."""
+        return None
+
+    def verdict(self) -> Verdict | None:
+        """What the runner could not see (e.g. calls of a lost remote worker), for the verdict line."""
         return None
 
     def _barrier_hold(self, held: bool) -> None:

@@ -39,6 +39,13 @@ def build_runner(
         from soakwatch.targets.cmd import CmdRunner
 
         return CmdRunner(*args, config=profile.cmd)
+    if profile.executor == "ray":
+        from soakwatch.targets.ray_runner import RayRunner
+
+        ray_runner = RayRunner(*args)
+        ray_runner.address = profile.ray_address
+        ray_runner.cpus_per_slot = profile.ray_cpus_per_slot
+        return ray_runner
     if profile.isolation == "inline":
         return InlineRunner(*args)
     from soakwatch.targets.process_runner import ProcessRunner

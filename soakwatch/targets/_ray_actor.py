@@ -1,0 +1,125 @@
+"""One slot of a stage on a Ray cluster: the actor that loads the target and runs its chunks.
+
+The calls are made by :func:`soakwatch.targets.worker._run_chunk`, the same per-call loop as a
+process-isolated worker's, over a window of this process's memory instead of a shared file:
+errors are collected as the worker would send them, latencies are read from the window at the
+end of the chunk and returned to the coordinator in one reply (a chunk ends after
+``worker.FLUSH_NS`` at the latest). The actor is threaded (a few concurrent methods), so
+``hold`` (pause, stop) reaches a chunk in progress at its next call, and ``progress`` reads
+what a chunk that hangs has done so far.
+
+This module imports no Ray: the coordinator wraps :class:`SlotActor` with ``ray.remote``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import resource
+import socket
+import sys
+import time
+from typing import Any
+
+from soakwatch._calldata import AnswerSampler, CallValues, open_slot
+from soakwatch.targets import worker as _worker
+from soakwatch.targets._imported import imported_distributions
+from soakwatch.targets.loops import CHUNK_MAX
+
+__all__ = ["ActorFacts", "ChunkResult", "SlotActor", "host_key"]
+
+#: (is_async, node ip, Ray node id, pid, host key, packages imported by the target)
+ActorFacts = tuple[bool, str, str, int, str, dict[str, str]]
+#: (calls done, their latencies in ns as int64 bytes, errors as (index, kind, message, timeout), values)
+ChunkResult = tuple[int, bytes, list[tuple[int, str, str, bool]], CallValues | None]
+
+
+def host_key() -> str:
+    """Which kernel and PID namespace this process lives in: two processes with the same key
+    can signal each other's pids (a Ray node on another machine or in another container cannot)."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as fh:
+            boot = fh.read().strip()
+        return f"{boot}:{os.readlink('/proc/self/ns/pid')}"
+    except OSError:
+        return f"{socket.gethostname()}:unknown"
+
+
+class _Errors:
+    """Stands in for the worker's pipe: keeps the ``("err", ...)`` messages of a chunk."""
+
+    def __init__(self) -> None:
+        self.items: list[tuple[int, str, str, bool]] = []
+
+    def send(self, msg: tuple[Any, ...]) -> None:
+        if msg[0] == "err":
+            _, i, kind, message, is_tmo = msg
+            self.items.append((int(i), str(kind), str(message), bool(is_tmo)))
+
+
+class SlotActor:
+    """Loads the target once; runs chunks of calls on request."""
+
+    def __init__(
+        self, spec: str, root: str | None, cases: list[Any], timeout: float, env: dict[str, str], name: str
+    ) -> None:
+        os.environ.update(env)  # the seed and [record] sampling the stage exported
+        before = set(sys.modules)
+        self._fn, self._is_async = _worker._load(spec, root)
+        self._packages = imported_distributions(before, spec.partition(":")[0])
+        self._loop = asyncio.new_event_loop() if self._is_async else None
+        self._cases = cases
+        self._timeout = timeout
+        self._mem = bytearray(_worker.shm_size(CHUNK_MAX))
+        self._view = memoryview(self._mem).cast("q")
+        seed = os.environ.get("SOAKWATCH_SEED")
+        self._rng = random.Random(f"{seed}:{name}") if seed else random.Random()
+        self._answers = AnswerSampler.from_env(name)
+        self._errors = _Errors()
+
+    def ready(self) -> ActorFacts:
+        """Who and where this actor is."""
+        import ray
+
+        ctx = ray.get_runtime_context()
+        ip = str(ray.util.get_node_ip_address())  # type: ignore[no-untyped-call]
+        return self._is_async, ip, ctx.get_node_id(), os.getpid(), host_key(), self._packages
+
+    def run(self, start: int, count: int, remaining_ns: int, fault: Any) -> ChunkResult:
+        """Calls ``start`` .. ``start + count - 1`` (fewer when held, past the deadline or the flush time)."""
+        view = self._view
+        self._errors = errors = _Errors()
+        buf = open_slot()
+        deadline = time.perf_counter_ns() + remaining_ns  # this node's clock: only the remaining time travels
+        done = _worker._run_chunk(
+            errors,  # type: ignore[arg-type]  # only send() is used
+            view, self._fn, self._loop, self._cases, start, count, 0, 0, deadline, self._timeout, fault, self._rng,
+            buf, self._answers, 0,
+        )  # fmt: skip
+        lat = bytes(view[_worker.HEADER : _worker.HEADER + done].cast("B"))
+        return done, lat, errors.items, buf.take()
+
+    def hold(self, value: int) -> None:
+        """1: no new call starts (pause, stop); 0: calls go on."""
+        self._view[_worker.HOLD] = value
+
+    def progress(self) -> tuple[int, int, bytes, list[tuple[int, str, str, bool]]]:
+        """A chunk in progress: calls done, the start (ns, this node's clock) of the call in
+        progress or 0, the latencies so far, the errors so far; and the time now in the same clock."""
+        view = self._view
+        done = int(view[_worker.DONE])
+        current = int(view[_worker.CURRENT])
+        age = time.perf_counter_ns() - current if current else 0
+        lat = bytes(view[_worker.HEADER : _worker.HEADER + done].cast("B"))
+        return done, age, lat, list(self._errors.items)
+
+    def stats(self) -> tuple[float, float]:
+        """This actor's resident memory (MB) and CPU time (s) so far, measured on its node."""
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        try:
+            with open("/proc/self/statm", encoding="ascii") as fh:
+                rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+        except OSError:
+            rss = ru.ru_maxrss / 1024
+        return rss, ru.ru_utime + ru.ru_stime

@@ -1,0 +1,330 @@
+"""The Ray executor: a stage's slots run as actors across a Ray cluster, judged here.
+
+Each concurrency slot is one :class:`~soakwatch.targets._ray_actor.SlotActor`, placed with
+Ray's SPREAD strategy and asking for a fraction of a CPU (the cluster's CPUs over the
+concurrency, at most one, or ``ray_cpus_per_slot``). This process (the coordinator) keeps the
+allocator, the recorder, the gates and the run directory: a slot's thread sends its actor a
+chunk of call indices and records the reply (every latency, every error with its index, the
+per-call values) as a :class:`ResultBatch`, as for a process worker, so the histograms are
+exact and every view and gate works unchanged. A chunk ends after ``worker.FLUSH_NS``, so a
+pause or a gate's abort reaches every actor within a tick; ``kill`` ends the actors at once.
+
+An actor that dies (its process or its node) is a ``WorkerCrash`` naming the node, and a new
+actor takes the slot when the cluster has room. What its last chunk did before it died did
+not come back: that is said on the verdict line. The closed model only (no ``rate``) for now.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from soakwatch.config.errors import UsageError
+from soakwatch.core.recorder import ErrorRecord, ResultBatch
+from soakwatch.core.rundir import update_run_config
+from soakwatch.core.verdict import Verdict
+from soakwatch.targets._ray_actor import ActorFacts, ChunkResult, SlotActor, host_key
+from soakwatch.targets._ray_cluster import cluster_facts, connect, import_ray
+from soakwatch.targets._runner_base import Runner, chunk_size
+
+__all__ = ["RayRunner"]
+
+#: how often a waiting slot looks at its chunk (and at a stop)
+POLL_SECONDS = 0.05
+#: time a new actor gets to be placed and to import the target
+START_TIMEOUT = 60.0
+#: after stop, chunks still running this long are abandoned
+STOP_GRACE = 1.0
+#: a chunk not back this long after the call timeout (plus its flush time) is a hang
+HANG_MARGIN = 5.0
+#: how often each actor's memory and CPU are asked for, and how long an answer may take
+STATS_EVERY = 1.0
+STATS_TIMEOUT = 2.0
+
+
+@dataclass
+class _Actor:
+    handle: Any
+    slot: int
+    node_ip: str
+    node_id: str
+    pid: int
+    local: bool
+    restarts: int = 0
+
+    @property
+    def node(self) -> str:
+        return f"{self.node_ip} {self.node_id}"
+
+    @property
+    def short(self) -> str:
+        """The node in a series name: ``127.0.0.1/820d1f94``."""
+        return f"{self.node_ip}/{self.node_id[:8]}"
+
+    @property
+    def where(self) -> str:
+        return f"node {self.node_ip} ({self.node_id[:8]})"
+
+
+class RayRunner(Runner):
+    """Runs each concurrency slot's calls in a Ray actor of its own."""
+
+    address: str | None = None
+    cpus_per_slot: float | None = None
+    _actors: list[_Actor]
+    #: calls an actor may have made in a chunk that never came back (it died mid-chunk)
+    unreported = 0
+
+    def prepare(self) -> None:
+        if self.spec.kind != "python":
+            raise UsageError(
+                "executor 'ray' runs Python-callable targets (module:function); an HTTP target "
+                "runs on Ray as a callable that sends the request",
+                where="target",
+                value=self.spec.spec,
+            )
+        if self.plan.rate:
+            raise UsageError(
+                "executor 'ray' runs the closed model (concurrency) only", where="rate", value=self.plan.rate
+            )
+        self._ray = ray = import_ray()
+        where = connect(ray, self.address)
+        self._facts = cluster_facts(ray, where)
+        cpus = float(self._facts["resources"].get("CPU", 1.0))
+        self._cpus = self.cpus_per_slot or min(1.0, cpus / self.plan.concurrency)
+        self._cls = ray.remote(SlotActor)
+        self._here = host_key()
+        self._lock = threading.Lock()
+        self._stop_at = float("inf")
+        self._killing = False
+        self._closing = False
+        self._packages: dict[str, str] | None = None
+        self._sampled = threading.Event()
+        self._actors = [self._spawn(i) for i in range(self.plan.concurrency)]
+        nodes = sorted({a.where for a in self._actors})
+        self._facts["slots"] = {"count": len(self._actors), "cpus_per_slot": self._cpus, "nodes": nodes}
+        if self.recorder.run_dir is not None:
+            update_run_config(self.recorder.run_dir, cluster=self._facts)
+
+    def _spawn(self, slot: int, restarts: int = 0) -> _Actor:
+        import os
+
+        env = {k: v for k, v in os.environ.items() if k.startswith("SOAKWATCH_")}
+        handle = self._cls.options(
+            num_cpus=self._cpus, scheduling_strategy="SPREAD", max_concurrency=4, max_restarts=0
+        ).remote(self.spec.spec, str(self.root) if self.root else None, self.cases or [], self.plan.timeout, env,
+                 f"slot-{slot}")  # fmt: skip
+        try:
+            facts: ActorFacts = self._ray.get(handle.ready.remote(), timeout=START_TIMEOUT)
+        except self._ray.exceptions.GetTimeoutError:
+            self._ray.kill(handle)
+            cpus = self._facts["resources"].get("CPU", 0)
+            raise UsageError(
+                f"the actor of slot {slot} was not placed or not ready within {START_TIMEOUT:g}s: the cluster "
+                f"has {cpus:g} CPUs and each slot asks for {self._cpus:g} (lower ray_cpus_per_slot or the concurrency)",
+                where="executor",
+                value="ray",
+            ) from None
+        except Exception as exc:
+            self._ray.kill(handle)
+            cause = getattr(exc, "cause", None) or exc
+            raise UsageError(
+                f"target {self.spec.spec!r} does not load on the Ray cluster: {type(cause).__name__}: {cause}",
+                where="--target",
+            ) from None
+        is_async, ip, node_id, pid, key, packages = facts
+        self.is_async = is_async
+        if self._packages is None:
+            self._packages = packages
+        return _Actor(handle, slot, ip, node_id, pid, key == self._here, restarts)
+
+    def imported_packages(self) -> dict[str, str] | None:
+        return self._packages
+
+    def pids(self) -> dict[str, int]:
+        """Actors whose process this machine can see (same kernel and PID namespace): the others'
+        memory and CPU are measured on their node (:meth:`node_stats`)."""
+        if self._closing:
+            return {}
+        return {f"worker-{a.slot}": a.pid for a in getattr(self, "_actors", []) if a.local}
+
+    def run(self) -> None:
+        sampler = threading.Thread(target=self._sample_nodes, name="ray-nodes", daemon=True)
+        sampler.start()
+        try:
+            super().run()
+        finally:
+            self._sampled.set()
+            sampler.join(STATS_TIMEOUT + 1)
+
+    def _sample_nodes(self) -> None:
+        """Every second: per node, the actors, their memory and their CPU (% of one core), as the
+        series ``ray_actors[node]``, ``ray_rss_mb[node]`` and ``ray_cpu_pct[node]``."""
+        last: dict[str, tuple[float, float]] = {}
+        while True:
+            for node, (n, rss, cpu) in self.node_stats().items():
+                now = time.monotonic()
+                self.recorder.set(f"ray_actors[{node}]", n)
+                self.recorder.set(f"ray_rss_mb[{node}]", rss, "MB")
+                prev = last.get(node)
+                if prev is not None and now > prev[0] and cpu >= prev[1]:
+                    self.recorder.set(f"ray_cpu_pct[{node}]", 100 * (cpu - prev[1]) / (now - prev[0]), "%")
+                last[node] = (now, cpu)
+            if self._sampled.wait(STATS_EVERY):
+                return
+
+    def node_stats(self) -> dict[str, tuple[int, float, float]]:
+        """Per node: actors, their resident memory (MB) and CPU time (s), asked of each actor."""
+        refs = [(a.short, a.handle.stats.remote()) for a in list(getattr(self, "_actors", []))]
+        out: dict[str, tuple[int, float, float]] = {}
+        for where, ref in refs:
+            try:
+                rss, cpu = self._ray.get(ref, timeout=STATS_TIMEOUT)
+            except Exception:
+                continue
+            n, r, c = out.get(where, (0, 0.0, 0.0))
+            out[where] = (n + 1, r + rss, c + cpu)
+        return out
+
+    def verdict(self) -> Verdict | None:
+        if not self.unreported:
+            return None
+        return Verdict(caveats=(f"up to {self.unreported} calls made by dead Ray actors not recorded",))
+
+    # ---------------------------------------------------------------- control
+    def _tell(self, value: int) -> None:
+        for a in list(getattr(self, "_actors", [])):
+            a.handle.hold.remote(value)
+
+    def pause(self) -> None:
+        super().pause()
+        self._tell(1)
+
+    def resume(self) -> None:
+        self._tell(0)
+        super().resume()
+
+    def stop(self) -> None:
+        super().stop()
+        self._tell(1)
+        self._stop_at = time.monotonic() + STOP_GRACE
+
+    def kill(self) -> None:
+        self.stop()
+        self._killing = True
+
+    def close(self) -> None:
+        self._closing = True
+        self._sampled.set()
+        for a in getattr(self, "_actors", []):
+            self._ray.kill(a.handle)
+
+    # ---------------------------------------------------------------- driving
+    def _slots(self) -> list[Callable[[], None]]:
+        return [functools.partial(self._drive, i) for i in range(self.plan.concurrency)]
+
+    def _drive(self, slot: int) -> None:
+        avg = 0.0
+        while True:
+            chunk = self.allocator.next(chunk_size(avg, self.plan))
+            if chunk is None:
+                return
+            start, count = chunk
+            t0 = time.perf_counter()
+            self.enter()
+            try:
+                done = self._run_chunk(slot, start, count)
+            finally:
+                self.leave()
+            if done:
+                avg = (time.perf_counter() - t0) / done
+            self.allocator.done(start, count, done)
+
+    def _run_chunk(self, slot: int, start: int, count: int) -> int:
+        a = self._actors[slot]
+        if self._hold:
+            a.handle.hold.remote(1)
+        fault = self.inject.active
+        remaining = max(0, self.deadline_ns - time.perf_counter_ns())
+        ref = a.handle.run.remote(start, count, remaining, None if fault is None else fault.to_wire())
+        hang_at = time.monotonic() + self.plan.timeout + HANG_MARGIN
+        while True:
+            ready, _ = self._ray.wait([ref], timeout=POLL_SECONDS)
+            if ready:
+                try:
+                    result: ChunkResult = self._ray.get(ref)
+                except self._ray.exceptions.RayActorError as exc:
+                    return self._crashed(a, start, count, exc)
+                return self._record(result)
+            now = time.monotonic()
+            if self._killing or now > hang_at or (self.allocator.stopped and now > self._stop_at):
+                return self._hung(a, start, abandoned=now <= hang_at)
+
+    def _record(self, result: ChunkResult, extra: list[ErrorRecord] | None = None) -> int:
+        done, lat, errs, values = result
+        errors = [ErrorRecord(kind, msg, i, tmo) for i, kind, msg, tmo in errs] + (extra or [])
+        if done or errors:
+            self.recorder.add(ResultBatch(np.frombuffer(lat, dtype=np.int64).copy(), errors, None, values))
+        return done
+
+    def _crashed(self, a: _Actor, start: int, count: int, exc: BaseException) -> int:
+        """The actor died with a chunk in hand: one WorkerCrash for it, the rest of the chunk given back."""
+        with self._lock:
+            self.unreported += count  # it may have made all of them before it died
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        msg = f"Ray actor of slot {a.slot} on {a.where} died during calls {start}..{start + count - 1}"
+        self.recorder.add(ResultBatch(np.zeros(1, dtype=np.int64), [ErrorRecord("WorkerCrash", msg, start)]))
+        self.recorder.events.emit("worker_crash", f"{msg}: {first[:200]}", "error", slot=a.slot, node=a.node)
+        self._replace(a)
+        return 1
+
+    def _hung(self, a: _Actor, start: int, abandoned: bool) -> int:
+        """A chunk past its time: what it did so far is kept, the call in progress is a Timeout."""
+        try:
+            got: tuple[int, int, bytes, list[tuple[int, str, str, bool]]]
+            got = self._ray.get(a.handle.progress.remote(), timeout=2.0)
+        except Exception:
+            self._ray.kill(a.handle)
+            return self._crashed(a, start, 1, RuntimeError("no answer while hung"))
+        self._ray.kill(a.handle)
+        done, age, lat, errs = int(got[0]), int(got[1]), got[2], got[3]
+        idx = start + done
+        if abandoned:
+            msg = f"call {idx} abandoned after {age / 1e9:.1f}s when the stage stopped"
+        else:
+            msg = f"call {idx} exceeded {self.plan.timeout:g}s"
+        lat_all = lat + np.int64(age).tobytes()
+        self._record((done + 1, lat_all, errs, None), [ErrorRecord("Timeout", msg, idx, True)])
+        self.recorder.events.emit(
+            "hang", f"slot {a.slot} on {a.where}: {msg}", "error", slot=a.slot, call=idx, node=a.node
+        )
+        self._replace(a)
+        return done + 1
+
+    def _replace(self, old: _Actor) -> None:
+        if self.allocator.stopped or self._closing:
+            return
+        try:
+            new = self._spawn(old.slot, old.restarts + 1)
+        except UsageError as exc:  # no room on the cluster, or the target no longer loads
+            self.recorder.events.emit("worker_error", str(exc), "error", slot=old.slot)
+            self.allocator.stop()
+            return
+        self._actors[old.slot] = new
+        if self._hold:
+            new.handle.hold.remote(1)
+        self.recorder.events.emit(
+            "worker_restart",
+            f"worker {old.slot} restarted on {new.where}",
+            "warn",
+            slot=old.slot,
+            pid=new.pid,
+            restarts=new.restarts,
+            node=new.node,
+        )

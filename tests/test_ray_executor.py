@@ -1,0 +1,198 @@
+"""The Ray executor against a local 2-node Ray cluster the test starts (marker ``ray``).
+
+The cluster, the stages and every Ray process live in a network and PID namespace of the
+test's own (``unshare --net --pid --fork --mount-proc``, loopback only), so no traffic leaves
+127.0.0.1 and everything ends with the namespace. One cluster serves the session: the fixture
+starts it once, runs each scenario's stage with the real CLI, and the tests read what the
+stages left (run directories) beside what the targets wrote themselves (one line a call).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from soakwatch.core.rundir_reader import read_run
+
+pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
+
+HERE = Path(__file__).parent / "ray"
+#: the head's GCS port: outside Ray's default worker-port range (10002-19999)
+PORT = 6390
+BIN = Path(sys.executable).parent
+#: the whole session: about 40 s on an idle 2-core box, 3 min under load from other work
+SESSION_TIMEOUT = 600
+
+
+@dataclass
+class Scenario:
+    name: str
+    args: list[str]
+
+
+SCENARIOS = [
+    Scenario("counted", ["--target", "sw_ray_target:counted", "--calls", "3000", "--concurrency", "4"]),
+    Scenario("killed", ["--target", "sw_ray_target:killed", "--duration", "5s", "--concurrency", "2"]),
+    Scenario(
+        "aborting",
+        [
+            "--target", "sw_ray_target:aborting", "--duration", "30s", "--concurrency", "4",
+            "--abort-on", "errors: error_ratio < 0.5 over 1s",
+        ],
+    ),
+]  # fmt: skip
+
+
+def _unshare_reason() -> str | None:
+    """Why the namespace cannot be made here, or None."""
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return "unshare or ip not installed"
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        return "ray not installed (pip install '.[ray]')"
+    probe = subprocess.run(
+        ["unshare", "--net", "--pid", "--fork", "--mount-proc", "sh", "-c", "ip link set lo up"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if probe.returncode != 0:
+        return f"unshare --net --pid not permitted: {probe.stderr.strip()[:200]}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Run every scenario on one cluster; the run directory of each, by name."""
+    reason = _unshare_reason()
+    if reason:
+        pytest.skip(reason)
+    base = tmp_path_factory.mktemp("ray")
+    root = base / "root"
+    root.mkdir()
+    shutil.copy(HERE / "sw_ray_target.py", root)
+    (base / "kill.json").write_text(json.dumps([{"name": "k", "action": "kill_worker", "at": 2}]))
+    lines = []
+    for sc in SCENARIOS:
+        extra = ["--chaos-plan", str(base / "kill.json")] if sc.name == "killed" else []
+        argv = [str(BIN / "soakwatch"), "run", *sc.args, *extra, "--root", str(root), "--executor", "ray"]
+        argv += ["--no-tui", "--out-dir", str(base / sc.name)]
+        lines.append(shlex.join(argv))
+    (base / "stages.txt").write_text("\n".join(lines) + "\n")
+    ray_tmp = tempfile.mkdtemp(prefix="swray")  # short: Ray's socket paths must fit in 107 bytes
+    env = {
+        **os.environ,
+        "SW_RAY_PORT": str(PORT),
+        "SW_RAY_BIN": str(BIN),
+        "SW_RAY_OUT": str(base),
+        "SW_RAY_TMP": ray_tmp,
+        "SW_RAY_STAGES": str(base / "stages.txt"),
+    }
+    try:
+        done = subprocess.run(
+            ["unshare", "--net", "--pid", "--fork", "--mount-proc", "sh", str(HERE / "cluster.sh")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=SESSION_TIMEOUT,
+        )
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    if done.returncode == 3:
+        pytest.skip(f"the local Ray cluster did not start: {done.stdout.strip()} (see {base}/head.log)")
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = {}
+    for n, sc in enumerate(SCENARIOS, 1):
+        runs = sorted((base / sc.name).iterdir()) if (base / sc.name).exists() else []
+        stage_out = (base / f"stage-{n}.out").read_text()
+        assert len(runs) == 1, f"{sc.name}: no run directory\n{stage_out}"
+        out[sc.name] = runs[0]
+        (runs[0] / "rc.txt").write_text((base / f"stage-{n}.rc").read_text())
+        (runs[0] / "stage.out").write_text(stage_out)
+    out["root"] = root
+    return out
+
+
+def _events(run: Path, kind: str) -> list[dict[str, Any]]:
+    lines = (run / "events.jsonl").read_text().splitlines()
+    return [e for e in map(json.loads, lines) if e["kind"] == kind]
+
+
+def _summary(run: Path) -> dict[str, Any]:
+    summary = read_run(run).summary
+    assert summary is not None
+    return summary
+
+
+def _kinds(summary: dict[str, Any]) -> dict[str, int]:
+    return {k["kind"]: k["count"] for k in summary["errors_by_kind"]}
+
+
+def _rc(run: Path) -> int:
+    return int((run / "rc.txt").read_text())
+
+
+def test_ok_and_error_counts_equal_the_targets_own(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["counted"]
+    assert _rc(run) == 0, (run / "stage.out").read_text()
+    lines = (ray_runs["root"] / "counted.log").read_text().split()
+    summary = _summary(run)
+    assert (summary["calls"], summary["ok"], summary["errors"]) == (len(lines), lines.count("o"), lines.count("e"))
+    assert summary["calls"] == 3000 and summary["verdict"] == "PASSED"
+    assert _kinds(summary) == {"ValueError": lines.count("e")}
+    cluster = json.loads((run / "run_config.json").read_text())["cluster"]
+    assert len(cluster["nodes"]) == 2
+    assert {n["address"] for n in cluster["nodes"]} == {"127.0.0.1"}
+    assert cluster["slots"]["count"] == 4
+    assert len(cluster["slots"]["nodes"]) == 2  # spread: both nodes hold slots
+
+
+def test_a_killed_actor_is_a_crash_naming_its_node_and_is_replaced(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["killed"]
+    out = (run / "stage.out").read_text()
+    crashes = _events(run, "worker_crash")
+    assert len(crashes) == 1, out
+    assert crashes[0]["node"].startswith("127.0.0.1 ")
+    restarts = _events(run, "worker_restart")
+    assert [r["slot"] for r in restarts] == [crashes[0]["slot"]]
+    summary = _summary(run)
+    assert _kinds(summary) == {"WorkerCrash": 1}
+    made = len((ray_runs["root"] / "killed.log").read_text().split())
+    # the calls the dead actor made in its last chunk never came back (the crash is recorded for
+    # the chunk's first call, the rest re-run): the verdict line says how many at most
+    bound = int(summary["verdict"].split("up to ")[1].split()[0])
+    assert summary["ok"] <= made <= summary["ok"] + bound, summary["verdict"]
+    assert summary["verdict"].startswith("PASSED, up to ")
+    # each node's actors' memory and CPU, measured on the node, are series of the run
+    cols = read_run(run).timeline.columns
+    for kind in ("ray_rss_mb", "ray_actors"):
+        per_node = [c for c in cols if c.startswith(f"{kind}[127.0.0.1/")]
+        assert len(per_node) == 2, sorted(cols)
+        assert all(any(v > 0 for v in cols[c]) for c in per_node)
+    ends = _events(run, "chaos_end")
+    assert len(ends) == 1 and "replaced" in ends[0]["msg"]
+    assert _rc(run) == 0
+
+
+def test_an_abort_gate_stops_every_actor_within_a_second(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["aborting"]
+    aborts = _events(run, "abort")
+    assert len(aborts) == 1, (run / "stage.out").read_text()
+    abort_at = datetime.fromisoformat(aborts[0]["ts"]).timestamp()
+    stamps = [float(line.split()[1]) for line in (ray_runs["root"] / "aborting.log").read_text().splitlines()]
+    assert stamps and max(stamps) <= abort_at + 1.0, f"last call {max(stamps) - abort_at:.3f}s after the abort"
+    summary = _summary(run)
+    assert summary["calls"] == len(stamps)
+    assert summary["state"] == "ABORTED" and _rc(run) == 1
