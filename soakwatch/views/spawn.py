@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from soakwatch.core import platform as plat
 
 __all__ = ["STAGE_LOG", "exit_code_of", "spawn_stage", "write_ready"]
 
@@ -73,7 +74,7 @@ def spawn_stage(argv: Sequence[str]) -> tuple[subprocess.Popen[bytes], Path | No
             stdout=early,
             stderr=subprocess.STDOUT,
             pass_fds=(write_fd,),
-            start_new_session=True,
+            **plat.new_group_kwargs(),
             env={**os.environ, EARLY_LOG_ENV: early.name},
         )
     finally:
@@ -82,7 +83,7 @@ def spawn_stage(argv: Sequence[str]) -> tuple[subprocess.Popen[bytes], Path | No
     try:
         run_dir_text = _read_ready(read_fd)
     except KeyboardInterrupt:  # before the stage started: stop it, as a headless run would
-        proc.send_signal(signal.SIGINT)
+        plat.interrupt(proc)
         run_dir_text = ""
     if not run_dir_text:
         # the stage did not start (bad target, bad root, interrupted): its own output says why
