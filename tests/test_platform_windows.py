@@ -229,3 +229,62 @@ def test_the_unix_socket_is_the_posix_default() -> None:
     sock = real_platform.unix_socket()
     assert sock.family == socket.AF_UNIX
     sock.close()
+
+
+def test_the_ready_pipe_is_passed_as_a_listed_handle(
+    win: tuple[types.ModuleType, list[tuple[str, int]], list[Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mod, _, _ = win
+    inheritable: list[tuple[int, bool]] = []
+    fake_msvcrt = types.SimpleNamespace(get_osfhandle=lambda fd: 5000 + fd, open_osfhandle=lambda h, flags: h - 5000)
+    monkeypatch.setitem(sys.modules, "msvcrt", fake_msvcrt)
+    monkeypatch.setattr(os, "set_handle_inheritable", lambda h, on: inheritable.append((h, on)), raising=False)
+    monkeypatch.setattr(subprocess, "STARTUPINFO", types.SimpleNamespace, raising=False)
+    kwargs, number = mod.pass_fd(7)
+    assert number == 5007 and inheritable == [(5007, True)]
+    assert "pass_fds" not in kwargs and kwargs["startupinfo"].lpAttributeList == {"handle_list": [5007]}
+    assert mod.inherited_fd(number) == 7  # the child turns the handle back into a descriptor
+
+
+def test_a_stack_dump_is_requested_through_a_named_event(
+    win: tuple[types.ModuleType, list[tuple[str, int]], list[Any]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import ctypes
+    import threading
+
+    mod, _, _ = win
+    done = threading.Event()
+    events: dict[str, int] = {}
+    calls: list[Any] = []
+    waits = iter([0, 0xFFFFFFFF])  # signalled once, then the wait fails: the thread ends
+
+    class Kernel32:
+        def CreateEventW(self, sec: Any, manual: bool, initial: bool, name: str) -> int:
+            events[name] = 40
+            return 40
+
+        def WaitForSingleObject(self, handle: int, ms: int) -> int:
+            result = next(waits)
+            if result != 0:
+                done.set()
+            return result
+
+        def OpenEventW(self, access: int, inherit: bool, name: str) -> int:
+            return events.get(name, 0)
+
+        def SetEvent(self, handle: int) -> None:
+            calls.append(("SetEvent", handle))
+
+        def CloseHandle(self, handle: int) -> None:
+            calls.append(("CloseHandle", handle))
+
+    monkeypatch.setattr(ctypes, "windll", types.SimpleNamespace(kernel32=Kernel32()), raising=False)
+    with (tmp_path / "hang.txt").open("w") as fh:
+        mod.install_stack_dump(fh)
+        assert done.wait(10.0)
+    assert list(events) == [f"Local\\soakwatch-stacks-{os.getpid()}"]
+    assert "test_a_stack_dump_is_requested_through_a_named_event" in (tmp_path / "hang.txt").read_text()
+    mod.request_stack_dump(os.getpid())
+    assert calls == [("SetEvent", 40), ("CloseHandle", 40)]
+    with pytest.raises(ProcessLookupError):
+        mod.request_stack_dump(os.getpid() + 1)  # no such worker: no event by that name

@@ -36,6 +36,7 @@ def write_ready(run_dir: Path, ready_fd: int) -> None:
             fh.flush()
         os.dup2(fh.fileno(), 1)
         os.dup2(fh.fileno(), 2)
+    ready_fd = plat.inherited_fd(ready_fd)  # the number the parent passed (a handle on Windows)
     try:
         os.write(ready_fd, (str(run_dir) + "\n").encode())
     finally:
@@ -66,14 +67,15 @@ def spawn_stage(argv: Sequence[str]) -> tuple[subprocess.Popen[bytes], Path | No
     """
     early = tempfile.NamedTemporaryFile(prefix="soakwatch-stage-", suffix=".log", delete=False)  # noqa: SIM115
     read_fd, write_fd = os.pipe()
-    cmd = [sys.executable, "-m", "soakwatch", *argv, "--no-tui", "--ready-fd", str(write_fd)]
+    inherit, number = plat.pass_fd(write_fd)
+    cmd = [sys.executable, "-m", "soakwatch", *argv, "--no-tui", "--ready-fd", str(number)]
     try:
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=early,
             stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,),
+            **inherit,
             **plat.new_group_kwargs(),
             env={**os.environ, EARLY_LOG_ENV: early.name},
         )

@@ -56,6 +56,7 @@ __all__ = [
     "Dir",
     "close_dir",
     "forward_hangup",
+    "inherited_fd",
     "install_stack_dump",
     "interrupt",
     "lstat_at",
@@ -65,6 +66,7 @@ __all__ = [
     "open_dir",
     "open_dir_at",
     "open_unix_connection",
+    "pass_fd",
     "pid_exists",
     "replace_at",
     "request_stack_dump",
@@ -173,6 +175,33 @@ def forward_hangup(proc: subprocess.Popen[Any]) -> None:
     """Pass a hang-up on to a child (POSIX only: Windows has no SIGHUP, and nothing calls this there)."""
     if sys.platform != "win32":
         proc.send_signal(signal.SIGHUP)
+
+
+def pass_fd(fd: int) -> tuple[dict[str, Any], int]:
+    """(``Popen`` arguments that let a child inherit ``fd``, the number to tell the child).
+
+    POSIX: ``pass_fds`` and the descriptor itself. Windows: the descriptor's handle made
+    inheritable and listed in STARTUPINFO's handle list (no other handle leaks), and the
+    handle's number, which the child turns back into a descriptor with :func:`inherited_fd`.
+    """
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle = msvcrt.get_osfhandle(fd)
+        os.set_handle_inheritable(handle, True)
+        info = subprocess.STARTUPINFO()
+        info.lpAttributeList = {"handle_list": [handle]}
+        return {"startupinfo": info}, handle
+    return {"pass_fds": (fd,)}, fd
+
+
+def inherited_fd(number: int) -> int:
+    """In the child: the descriptor for the number :func:`pass_fd` gave the parent."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        return msvcrt.open_osfhandle(number, os.O_WRONLY)
+    return number
 
 
 # -------------------------------------------------------------------- stack dumps of a hung worker
