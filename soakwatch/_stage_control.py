@@ -155,6 +155,7 @@ class StageControl:
             lambda name, args, source: self.command(name, args, source=source),
             info={"stage": self.profile.name, "target": self.target_label},
             on_client=self._on_client,
+            transport=self.profile.control_transport,
         )
         try:
             server.start()
