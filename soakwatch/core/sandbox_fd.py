@@ -33,7 +33,7 @@ __all__ = ["read_file", "replace_file", "truncate_file", "unlink_file"]
 
 
 def _parts(root: Path, path: str | PurePath, field: str) -> list[str]:
-    base = Path(root).resolve()
+    base = plat.resolve(Path(root))
     p = PurePath(path)
     if p.is_absolute():
         try:
