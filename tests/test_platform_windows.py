@@ -288,3 +288,16 @@ def test_a_stack_dump_is_requested_through_a_named_event(
     assert calls == [("SetEvent", 40), ("CloseHandle", 40)]
     with pytest.raises(ProcessLookupError):
         mod.request_stack_dump(os.getpid() + 1)  # no such worker: no event by that name
+
+
+def test_the_sandbox_check_on_windows_uses_windows_comparison(
+    win: tuple[types.ModuleType, list[tuple[str, int]], list[Any]],
+) -> None:
+    """is_within, which the sandbox's inside()/is_inside() call, in its Windows branch."""
+    from pathlib import PureWindowsPath
+
+    mod, _, _ = win
+    base = PureWindowsPath(r"C:\Runs\Root")
+    assert mod.is_within(base, PureWindowsPath(r"\\?\c:\runs\ROOT\state\a.json"))
+    assert not mod.is_within(base, PureWindowsPath(r"D:\Runs\Root\a"))
+    assert not mod.is_within(base, PureWindowsPath(r"C:\Runs\Rootx"))

@@ -42,7 +42,7 @@ def _resolve(root: Path, path: str | Path) -> tuple[Path, Path]:
 def is_inside(root: Path, path: str | Path) -> bool:
     """True when ``path`` (relative to ``root`` unless absolute) resolves inside ``root``."""
     base, resolved = _resolve(root, path)
-    return resolved.is_relative_to(base)
+    return plat.is_within(base, resolved)
 
 
 def inside(root: Path, path: str | Path, field: str) -> Path:
@@ -51,7 +51,7 @@ def inside(root: Path, path: str | Path, field: str) -> Path:
     ``field`` names the profile field or command argument the path came from, for the message.
     """
     base, resolved = _resolve(root, path)
-    if not resolved.is_relative_to(base):
+    if not plat.is_within(base, resolved):
         raise SandboxError(
             f"{str(path)!r} resolves to {resolved}, outside the sandbox root {base}",
             field=field,

@@ -59,6 +59,7 @@ __all__ = [
     "inherited_fd",
     "install_stack_dump",
     "interrupt",
+    "is_within",
     "lstat_at",
     "mkdir_at",
     "new_group_kwargs",
@@ -289,3 +290,11 @@ def resolve(path: Path) -> Path:
     if sys.platform == "win32":
         return Path(_win.strip_extended_prefix(str(resolved)))
     return resolved
+
+
+def is_within(base: Path, path: Path) -> bool:
+    r"""``path`` lies under ``base`` (both resolved); on Windows case-insensitively, ``/`` and ``\``
+    alike, ``\\?\`` prefixes ignored, another drive never."""
+    if sys.platform == "win32":
+        return _win.win_inside(str(base), str(path))
+    return path.is_relative_to(base)
