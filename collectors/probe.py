@@ -134,7 +134,7 @@ class ProbeCollector(Sampler):
     def _run(self) -> tuple[int | None, bytes, bytes]:
         """(exit code or None on timeout, stdout, stderr) of one run."""
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", self.cfg.command],
+            plat.shell_argv(self.cfg.command),
             cwd=self.cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -105,6 +105,7 @@ def test_signals_on_windows(win: tuple[types.ModuleType, list[tuple[str, int]], 
 def test_process_groups_become_psutil_trees(win: tuple[types.ModuleType, list[tuple[str, int]], list[Any]]) -> None:
     mod, log, calls = win
     assert mod.new_group_kwargs() == {"creationflags": CREATE_NEW_PROCESS_GROUP}
+    assert mod.shell_argv("echo 1 && exit 2")[1:] == ["/d", "/s", "/c", "echo 1 && exit 2"]
     mod.signal_group(100, mod.SIGKILL)
     assert log == [("kill", 100), ("kill", 101), ("kill", 102)]
     log.clear()

@@ -72,6 +72,7 @@ __all__ = [
     "replace_at",
     "request_stack_dump",
     "resolve",
+    "shell_argv",
     "signal_group",
     "signal_process",
     "uid",
@@ -147,6 +148,13 @@ def _win_tree(pid: int, sig: int, group: bool) -> None:
             _win.signal_tree(_ACTIONS[sig], tree, brk)
         except psutil.NoSuchProcess:
             raise ProcessLookupError(pid) from None
+
+
+def shell_argv(command: str) -> list[str]:
+    """The argv that runs ``command`` in the platform's shell: ``/bin/sh -c``, or ``cmd.exe /d /s /c`` on Windows."""
+    if sys.platform == "win32":
+        return [os.environ.get("COMSPEC", "cmd.exe"), "/d", "/s", "/c", command]
+    return ["/bin/sh", "-c", command]
 
 
 def pid_exists(pid: int) -> bool:
