@@ -92,3 +92,11 @@ def test_the_token_file_is_gone_after_close(tmp_path: Path, handler: Recorder) -
     assert (tmp_path / wire.TCP_NAME).exists()
     srv.close(grace=0.2)
     assert list(tmp_path.iterdir()) == [] and wire.endpoint(tmp_path) is None
+
+
+@pytest.mark.parametrize("transport", ["unix", "tcp"])
+def test_a_server_that_cannot_bind_leaves_nothing_open(tmp_path: Path, handler: Recorder, transport: str) -> None:
+    srv = ControlServer(tmp_path / "missing", handler, transport=transport)
+    with pytest.raises(OSError):
+        srv.start()
+    assert srv._wake_r.fileno() == -1 and srv._wake_w.fileno() == -1

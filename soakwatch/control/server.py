@@ -109,11 +109,15 @@ class ControlServer:
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> Path:
         """Bind the socket (mode 0600) and start serving; returns the socket's path (control.tcp for tcp)."""
-        if self.transport == "tcp":
-            self._token = secrets.token_urlsafe(32)
-            self._listener, self.address = bind_tcp(self.run_dir, self._token)
-        else:
-            self._listener, self.address, self._private_dir = bind_unix(self.run_dir)
+        try:
+            if self.transport == "tcp":
+                self._token = secrets.token_urlsafe(32)
+                self._listener, self.address = bind_tcp(self.run_dir, self._token)
+            else:
+                self._listener, self.address, self._private_dir = bind_unix(self.run_dir)
+        except BaseException:
+            self._cleanup()  # the wake-up sockets too: nothing is left open by a server that never started
+            raise
         self._listener.setblocking(False)
         self._listener.listen(BACKLOG)
         self._sel.register(self._listener, selectors.EVENT_READ, "listen")
