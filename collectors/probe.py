@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import signal
 import subprocess
 import time
 from pathlib import Path
@@ -33,6 +31,7 @@ from soakwatch.collectors._sources import SourceLog
 from soakwatch.collectors.scrape import AUTO_SERIES_MAX, Selector, parse_prometheus, parse_selector
 from soakwatch.config.collectors import ProbeConfig
 from soakwatch.config.errors import UsageError
+from soakwatch.core import platform as plat
 from soakwatch.core.plugins import StageContext
 from soakwatch.core.verdict import Verdict
 
@@ -135,18 +134,18 @@ class ProbeCollector(Sampler):
     def _run(self) -> tuple[int | None, bytes, bytes]:
         """(exit code or None on timeout, stdout, stderr) of one run."""
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", self.cfg.command],
+            plat.shell_argv(self.cfg.command),
             cwd=self.cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            start_new_session=True,
+            **plat.new_group_kwargs(),
         )
         try:
             out, err = proc.communicate(timeout=self.cfg.run_timeout)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
+                plat.signal_group(proc.pid, plat.SIGKILL)
             out, err = proc.communicate()
             return None, out, err
         return proc.returncode, out[:OUTPUT_MAX], err

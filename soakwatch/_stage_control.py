@@ -8,6 +8,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
+from soakwatch.core import platform as plat
 from soakwatch.core.events import EventLog
 from soakwatch.core.plugins import StageContext
 from soakwatch.core.snapshot import Snapshot, StageState
@@ -119,9 +120,10 @@ class StageControl:
         """
         if threading.current_thread() is not threading.main_thread():
             return
-        signal.signal(signal.SIGINT, self._on_signal)
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGHUP, self._on_signal if stop_on_hangup else self._on_hangup)
+        for sig in plat.STOP_SIGNALS:  # SIGINT, SIGTERM (and Ctrl-Break/console closed on Windows)
+            signal.signal(sig, self._on_signal)
+        for sig in plat.HANGUP_SIGNALS:  # SIGHUP; Windows has none
+            signal.signal(sig, self._on_signal if stop_on_hangup else self._on_hangup)
 
     def _on_hangup(self, signum: int, frame: FrameType | None) -> None:
         from soakwatch.views.detach import output_to_log
@@ -153,6 +155,7 @@ class StageControl:
             lambda name, args, source: self.command(name, args, source=source),
             info={"stage": self.profile.name, "target": self.target_label},
             on_client=self._on_client,
+            transport=self.profile.control_transport,
         )
         try:
             server.start()

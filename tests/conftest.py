@@ -34,3 +34,13 @@ def _restore_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOAKWATCH_SEED", raising=False)
     for name in ("SOAKWATCH_ANSWER_EVERY", "SOAKWATCH_ANSWER_SAMPLE", "SOAKWATCH_ANSWER_MAX_BYTES"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(params=["unix", "tcp"])
+def control_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a control test once over each transport: the stages it starts (in this process or as
+    CLI children, which inherit the variable) listen on a Unix socket or on 127.0.0.1 with a token."""
+    from soakwatch.control import wire
+
+    monkeypatch.setenv(wire.TRANSPORT_ENV, request.param)
+    return str(request.param)

@@ -6,7 +6,11 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from tests.detach_harness import cli, detached_fixture, registry_fixture  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.usefixtures("control_transport")  # every test over the Unix socket and over tcp
 
 
 def test_attach_without_a_run_dir_picks_the_most_recent_running_stage(

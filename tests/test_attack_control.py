@@ -21,6 +21,8 @@ from soakwatch.sections import REPORT_SECTIONS
 from soakwatch.stage import Stage
 from tests.helpers import Running, counted
 
+pytestmark = pytest.mark.usefixtures("control_transport")  # every test over the Unix socket and over tcp
+
 WAIT = 30.0
 
 HOSTILE_LINES = [

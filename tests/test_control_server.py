@@ -18,8 +18,11 @@ from soakwatch.control.client import ControlClient
 from soakwatch.control.server import ControlServer
 from soakwatch.core.snapshot import EventView, Snapshot
 from soakwatch.core.source import CommandError
+from tests.control_raw import raw_connect
 
 WAIT = 10.0
+
+pytestmark = pytest.mark.usefixtures("control_transport")  # every test over the Unix socket and over tcp
 
 
 def snap(seq: int, events: int = 0, state: str = "RUNNING", pad: int = 0) -> Snapshot:
@@ -76,6 +79,7 @@ def wait_until(pred: Any, timeout: float = WAIT) -> None:
         time.sleep(0.01)
 
 
+@pytest.mark.parametrize("control_transport", ["unix"], indirect=True)  # the Unix socket itself
 def test_socket_is_owner_only(server: ControlServer) -> None:
     assert server.address == server.run_dir / wire.SOCKET_NAME
     st = os.stat(server.address)
@@ -86,6 +90,7 @@ def test_socket_is_owner_only(server: ControlServer) -> None:
     assert sorted(p.name for p in server.run_dir.iterdir()) == [wire.SOCKET_NAME]
 
 
+@pytest.mark.parametrize("control_transport", ["unix"], indirect=True)  # the Unix socket itself
 def test_long_run_dir_gets_a_short_socket_named_in_control_addr(tmp_path: Path, handler: Recorder) -> None:
     run_dir = tmp_path / ("d" * 60) / ("e" * 60)
     run_dir.mkdir(parents=True)
@@ -157,9 +162,7 @@ def test_two_clients_at_once(server: ControlServer, handler: Recorder) -> None:
 
 def test_a_client_that_does_not_read_costs_the_publisher_nothing(server: ControlServer) -> None:
     """The slow client's buffer stays bounded (one snapshot) and a reading client sees every newest one."""
-    slow = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    slow.connect(str(server.address))
+    slow = raw_connect(server.run_dir, rcvbuf=4096)
     slow.sendall(b'{"cmd": "subscribe"}\n')
     with ControlClient(server.run_dir) as fast:
         fast.request("subscribe")
@@ -207,6 +210,7 @@ def test_close_gives_subscribers_the_final_snapshot(tmp_path: Path, handler: Rec
     c.close()
 
 
+@pytest.mark.parametrize("control_transport", ["unix"], indirect=True)  # the Unix socket itself
 def test_other_users_are_refused_by_peer_credentials(monkeypatch: pytest.MonkeyPatch, server: ControlServer) -> None:
     """SO_PEERCRED says who connects; a uid other than ours is answered with a refusal and hung up on."""
     real_uid = os.getuid()

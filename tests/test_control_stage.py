@@ -18,9 +18,12 @@ from soakwatch.core.events import read_events
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.core.source import CommandError
 from soakwatch.stage import Stage
+from tests.control_raw import raw_connect
 from tests.helpers import Running
 
 WAIT = 30.0
+
+pytestmark = pytest.mark.usefixtures("control_transport")  # every test over the Unix socket and over tcp
 
 
 @pytest.fixture
@@ -44,6 +47,7 @@ def start(sandbox: Path, tmp_path: Path) -> Iterator[object]:
             r.thread.join(WAIT)
 
 
+@pytest.mark.parametrize("control_transport", ["unix"], indirect=True)  # the Unix socket itself
 def test_socket_in_the_run_dir_is_owner_only_and_gone_at_the_end(start) -> None:  # type: ignore[no-untyped-def]
     r = start(calls=100)
     path = wait_for_control(r.run_dir, WAIT)
@@ -105,9 +109,8 @@ def test_a_slow_client_does_not_hold_the_stage(start) -> None:  # type: ignore[n
     """A subscriber that never reads: the stage still makes every call and ends; a reading client gets the end."""
     r = start(calls=2000, rate=500.0, tick=0.02)
     control = None
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as slow:
-        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-        slow.connect(str(wait_for_control(r.run_dir, WAIT)))
+    wait_for_control(r.run_dir, WAIT)
+    with raw_connect(r.run_dir, rcvbuf=2048) as slow:
         slow.sendall(b'{"cmd": "subscribe"}\n')
         with ControlClient(r.run_dir, timeout=WAIT) as fast:
             fast.request("subscribe")

@@ -11,6 +11,8 @@ from soakwatch.config.errors import UsageError
 from soakwatch.views.attach import ctl_request
 from tests.detach_harness import cli, detached_fixture, kinds, registry_fixture, until  # noqa: F401 (fixtures)
 
+pytestmark = pytest.mark.usefixtures("control_transport")  # every test over the Unix socket and over tcp
+
 
 @pytest.mark.parametrize(
     ("words", "expected"),

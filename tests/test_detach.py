@@ -7,9 +7,13 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from soakwatch.cli import main
 from soakwatch.control.registry import pid_alive, socket_answers
 from tests.detach_harness import cli, detached_fixture, kinds, noop_args, registry_fixture, until  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.usefixtures("control_transport")  # every test over the Unix socket and over tcp
 
 
 def test_detach_prints_the_run_dir_and_leaves_the_stage_running(detached: Callable[..., tuple[Path, int]]) -> None:

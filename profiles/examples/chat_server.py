@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import mmap
 import os
 import socket
 import struct
@@ -98,7 +99,7 @@ class Faults:
 def _rss_bytes() -> int | None:
     try:
         with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            return int(fh.read().split()[1]) * mmap.PAGESIZE
     except (OSError, ValueError, IndexError):
         return None
 

@@ -8,7 +8,6 @@ in :mod:`soakwatch.chaos.plugin`.
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 import threading
@@ -17,6 +16,7 @@ from collections.abc import Callable
 from typing import NoReturn, Protocol
 
 from soakwatch.config.chaos import ChaosSpec
+from soakwatch.core import platform as plat
 from soakwatch.core.plugins import StageContext
 from soakwatch.nodes.plugin import NodesPlugin
 from soakwatch.nodes.process import NodeProcess
@@ -82,7 +82,7 @@ def _back_up(plugin: ChaosHost, spec: ChaosSpec, node: NodeProcess, old_pid: int
 
 def kill_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
     node = _node_of(self, spec, source)
-    pid = node.signal(signal.SIGKILL, expect=f"chaos {spec.name}")
+    pid = node.signal(plat.SIGKILL, expect=f"chaos {spec.name}")
     if pid is None:
         self._refuse(spec, source, f"node {node.id} is not running")
     return (
@@ -94,16 +94,16 @@ def kill_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Calla
 def restart_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
     node = _node_of(self, spec, source)
     proc = node.proc
-    pid = node.signal(signal.SIGTERM, expect=f"chaos {spec.name}")
+    pid = node.signal(plat.SIGTERM, expect=f"chaos {spec.name}")
     if pid is None or proc is None:
         self._refuse(spec, source, f"node {node.id} is not running")
-    node.signal(signal.SIGCONT)  # a paused node must be able to act on SIGTERM
+    node.signal(plat.SIGCONT)  # a paused node must be able to act on SIGTERM
 
     def window() -> str:
         try:
             proc.wait(node.spec.stop_grace)
         except subprocess.TimeoutExpired:
-            node.signal(signal.SIGKILL, expect=f"chaos {spec.name} (no exit {node.spec.stop_grace:g}s after SIGTERM)")
+            node.signal(plat.SIGKILL, expect=f"chaos {spec.name} (no exit {node.spec.stop_grace:g}s after SIGTERM)")
         return _back_up(self, spec, node, pid)
 
     return f"SIGTERM node {node.id} (pid {pid}), then start it again", window
@@ -111,7 +111,7 @@ def restart_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Ca
 
 def pause_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
     node = _node_of(self, spec, source)
-    pid = node.signal(signal.SIGSTOP)
+    pid = node.signal(plat.SIGSTOP)
     if pid is None:
         self._refuse(spec, source, f"node {node.id} is not running")
 
@@ -119,7 +119,7 @@ def pause_node(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Call
         _sleep(self, spec.duration)
         if node.pid() != pid:
             return f"node {node.id} (pid {pid}) was gone before SIGCONT"
-        node.signal(signal.SIGCONT)
+        node.signal(plat.SIGCONT)
         return f"SIGCONT node {node.id} (pid {pid})"
 
     return f"SIGSTOP node {node.id} (pid {pid}) for {spec.duration:g}s", window
@@ -166,7 +166,7 @@ def helper(self: ChaosHost, spec: ChaosSpec, source: str) -> tuple[str, Callable
     def window() -> str:
         _sleep(self, spec.duration)
         codes = _end_helpers(procs)
-        early = [c for c in codes if c not in (0, -signal.SIGTERM, -signal.SIGKILL)]
+        early = [c for c in codes if c not in (0, -plat.SIGTERM, -plat.SIGKILL)]
         return f"helpers stopped (pids {', '.join(str(p.pid) for p in procs)})" + (
             f"; exit codes {early}" if early else ""
         )

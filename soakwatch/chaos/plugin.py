@@ -24,9 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import random
-import signal
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +33,7 @@ from typing import IO, TYPE_CHECKING, Any, NoReturn
 from soakwatch.chaos import actions as more
 from soakwatch.config.chaos import NODE_ACTIONS, WORKER_ACTIONS, ChaosSpec
 from soakwatch.config.errors import SandboxError, UsageError
+from soakwatch.core import platform as plat
 from soakwatch.core.event_types import Abort, ChaosEnd, ChaosStart, Operator, Signal
 from soakwatch.core.events import Event, utc_now
 from soakwatch.core.plugins import Plugin, ReplayFrame, StageContext
@@ -288,7 +287,7 @@ class ChaosPlugin(Plugin):
     def _kill_worker(self, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
         worker, pid = self._pick_worker(spec, source)
         try:
-            os.kill(pid, signal.SIGKILL)
+            plat.signal_process(pid, plat.SIGKILL)
         except ProcessLookupError:
             self._refuse(spec, source, f"{worker} (pid {pid}) is already gone")
 
@@ -307,14 +306,14 @@ class ChaosPlugin(Plugin):
     def _pause_worker(self, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
         worker, pid = self._pick_worker(spec, source)
         try:
-            os.kill(pid, signal.SIGSTOP)
+            plat.signal_process(pid, plat.SIGSTOP)
         except ProcessLookupError:
             self._refuse(spec, source, f"{worker} (pid {pid}) is already gone")
 
         def window() -> str:
             self._stopping.wait(spec.duration)
             try:
-                os.kill(pid, signal.SIGCONT)
+                plat.signal_process(pid, plat.SIGCONT)
             except ProcessLookupError:
                 return f"{worker} (pid {pid}) was gone before SIGCONT (killed meanwhile)"
             return f"SIGCONT {worker} (pid {pid})"

@@ -205,7 +205,7 @@ class ProbeConfig(ProfileModel):
 
     command: str = Field(
         min_length=1,
-        description="run with /bin/sh -c in the sandbox root (or the cwd)",
+        description="run with /bin/sh -c (cmd.exe /c on Windows) in the sandbox root (or the cwd)",
         examples=["python3 probe.py --json"],
     )
     name: str = Field(default="", description="default: the command's basename, e.g. probe.sh", examples=["queue"])

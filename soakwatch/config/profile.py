@@ -147,6 +147,12 @@ class Profile(ProfileModel):
     share_run_dir: bool = Field(
         default=False, description="run directory readable by other users (0755); default private to you (0700)"
     )
+    control_transport: Literal["unix", "tcp"] | None = Field(
+        default=None,
+        description="the control socket (TUI, attach, ctl): unix (a 0600 socket in the run dir) or tcp "
+        "(127.0.0.1, random port, a token in the owner-only control.tcp); default: "
+        "$SOAKWATCH_CONTROL_TRANSPORT, else unix (tcp on Windows)",
+    )
     insufficient_data: Literal["warn", "fail"] = Field(
         default="warn", description="a fail gate never judged on enough data: warn (said on the verdict line) or fail"
     )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import struct
 from collections import deque
 
 from soakwatch.control import wire as wire
+from soakwatch.core import platform as plat
 from soakwatch.core.snapshot import Snapshot
 
 __all__ = ["Client", "same_user"]
@@ -27,6 +27,8 @@ class Client:
         self.current: memoryview | None = None
         self.subscribed = False
         self.closed = False
+        #: a tcp client has sent the token (a Unix socket's peers are checked on accept)
+        self.authed = True
         self.dropped = 0
         #: what the client called itself in its hello (tui, attached tui, ctl)
         self.name = "socket"
@@ -71,4 +73,4 @@ def same_user(conn: socket.socket) -> bool:
     except OSError:
         return True
     _pid, uid, _gid = struct.unpack("3i", creds)
-    return bool(uid == os.getuid())
+    return bool(uid == plat.uid())

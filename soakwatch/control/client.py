@@ -21,6 +21,7 @@ from typing import Any
 from soakwatch.config.constants import CONTROL_CONNECT_TIMEOUT as CONNECT_TIMEOUT
 from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.control import wire as wire
+from soakwatch.control._connect import connect, open_stream
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.core.source import CommandError
 
@@ -36,20 +37,17 @@ MAX_LINE = 16 * 1024 * 1024
 
 
 def wait_for_control(run_dir: Path, timeout: float = CONNECT_TIMEOUT, alive: Callable[[], bool] | None = None) -> Path:
-    """The socket's path once a connection succeeds; TimeoutError if it does not in time
-    (or at once when ``alive()`` says the stage is gone)."""
+    """The socket's path (``control.tcp`` for the tcp transport) once a connection succeeds;
+    TimeoutError if it does not in time (or at once when ``alive()`` says the stage is gone)."""
     deadline = time.monotonic() + timeout
     while True:
-        path = wire.socket_address(run_dir)
-        if path.exists():
-            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        ep = wire.endpoint(run_dir)
+        if ep is not None:
             try:
-                probe.connect(str(path))
-                return path
+                connect(ep, max(0.1, deadline - time.monotonic())).close()
+                return ep.path if ep.path is not None else run_dir / wire.TCP_NAME
             except OSError:
                 pass
-            finally:
-                probe.close()
         if alive is not None and not alive():
             raise TimeoutError(f"the stage ended before its control socket appeared in {run_dir}")
         if time.monotonic() >= deadline:
@@ -88,14 +86,17 @@ class SocketSource:
                 return
             deadline = time.monotonic() + self.connect_timeout
             while True:
-                path = wire.socket_address(self.run_dir)
+                ep = wire.endpoint(self.run_dir)
+                where = str(ep) if ep is not None else str(wire.socket_address(self.run_dir))
                 try:
-                    self._reader, self._writer = await asyncio.open_unix_connection(str(path), limit=MAX_LINE)
+                    if ep is None:
+                        raise FileNotFoundError(f"no control socket in {self.run_dir}")
+                    self._reader, self._writer = await open_stream(ep, MAX_LINE)
                     break
                 except OSError as exc:
                     if time.monotonic() >= deadline:
                         self._eof = True
-                        raise CommandError(f"cannot reach the stage at {path}: {exc.strerror or exc}") from None
+                        raise CommandError(f"cannot reach the stage at {where}: {exc.strerror or exc}") from None
                     await asyncio.sleep(POLL_SECONDS)
             if self.client is not None:  # no id: the reply is not waited for
                 self._writer.write(wire.encode({"cmd": "hello", "args": {"client": self.client}}))
@@ -207,9 +208,11 @@ class ControlClient:
         self.run_dir = Path(run_dir)
         self.timeout = timeout
         self.reply_timeout = reply_timeout
-        path = wait_for_control(self.run_dir, timeout)
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(str(path))
+        wait_for_control(self.run_dir, timeout)
+        ep = wire.endpoint(self.run_dir)
+        if ep is None:
+            raise TimeoutError(f"the control socket in {self.run_dir} went away")
+        self.sock: socket.socket = connect(ep, timeout)
         self._buf = bytearray()
         self._ids = itertools.count(1)
         self._latest: Snapshot | None = None

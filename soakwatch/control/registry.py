@@ -21,7 +21,6 @@ import contextlib
 import hashlib
 import json
 import os
-import socket
 import tempfile
 import time
 from dataclasses import dataclass
@@ -29,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from soakwatch.control import wire as wire
+from soakwatch.control._connect import connect
+from soakwatch.core import platform as plat
 
 __all__ = ["Entry", "register", "registry_dir", "running", "socket_answers", "unregister"]
 
@@ -88,12 +89,8 @@ def unregister(run_dir: Path) -> None:
 
 def pid_alive(pid: int) -> bool:
     """True while a process with this pid runs (a zombie, exited but not yet reaped, does not)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+    if not plat.pid_exists(pid):
         return False
-    except PermissionError:
-        return True
     try:  # Linux: the state letter follows the parenthesised command name
         stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8", errors="replace")
         return stat[stat.rindex(")") + 2 :][:1] != "Z"
@@ -103,17 +100,13 @@ def pid_alive(pid: int) -> bool:
 
 def socket_answers(run_dir: Path, timeout: float = PROBE_TIMEOUT) -> bool:
     """True when the run's control socket accepts a connection now."""
-    path = wire.socket_address(run_dir)
-    if not path.exists():
+    ep = wire.endpoint(run_dir)
+    if ep is None:
         return False
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(timeout)
     try:
-        probe.connect(str(path))
+        connect(ep, timeout).close()
     except OSError:
         return False
-    finally:
-        probe.close()
     return True
 
 

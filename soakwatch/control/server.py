@@ -4,6 +4,9 @@
 through a Unix domain socket in the run dir (wire format in :mod:`soakwatch.control.wire`).
 The socket is created mode 0600 in a private directory and only then moved into
 place, so no other user can ever connect; the peer's uid is checked again on accept.
+With the tcp transport (Windows; anywhere with ``control_transport = "tcp"``) it listens
+on 127.0.0.1 at a random port instead, and a client's first line must carry the random
+token written owner-only to ``control.tcp``: anything else is refused and hung up on.
 
 Never in the stage's way: :meth:`ControlServer.publish` only stores the snapshot and
 wakes the server thread, which serialises it once and offers it to every subscriber.
@@ -16,12 +19,13 @@ a slow command (a truncate) never holds up the snapshots of other clients.
 from __future__ import annotations
 
 import contextlib
+import hmac
 import os
 import queue
+import secrets
 import selectors
 import shutil
 import socket
-import tempfile
 import threading
 import time
 from collections import deque
@@ -32,6 +36,7 @@ from typing import Any
 from soakwatch.config.errors import SoakwatchError
 from soakwatch.config.safetext import exc_text
 from soakwatch.control import wire as wire
+from soakwatch.control._bind import bind_tcp, bind_unix
 from soakwatch.control._server_client import Client as _Client
 from soakwatch.control._server_client import same_user as _same_user
 from soakwatch.core.snapshot import Snapshot
@@ -59,16 +64,24 @@ MAX_UNOFFERED = 64
 SEND_BUFFER = 32 * 1024
 #: pending connections the kernel queues
 BACKLOG = 16
-SOCKET_MODE = 0o600
 
 
 class ControlServer:
-    """A Unix socket server in the stage process; start() binds and starts its threads."""
+    """A Unix socket (or loopback TCP) server in the stage process; start() binds and starts its threads."""
 
     def __init__(
-        self, run_dir: Path, handler: Handler, info: dict[str, Any] | None = None, on_client: ClientHook | None = None
+        self,
+        run_dir: Path,
+        handler: Handler,
+        info: dict[str, Any] | None = None,
+        on_client: ClientHook | None = None,
+        transport: str | None = None,
     ) -> None:
         self.run_dir = run_dir
+        #: "unix" or "tcp" (the profile's control_transport, else $SOAKWATCH_CONTROL_TRANSPORT, else the platform's)
+        self.transport = wire.choose_transport(transport)
+        #: what a tcp client must send first; None for the Unix socket (its mode and the peer's uid decide)
+        self._token: str | None = None
         self.handler = handler
         self.on_client = on_client
         self.info = dict(info or {})
@@ -85,9 +98,9 @@ class ControlServer:
         self._fresh: deque[Snapshot] = deque(maxlen=MAX_UNOFFERED)
         self._replies: deque[tuple[_Client, bytes]] = deque()
         self._commands: queue.Queue[tuple[_Client, wire.Request] | None] = queue.Queue()
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
+        self._wake_r, self._wake_w = socket.socketpair()  # a socket, so select() takes it on Windows too
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         self._closing = False
         self._drain_deadline = 0.0
         self._loop_thread: threading.Thread | None = None
@@ -95,8 +108,16 @@ class ControlServer:
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> Path:
-        """Bind the socket (mode 0600) and start serving; returns the socket's path."""
-        self._listener, self.address = self._bind()
+        """Bind the socket (mode 0600) and start serving; returns the socket's path (control.tcp for tcp)."""
+        try:
+            if self.transport == "tcp":
+                self._token = secrets.token_urlsafe(32)
+                self._listener, self.address = bind_tcp(self.run_dir, self._token)
+            else:
+                self._listener, self.address, self._private_dir = bind_unix(self.run_dir)
+        except BaseException:
+            self._cleanup()  # the wake-up sockets too: nothing is left open by a server that never started
+            raise
         self._listener.setblocking(False)
         self._listener.listen(BACKLOG)
         self._sel.register(self._listener, selectors.EVENT_READ, "listen")
@@ -106,39 +127,6 @@ class ControlServer:
         self._loop_thread.start()
         self._cmd_thread.start()
         return self.address
-
-    def _bind(self) -> tuple[socket.socket, Path]:
-        target = self.run_dir / wire.SOCKET_NAME
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            if len(os.fsencode(target)) <= wire.MAX_UNIX_PATH:
-                # bind in a private (0700) directory, tighten the mode, then move into place:
-                # the socket is never reachable with a looser mode
-                private = Path(tempfile.mkdtemp(prefix=".c", dir=self.run_dir))
-                tmp = private / "s"
-                sock.bind(str(tmp))
-                os.chmod(tmp, SOCKET_MODE)
-                with contextlib.suppress(FileNotFoundError):
-                    target.unlink()
-                os.rename(tmp, target)
-                private.rmdir()
-                return sock, target
-            # the run dir's path is too long for AF_UNIX: a short private dir, named in control.addr
-            base = tempfile.gettempdir()
-            if len(os.fsencode(base)) > wire.MAX_UNIX_PATH - 40:
-                base = "/tmp"
-            self._private_dir = Path(tempfile.mkdtemp(prefix="soakwatch-", dir=base))
-            path = self._private_dir / wire.SOCKET_NAME
-            sock.bind(str(path))
-            os.chmod(path, SOCKET_MODE)
-            addr = self.run_dir / wire.ADDR_NAME
-            tmp_addr = addr.with_suffix(".tmp")
-            tmp_addr.write_text(str(path) + "\n", encoding="utf-8")
-            os.replace(tmp_addr, addr)
-            return sock, path
-        except BaseException:
-            sock.close()
-            raise
 
     def publish(self, snap: Snapshot) -> None:
         """Offer a snapshot to every subscriber. O(1) for the caller (the stage thread)."""
@@ -172,9 +160,8 @@ class ControlServer:
             self._listener.close()
             self._listener = None
         self._sel.close()
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        for end in (self._wake_r, self._wake_w):
+            end.close()
         if self.address is not None:
             with contextlib.suppress(OSError):
                 self.address.unlink()
@@ -193,7 +180,7 @@ class ControlServer:
 
     def _wake(self) -> None:
         with contextlib.suppress(BlockingIOError, OSError):
-            os.write(self._wake_w, b"\0")
+            self._wake_w.send(b"\0")
 
     # ---------------------------------------------------------------- I/O thread
     def _loop(self) -> None:
@@ -206,7 +193,7 @@ class ControlServer:
                     self._accept()
                 elif key.data == "wake":
                     with contextlib.suppress(BlockingIOError, OSError):
-                        os.read(self._wake_r, 4096)
+                        self._wake_r.recv(4096)
                 else:
                     self._serve(key.data, mask)
             self._deliver()
@@ -259,7 +246,7 @@ class ControlServer:
                 return
             except OSError:
                 return
-            if self._closing or not _same_user(conn):
+            if self._closing or (self._token is None and not _same_user(conn)):
                 with contextlib.suppress(OSError):
                     conn.sendall(wire.error_reply("refused: not the owner of this stage"))
                 conn.close()
@@ -269,6 +256,7 @@ class ControlServer:
                 conn.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
             self._n += 1
             client = _Client(conn, self._n)
+            client.authed = self._token is None
             self._clients[client.n] = client
             self._sel.register(conn, selectors.EVENT_READ, client)
 
@@ -301,12 +289,31 @@ class ControlServer:
                 client.replies.append(wire.error_reply(f"message longer than {wire.MAX_REQUEST_BYTES} bytes"))
             elif line.strip():
                 self._request(client, line)
+                if client.closed:  # refused (a wrong token)
+                    return
         if len(client.replies) > MAX_UNREAD_REPLIES:
             self._drop(client)
             return
         self._write(client)
 
+    def _authenticate(self, client: _Client, line: bytes) -> None:
+        """A tcp client's first line must be ``auth`` with the token; anything else is refused and hung up on."""
+        try:
+            req = wire.parse_request(line)
+            given = req.args.get("token") if req.cmd == "auth" else None
+        except wire.ProtocolError:
+            given = None
+        if isinstance(given, str) and self._token and hmac.compare_digest(given.encode(), self._token.encode()):
+            client.authed = True  # no reply: the client's next line is its first real request
+            return
+        with contextlib.suppress(OSError):
+            client.sock.send(wire.error_reply("refused: wrong or missing token (see control.tcp)"))
+        self._drop(client)
+
     def _request(self, client: _Client, line: bytes) -> None:
+        if not client.authed:
+            self._authenticate(client, line)
+            return
         try:
             req = wire.parse_request(line)
         except wire.ProtocolError as exc:

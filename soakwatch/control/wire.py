@@ -16,7 +16,12 @@ tui``, ``ctl``); its commands are recorded under that name (``socket`` when it g
 and a named client's arrival and departure are events of the stage.
 
 Where the socket is: ``<run_dir>/control.sock``, or — when that path is too long for
-AF_UNIX — the path written in ``<run_dir>/control.addr``.
+AF_UNIX — the path written in ``<run_dir>/control.addr``. With the ``tcp`` transport (the
+default on Windows, which has no Unix sockets in asyncio; ``control_transport = "tcp"`` or
+``SOAKWATCH_CONTROL_TRANSPORT=tcp`` elsewhere) the stage listens on 127.0.0.1 at a random
+port and writes ``<run_dir>/control.tcp`` (``{"host", "port", "token"}``), readable by its
+owner only; a client's first line must then be ``{"cmd": "auth", "args": {"token": ...}}``,
+and anything else is answered with a refusal and hung up on.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from soakwatch.config.safetext import JsonRefused, loads_bounded
+from soakwatch.core import platform as plat
 from soakwatch.core.snapshot import EventView, Snapshot
 
 __all__ = [
@@ -37,10 +43,17 @@ __all__ = [
     "MAX_UNIX_PATH",
     "PROTOCOL",
     "SOCKET_NAME",
+    "TCP_NAME",
+    "TRANSPORTS",
+    "TRANSPORT_ENV",
+    "Endpoint",
     "ProtocolError",
     "Request",
+    "auth_line",
+    "choose_transport",
     "coalesce",
     "encode",
+    "endpoint",
     "error_reply",
     "is_snapshot",
     "ok_reply",
@@ -52,6 +65,11 @@ __all__ = [
 PROTOCOL = 1
 SOCKET_NAME = "control.sock"
 ADDR_NAME = "control.addr"
+#: the tcp transport's address and token, owner-only
+TCP_NAME = "control.tcp"
+TRANSPORTS = ("unix", "tcp")
+#: the transport when the profile does not name one (then the platform's: unix, tcp on Windows)
+TRANSPORT_ENV = "SOAKWATCH_CONTROL_TRANSPORT"
 #: sun_path holds 108 bytes on Linux, including the terminating NUL
 MAX_UNIX_PATH = 107
 #: a command is a few hundred bytes; anything this long is refused (and skipped up to its newline)
@@ -83,6 +101,48 @@ def socket_address(run_dir: Path) -> Path:
     if not raw or b"\0" in raw or len(raw) > MAX_UNIX_PATH:  # a mangled control.addr: look for the usual one
         return run_dir / SOCKET_NAME
     return Path(os.fsdecode(raw))
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a client connects: a Unix socket ``path``, or ``host:port`` with its ``token``."""
+
+    path: Path | None = None
+    host: str = ""
+    port: int = 0
+    token: str = ""
+
+    @property
+    def transport(self) -> str:
+        return "unix" if self.path is not None else "tcp"
+
+    def __str__(self) -> str:
+        return str(self.path) if self.path is not None else f"tcp://{self.host}:{self.port}"
+
+
+def choose_transport(setting: str | None) -> str:
+    """The profile's ``control_transport``, else ``$SOAKWATCH_CONTROL_TRANSPORT``, else the platform's default."""
+    if setting:
+        return setting
+    env = os.environ.get(TRANSPORT_ENV, "").strip().lower()
+    return env if env in TRANSPORTS else plat.DEFAULT_CONTROL_TRANSPORT
+
+
+def endpoint(run_dir: Path) -> Endpoint | None:
+    """The run's control endpoint as its files say now; None when neither exists yet."""
+    try:
+        obj = json.loads((run_dir / TCP_NAME).read_bytes()[:4096])
+        if isinstance(obj, dict) and obj.get("host") in ("127.0.0.1", "::1", "localhost"):
+            return Endpoint(host=str(obj["host"]), port=int(obj["port"]), token=str(obj["token"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    path = socket_address(run_dir)
+    return Endpoint(path=path) if path.exists() else None
+
+
+def auth_line(token: str) -> bytes:
+    """A tcp client's first line."""
+    return encode({"cmd": "auth", "args": {"token": token}})
 
 
 def parse_request(line: bytes) -> Request:

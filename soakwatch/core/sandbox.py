@@ -17,6 +17,7 @@ from pathlib import Path
 
 from soakwatch.config.errors import SandboxError
 from soakwatch.config.profile import Profile
+from soakwatch.core import platform as plat
 
 __all__ = [
     "check_broad_root",
@@ -31,15 +32,17 @@ __all__ = [
 
 
 def _resolve(root: Path, path: str | Path) -> tuple[Path, Path]:
-    base = Path(root).resolve()
+    r"""(root, path) resolved and comparable: on Windows both without a ``\\?\`` prefix, and
+    ``is_relative_to`` compares Windows paths case-insensitively, drive letters included."""
+    base = plat.resolve(Path(root))
     p = Path(path).expanduser()
-    return base, (p if p.is_absolute() else base / p).resolve()
+    return base, plat.resolve(p if p.is_absolute() else base / p)
 
 
 def is_inside(root: Path, path: str | Path) -> bool:
     """True when ``path`` (relative to ``root`` unless absolute) resolves inside ``root``."""
     base, resolved = _resolve(root, path)
-    return resolved.is_relative_to(base)
+    return plat.is_within(base, resolved)
 
 
 def inside(root: Path, path: str | Path, field: str) -> Path:
@@ -48,7 +51,7 @@ def inside(root: Path, path: str | Path, field: str) -> Path:
     ``field`` names the profile field or command argument the path came from, for the message.
     """
     base, resolved = _resolve(root, path)
-    if not resolved.is_relative_to(base):
+    if not plat.is_within(base, resolved):
         raise SandboxError(
             f"{str(path)!r} resolves to {resolved}, outside the sandbox root {base}",
             field=field,
@@ -110,9 +113,8 @@ def check_broad_root(profile: Profile, root: Path) -> None:
     actions = file_actions(profile)
     if not actions or profile.allow_broad_root:
         return
-    base = Path(root).resolve()
-    broad = {Path("/"), Path.home().resolve()}
-    if base in broad:
+    base = plat.resolve(Path(root))
+    if base.parent == base or base == plat.resolve(Path.home()):  # / or a drive (C:\), or the home dir
         raise SandboxError(
             f"{base} is too broad a root for a stage that changes files ({', '.join(actions)}); "
             "give a narrower --root, or --allow-broad-root if you mean it",

@@ -11,6 +11,9 @@ refused at the moment of acting, not resolved. On top of that:
 - a replacement is written next to its target and renamed over it (``os.replace`` with
   ``dir_fd``), which replaces a symlink rather than writing through it.
 
+Where ``O_NOFOLLOW``/``dir_fd`` do not exist (Windows) each step is checked with ``lstat``
+and the reparse-point attribute instead (:mod:`soakwatch.core.platform._files`).
+
 Refusals are :class:`~soakwatch.config.errors.SandboxError`, naming the field and the path.
 """
 
@@ -24,14 +27,13 @@ from collections.abc import Iterator
 from pathlib import Path, PurePath
 
 from soakwatch.config.errors import SandboxError
+from soakwatch.core import platform as plat
 
 __all__ = ["read_file", "replace_file", "truncate_file", "unlink_file"]
 
-_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
 
 def _parts(root: Path, path: str | PurePath, field: str) -> list[str]:
-    base = Path(root).resolve()
+    base = plat.resolve(Path(root))
     p = PurePath(path)
     if p.is_absolute():
         try:
@@ -47,17 +49,17 @@ def _parts(root: Path, path: str | PurePath, field: str) -> list[str]:
 
 
 @contextlib.contextmanager
-def _parent(root: Path, path: str | PurePath, field: str, create: bool = False) -> Iterator[tuple[int, str]]:
+def _parent(root: Path, path: str | PurePath, field: str, create: bool = False) -> Iterator[tuple[plat.Dir, str]]:
     """(descriptor of the directory holding the file, its name), every step taken without following links."""
     parts = _parts(root, path, field)
-    fd = os.open(Path(root).resolve(), _DIR_FLAGS)
+    fd = plat.open_dir(Path(root).resolve())
     try:
         for part in parts[:-1]:
             if create:
                 with contextlib.suppress(FileExistsError):
-                    os.mkdir(part, 0o755, dir_fd=fd)
+                    plat.mkdir_at(fd, part, 0o755)
             try:
-                nxt = os.open(part, _DIR_FLAGS, dir_fd=fd)
+                nxt = plat.open_dir_at(fd, part)
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR):
                     raise SandboxError(
@@ -67,11 +69,11 @@ def _parent(root: Path, path: str | PurePath, field: str, create: bool = False) 
                         value=str(path),
                     ) from None
                 raise
-            os.close(fd)
+            plat.close_dir(fd)
             fd = nxt
         yield fd, parts[-1]
     finally:
-        os.close(fd)
+        plat.close_dir(fd)
 
 
 def _refuse_link(exc: OSError, path: str | PurePath, field: str) -> None:
@@ -85,7 +87,7 @@ def truncate_file(root: Path, path: str | PurePath, field: str) -> int | None:
     """Truncate to 0 bytes; the bytes removed, or None when the file does not exist."""
     with _parent(root, path, field) as (dfd, name):
         try:
-            fd = os.open(name, os.O_WRONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+            fd = plat.open_at(dfd, name, os.O_WRONLY)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -112,12 +114,12 @@ def unlink_file(root: Path, path: str | PurePath, field: str) -> int | None:
     """Delete one name (a link is removed, never followed); its size, or None when it did not exist."""
     with _parent(root, path, field) as (dfd, name):
         try:
-            st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            st = plat.lstat_at(dfd, name)
         except FileNotFoundError:
             return None
         if stat.S_ISDIR(st.st_mode):
             raise SandboxError("is a directory; only files are deleted", field=field, value=str(path))
-        os.unlink(name, dir_fd=dfd)
+        plat.unlink_at(dfd, name)
         return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
@@ -125,7 +127,7 @@ def read_file(root: Path, path: str | PurePath, field: str, limit: int | None = 
     """The file's bytes (at most ``limit``), or None when it does not exist; a link is refused."""
     with _parent(root, path, field) as (dfd, name):
         try:
-            fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=dfd)
+            fd = plat.open_at(dfd, name, os.O_RDONLY)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -142,13 +144,13 @@ def replace_file(root: Path, path: str | PurePath, data: bytes, field: str, crea
     with _parent(root, path, field, create=create_dirs) as (dfd, name):
         tmp = f".{name}.soakwatch-tmp"
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp, dir_fd=dfd)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=dfd)
+            plat.unlink_at(dfd, tmp)
+        fd = plat.open_at(dfd, tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
-            os.replace(tmp, name, src_dir_fd=dfd, dst_dir_fd=dfd)
+            plat.replace_at(dfd, tmp, name)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(tmp, dir_fd=dfd)
+                plat.unlink_at(dfd, tmp)
             raise

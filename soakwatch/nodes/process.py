@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from soakwatch.config.nodes import NodeSpec, RestartPolicy
+from soakwatch.core import platform as plat
 from soakwatch.core.events import EventLog, utc_now
 from soakwatch.nodes.ready import wait_ready
 
@@ -131,7 +132,7 @@ class NodeProcess:
                     stdin=subprocess.DEVNULL,
                     stdout=out,
                     stderr=err,
-                    start_new_session=True,
+                    **plat.new_group_kwargs(),
                 )
             finally:
                 out.close()
@@ -197,27 +198,25 @@ class NodeProcess:
             if expect is not None:
                 self._expect = expect
             try:
-                os.killpg(pid, sig)
+                plat.signal_group(pid, sig)
             except ProcessLookupError:
                 return None
-            except PermissionError:
-                os.kill(pid, sig)
-            if sig == signal.SIGSTOP:
+            if sig == plat.SIGSTOP:
                 self.state = "paused"
-            elif sig == signal.SIGCONT and self.state == "paused":
+            elif sig == plat.SIGCONT and self.state == "paused":
                 self.state = "running"
             return pid
 
     def terminate(self, reason: str, grace: float | None = None) -> int | None:
         """SIGTERM (and SIGCONT, so a paused node can act on it), SIGKILL after ``grace``; the exit code."""
         proc = self.proc
-        if proc is None or self.signal(signal.SIGTERM, expect=reason) is None:
+        if proc is None or self.signal(plat.SIGTERM, expect=reason) is None:
             return None
-        self.signal(signal.SIGCONT)
+        self.signal(plat.SIGCONT)
         try:
             return proc.wait(self.spec.stop_grace if grace is None else grace)
         except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL, expect=reason)
+            self.signal(plat.SIGKILL, expect=reason)
             with contextlib.suppress(subprocess.TimeoutExpired):
                 return proc.wait(5.0)
             return None

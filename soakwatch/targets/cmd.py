@@ -29,6 +29,7 @@ from typing import Any
 
 from soakwatch.config.cmd import CmdConfig
 from soakwatch.config.errors import UsageError
+from soakwatch.core import platform as plat
 from soakwatch.core.recorder import ErrorRecord
 from soakwatch.targets.runner import Runner
 from soakwatch.targets.template import call_fields, fill_text, missing_fields, placeholders
@@ -138,7 +139,7 @@ class CmdRunner(Runner):
                 stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                start_new_session=True,
+                **plat.new_group_kwargs(),
             )
         except OSError as exc:
             return ErrorRecord("SpawnError", f"{argv[0]}: {exc.strerror or exc}", i)
@@ -173,4 +174,4 @@ class CmdRunner(Runner):
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
+        plat.signal_group(proc.pid, plat.SIGKILL)

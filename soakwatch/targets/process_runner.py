@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import multiprocessing as mp
-import os
 import signal
 import tempfile
 import threading
@@ -25,6 +24,7 @@ import numpy as np
 
 from soakwatch._calldata import CallValues
 from soakwatch.config.errors import UsageError
+from soakwatch.core import platform as plat
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
 from soakwatch.targets._process_worker import START_TIMEOUT, reap_worker, shm_dir, spawn_worker
@@ -321,7 +321,7 @@ class ProcessRunner(Runner):
         w.hangs += 1
         dump = self._log_dir / f"hang-{slot}.txt"
         try:
-            os.kill(w.proc.pid, signal.SIGUSR1)
+            plat.request_stack_dump(w.proc.pid)
             time.sleep(DUMP_GRACE)
             w.proc.kill()
         except ProcessLookupError:

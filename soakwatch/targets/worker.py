@@ -43,6 +43,7 @@ from typing import IO, Any
 
 from soakwatch._calldata import AnswerSampler, SlotBuffer, open_slot
 from soakwatch.config.safetext import exc_text, safe_str
+from soakwatch.core import platform as plat
 from soakwatch.targets._imported import imported_distributions
 
 __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
@@ -120,7 +121,7 @@ def main(
 
 def _redirect_output(crash_log: str, hang_log: str) -> tuple[IO[str], IO[str]]:
     """Send the target's prints, warnings and fatal errors to the worker's log, never to the
-    monitor's screen; faulthandler writes crashes there and a hang's stacks (on SIGUSR1) to
+    monitor's screen; faulthandler writes crashes there and a hang's stacks (on request) to
     ``hang_log``. Returns the two files, which must stay open as long as the process."""
     fd = os.open(crash_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(fd, 1)
@@ -132,7 +133,7 @@ def _redirect_output(crash_log: str, hang_log: str) -> tuple[IO[str], IO[str]]:
     crash_fh = open(crash_log, "a")  # noqa: SIM115 - lives as long as the process
     faulthandler.enable(file=crash_fh, all_threads=True)
     hang_fh = open(hang_log, "a")  # noqa: SIM115
-    faulthandler.register(signal.SIGUSR1, file=hang_fh, all_threads=True)
+    plat.install_stack_dump(hang_fh)
     return crash_fh, hang_fh
 
 

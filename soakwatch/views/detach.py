@@ -30,12 +30,13 @@ from pathlib import Path
 from types import FrameType
 
 from soakwatch.config.constants import EXIT_USAGE, SOCKET_WAIT
+from soakwatch.core import platform as plat
 
 __all__ = ["EXIT_HANGUP", "on_hangup_leave", "output_to_log", "print_detached", "run_detached"]
 
 #: how long ``--detach`` waits for the stage's control socket once the stage reported its run dir
 #: the CLI's exit status when its terminal hung up (128 + SIGHUP, as a shell reports it)
-EXIT_HANGUP = 128 + signal.SIGHUP
+EXIT_HANGUP = plat.EXIT_HANGUP
 
 
 def output_to_log(run_dir: Path) -> Path:
@@ -70,11 +71,12 @@ def on_hangup_leave(proc: subprocess.Popen[bytes], stop_on_hangup: bool) -> None
     def leave(signum: int, frame: FrameType | None) -> None:
         if stop_on_hangup and proc.poll() is None:
             with contextlib.suppress(OSError):
-                proc.send_signal(signal.SIGHUP)
+                plat.forward_hangup(proc)
         # no cleanup worth doing: the terminal (the TUI's screen) is gone, the stage owns the run dir
         os._exit(EXIT_HANGUP)
 
-    signal.signal(signal.SIGHUP, leave)
+    for sig in plat.HANGUP_SIGNALS:  # none on Windows: closing the console stops the stage (SIGBREAK)
+        signal.signal(sig, leave)
 
 
 def print_detached(run_dir: Path, pid: int, file: object = None) -> None:

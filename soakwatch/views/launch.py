@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from soakwatch.core.reports import ReportSection
 
 from soakwatch.config.constants import SOCKET_WAIT
+from soakwatch.core import platform as plat
 from soakwatch.views.detach import on_hangup_leave, print_detached
 from soakwatch.views.spawn import STAGE_LOG, exit_code_of, spawn_stage, write_ready
 
@@ -93,7 +93,7 @@ def _socket_up(run_dir: Path, proc: subprocess.Popen[bytes]) -> bool:
             print(f"soakwatch: {exc}; following headless", file=sys.stderr, flush=True)
         return False
     except KeyboardInterrupt:
-        proc.send_signal(signal.SIGINT)
+        plat.interrupt(proc)
         return False
     return True
 
@@ -135,7 +135,7 @@ def _follow(run_dir: Path, proc: subprocess.Popen[bytes], status_every: float) -
             elif client.gone:
                 proc.wait()
         except KeyboardInterrupt:
-            proc.send_signal(signal.SIGINT)  # graceful stop; a second Ctrl-C stops it now
+            plat.interrupt(proc)  # graceful stop; a second Ctrl-C stops it now
         except (TimeoutError, OSError):
             if client is not None:
                 client.close()

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+
+from soakwatch.core import platform as plat
 
 __all__ = ["STAGE_LOG", "exit_code_of", "spawn_stage", "write_ready"]
 
@@ -35,6 +36,7 @@ def write_ready(run_dir: Path, ready_fd: int) -> None:
             fh.flush()
         os.dup2(fh.fileno(), 1)
         os.dup2(fh.fileno(), 2)
+    ready_fd = plat.inherited_fd(ready_fd)  # the number the parent passed (a handle on Windows)
     try:
         os.write(ready_fd, (str(run_dir) + "\n").encode())
     finally:
@@ -65,15 +67,16 @@ def spawn_stage(argv: Sequence[str]) -> tuple[subprocess.Popen[bytes], Path | No
     """
     early = tempfile.NamedTemporaryFile(prefix="soakwatch-stage-", suffix=".log", delete=False)  # noqa: SIM115
     read_fd, write_fd = os.pipe()
-    cmd = [sys.executable, "-m", "soakwatch", *argv, "--no-tui", "--ready-fd", str(write_fd)]
+    inherit, number = plat.pass_fd(write_fd)
+    cmd = [sys.executable, "-m", "soakwatch", *argv, "--no-tui", "--ready-fd", str(number)]
     try:
         proc = subprocess.Popen(
             cmd,
             stdin=subprocess.DEVNULL,
             stdout=early,
             stderr=subprocess.STDOUT,
-            pass_fds=(write_fd,),
-            start_new_session=True,
+            **inherit,
+            **plat.new_group_kwargs(),
             env={**os.environ, EARLY_LOG_ENV: early.name},
         )
     finally:
@@ -82,7 +85,7 @@ def spawn_stage(argv: Sequence[str]) -> tuple[subprocess.Popen[bytes], Path | No
     try:
         run_dir_text = _read_ready(read_fd)
     except KeyboardInterrupt:  # before the stage started: stop it, as a headless run would
-        proc.send_signal(signal.SIGINT)
+        plat.interrupt(proc)
         run_dir_text = ""
     if not run_dir_text:
         # the stage did not start (bad target, bad root, interrupted): its own output says why
