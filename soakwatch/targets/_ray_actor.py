@@ -16,11 +16,12 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import resource
 import socket
 import sys
 import time
 from typing import Any
+
+import psutil
 
 from soakwatch._calldata import AnswerSampler, CallValues, open_slot
 from soakwatch.targets import worker as _worker
@@ -116,10 +117,6 @@ class SlotActor:
 
     def stats(self) -> tuple[float, float]:
         """This actor's resident memory (MB) and CPU time (s) so far, measured on its node."""
-        ru = resource.getrusage(resource.RUSAGE_SELF)
-        try:
-            with open("/proc/self/statm", encoding="ascii") as fh:
-                rss = int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-        except OSError:
-            rss = ru.ru_maxrss / 1024
-        return rss, ru.ru_utime + ru.ru_stime
+        proc = psutil.Process()  # psutil: the same on every platform Ray runs on
+        cpu = proc.cpu_times()
+        return proc.memory_info().rss / 1e6, cpu.user + cpu.system
