@@ -86,6 +86,16 @@ class HttpConfig(ProfileModel):
     )
     model: str = Field(default="soakwatch", description="'model' of the openai-chat body")
     count_usage: bool | None = Field(default=None, description="count usage tokens; default: with openai-chat")
+    stream: bool = Field(
+        default=False,
+        description="ask for a streamed answer (Server-Sent Events): 'stream': true and 'stream_options': "
+        "{'include_usage': true} go into the JSON body; time to first token, inter-token latency and time per "
+        "output token are measured (phases ttft, itl, tpot, sched_ttft), faults are StreamNoDone, "
+        "StreamMalformedChunk, StreamEmpty, StreamError",
+    )
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="'max_tokens' sent in the JSON body (output length per request)", examples=[128]
+    )
     http2: bool = Field(default=False, description="speak HTTP/2 (httpx client)")
     client: Literal["auto", "httpx", "aiohttp"] = Field(
         default="auto", description="auto: aiohttp for HTTP/1.1 (fast), httpx for HTTP/2"
@@ -133,6 +143,10 @@ class HttpConfig(ProfileModel):
     def _consistent(self) -> HttpConfig:
         if self.body is not None and self.body_template is not None:
             raise ValueError("give 'body' (JSON) or 'body_template' (text), not both")
+        if (self.stream or self.max_tokens is not None) and self.body_template is not None:
+            raise ValueError("stream and max_tokens go into a JSON body: use 'body' or the preset, not 'body_template'")
+        if self.stream and not isinstance(self.resolved_body, dict):
+            raise ValueError("stream = true needs a JSON body: an [http.body] table or preset = 'openai-chat'")
         if self.http2 and self.client == "aiohttp":
             raise ValueError("aiohttp speaks HTTP/1.1 only: use client = 'httpx' (or 'auto') with http2 = true")
         return self
@@ -141,9 +155,15 @@ class HttpConfig(ProfileModel):
     @property
     def resolved_body(self) -> Any:
         """The JSON body after the preset: the profile's own, or the chat body."""
-        if self.body is not None or self.preset != "openai-chat":
-            return self.body
-        return {"model": self.model, **OPENAI_CHAT_BODY}
+        body = self.body
+        if body is None and self.preset == "openai-chat":
+            body = {"model": self.model, **OPENAI_CHAT_BODY}
+        if isinstance(body, dict) and (self.stream or self.max_tokens is not None):
+            extra: dict[str, Any] = {"max_tokens": self.max_tokens} if self.max_tokens is not None else {}
+            if self.stream:
+                extra |= {"stream": True, "stream_options": {"include_usage": True}}
+            body = {**body, **extra}
+        return body
 
     @property
     def resolved_method(self) -> str:

@@ -21,18 +21,20 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from soakwatch._calldata import AnswerSampler, CallValues, keep_answer
+from soakwatch._calldata import AnswerSampler, CallValues, current_slot, keep_answer
 from soakwatch.config.errors import UsageError
 from soakwatch.config.http import HttpConfig
 from soakwatch.core.recorder import ErrorRecord
 from soakwatch.targets.http_check import Checks, answer_of, build_checks, check_reply, extract_values
 from soakwatch.targets.http_clients import SlotClient, TransportError, close_all, make_clients
+from soakwatch.targets.http_stream import StreamReader, note_stream, open_stream
 from soakwatch.targets.runner import Runner
 from soakwatch.targets.template import call_fields, fill_json, fill_text, missing_fields, placeholders
 from soakwatch.targets.worker import error_kind, error_message
@@ -73,7 +75,9 @@ class HttpRunner(Runner):
         self.tag = uuid.uuid4().hex[:8]
         self.recorder.callvalues.request_id_prefix = self.tag  # per-call checks name the request id
         self._tokens = [0, 0]
-        if self.checks.count_usage:
+        #: streamed calls whose output tokens came from usage, from counted chunks
+        self._token_source = [0, 0]
+        if self.checks.count_usage or cfg.stream:
             for name in TOKEN_SERIES:
                 self.recorder.declare(name, "tokens")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -144,6 +148,8 @@ class HttpRunner(Runner):
             url, method, headers, content, rid = self._request(i)
         except (KeyError, IndexError, TypeError) as exc:
             return ErrorRecord("TemplateError", f"call {i}: cannot fill {exc}", i)
+        if self.config.stream:
+            return await self._stream_call(client, i, url, method, headers, content, rid)
         try:
             async with asyncio.timeout(self.timeout):
                 reply = await client.send(method, url, headers, content)
@@ -167,6 +173,45 @@ class HttpRunner(Runner):
             self._tokens[1] += out.completion_tokens
         return None
 
+    async def _stream_call(
+        self,
+        client: SlotClient,
+        i: int,
+        url: str,
+        method: str,
+        headers: dict[str, str],
+        content: bytes | None,
+        rid: str,
+    ) -> ErrorRecord | None:
+        """One streamed request (``[http] stream = true``): token times into the slot's per-call values."""
+        buf = current_slot()
+        start = buf.start if buf is not None and buf.index == i else time.perf_counter_ns()
+        due = self.arrivals.due(i) if self.arrivals is not None else 0
+        reader = StreamReader()
+        try:
+            async with asyncio.timeout(self.timeout):
+                reply = await open_stream(client, method, url, headers, content, reader)
+        except TransportError as exc:
+            return ErrorRecord(exc.kind, f"{exc.message} [{rid}]", i, exc.timeout, rid)
+        except TimeoutError:
+            return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True, rid)
+        except Exception as exc:  # a client failure we do not know: recorded under its own type
+            return ErrorRecord(error_kind(exc), f"{error_message(exc)} [{rid}]", i, request_id=rid)
+        end = time.perf_counter_ns()
+        if reply is not None:
+            out = check_reply(reply.status, reply.body, reply.content_type, self.checks, rid)
+            what = reply.content_type or "answer"
+            why = out.message if out.kind else f"HTTP {reply.status} {what}, not an event stream"
+            return ErrorRecord(out.kind or "StreamNoDone", f"{why} [{rid}]", i, request_id=rid)
+        got = reader.end(end)
+        if got.kind is not None:
+            return ErrorRecord(got.kind, f"{got.message} [{rid}]", i, request_id=rid)
+        note_stream(buf, i, got, start, end, due)
+        self._tokens[0] += got.usage_prompt or 0
+        self._tokens[1] += got.tokens
+        self._token_source[0 if got.from_usage else 1] += 1
+        return None
+
     # ---------------------------------------------------------------- one slot
     async def _slot(self, client: SlotClient, pool: ThreadPoolExecutor) -> None:
         answers = AnswerSampler.from_env(f"http-{id(client)}")  # None unless [record] asks
@@ -181,6 +226,10 @@ class HttpRunner(Runner):
         missed: int = 0,
     ) -> None:
         super().hand_over(lat, errs, sched, values, missed)
-        if lat and self.checks.count_usage:
+        if lat and (self.checks.count_usage or self.config.stream):
             self.recorder.set(TOKEN_SERIES[0], self._tokens[0], "tokens")
             self.recorder.set(TOKEN_SERIES[1], self._tokens[1], "tokens")
+        if lat and self.config.stream:
+            usage, counted = self._token_source
+            source = "usage" if not counted else "chunks" if not usage else "usage and chunks"
+            self.recorder.set_text("tokens_source", source)
