@@ -11,6 +11,8 @@ import re
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
+from soakwatch.targets.http_stream import STREAM_PHASES
+
 if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
 
@@ -34,7 +36,7 @@ CORE_SERIES = frozenset(
     }
 )
 #: computed by the gate evaluator itself (see gates.kinds)
-DERIVED = frozenset({"error_ratio", "latency", "error_kinds", "processes"})
+DERIVED = frozenset({"error_ratio", "latency", "error_kinds", "processes", "goodput", *STREAM_PHASES})
 #: per watched file (collectors.files)
 FILE_KINDS = frozenset(
     {"size_kb", "lines", "delta_lines", "corrupt_reads", "growth_lines", "growth_kb", "json_ok", "exists"}

@@ -44,6 +44,8 @@ __all__ = ["HttpRunner"]
 #: threads that wait on the allocator (it blocks while paused or at a barrier)
 ALLOCATOR_THREADS = 8
 TOKEN_SERIES = ("tokens_prompt", "tokens_completion")
+#: streamed calls whose output tokens came from the stream's usage, from its counted content chunks
+SOURCE_SERIES = ("tokens_from_usage", "tokens_from_chunks")
 
 
 class HttpRunner(Runner):
@@ -80,6 +82,9 @@ class HttpRunner(Runner):
         if self.checks.count_usage or cfg.stream:
             for name in TOKEN_SERIES:
                 self.recorder.declare(name, "tokens")
+        if cfg.stream:
+            for name in SOURCE_SERIES:
+                self.recorder.declare(name, "calls")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.recorder.events.emit(
@@ -230,6 +235,5 @@ class HttpRunner(Runner):
             self.recorder.set(TOKEN_SERIES[0], self._tokens[0], "tokens")
             self.recorder.set(TOKEN_SERIES[1], self._tokens[1], "tokens")
         if lat and self.config.stream:
-            usage, counted = self._token_source
-            source = "usage" if not counted else "chunks" if not usage else "usage and chunks"
-            self.recorder.set_text("tokens_source", source)
+            self.recorder.set(SOURCE_SERIES[0], self._token_source[0], "calls")
+            self.recorder.set(SOURCE_SERIES[1], self._token_source[1], "calls")

@@ -42,9 +42,11 @@ from typing import Any
 from soakwatch._calldata import MAX_VALUES_PER_CHUNK, SlotBuffer
 from soakwatch.targets.http_clients import Reply, TransportError, _disconnected, _from_os_error
 
-__all__ = ["STREAM_KINDS", "STREAM_RECORD", "StreamOutcome", "StreamReader", "open_stream"]
+__all__ = ["STREAM_KINDS", "STREAM_PHASES", "STREAM_RECORD", "StreamOutcome", "StreamReader", "open_stream"]
 
 STREAM_KINDS = ("StreamNoDone", "StreamMalformedChunk", "StreamEmpty", "StreamError")
+#: the token-time phases of a streamed call (gate metrics: ``ttft p95 < 500ms``)
+STREAM_PHASES = ("ttft", "itl", "tpot", "sched_ttft")
 #: the per-call record the goodput gate reads
 STREAM_RECORD = "_stream"
 #: characters of a bad chunk quoted in an error message

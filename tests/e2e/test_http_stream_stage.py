@@ -1,0 +1,77 @@
+"""Must-show: a goodput gate through the real CLI passes at a quick token pace and fails when the
+streaming mock server slows its inter-token latency; its count equals the server's own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import only_run_dir, run_cli
+from tests.stream_helpers import stream_server
+
+pytestmark = pytest.mark.e2e
+
+CALLS = 60
+
+
+def profile(tmp: Path, url: str) -> Path:
+    text = f"""
+name = "stream-goodput"
+target = "{url}"
+calls = {CALLS}
+concurrency = 4
+timeout = "10s"
+
+[http]
+body = {{ model = "m", messages = [{{ role = "user", content = "hi" }}] }}
+stream = true
+max_tokens = 5
+
+[[gates]]
+name = "goodput"
+metric = "goodput(ttft < 500ms, tpot < 50ms)"
+condition = "> 95%"
+window = "run"
+
+[[gates]]
+name = "itl p95"
+metric = "itl"
+condition = "p95 < 1s"
+window = "run"
+"""
+    path = tmp / "stream.toml"
+    path.write_text(text)
+    return path
+
+
+def run_stage(tmp: Path, itl_ms: str) -> tuple[int, dict[str, object], dict[str, object], str]:
+    out = tmp / f"runs-{itl_ms}"
+    with stream_server(tmp, "--ttft-ms", "5", "--itl-ms", itl_ms) as srv:
+        r = run_cli(["run", "--profile", str(profile(tmp, srv.url)), "--no-tui", "--out-dir", str(out)], cwd=tmp)
+        served = srv.counters()
+    summary = json.loads((only_run_dir(out) / "summary.json").read_text())
+    return r.returncode, summary, served, r.stdout + r.stderr
+
+
+@pytest.mark.parametrize(("itl_ms", "code"), [("10", 0), ("80", 1)])
+def test_goodput_gate_passes_at_a_quick_pace_and_fails_when_the_server_slows(
+    tmp_path: Path, itl_ms: str, code: int
+) -> None:
+    rc, summary, served, text = run_stage(tmp_path, itl_ms)
+    assert rc == code, text
+    assert summary["calls"] == CALLS and served["outcomes"] == {"ok": CALLS}
+    rows = summary["sections"]["gates"]["rows"]  # type: ignore[index]
+    gate = next(g for g in rows if g["gate"] == "goodput")
+    met = CALLS if code == 0 else 0  # 10 ms a token meets tpot < 50ms, 80 ms misses it
+    # judged on every call of the run (the detail is the one of the moment it last changed state)
+    assert gate["samples"] == CALLS and gate["observed_end"] == met / CALLS, gate
+    assert gate["detail"].startswith(f"{met if code == 0 else 0} of "), gate
+    assert gate["status"] == ("pass" if code == 0 else "fail")
+    phases = summary["phases"]
+    assert phases["itl"]["count"] == served["gaps"] == CALLS * 4  # type: ignore[index]
+    assert phases["ttft"]["count"] == phases["tpot"]["count"] == CALLS  # type: ignore[index]
+    tokens = summary["sections"]["tokens"]  # type: ignore[index]
+    assert tokens["completion"] == served["tokens"] == CALLS * 5 and tokens["source"] == "usage"
+    assert f"output {CALLS * 5:,}" in text  # the headless summary names the tokens
