@@ -81,8 +81,8 @@ class Mock:
             if k == 2 and fault in ("malformed", "error", "cut", "nodone"):
                 return await self._fault(request, resp, fault)
             chunk = {"choices": [{"delta": {"content": f"tok{k} "}}]}
+            now = time.perf_counter_ns() / 1e9  # before the write: the client cannot have the chunk earlier
             await resp.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
-            now = time.perf_counter_ns() / 1e9
             if k:
                 self.gaps.append((now - last) * 1000)
             else:

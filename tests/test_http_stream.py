@@ -29,7 +29,7 @@ def stream_cfg(client: str = "aiohttp", **kw: object) -> HttpConfig:
 @pytest.mark.parametrize("client", ["aiohttp", "httpx"])
 def test_ttft_and_itl_follow_the_servers_pace(tmp_path: Path, client: str) -> None:
     with stream_server(tmp_path, "--ttft-ms", "20", "--itl-ms", "20", "--chunks", "4") as srv:
-        rec = run(srv.url, Plan(calls=200, duration=None, concurrency=4, timeout=10), stream_cfg(client))
+        rec = run(srv.url, Plan(calls=200, duration=None, concurrency=2, timeout=10), stream_cfg(client))
         served = srv.counters()
     assert rec.calls == 200 and rec.ok == 200 and served["outcomes"] == {"ok": 200}
     phases = rec.callvalues.phase_summary()

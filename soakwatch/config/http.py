@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from soakwatch.config.base import ProfileModel
+from soakwatch.config.http_mix import HttpRequest
 from soakwatch.config.units import seconds_fields
 
 __all__ = ["OPENAI_CHAT_BODY", "HttpConfig"]
@@ -96,6 +97,21 @@ class HttpConfig(ProfileModel):
     max_tokens: int | None = Field(
         default=None, gt=0, description="'max_tokens' sent in the JSON body (output length per request)", examples=[128]
     )
+    requests: list[HttpRequest] = Field(
+        default_factory=list,
+        description="a weighted mix of endpoints ([[http.requests]]: name, weight, path, method, body, stream, "
+        "expect_json_field); each call takes one, in the shares of the weights (seeded); per-endpoint calls, errors "
+        "and latency in every view",
+    )
+    input_words: int | tuple[int, int] | None = Field(
+        default=None,
+        description="fill {input} with a prompt of this many words, or a number drawn per call from [min, max] "
+        "(seeded); the request's input length",
+        examples=[128, [64, 512]],
+    )
+    max_tokens_range: tuple[int, int] | None = Field(
+        default=None, description="'max_tokens' drawn per call from [min, max] (seeded), instead of max_tokens"
+    )
     http2: bool = Field(default=False, description="speak HTTP/2 (httpx client)")
     client: Literal["auto", "httpx", "aiohttp"] = Field(
         default="auto", description="auto: aiohttp for HTTP/1.1 (fast), httpx for HTTP/2"
@@ -145,7 +161,13 @@ class HttpConfig(ProfileModel):
             raise ValueError("give 'body' (JSON) or 'body_template' (text), not both")
         if (self.stream or self.max_tokens is not None) and self.body_template is not None:
             raise ValueError("stream and max_tokens go into a JSON body: use 'body' or the preset, not 'body_template'")
-        if self.stream and not isinstance(self.resolved_body, dict):
+        names = [r.name for r in self.requests]
+        if len(set(names)) != len(names):
+            raise ValueError(f"[[http.requests]] names must differ: {names}")
+        for pair in (self.input_words, self.max_tokens_range):
+            if isinstance(pair, tuple) and not 0 < pair[0] <= pair[1]:
+                raise ValueError(f"{list(pair)}: a range is [min, max] with 0 < min <= max")
+        if self.stream and not isinstance(self.resolved_body, dict) and not self.requests:
             raise ValueError("stream = true needs a JSON body: an [http.body] table or preset = 'openai-chat'")
         if self.http2 and self.client == "aiohttp":
             raise ValueError("aiohttp speaks HTTP/1.1 only: use client = 'httpx' (or 'auto') with http2 = true")

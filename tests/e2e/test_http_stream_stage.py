@@ -75,3 +75,58 @@ def test_goodput_gate_passes_at_a_quick_pace_and_fails_when_the_server_slows(
     tokens = summary["sections"]["tokens"]  # type: ignore[index]
     assert tokens["completion"] == served["tokens"] == CALLS * 5 and tokens["source"] == "usage"
     assert f"output {CALLS * 5:,}" in text  # the headless summary names the tokens
+
+
+def mix_profile(tmp: Path, url: str) -> Path:
+    text = f"""
+name = "mix"
+target = "{url}"
+calls = 400
+concurrency = 4
+seed = 11
+
+[http]
+max_tokens = 3
+
+[[http.requests]]
+name = "chat"
+weight = 70
+stream = true
+body = {{ model = "m", messages = [{{ role = "user", content = "hi" }}] }}
+
+[[http.requests]]
+name = "embeddings"
+path = "/v1/embeddings"
+weight = 20
+body = {{ model = "m", input = "hi" }}
+
+[[http.requests]]
+name = "health"
+path = "/health"
+weight = 10
+"""
+    path = tmp / "mix.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_mix_has_a_row_per_endpoint_in_summary_and_compare(tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    with stream_server(tmp_path, "--ttft-ms", "0", "--itl-ms", "0") as srv:
+        r = run_cli(
+            ["run", "--profile", str(mix_profile(tmp_path, srv.url)), "--no-tui", "--out-dir", str(out)], cwd=tmp_path
+        )
+        served = srv.counters()
+    assert r.returncode == 0, r.stdout + r.stderr
+    run_dir = only_run_dir(out)
+    summary = json.loads((run_dir / "summary.json").read_text())
+    rows = {row["endpoint"]: row for row in summary["sections"]["endpoints"]}
+    paths = {"chat": "/v1/chat/completions", "embeddings": "/v1/embeddings", "health": "/health"}
+    assert {name: row["calls"] for name, row in rows.items()} == {n: served["paths"][p] for n, p in paths.items()}
+    assert sum(row["calls"] for row in rows.values()) == summary["calls"] == 400
+    assert summary["sections"]["tokens"]["completion"] == served["tokens"] == 3 * served["outcomes"]["ok"]
+    assert "## Endpoints" in (run_dir / "summary.md").read_text()
+    assert f"endpoint chat  calls {rows['chat']['calls']}" in r.stdout
+    cmp = run_cli(["compare", str(run_dir), str(run_dir)], cwd=tmp_path)
+    assert cmp.returncode == 0, cmp.stdout + cmp.stderr
+    assert "share of the calls" in cmp.stdout and "embeddings" in cmp.stdout and "output tokens/s" in cmp.stdout
