@@ -88,6 +88,12 @@ def _is_source(subject: str, profile: Profile) -> bool:
 
 def unknown_metric(name: str, profile: Profile) -> str | None:
     """None when ``name`` is a series this profile produces, else why not (for the error message)."""
+    if name in STREAM_PHASES or name == "goodput":
+        http = profile.http
+        if http.stream or any(r.stream for r in http.requests):
+            return None
+        # without streamed answers there are no token times: every call would miss the objectives
+        return f"{name} needs streamed answers: [http] stream = true (or stream = true on a [[http.requests]])"
     if name in CORE_SERIES or name in DERIVED:
         return None
     if name == "files_changed":

@@ -42,3 +42,14 @@ def test_token_time_percentiles_are_latency_like() -> None:
         compile_rule(GateSpec(name="t", metric="ttft", condition="< 100"), None)
     with pytest.raises(RuleError, match="goodput is a share"):
         compile_rule(GateSpec(name="g", metric="goodput(ttft < 1s)", condition="p95 > 0.9"), None)
+
+
+def test_token_time_gates_need_a_streaming_profile() -> None:
+    from soakwatch.config.profile import Profile
+
+    spec = GateSpec(name="g", metric="goodput(ttft < 1s)", condition="> 90%")
+    plain = Profile.model_validate({"name": "p", "target": "http://127.0.0.1:9/v1/chat/completions"})
+    with pytest.raises(RuleError, match="needs streamed answers"):
+        compile_rule(spec, plain)
+    streamed = plain.model_copy(update={"http": plain.http.model_copy(update={"stream": True})})
+    assert isinstance(compile_rule(spec, streamed).judge(), Goodput)

@@ -27,9 +27,9 @@ Stream faults, each its own error kind::
 Why a parser of our own: the server side of OpenAI streams only ever sends ``data:`` lines
 separated by blank lines; aiohttp already splits the body into lines in C, so the parser is
 a prefix test per line (measured here: 3.4 µs per content chunk, of which 2.9 µs is the chunk's
-``json.loads``, so the parsing around it costs about 0.5 µs). httpx-sse works only over httpx (about 4x slower per request here,
-see :mod:`soakwatch.targets.http_clients`), and the aiohttp SSE clients reconnect on their own,
-which a load tester must not do (one call is one request).
+``json.loads``, so the parsing around it costs about 0.5 µs). httpx-sse works only over httpx
+(about 4x slower per request here, see :mod:`soakwatch.targets.http_clients`), and the aiohttp
+SSE clients reconnect on their own, which a load tester must not do (one call is one request).
 """
 
 from __future__ import annotations
