@@ -48,7 +48,7 @@ def test_token_time_gates_need_a_streaming_profile() -> None:
     from soakwatch.config.profile import Profile
 
     spec = GateSpec(name="g", metric="goodput(ttft < 1s)", condition="> 90%")
-    plain = Profile.model_validate({"name": "p", "target": "http://127.0.0.1:9/v1/chat/completions"})
+    plain = Profile.model_validate({"name": "p", "target": "http://127.0.0.1:9/v1/chat/completions", "calls": 5})
     with pytest.raises(RuleError, match="needs streamed answers"):
         compile_rule(spec, plain)
     streamed = plain.model_copy(update={"http": plain.http.model_copy(update={"stream": True})})

@@ -26,6 +26,7 @@ def stream_cfg(client: str = "aiohttp", **kw: object) -> HttpConfig:
     return HttpConfig.model_validate({"preset": "openai-chat", "stream": True, "client": client, **kw})
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("client", ["aiohttp", "httpx"])
 def test_ttft_and_itl_follow_the_servers_pace(tmp_path: Path, client: str) -> None:
     with stream_server(tmp_path, "--ttft-ms", "20", "--itl-ms", "20", "--chunks", "4") as srv:
@@ -101,3 +102,16 @@ def test_a_json_answer_to_a_stream_request_is_not_a_stream(tmp_path: Path) -> No
         assert rec.ok == 5  # non-streaming keeps working
     with pytest.raises(ValueError, match="stream = true needs a JSON body"):
         HttpConfig.model_validate({"stream": True})
+
+
+def test_open_model_times_the_first_token_from_the_scheduled_start(tmp_path: Path) -> None:
+    with stream_server(tmp_path, "--ttft-ms", "5", "--itl-ms", "5", "--chunks", "3") as srv:
+        plan = Plan(calls=40, duration=None, concurrency=4, timeout=10, rate=50.0)
+        rec = run(srv.url, plan, stream_cfg())
+        served = srv.counters()
+    assert rec.calls == rec.ok == 40 == served["outcomes"]["ok"] and rec.missed == 0
+    phases = rec.callvalues.phase_summary()
+    assert phases["sched_ttft"]["count"] == phases["ttft"]["count"] == 40
+    for r in rec.callvalues.new_records(STREAM_RECORD):
+        ttft, _, _, sched, _ = r.value
+        assert sched is not None and sched >= ttft  # the wait for its turn is counted, never less

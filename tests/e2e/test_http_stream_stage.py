@@ -64,10 +64,13 @@ def test_goodput_gate_passes_at_a_quick_pace_and_fails_when_the_server_slows(
     assert summary["calls"] == CALLS and served["outcomes"] == {"ok": CALLS}
     rows = summary["sections"]["gates"]["rows"]  # type: ignore[index]
     gate = next(g for g in rows if g["gate"] == "goodput")
-    met = CALLS if code == 0 else 0  # 10 ms a token meets tpot < 50ms, 80 ms misses it
-    # judged on every call of the run (the detail is the one of the moment it last changed state)
-    assert gate["samples"] == CALLS and gate["observed_end"] == met / CALLS, gate
-    assert gate["detail"].startswith(f"{met if code == 0 else 0} of "), gate
+    # judged on every call of the run: 10 ms a token meets tpot < 50ms; at 80 ms a token the calls miss it
+    # (a few may not on a loaded box, whose late reads bunch the chunks up: still far under 95%)
+    assert gate["samples"] == CALLS, gate
+    if code == 0:
+        assert gate["observed_end"] == 1.0 and gate["detail"] == f"{CALLS} of {CALLS} calls met the objectives"
+    else:
+        assert gate["observed_end"] <= 0.5, gate
     assert gate["status"] == ("pass" if code == 0 else "fail")
     phases = summary["phases"]
     assert phases["itl"]["count"] == served["gaps"] == CALLS * 4  # type: ignore[index]
@@ -130,3 +133,9 @@ def test_a_mix_has_a_row_per_endpoint_in_summary_and_compare(tmp_path: Path) -> 
     cmp = run_cli(["compare", str(run_dir), str(run_dir)], cwd=tmp_path)
     assert cmp.returncode == 0, cmp.stdout + cmp.stderr
     assert "share of the calls" in cmp.stdout and "embeddings" in cmp.stdout and "output tokens/s" in cmp.stdout
+
+
+def test_the_example_profile_is_valid(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "openai_stream" / "profile.toml"
+    r = run_cli(["validate", str(example)], cwd=tmp_path)
+    assert r.returncode == 0 and "ok (openai_stream)" in r.stdout, r.stdout + r.stderr
