@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 
 from soakwatch.gates.parse import Condition, Metric, Window
+from soakwatch.targets.http_stream import STREAM_PHASES
 
 if TYPE_CHECKING:
     from soakwatch.core.recorder import Recorder
@@ -33,7 +34,7 @@ __all__ = [
 #: hard bound on the entries any sliding window keeps (two hours of 1 s ticks)
 MAX_WINDOW_POINTS = 7200
 #: metrics the gates compute themselves rather than read from a series
-COMPUTED = frozenset({"latency", "error_ratio", "error_kinds", "processes"})
+COMPUTED = frozenset({"latency", "error_ratio", "error_kinds", "processes", "goodput", *STREAM_PHASES})
 #: a gap between frames this many ticks long means the monitor was suspended (stall gates count it)
 SUSPENDED_GAPS = 4
 #: events that mean a process exited when nobody asked it to

@@ -12,12 +12,20 @@ import re
 from soakwatch.core.recorder import Recorder
 from soakwatch.gates.parse import Metric
 from soakwatch.gates.rules import Rule
+from soakwatch.targets.http_stream import STREAM_PHASES
 
 __all__ = ["gate_check", "gate_subject", "gate_unit", "gate_window_s"]
 
 _SUBJECT = re.compile(r"\[([^\]]+)\]")
 #: units of the metrics that are not recorder series
-_BUILTIN_UNITS = {"latency": "ms", "error_ratio": "ratio", "processes": "exits", "error_kinds": "bursts"}
+_BUILTIN_UNITS = {
+    "latency": "ms",
+    "error_ratio": "ratio",
+    "processes": "exits",
+    "error_kinds": "bursts",
+    "goodput": "ratio",
+    **dict.fromkeys(STREAM_PHASES, "ms"),
+}
 
 
 def gate_subject(metric: Metric) -> str:

@@ -11,6 +11,8 @@ import re
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
+from soakwatch.targets.http_stream import STREAM_PHASES
+
 if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
 
@@ -34,7 +36,7 @@ CORE_SERIES = frozenset(
     }
 )
 #: computed by the gate evaluator itself (see gates.kinds)
-DERIVED = frozenset({"error_ratio", "latency", "error_kinds", "processes"})
+DERIVED = frozenset({"error_ratio", "latency", "error_kinds", "processes", "goodput", *STREAM_PHASES})
 #: per watched file (collectors.files)
 FILE_KINDS = frozenset(
     {"size_kb", "lines", "delta_lines", "corrupt_reads", "growth_lines", "growth_kb", "json_ok", "exists"}
@@ -86,6 +88,12 @@ def _is_source(subject: str, profile: Profile) -> bool:
 
 def unknown_metric(name: str, profile: Profile) -> str | None:
     """None when ``name`` is a series this profile produces, else why not (for the error message)."""
+    if name in STREAM_PHASES or name == "goodput":
+        http = profile.http
+        if http.stream or any(r.stream for r in http.requests):
+            return None
+        # without streamed answers there are no token times: every call would miss the objectives
+        return f"{name} needs streamed answers: [http] stream = true (or stream = true on a [[http.requests]])"
     if name in CORE_SERIES or name in DERIVED:
         return None
     if name == "files_changed":

@@ -52,6 +52,8 @@ FUNCTIONS = ("last", "min", "max", "mean", "sum", "delta", "rate", "count")
 #: per-call checks of recorded values (gates/callchecks.py): judged on every value, not on ticks
 CALL_CHECKS = ("strictly_increasing", "never_decreasing", "unique")
 BARE_KINDS = ("monotonic", "unchanged", "always", "never", "alive", *CALL_CHECKS)
+#: what ``goodput(...)`` can put a limit on (gates/stream.py)
+GOODPUT_OBJECTIVES = ("ttft", "tpot", "e2el", "sched_ttft")
 MODIFIERS = ("over", "for", "after", "min", "warn", "fail", "exempt", "at")
 
 ConditionKind = Literal[
@@ -89,12 +91,16 @@ class Metric:
     names: tuple[str, ...]
     #: the window function around each name ("" for none): ``sum(a) / sum(b)`` is ("sum", "sum")
     funcs: tuple[str, ...] = ()
+    #: the objectives of ``goodput(ttft < 500ms, tpot < 50ms)``: (name, op, limit in ms)
+    slo: tuple[tuple[str, str, float], ...] = ()
 
     def func(self, i: int) -> str:
         return self.funcs[i] if i < len(self.funcs) else ""
 
     @property
     def text(self) -> str:
+        if self.slo:
+            return f"{self.names[0]}({', '.join(f'{n} {op} {limit:g}ms' for n, op, limit in self.slo)})"
         parts = [f"{self.func(i)}({n})" if self.func(i) else n for i, n in enumerate(self.names)]
         return f" {self.op} ".join(parts) if self.op else parts[0]
 
@@ -151,7 +157,35 @@ def _term(sc: Scanner) -> tuple[str, str]:
     return "", sc.series()
 
 
+def _goodput(sc: Scanner) -> Metric:
+    """``goodput(ttft < 500ms, tpot < 50ms)``: objectives every call's stream must meet."""
+    sc.word()
+    sc.literal("(")
+    slo: list[tuple[str, str, float]] = []
+    while True:
+        sc.skip()
+        at = sc.i
+        name = sc.word()
+        if name not in GOODPUT_OBJECTIVES:
+            raise sc.error(f"unknown objective {name!r} (use {', '.join(GOODPUT_OBJECTIVES)})", at=at)
+        op = sc.op()
+        if op not in ("<", "<="):
+            raise sc.error("an objective is an upper limit: < or <=", at=at)
+        num_at = sc.i
+        value, unit = sc.number()
+        if unit not in ("ms", "s"):
+            raise sc.error("an objective is a time: give ms or s, e.g. 500ms", at=num_at)
+        slo.append((name, op, value * (1000.0 if unit == "s" else 1.0)))
+        if sc.literal(")"):
+            return Metric("", ("goodput",), (), tuple(slo))
+        if not sc.literal(","):
+            raise sc.error("expected ',' or ')' after an objective")
+
+
 def _metric(sc: Scanner) -> Metric:
+    sc.skip()
+    if sc.peek_word() == "goodput" and sc.text.startswith("(", sc.i + len("goodput")):
+        return _goodput(sc)
     f1, first = _term(sc)
     save = sc.i
     sc.skip()

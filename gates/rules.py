@@ -36,6 +36,7 @@ from soakwatch.gates.parse import (
     parse_window,
     percentile_in,
 )
+from soakwatch.gates.stream import GOODPUT, STREAM_PHASES, Goodput, PhaseLatency
 
 if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
@@ -113,6 +114,10 @@ class Rule:
             return SeriesStat(m, c, w, func=m.func(0))
         if name == "latency":
             return Latency(m, c, w, _latency_buckets())
+        if name in STREAM_PHASES and not m.op:
+            return PhaseLatency(m, c, w)
+        if name == GOODPUT:
+            return Goodput(m, c, w)
         if name == "error_ratio":
             return CounterRatio(m, c, w, ("errors", "timeouts"), "calls", zero_based=True)
         if name.startswith("error_ratio[") and not m.op:
@@ -138,7 +143,7 @@ def _fail(spec: GateSpec, field: str, text: str, message: str, pos: int | None =
 def _check_kind(spec: GateSpec, metric: Metric, cond: Condition) -> None:
     name = metric.names[0]
     ctext = spec.condition
-    special = {"latency", "error_ratio", "error_kinds", "processes"}
+    special = {"latency", "error_ratio", "error_kinds", "processes", GOODPUT, *STREAM_PHASES}
     if metric.op and special & set(metric.names):
         raise _fail(spec, "metric", spec.metric, f"{sorted(special & set(metric.names))[0]} cannot be combined")
     if cond.kind == "burst" and name != "error_kinds":
@@ -152,7 +157,7 @@ def _check_kind(spec: GateSpec, metric: Metric, cond: Condition) -> None:
         raise _fail(spec, "condition", ctext, "alive is judged on the metric processes", 0)
     if name == "processes" and cond.kind != "alive":
         raise _fail(spec, "condition", ctext, "processes takes the condition 'alive'", 0)
-    if cond.kind != "compare" and name in ("latency", "error_ratio"):
+    if cond.kind != "compare" and name in ("latency", "error_ratio", GOODPUT, *STREAM_PHASES):
         raise _fail(spec, "condition", ctext, f"{name} takes a comparison, e.g. '< 0.05'", 0)
     if cond.kind == "text" and (metric.op or metric.funcs or name in special):
         raise _fail(spec, "condition", ctext, 'a string is compared with one series, e.g. status[health] == "ok"', 0)
@@ -162,6 +167,10 @@ def _check_kind(spec: GateSpec, metric: Metric, cond: Condition) -> None:
         return
     if name == "latency" and not (cond.percentile is not None or cond.stat == "max"):
         raise _fail(spec, "condition", ctext, "latency needs a percentile or max, e.g. 'p95 < 500'", 0)
+    if name in STREAM_PHASES and not (cond.percentile is not None or cond.stat == "max"):
+        raise _fail(spec, "condition", ctext, f"{name} needs a percentile or max, e.g. 'p95 < 500ms'", 0)
+    if name == GOODPUT and cond.stat not in (None, "ratio"):
+        raise _fail(spec, "condition", ctext, "goodput is a share of the calls: write '> 95%'", 0)
     is_ratio = name == "error_ratio" or metric.op == "/"
     if name == "error_ratio" and cond.stat not in (None, "ratio"):
         raise _fail(spec, "condition", ctext, "error_ratio is a ratio: write '< 0.05' or 'ratio < 5%'", 0)
@@ -185,7 +194,7 @@ def _default_window(metric: Metric, cond: Condition) -> Window:
         return DEFAULT_BURST_WINDOW
     if cond.kind != "compare":
         return Window("run")
-    if name in ("error_ratio", "latency") or metric.op == "/" or cond.percentile is not None:
+    if name in ("error_ratio", "latency", GOODPUT) or metric.op == "/" or cond.percentile is not None:
         return DEFAULT_RATE_WINDOW
     if name.startswith("error_ratio["):
         return DEFAULT_RATE_WINDOW
@@ -197,7 +206,7 @@ def _default_window(metric: Metric, cond: Condition) -> Window:
 def _default_min_samples(metric: Metric, cond: Condition) -> int:
     if metric.funcs and metric.op == "/":
         return 1  # the denominator's samples: one report already carries its own counts
-    if metric.names[0] in ("error_ratio", "latency") or (cond.kind == "compare" and metric.op == "/"):
+    if metric.names[0] in ("error_ratio", "latency", GOODPUT) or (cond.kind == "compare" and metric.op == "/"):
         return DEFAULT_MIN_CALLS
     if metric.names[0].startswith("error_ratio["):
         return DEFAULT_MIN_CALLS

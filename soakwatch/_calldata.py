@@ -27,6 +27,7 @@ __all__ = [
     "AnswerSampler",
     "CallValues",
     "SlotBuffer",
+    "current_slot",
     "keep_answer",
     "open_slot",
     "phase",
@@ -124,6 +125,11 @@ def keep_answer(sampler: AnswerSampler, index: int, case: Any, value: Any) -> No
     buf = _current.get()
     if buf is not None:
         sampler.keep(buf, index, case, value)
+
+
+def current_slot() -> SlotBuffer | None:
+    """This thread's or task's buffer (None outside a soakwatch call)."""
+    return _current.get()
 
 
 def open_slot() -> SlotBuffer:

@@ -19,6 +19,7 @@ from soakwatch.gates import report as gates_report
 from soakwatch.gates.evaluator import GateEvaluator
 from soakwatch.nodes import report as nodes_report
 from soakwatch.nodes.plugin import NodesPlugin
+from soakwatch.views import endpoints_report, tokens_report
 
 __all__ = ["REPLAY_PLUGINS", "REPORT_SECTIONS"]
 
@@ -28,6 +29,8 @@ REPORT_SECTIONS: tuple[ReportSection, ...] = (
     collectors_report.SECTION,
     health_report.SECTION,
     nodes_report.SECTION,
+    tokens_report.SECTION,
+    endpoints_report.SECTION,
 )
 
 #: plugins whose slice of a snapshot the replay rebuilds from the run directory

@@ -2,7 +2,8 @@
 
 Standard library only (``http.server``). Bound to 127.0.0.1 only. Endpoints::
 
-    POST /v1/chat/completions   a canned chat completion with ``usage`` token counts, or a fault
+    POST /v1/chat/completions   a canned chat completion with ``usage`` token counts, or a fault; with
+                                ``"stream": true`` Server-Sent Events, a token every --token-ms
     GET  /health/live           {"status": "ok"}
     GET  /metrics               Prometheus text: requests per outcome, tokens, process memory
 
@@ -176,6 +177,9 @@ class Handler(BaseHTTPRequestHandler):
 
     def _complete(self, req: dict[str, Any], prompt: str) -> None:
         prompt_tokens = len(prompt.split())
+        if req.get("stream"):
+            self._stream(req, prompt_tokens)
+            return
         self.server.faults.add_tokens(prompt_tokens, COMPLETION_TOKENS)
         self._json(
             200,
@@ -198,6 +202,25 @@ class Handler(BaseHTTPRequestHandler):
             },
         )
 
+    def _stream(self, req: dict[str, Any], prompt_tokens: int) -> None:
+        """Server-Sent Events: one content chunk every --token-ms, usage when asked, then [DONE]."""
+        n = int(req.get("max_tokens") or COMPLETION_TOKENS)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")  # no Content-Length: the end of the body is the end of the stream
+        self.end_headers()
+        self.close_connection = True
+        for k in range(n):
+            time.sleep(self.server.token_s)
+            chunk = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"content": f"ok{k} "}}]}
+            self.wfile.write(b"data: " + json.dumps(chunk).encode() + b"\n\n")
+            self.wfile.flush()
+        self.server.faults.add_tokens(prompt_tokens, n)
+        if (req.get("stream_options") or {}).get("include_usage"):
+            usage = {"prompt_tokens": prompt_tokens, "completion_tokens": n, "total_tokens": prompt_tokens + n}
+            self.wfile.write(b"data: " + json.dumps({"choices": [], "usage": usage}).encode() + b"\n\n")
+        self.wfile.write(b"data: [DONE]\n\n")
+
     def handle_one_request(self) -> None:
         try:
             super().handle_one_request()
@@ -211,8 +234,11 @@ class Service(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, port: int, faults: Faults, latency: float, timeout_sleep: float, verbose: bool) -> None:
+    def __init__(
+        self, port: int, faults: Faults, latency: float, timeout_sleep: float, verbose: bool, token_s: float = 0.0
+    ) -> None:
         self.faults = faults
+        self.token_s = token_s
         self.latency = latency
         self.timeout_sleep = timeout_sleep
         self.verbose = verbose
@@ -235,6 +261,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--timeout-sleep", type=float, default=_env_float("SVC_TIMEOUT_SLEEP", 5.0), help="seconds a timeout sleeps"
     )
+    p.add_argument(
+        "--token-ms", type=float, default=_env_float("SVC_TOKEN_MS", 20.0), help="pause before each streamed token"
+    )
     p.add_argument("--port-file", help="write the bound port to this file once listening")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request to stderr")
     return p.parse_args(argv)
@@ -247,7 +276,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"chat_server: {exc}", file=sys.stderr)
         return 2
-    server = Service(args.port, faults, args.latency_ms / 1000.0, args.timeout_sleep, args.verbose)
+    server = Service(args.port, faults, args.latency_ms / 1000.0, args.timeout_sleep, args.verbose, args.token_ms / 1e3)
     port = server.server_address[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"

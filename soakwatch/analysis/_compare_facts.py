@@ -87,6 +87,11 @@ def facts_of(s: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], 
         if calls:
             out[("error_kind", str(e.get("kind")))] = float(e.get("count") or 0) / calls
     out.update(tokens({c: run.timeline.last(c) for c in ("tokens_prompt", "tokens_completion")}, calls))
+    if isinstance(tok := sec.get("tokens"), dict):
+        out[("token_rate", None)] = _num(tok.get("completion_per_s"))
+    for ep in sec.get("endpoints") or []:  # a request mix: one row per endpoint
+        out[("endpoint_share", str(ep.get("endpoint")))] = _num(ep.get("share"))
+        out[("endpoint_errors", str(ep.get("endpoint")))] = _num(ep.get("error_ratio"))
     rows = (sec.get("snapshots") or {}).get("rows") or []
     for name, per_k in delta_per_kcalls(rows).items():
         out[("delta_lines", name)] = per_k

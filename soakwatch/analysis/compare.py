@@ -82,6 +82,17 @@ MEASURES: dict[str, Measure] = {
         _m("phase_p95", "p95 (ms)", worse="higher", default=Tolerance("rel", 25), floor=LATENCY_FLOOR_MS),
         _m("error_kind", "errors (% of calls)", worse="higher", default=Tolerance("pp", 0.5), ratio=True, fmt="pct"),
         _m("tokens", "tokens per call", optional=True),
+        _m("token_rate", "output tokens/s", worse="lower", default=Tolerance("rel", 25), optional=True),
+        _m("endpoint_share", "share of the calls (%)", ratio=True, fmt="pct", optional=True),
+        _m(
+            "endpoint_errors",
+            "errors (% of the endpoint's calls)",
+            worse="higher",
+            default=Tolerance("pp", 0.5),
+            ratio=True,
+            fmt="pct",
+            optional=True,
+        ),
         _m(
             "delta_lines",
             "Δ lines per 1k calls (whole snapshot intervals)",

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from soakwatch.config.base import ProfileModel
+from soakwatch.config.http_mix import HttpRequest
 from soakwatch.config.units import seconds_fields
 
 __all__ = ["OPENAI_CHAT_BODY", "HttpConfig"]
@@ -86,6 +87,31 @@ class HttpConfig(ProfileModel):
     )
     model: str = Field(default="soakwatch", description="'model' of the openai-chat body")
     count_usage: bool | None = Field(default=None, description="count usage tokens; default: with openai-chat")
+    stream: bool = Field(
+        default=False,
+        description="ask for a streamed answer (Server-Sent Events): 'stream': true and 'stream_options': "
+        "{'include_usage': true} go into the JSON body; time to first token, inter-token latency and time per "
+        "output token are measured (phases ttft, itl, tpot, sched_ttft), faults are StreamNoDone, "
+        "StreamMalformedChunk, StreamEmpty, StreamError",
+    )
+    max_tokens: int | None = Field(
+        default=None, gt=0, description="'max_tokens' sent in the JSON body (output length per request)", examples=[128]
+    )
+    requests: list[HttpRequest] = Field(
+        default_factory=list,
+        description="a weighted mix of endpoints ([[http.requests]]: name, weight, path, method, body, stream, "
+        "expect_json_field); each call takes one, in the shares of the weights (seeded); per-endpoint calls, errors "
+        "and latency in every view",
+    )
+    input_words: int | tuple[int, int] | None = Field(
+        default=None,
+        description="fill {input} with a prompt of this many words, or a number drawn per call from [min, max] "
+        "(seeded); the request's input length",
+        examples=[128, [64, 512]],
+    )
+    max_tokens_range: tuple[int, int] | None = Field(
+        default=None, description="'max_tokens' drawn per call from [min, max] (seeded), instead of max_tokens"
+    )
     http2: bool = Field(default=False, description="speak HTTP/2 (httpx client)")
     client: Literal["auto", "httpx", "aiohttp"] = Field(
         default="auto", description="auto: aiohttp for HTTP/1.1 (fast), httpx for HTTP/2"
@@ -133,6 +159,16 @@ class HttpConfig(ProfileModel):
     def _consistent(self) -> HttpConfig:
         if self.body is not None and self.body_template is not None:
             raise ValueError("give 'body' (JSON) or 'body_template' (text), not both")
+        if (self.stream or self.max_tokens is not None) and self.body_template is not None:
+            raise ValueError("stream and max_tokens go into a JSON body: use 'body' or the preset, not 'body_template'")
+        names = [r.name for r in self.requests]
+        if len(set(names)) != len(names):
+            raise ValueError(f"[[http.requests]] names must differ: {names}")
+        for pair in (self.input_words, self.max_tokens_range):
+            if isinstance(pair, tuple) and not 0 < pair[0] <= pair[1]:
+                raise ValueError(f"{list(pair)}: a range is [min, max] with 0 < min <= max")
+        if self.stream and not isinstance(self.resolved_body, dict) and not self.requests:
+            raise ValueError("stream = true needs a JSON body: an [http.body] table or preset = 'openai-chat'")
         if self.http2 and self.client == "aiohttp":
             raise ValueError("aiohttp speaks HTTP/1.1 only: use client = 'httpx' (or 'auto') with http2 = true")
         return self
@@ -141,9 +177,15 @@ class HttpConfig(ProfileModel):
     @property
     def resolved_body(self) -> Any:
         """The JSON body after the preset: the profile's own, or the chat body."""
-        if self.body is not None or self.preset != "openai-chat":
-            return self.body
-        return {"model": self.model, **OPENAI_CHAT_BODY}
+        body = self.body
+        if body is None and self.preset == "openai-chat":
+            body = {"model": self.model, **OPENAI_CHAT_BODY}
+        if isinstance(body, dict) and (self.stream or self.max_tokens is not None):
+            extra: dict[str, Any] = {"max_tokens": self.max_tokens} if self.max_tokens is not None else {}
+            if self.stream:
+                extra |= {"stream": True, "stream_options": {"include_usage": True}}
+            body = {**body, **extra}
+        return body
 
     @property
     def resolved_method(self) -> str:

@@ -205,6 +205,8 @@ class Snapshot(_View):
     latency_sched: dict[str, float] | None = None
     #: whole-run latency of each phase a target timed with ``soakwatch.phase`` (count, p50, p95, p99, max ms)
     phases: dict[str, dict[str, float]] = Field(default_factory=dict)
+    #: tokens of a model-server stage: prompt, completion (output) so far, output tokens/s now and on average
+    tokens: dict[str, float] = Field(default_factory=dict)
     error_kinds: list[ErrorKindView] = Field(default_factory=list)
     series: dict[str, list[float]] = Field(default_factory=dict)
     files: list[FileView] = Field(default_factory=list)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -46,6 +47,8 @@ class LiveStage(Protocol):
 
 #: points of each series carried in a snapshot, for sparklines
 SERIES_TAIL = 120
+#: seconds of the live output tokens/s
+TOKENS_WINDOW = 10.0
 #: series every snapshot carries
 SNAPSHOT_SERIES = ("rate", "p50_ms", "p95_ms", "p99_ms", "error_delta", "in_flight")
 #: event kinds marked on time charts
@@ -98,6 +101,7 @@ class SnapshotBuilder:
             "latency_run": _run_latency(rec),
             "latency_sched": rec.sched_latency,
             "phases": rec.callvalues.phase_summary(),
+            "tokens": _tokens(rec, elapsed),
             "error_kinds": [
                 ErrorKindView(kind=k.kind, count=k.count, first_message=k.first_message, last_message=k.last_message)
                 for k in sorted(rec.kinds.values(), key=lambda k: -k.count)
@@ -161,4 +165,23 @@ def _run_latency(rec: Recorder) -> dict[str, float]:
         "p99": p99 / 1000,
         "max": rec.hist.hdr.get_max_value() / 1000,
         "mean": rec.hist.mean() / 1000,
+    }
+
+
+def _tokens(rec: Recorder, elapsed: float) -> dict[str, float]:
+    """Token totals and output tokens/s (over the last :data:`TOKENS_WINDOW` seconds, and the run)."""
+    out = rec.series("tokens_completion")
+    if out is None or not len(out):
+        return {}
+    pts = [(t, v) for t, v in out.since(elapsed - TOKENS_WINDOW) if not math.isnan(v)]
+    last = out.last
+    if last is None or math.isnan(last):
+        return {}
+    now = (pts[-1][1] - pts[0][1]) / (pts[-1][0] - pts[0][0]) if len(pts) > 1 and pts[-1][0] > pts[0][0] else 0.0
+    prompt = rec.value("tokens_prompt")
+    return {
+        "prompt": 0.0 if prompt is None or math.isnan(prompt) else prompt,
+        "completion": last,
+        "per_s": now,
+        "per_s_avg": last / elapsed if elapsed > 0 else 0.0,
     }

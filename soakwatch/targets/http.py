@@ -21,20 +21,23 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from soakwatch._calldata import AnswerSampler, CallValues, keep_answer
+from soakwatch._calldata import AnswerSampler, CallValues, current_slot, keep_answer
 from soakwatch.config.errors import UsageError
 from soakwatch.config.http import HttpConfig
 from soakwatch.core.recorder import ErrorRecord
-from soakwatch.targets.http_check import Checks, answer_of, build_checks, check_reply, extract_values
+from soakwatch.targets.http_check import answer_of, check_reply, extract_values
 from soakwatch.targets.http_clients import SlotClient, TransportError, close_all, make_clients
+from soakwatch.targets.http_mix import INPUT_FIELD, Endpoint, EndpointCounts, Mix, build_endpoints, words
+from soakwatch.targets.http_stream import StreamReader, note_stream, open_stream
 from soakwatch.targets.runner import Runner
-from soakwatch.targets.template import call_fields, fill_json, fill_text, missing_fields, placeholders
+from soakwatch.targets.template import call_fields, fill_json, fill_text, missing_fields
 from soakwatch.targets.worker import error_kind, error_message
 
 __all__ = ["HttpRunner"]
@@ -42,6 +45,8 @@ __all__ = ["HttpRunner"]
 #: threads that wait on the allocator (it blocks while paused or at a barrier)
 ALLOCATOR_THREADS = 8
 TOKEN_SERIES = ("tokens_prompt", "tokens_completion")
+#: streamed calls whose output tokens came from the stream's usage, from its counted content chunks
+SOURCE_SERIES = ("tokens_from_usage", "tokens_from_chunks")
 
 
 class HttpRunner(Runner):
@@ -59,23 +64,28 @@ class HttpRunner(Runner):
                 raise UsageError(f"the {module!r} package is not installed", where="http.client", value=cfg.client)
         self.url = self.spec.spec
         self.timeout = cfg.timeout or self.plan.timeout
-        self.method = cfg.resolved_method
-        self.body = cfg.resolved_body
         bases = [Path.cwd(), *([self.root] if self.root else [])]
-        self.checks: Checks = build_checks(cfg, bases)
-        names = placeholders(self.url) | placeholders(list(cfg.headers.values()))
-        names |= placeholders(self.body) | placeholders(cfg.body_template or "")
-        missing = missing_fields(names, self.cases)
+        self.endpoints = build_endpoints(cfg, self.url, bases)
+        self.mix = Mix(cfg, self.plan.seed)
+        first = self.endpoints[0]
+        self.method, self.body, self.checks = first.method, first.body, first.checks
+        names = frozenset().union(*(e.names for e in self.endpoints))
+        missing = missing_fields(names - ({INPUT_FIELD} if cfg.input_words is not None else set()), self.cases)
         if missing:
             why = "not in every case" if self.cases else "no --cases file to fill them from"
             raise UsageError(f"placeholders {', '.join(missing)}: {why}", where="http", value=self.url)
-        self._templated = bool(names)
         self.tag = uuid.uuid4().hex[:8]
         self.recorder.callvalues.request_id_prefix = self.tag  # per-call checks name the request id
         self._tokens = [0, 0]
-        if self.checks.count_usage:
-            for name in TOKEN_SERIES:
-                self.recorder.declare(name, "tokens")
+        #: streamed calls whose output tokens came from usage, from counted chunks
+        self._token_source = [0, 0]
+        self._streamed = any(e.cfg.stream for e in self.endpoints)
+        self._counted = self._streamed or any(e.checks.count_usage for e in self.endpoints)
+        for name in TOKEN_SERIES if self._counted else ():
+            self.recorder.declare(name, "tokens")
+        for name in SOURCE_SERIES if self._streamed else ():
+            self.recorder.declare(name, "calls")
+        self.per_endpoint = EndpointCounts([e.name for e in self.endpoints] if cfg.requests else [], self.recorder)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.recorder.events.emit(
@@ -120,30 +130,46 @@ class HttpRunner(Runner):
             pool.shutdown(wait=False, cancel_futures=True)
 
     # ---------------------------------------------------------------- one request
-    def _request(self, i: int) -> tuple[str, str, dict[str, str], bytes | None, str]:
-        """URL, headers and body of call ``i``, placeholders filled."""
-        cfg = self.config
+    def _request(self, i: int, e: Endpoint | None = None) -> tuple[str, str, dict[str, str], bytes | None, str]:
+        """URL, headers and body of call ``i`` to endpoint ``e`` (the target's by default), placeholders filled."""
+        e = e or self.endpoints[0]
+        cfg = e.cfg
         rid = f"{self.tag}-{i}"
         cases = self.cases
         case = cases[i % len(cases)] if cases else None
-        fields = call_fields(case, i, rid) if self._templated else {}
-        url = fill_text(self.url, fields) if self._templated else self.url
-        headers = {k: fill_text(v, fields) for k, v in cfg.headers.items()} if self._templated else dict(cfg.headers)
+        templated = bool(e.names)
+        fields = call_fields(case, i, rid) if templated else {}
+        if templated and (n := self.mix.input_length(i)) is not None:
+            fields[INPUT_FIELD] = words(n, fields.get("prompt"))
+        url = fill_text(e.url, fields) if templated else e.url
+        headers = {k: fill_text(v, fields) for k, v in cfg.headers.items()} if templated else dict(cfg.headers)
         headers["X-Request-ID"] = rid
         content: bytes | None = None
-        if self.body is not None:
-            content = json.dumps(fill_json(self.body, fields) if self._templated else self.body).encode()
+        if e.body is not None:
+            doc = fill_json(e.body, fields) if templated else e.body
+            if e.chat_like and (m := self.mix.max_tokens(i)) is not None:
+                doc = {**doc, "max_tokens": m}
+            content = json.dumps(doc).encode()
         elif cfg.body_template is not None:
             content = fill_text(cfg.body_template, fields).encode()
         if content is not None and not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = cfg.content_type
-        return url, self.method, headers, content, rid
+        return url, e.method, headers, content, rid
 
     async def _call(self, client: SlotClient, i: int, answers: AnswerSampler | None = None) -> ErrorRecord | None:
+        k = self.mix.pick(i)
+        err = await self._one(client, i, self.endpoints[k], answers)
+        if self.per_endpoint.names:
+            self.per_endpoint.count(k, i, err is not None)
+        return err
+
+    async def _one(self, client: SlotClient, i: int, e: Endpoint, answers: AnswerSampler | None) -> ErrorRecord | None:
         try:
-            url, method, headers, content, rid = self._request(i)
+            url, method, headers, content, rid = self._request(i, e)
         except (KeyError, IndexError, TypeError) as exc:
             return ErrorRecord("TemplateError", f"call {i}: cannot fill {exc}", i)
+        if e.cfg.stream:
+            return await self._stream_call(client, i, e, (url, method, headers, content, rid))
         try:
             async with asyncio.timeout(self.timeout):
                 reply = await client.send(method, url, headers, content)
@@ -155,7 +181,7 @@ class HttpRunner(Runner):
             return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True, rid)
         except Exception as exc:  # a client failure we do not know: recorded under its own type
             return ErrorRecord(error_kind(exc), f"{error_message(exc)} [{rid}]", i, request_id=rid)
-        out = check_reply(reply.status, reply.body, reply.content_type, self.checks, rid)
+        out = check_reply(reply.status, reply.body, reply.content_type, e.checks, rid)
         if out.kind is not None:
             return ErrorRecord(out.kind, out.message, i, request_id=rid)
         if self.config.extract:
@@ -165,6 +191,39 @@ class HttpRunner(Runner):
         if out.prompt_tokens or out.completion_tokens:
             self._tokens[0] += out.prompt_tokens
             self._tokens[1] += out.completion_tokens
+        return None
+
+    async def _stream_call(
+        self, client: SlotClient, i: int, e: Endpoint, request: tuple[str, str, dict[str, str], bytes | None, str]
+    ) -> ErrorRecord | None:
+        """One streamed request (``[http] stream = true``): token times into the slot's per-call values."""
+        url, method, headers, content, rid = request
+        buf = current_slot()
+        start = buf.start if buf is not None and buf.index == i else time.perf_counter_ns()
+        due = self.arrivals.due(i) if self.arrivals is not None else 0
+        reader = StreamReader()
+        try:
+            async with asyncio.timeout(self.timeout):
+                reply = await open_stream(client, method, url, headers, content, reader)
+        except TransportError as exc:
+            return ErrorRecord(exc.kind, f"{exc.message} [{rid}]", i, exc.timeout, rid)
+        except TimeoutError:
+            return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True, rid)
+        except Exception as exc:  # a client failure we do not know: recorded under its own type
+            return ErrorRecord(error_kind(exc), f"{error_message(exc)} [{rid}]", i, request_id=rid)
+        end = time.perf_counter_ns()
+        if reply is not None:
+            out = check_reply(reply.status, reply.body, reply.content_type, e.checks, rid)
+            what = reply.content_type or "answer"
+            why = out.message if out.kind else f"HTTP {reply.status} {what}, not an event stream"
+            return ErrorRecord(out.kind or "StreamNoDone", f"{why} [{rid}]", i, request_id=rid)
+        got = reader.end(end)
+        if got.kind is not None:
+            return ErrorRecord(got.kind, f"{got.message} [{rid}]", i, request_id=rid)
+        note_stream(buf, i, got, start, end, due)
+        self._tokens[0] += got.usage_prompt or 0
+        self._tokens[1] += got.tokens
+        self._token_source[0 if got.from_usage else 1] += 1
         return None
 
     # ---------------------------------------------------------------- one slot
@@ -181,6 +240,11 @@ class HttpRunner(Runner):
         missed: int = 0,
     ) -> None:
         super().hand_over(lat, errs, sched, values, missed)
-        if lat and self.checks.count_usage:
+        if lat and self.per_endpoint.names:
+            self.per_endpoint.publish()
+        if lat and self._counted:
             self.recorder.set(TOKEN_SERIES[0], self._tokens[0], "tokens")
             self.recorder.set(TOKEN_SERIES[1], self._tokens[1], "tokens")
+        if lat and self._streamed:
+            self.recorder.set(SOURCE_SERIES[0], self._token_source[0], "calls")
+            self.recorder.set(SOURCE_SERIES[1], self._token_source[1], "calls")

@@ -22,6 +22,8 @@ from soakwatch.config.units import format_duration
 from soakwatch.core.format import fmt_ms, fmt_rate
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.core.summary import Summary
+from soakwatch.views.endpoints_report import endpoint_lines
+from soakwatch.views.tokens_report import tokens_line
 
 __all__ = ["HeadlessView", "fmt_ms", "print_summary", "render_summary", "status_line"]
 
@@ -222,6 +224,9 @@ def render_summary(summary: Summary, tty: bool = False) -> str:
         lines.append(f"  from scheduled start  p50 {fmt_ms(sl.p50)}  p95 {fmt_ms(sl.p95)}  p99 {fmt_ms(sl.p99)}")
     for name, ph in summary.phases.items():
         lines.append(f"  phase {name}  p50 {fmt_ms(ph.p50)}  p95 {fmt_ms(ph.p95)}  p99 {fmt_ms(ph.p99)}  ({ph.count})")
+    if tokens := summary.sections.get("tokens"):
+        lines.append(f"  {tokens_line(tokens)}")
+    lines += [f"  {line}" for line in endpoint_lines(summary.sections.get("endpoints") or [])]
     for e in summary.errors_by_kind:
         lines.append(f"  {e.kind:<30} {e.count:>8}  {e.first_message[:70]}")
     lines.append(f"  run dir: {summary.run_dir}")
@@ -265,5 +270,9 @@ def _rich_summary(summary: Summary) -> str:
         for e in summary.errors_by_kind:
             et.add_row(e.kind, str(e.count), e.first_message[:80])
         console.print(et)
+    if tokens := summary.sections.get("tokens"):
+        console.print(tokens_line(tokens))
+    for line in endpoint_lines(summary.sections.get("endpoints") or []):
+        console.print(line)
     console.print(f"run dir: {summary.run_dir}")
     return safe_str(buf.getvalue())

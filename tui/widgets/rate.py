@@ -17,6 +17,18 @@ def _axis_rate(v: float) -> str:
     return f"{v:,.0f}/s" if v >= 10 or v == 0 else f"{v:.1f}/s"
 
 
+def _tokens(snap: Snapshot) -> list[tuple[str, str, str]]:
+    """Output tokens/s now and the totals, when the stage counts tokens."""
+    t = snap.tokens
+    if not t:
+        return []
+    return [
+        ("tokens/s", "tok/s", fmt_rate(t.get("per_s", 0.0))),
+        ("tokens out", "out", fmt_count(int(t.get("completion", 0.0)))),
+        ("in", "in", fmt_count(int(t.get("prompt", 0.0)))),
+    ]
+
+
 def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableType:
     """Current and average calls/s, in flight, and the rate chart with marks (``height`` rows in all)."""
     head = fit_pairs(
@@ -25,6 +37,7 @@ def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableT
             ("avg", "avg", fmt_rate(snap.rate_avg)),
             ("in flight", "infl", fmt_count(snap.in_flight)),
             ("calls", "n", fmt_count(snap.calls)),
+            *_tokens(snap),
         ],
         width,
     )
@@ -51,7 +64,7 @@ class RatePanel(Panel):
         return bool(snap.calls) or not snap.nodes  # a node-only stage makes no calls
 
     def select(self, snap: Snapshot) -> object:
-        return (snap.rate, snap.rate_avg, snap.in_flight, snap.calls, snap.series.get("rate"), snap.marks)
+        return (snap.rate, snap.rate_avg, snap.in_flight, snap.calls, snap.series.get("rate"), snap.marks, snap.tokens)
 
     def render_snapshot(self, snap: Snapshot, width: int, height: int) -> RenderableType:
         return render_rate(snap, height, width)

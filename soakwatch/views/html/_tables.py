@@ -79,6 +79,7 @@ def _latency_rows(s: Summary) -> list[list[Any]]:
     rows: list[tuple[str, LatencySummary]] = [("actual start", s.latency)]
     if s.latency_scheduled:
         rows.append(("scheduled start", s.latency_scheduled))
+    rows += [(f"phase {name}", ph) for name, ph in s.phases.items()]  # ttft, itl, tpot, endpoint:NAME, ...
     return [[label, x.count, x.p50, x.p90, x.p95, x.p99, x.p999, x.max, x.mean] for label, x in rows]
 
 
