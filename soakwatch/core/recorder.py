@@ -7,8 +7,8 @@ the named series, writes one timeline.csv row, writes the cumulative latency
 histogram (``latency.hdr``) and flushes events.jsonl. Memory is bounded whatever the
 length of the run: rings of recent points plus a coarse ring of minute averages.
 
-Collectors publish values with :meth:`Recorder.set`; gates and views read
-:meth:`Recorder.series`.
+Collectors publish values with :meth:`Recorder.set` (strings: :meth:`Recorder.set_text`);
+gates and views read :meth:`Recorder.series`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from soakwatch.core.callvalues import CallValueStore
 from soakwatch.core.events import EventLog
 from soakwatch.core.failures import FAILURES_FILE, FailureLog
 from soakwatch.core.histogram import LatencyHistogram
-from soakwatch.core.series import Series
+from soakwatch.core.series import Series, TextSeries
 
 __all__ = ["CORE_COLUMNS", "CORE_SERIES", "ErrorKind", "ErrorRecord", "Recorder", "ResultBatch", "Series"]
 
@@ -75,8 +75,8 @@ class Recorder:
         #: every value set, per series a reader asked for (track), so per-report and per-snapshot
         #: values are each judged once even when several arrive between two ticks
         self._samples: dict[str, deque[tuple[int, float, float]]] = {}
-        #: string fields (statuses, enums), last value each
-        self._texts: dict[str, str] = {}
+        #: string fields (statuses, enums): every value set, numbered
+        self._texts: dict[str, TextSeries] = {}
         self._sample_seq: dict[str, int] = {}
         self._window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
         self._sched_window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
@@ -118,10 +118,16 @@ class Recorder:
     def set_text(self, name: str, value: str) -> None:
         """Publish the current value of a string field (a status, an enum) for text gates."""
         with self._values_lock:
-            self._texts[name] = value
+            self._texts.setdefault(name, TextSeries()).put(self.events.elapsed(), value)
 
     def text(self, name: str) -> str | None:
-        return self._texts.get(name)
+        return ts.last if (ts := self._texts.get(name)) is not None else None
+
+    def texts_since(self, name: str, seq: int) -> tuple[list[tuple[float, str]], int]:
+        """The (t, value) set on a string field after value number ``seq``, and the newest number."""
+        with self._values_lock:
+            ts = self._texts.get(name)
+            return ts.since(seq) if ts is not None else ([], seq)
 
     def track(self, name: str) -> None:
         """Keep every value set on ``name`` (the last :data:`SAMPLES_KEPT`) for :meth:`samples_since`."""

@@ -6,12 +6,14 @@ import math
 from array import array
 from collections import deque
 
-__all__ = ["COARSE_POINTS", "RING_POINTS", "Series"]
+__all__ = ["COARSE_POINTS", "RING_POINTS", "TEXT_SAMPLES_KEPT", "Series", "TextSeries"]
 
 #: points kept per series at tick resolution (half an hour at the default 0.5 s tick)
 RING_POINTS = 3600
 #: minute averages kept per series (a day)
 COARSE_POINTS = 1440
+#: values kept per string field, so every report's status is judged once even between two ticks
+TEXT_SAMPLES_KEPT = 1024
 
 
 class Series:
@@ -87,3 +89,27 @@ class Series:
         """The newest ``n`` values, oldest first."""
         k = min(n, self._n)
         return [self._v[(self._head - k + i) % RING_POINTS] for i in range(k)]
+
+
+class TextSeries:
+    """A string field (a status, an enum): its newest value and every value set, numbered.
+
+    A gate reads the values set since the number it last saw, so a "stalled" that lasted
+    one report between two ticks is still judged (the newest value alone would hide it).
+    """
+
+    __slots__ = ("_kept", "_seq", "last")
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+        self._seq = 0
+        self._kept: deque[tuple[int, float, str]] = deque(maxlen=TEXT_SAMPLES_KEPT)
+
+    def put(self, t: float, value: str) -> None:
+        self.last = value
+        self._seq += 1
+        self._kept.append((self._seq, t, value))
+
+    def since(self, seq: int) -> tuple[list[tuple[float, str]], int]:
+        """The (t, value) set after number ``seq``, and the newest number."""
+        return [(t, v) for n, t, v in self._kept if n > seq], self._seq
