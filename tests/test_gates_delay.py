@@ -1,0 +1,87 @@
+"""``delay`` drops what came before it from whole-run windows too (issue: gate semantics people hit).
+
+A whole-run latency percentile read the recorder's histogram of the whole stage, so slow
+calls of the first second failed a ``p95`` gate with ``delay = "2s"``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.gates_harness import Harness
+from tests.helpers import only_run_dir, run_cli
+
+GATE = {"name": "p95", "metric": "latency", "condition": "p95 < 30", "window": "run", "delay": "2s"}
+
+
+def test_whole_run_latency_leaves_out_the_calls_before_the_delay() -> None:
+    h = Harness([GATE])
+    for _ in range(3):  # 0.5 .. 1.5 s: 30 slow calls
+        h.calls(10, lat_ms=80)
+        h.tick()
+    for _ in range(8):  # 2.0 .. 5.5 s: 80 fast calls
+        h.calls(10, lat_ms=5)
+        h.tick()
+    final = h.stop()["p95"]
+    assert final["status"] == "pass" and final["samples"] == 80  # the slow 30 are left out
+    assert final["observed"] == pytest.approx(5, rel=0.01)
+
+
+def test_whole_run_latency_after_the_delay_still_fails() -> None:
+    h = Harness([GATE])
+    for lat in (5, 5, 5, 5, 80, 80):
+        h.calls(10, lat_ms=lat)
+        h.tick()
+    final = h.stop()["p95"]
+    assert final["status"] == "fail" and final["samples"] == 30  # ticks at 2.0, 2.5 and 3.0 s
+    assert final["observed"] == pytest.approx(80, rel=0.01)
+
+
+SLOW = """
+import os
+import time
+from pathlib import Path
+
+_n = 0
+_t0 = None
+
+
+def call(case=None):
+    global _n, _t0
+    _n += 1
+    now = time.monotonic()
+    if _t0 is None:
+        _t0 = now
+    first = os.environ["SLOW"] == "first"
+    slow = (now - _t0 < 1.0) if first else _n > 170
+    time.sleep(0.06 if slow else 0.015)
+    with (Path(os.environ["SOAKWATCH_ROOT"]) / "calls.txt").open("a") as fh:
+        fh.write(f"{_n} {'slow' if slow else 'fast'}\\n")
+    return _n
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("slow", "code"), [("first", 0), ("last", 1)])
+def test_slow_calls_before_the_delay_do_not_fail_a_whole_run_p95(tmp_path: Path, slow: str, code: int) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "slow.py").write_text(SLOW)
+    out = tmp_path / "runs"
+    args = ["run", "--target", "slow:call", "--root", str(root), "--calls", "200", "--isolation", "inline"]
+    args += ["--concurrency", "1", "--no-tui", "--out-dir", str(out)]
+    args += ["--gate", "p95: latency p95 < 30 over run after 2s"]
+    r = run_cli(args, cwd=tmp_path, timeout=60, env={"SLOW": slow})
+    assert r.returncode == code, r.stdout + r.stderr
+    kinds = [line.split()[1] for line in (root / "calls.txt").read_text().splitlines()]
+    assert len(kinds) == 200 and kinds.count("slow") >= 15  # the target's own record
+    summary = json.loads((only_run_dir(out) / "summary.json").read_text())
+    row = summary["sections"]["gates"]["rows"][0]
+    assert 0 < row["samples"] < 200  # the calls that ended before 2 s are not judged
+    if slow == "first":
+        assert row["status"] == "pass" and row["observed_end"] < 30
+    else:
+        assert row["status"] == "fail" and row["observed"] >= 50
