@@ -225,3 +225,72 @@ def test_a_status_that_flips_for_one_report_fails_the_stage(tmp_path: Path, stal
     assert rows[0]["status"] == ("fail" if stall_at else "pass")
     if stall_at:
         assert rows[0]["detail"].startswith("value 'stalled' at ")
+
+
+def test_a_wildcard_over_a_process_kind_expands_per_worker_too() -> None:
+    gate = {"name": "rss", "metric": "rss_mb[*]", "condition": "max < 100"}
+    h = Harness([gate], target="m:f", isolation="process", concurrency=3, reports=NODES[:1])
+    assert [g.name for g in h.plugin.gates] == ["rss [worker-0]", "rss [worker-1]", "rss [worker-2]"]
+    for i in range(4):  # worker-1 grows past 100 MB, the others stay flat
+        h.tick(**{"rss_mb[worker-0]": 20, "rss_mb[worker-1]": 40 + 30 * i, "rss_mb[worker-2]": 20})
+    finals = h.stop()
+    assert {n: f["status"] for n, f in finals.items()} == {
+        "rss [worker-0]": "pass",
+        "rss [worker-1]": "fail",
+        "rss [worker-2]": "pass",
+    }
+    with pytest.raises(UsageError, match="no subject in this profile has rss_mb"):
+        Harness([gate], target="m:f", isolation="inline", concurrency=3)  # no workers in one process
+
+
+LEAKY_WORKER = """
+import os
+import time
+from pathlib import Path
+
+_kept = []
+_leaker = None
+
+
+def call(case=None):
+    global _leaker
+    if _leaker is None:  # the first worker to claim the marker leaks; it writes down its pid
+        try:
+            fd = os.open(Path(os.environ["SOAKWATCH_ROOT"]) / "leaker.txt", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            _leaker = False
+        else:
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            _leaker = True
+    if _leaker:
+        _kept.append(b"x" * (256 * 1024))  # 0.25 MB per call, touched
+    time.sleep(0.01)
+    return len(_kept)
+"""
+
+
+@pytest.mark.e2e
+def test_per_worker_rss_gates_name_the_leaking_worker(tmp_path: Path) -> None:
+    import csv
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "leaky.py").write_text(LEAKY_WORKER)
+    out = tmp_path / "runs"
+    args = ["run", "--target", "leaky:call", "--root", str(root), "--calls", "400", "--concurrency", "2"]
+    args += ["--isolation", "process", "--no-tui", "--out-dir", str(out), "--set", "processes.interval=0.1s"]
+    args += ["--gate", "grows: rss_growth_start[*] max < 1.5"]
+    r = run_cli(args, cwd=tmp_path, timeout=90)
+    assert r.returncode == 1, r.stdout + r.stderr
+    run = only_run_dir(out)
+    rows = {g["gate"]: g for g in json.loads((run / "summary.json").read_text())["sections"]["gates"]["rows"]}
+    assert set(rows) == {"grows [worker-0]", "grows [worker-1]"}
+    leaker = int((root / "leaker.txt").read_text())  # the target's own record of which process leaked
+    for slot in (0, 1):  # the monitor's own samples of each worker: growth since its first sample
+        with (run / "rss" / f"worker-{slot}.csv").open() as fh:
+            samples = list(csv.DictReader(fh))
+        rss = [float(row["rss_mb"]) for row in samples]
+        leaked = int(samples[0]["pid"]) == leaker
+        assert rows[f"grows [worker-{slot}]"]["status"] == ("fail" if leaked else "pass")
+        assert rows[f"grows [worker-{slot}]"]["observed_end"] == pytest.approx(max(rss) / rss[0], rel=0.02)
