@@ -316,7 +316,7 @@ class Burst(Judge):
     def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
         super().__init__(metric, condition, window)
         self._seen: dict[str, int] = {}
-        self._counts: dict[str, int] = {}
+        self._counts: dict[str, float] = {}
         self._streak: dict[str, int] = {}
         self._start: float | None = None
         self._windows = 0
@@ -325,12 +325,16 @@ class Burst(Judge):
         for k in frame.recorder.kinds.values():
             self._seen[k.kind] = k.count
 
-    def observe(self, frame: Frame) -> Observation:
+    def _count(self, frame: Frame) -> None:
+        """Add this tick's errors to the current window's count of each kind."""
         for k in frame.recorder.kinds.values():
             d = k.count - self._seen.get(k.kind, 0)
             if d:
                 self._seen[k.kind] = k.count
                 self._counts[k.kind] = self._counts.get(k.kind, 0) + d
+
+    def observe(self, frame: Frame) -> Observation:
+        self._count(frame)
         if self._start is None:
             self._start = frame.t
         if frame.t - self._start >= self.window.size:
