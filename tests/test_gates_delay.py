@@ -85,3 +85,49 @@ def test_slow_calls_before_the_delay_do_not_fail_a_whole_run_p95(tmp_path: Path,
         assert row["status"] == "pass" and row["observed_end"] < 30
     else:
         assert row["status"] == "fail" and row["observed"] >= 50
+
+
+LINK = """
+import json
+import os
+import time
+from pathlib import Path
+
+_n = 0
+
+
+def epoch(case=None):
+    global _n
+    _n += 1
+    folder = Path(os.environ["SOAKWATCH_ROOT"]) / "reports"
+    folder.mkdir(exist_ok=True)
+    tmp = folder / f".r-{_n}.tmp"
+    tmp.write_text(json.dumps({"link_up": _n > 10}))  # the link is down for the first ten reports
+    os.replace(tmp, folder / f"r-{_n:05d}.json")
+    time.sleep(0.01)
+    return _n
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("delay", "code"), [("3s", 0), ("0s", 1)])
+def test_a_link_down_before_the_delay_does_not_fail_an_always_gate(tmp_path: Path, delay: str, code: int) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "link.py").write_text(LINK)
+    prof = tmp_path / "p.toml"
+    prof.write_text(
+        'name = "link"\ntarget = "link:epoch"\ncalls = 400\nisolation = "inline"\nconcurrency = 1\n'
+        '[[reports]]\nname = "n1"\npath = "reports"\npattern = "r-*.json"\nfields = { link_up = "link_up" }\n'
+        f'[[gates]]\nname = "link"\nmetric = "link_up[n1]"\ncondition = "always"\ndelay = "{delay}"\n'
+    )
+    out = tmp_path / "runs"
+    args = ["run", "--profile", str(prof), "--root", str(root), "--no-tui", "--out-dir", str(out)]
+    r = run_cli(args, cwd=tmp_path, timeout=60)
+    assert r.returncode == code, r.stdout + r.stderr
+    ups = [json.loads(p.read_text())["link_up"] for p in sorted((root / "reports").glob("r-*.json"))]
+    assert len(ups) == 400 and ups.count(False) == 10  # the target's own record
+    row = json.loads((only_run_dir(out) / "summary.json").read_text())["sections"]["gates"]["rows"][0]
+    assert row["status"] == ("pass" if delay == "3s" else "fail")
+    if delay == "0s":
+        assert row["samples"] == 400  # every report judged, the ten down ones too
