@@ -56,8 +56,8 @@ def call(case=None):
     if _t0 is None:
         _t0 = now
     first = os.environ["SLOW"] == "first"
-    slow = (now - _t0 < 1.0) if first else _n > 170
-    time.sleep(0.06 if slow else 0.015)
+    slow = (now - _t0 < 1.0) if first else _n > 70
+    time.sleep(0.1 if slow else 0.025)
     with (Path(os.environ["SOAKWATCH_ROOT"]) / "calls.txt").open("a") as fh:
         fh.write(f"{_n} {'slow' if slow else 'fast'}\\n")
     return _n
@@ -71,20 +71,21 @@ def test_slow_calls_before_the_delay_do_not_fail_a_whole_run_p95(tmp_path: Path,
     root.mkdir()
     (root / "slow.py").write_text(SLOW)
     out = tmp_path / "runs"
-    args = ["run", "--target", "slow:call", "--root", str(root), "--calls", "200", "--isolation", "inline"]
+    args = ["run", "--target", "slow:call", "--root", str(root), "--calls", "90", "--isolation", "inline"]
     args += ["--concurrency", "1", "--no-tui", "--out-dir", str(out)]
-    args += ["--gate", "p95: latency p95 < 30 over run after 2s"]
+    # about 10 slow calls of 90 (11 %): the whole run's p95 is slow; after 2 s only "last" has slow calls
+    args += ["--gate", "p95: latency p95 < 60 over run after 2s"]
     r = run_cli(args, cwd=tmp_path, timeout=60, env={"SLOW": slow})
     assert r.returncode == code, r.stdout + r.stderr
     kinds = [line.split()[1] for line in (root / "calls.txt").read_text().splitlines()]
-    assert len(kinds) == 200 and kinds.count("slow") >= 15  # the target's own record
+    assert len(kinds) == 90 and kinds.count("slow") >= 8  # the target's own record
     summary = json.loads((only_run_dir(out) / "summary.json").read_text())
     row = summary["sections"]["gates"]["rows"][0]
-    assert 0 < row["samples"] < 200  # the calls that ended before 2 s are not judged
+    assert 0 < row["samples"] < 90  # the calls that ended before 2 s are not judged
     if slow == "first":
-        assert row["status"] == "pass" and row["observed_end"] < 30
+        assert row["status"] == "pass" and row["observed_end"] < 60
     else:
-        assert row["status"] == "fail" and row["observed"] >= 50
+        assert row["status"] == "fail" and row["observed_end"] >= 80
 
 
 LINK = """

@@ -210,4 +210,4 @@ def test_selftest_every_detector_fires(tmp_path: Path) -> None:
         "per-worker gate of a [*] rule",
     ):
         assert kind in r.stdout
-    assert r.stdout.count("  quiet  ") == 9
+    assert r.stdout.count("  quiet  ") == 8
