@@ -132,6 +132,11 @@ class Judge(ABC):
         """What a view shows instead of the number, when the number alone misleads ("" for none)."""
         return ""
 
+    def track(self, recorder: Recorder) -> None:
+        """Ask the recorder to keep every value this judge folds (before the stage starts)."""
+        for name in self.tracked:
+            recorder.track(name)
+
     @property
     def tracked(self) -> tuple[str, ...]:
         """Series the recorder keeps every value of for this judge."""

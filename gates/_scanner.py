@@ -10,7 +10,8 @@ __all__ = ["DURATION_TOKEN", "IDENT", "NUMBER", "OPS", "PCT", "UNIT", "ParseErro
 
 OPS = ("<=", ">=", "==", "!=", "<", ">")
 
-IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+#: a name; ``field.*`` (every key of a dict-of-counters field) too
+IDENT = re.compile(r"[A-Za-z_](?:[A-Za-z0-9_]|\.(?!\*))*(?:\.\*)?")
 NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 UNIT = re.compile(r"ms|s|m|h|d|%")
 PCT = re.compile(r"p(\d+(?:\.\d+)?)$")

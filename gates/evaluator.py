@@ -81,8 +81,7 @@ class GateEvaluator(Plugin):
         check_rules(self.profile)
         ctx.events.subscribe(self._on_event)
         for g in self.gates:
-            for name in g.judge.tracked:
-                ctx.recorder.track(name)
+            g.judge.track(ctx.recorder)
             ctx.recorder.declare(f"gate_value[{g.name}]")
             ctx.recorder.declare(f"gate_margin[{g.name}]")
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -38,6 +39,9 @@ from soakwatch.gates._judge import (
     read_value,
 )
 from soakwatch.gates.parse import Condition, Metric, Window, percentile_in
+
+if TYPE_CHECKING:
+    from soakwatch.core.histogram import LatencyHistogram
 
 __all__ = [
     "MAX_WINDOW_POINTS",
@@ -156,18 +160,17 @@ class Latency(Judge):
         self._pct = condition.percentile
         self._ring: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque(maxlen=MAX_WINDOW_POINTS)
         self._dense = np.zeros(buckets, dtype=np.int64) if window.kind != "run" else None
+        #: whole-run window of a gate with a delay: the counts folded before the delay, left out
+        self._before: npt.NDArray[np.int64] | None = None
+
+    def discard(self, frame: Frame) -> None:
+        if self._dense is None:
+            self._before = frame.recorder.hist.counts.astype(np.int64)
 
     def observe(self, frame: Frame) -> Observation:
         hist = frame.recorder.hist
         if self._dense is None:
-            n = hist.total
-            if n == 0:
-                return Observation(None, 0, False)
-            if self._pct is None:
-                value = hist.hdr.get_max_value() / 1000.0
-            else:
-                value = hist.percentiles([self._pct])[0] / 1000.0
-            return self.compare(value, n)
+            return self._whole_run(hist)
         dense = self._dense
         if frame.latency_new is not None and len(frame.latency_new[0]):
             idx, cnt = frame.latency_new
@@ -185,6 +188,21 @@ class Latency(Judge):
             return Observation(None, 0, False)
         value = (hist.max_of(dense) if self._pct is None else hist.percentiles([self._pct], dense)[0]) / 1000.0
         return self.compare(value, n)
+
+    def _whole_run(self, hist: LatencyHistogram) -> Observation:
+        """The run's histogram, less the calls that ended before the gate's delay."""
+        if self._before is not None:
+            counts = hist.counts.astype(np.int64) - self._before
+            n = int(counts.sum())
+            if n == 0:
+                return Observation(None, 0, False)
+            value = hist.max_of(counts) if self._pct is None else hist.percentiles([self._pct], counts)[0]
+            return self.compare(value / 1000.0, n)
+        n = hist.total
+        if n == 0:
+            return Observation(None, 0, False)
+        value = hist.hdr.get_max_value() if self._pct is None else hist.percentiles([self._pct])[0]
+        return self.compare(value / 1000.0, n)
 
 
 class Predicate(Judge):
@@ -298,7 +316,7 @@ class Burst(Judge):
     def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
         super().__init__(metric, condition, window)
         self._seen: dict[str, int] = {}
-        self._counts: dict[str, int] = {}
+        self._counts: dict[str, float] = {}
         self._streak: dict[str, int] = {}
         self._start: float | None = None
         self._windows = 0
@@ -307,12 +325,16 @@ class Burst(Judge):
         for k in frame.recorder.kinds.values():
             self._seen[k.kind] = k.count
 
-    def observe(self, frame: Frame) -> Observation:
+    def _count(self, frame: Frame) -> None:
+        """Add this tick's errors to the current window's count of each kind."""
         for k in frame.recorder.kinds.values():
             d = k.count - self._seen.get(k.kind, 0)
             if d:
                 self._seen[k.kind] = k.count
                 self._counts[k.kind] = self._counts.get(k.kind, 0) + d
+
+    def observe(self, frame: Frame) -> Observation:
+        self._count(frame)
         if self._start is None:
             self._start = frame.t
         if frame.t - self._start >= self.window.size:

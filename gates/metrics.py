@@ -64,7 +64,7 @@ SOURCE_KINDS = frozenset({"scrape_ok", "scrape_ms", "reports_read", "corrupt_rea
 CALL_KINDS = frozenset({"record", "phase_p50_ms", "phase_p95_ms", "phase_p99_ms"})
 #: per gate, published by the evaluator
 GATE_KINDS = frozenset({"gate_value", "gate_margin"})
-_SUBJECT = re.compile(r"^([A-Za-z_][A-Za-z0-9_.]*)\[(.+)\]$")
+_SUBJECT = re.compile(r"^([A-Za-z_](?:[A-Za-z0-9_]|\.(?!\*))*(?:\.\*)?)\[(.+)\]$")
 _WORKER = re.compile(r"^worker-\d+$")
 
 

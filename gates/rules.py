@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from soakwatch.config.gates import GateSpec
 from soakwatch.gates.callchecks import CallCheck, check_call_rule
+from soakwatch.gates.keyburst import KeyBurst, is_key_wildcard
 from soakwatch.gates.kinds import (
     MAX_WINDOW_POINTS,
     Alive,
@@ -92,6 +93,8 @@ class Rule:
         """A fresh judge for this rule (state lives in the judge)."""
         c, m, w = self.condition, self.metric, self.window
         name = m.names[0]
+        if c.kind == "burst" and is_key_wildcard(name):
+            return KeyBurst(m, c, w)
         if c.kind == "burst":
             return Burst(m, c, w)
         if c.kind == "alive":
@@ -146,8 +149,11 @@ def _check_kind(spec: GateSpec, metric: Metric, cond: Condition) -> None:
     special = {"latency", "error_ratio", "error_kinds", "processes", GOODPUT, *STREAM_PHASES}
     if metric.op and special & set(metric.names):
         raise _fail(spec, "metric", spec.metric, f"{sorted(special & set(metric.names))[0]} cannot be combined")
-    if cond.kind == "burst" and name != "error_kinds":
-        raise _fail(spec, "condition", ctext, "burst is judged on the metric error_kinds", 0)
+    keys = is_key_wildcard(name)
+    if keys and (metric.op or metric.funcs or cond.kind != "burst"):
+        raise _fail(spec, "condition", ctext, "every key of a dict field (field.*[source]) takes a burst condition", 0)
+    if cond.kind == "burst" and name != "error_kinds" and not keys:
+        raise _fail(spec, "condition", ctext, "burst is judged on error_kinds or on field.*[source]", 0)
     if name == "error_kinds" and cond.kind != "burst":
         raise _fail(spec, "condition", ctext, "error_kinds takes a burst condition, e.g. 'burst < 3'", 0)
     why = check_call_rule(metric, cond)

@@ -63,13 +63,16 @@ class WindowRatio(Judge):
 class TextIs(Judge):
     """A string field against one value: ``last_status[storage-1] != "stalled"``, ``status[health] == "ok"``.
 
-    Judged on the field's value at every tick; the observed value is the string, the
-    margin 1 while it holds and -1 when it does not.
+    Judged on every value the source set (every report read, every scrape), each once,
+    even when several arrive between two ticks: a "stalled" that lasted one report is
+    seen. The observed value is 1 while it holds and 0 when it does not (the offending
+    string and its time in the detail); the margin is 1 or -1.
     """
 
     def __init__(self, metric: Metric, condition: Condition, window: Window) -> None:
         super().__init__(metric, condition, window)
         self._n = 0
+        self._seq = 0
         self.current: str | None = None
 
     @property
@@ -80,15 +83,24 @@ class TextIs(Judge):
     def shown(self) -> str:
         return repr(self.current) if self.current is not None else ""
 
+    def _holds(self, v: str) -> bool:
+        equal = v == self.condition.value
+        return equal if self.condition.op == "==" else not equal
+
     def discard(self, frame: Frame) -> None:
-        pass
+        # values set before the delay are never judged
+        _, self._seq = frame.recorder.texts_since(self.metric.names[0], self._seq)
 
     def observe(self, frame: Frame) -> Observation:
-        v = frame.recorder.text(self.metric.names[0])
-        if v is None:
-            return Observation(None, self._n, False)
-        self._n += 1
-        self.current = v
-        equal = v == self.condition.value
-        holds = equal if self.condition.op == "==" else not equal
-        return Observation(1.0 if holds else 0.0, self._n, not holds, 1.0 if holds else -1.0, f"value {v!r}")
+        fresh, self._seq = frame.recorder.texts_since(self.metric.names[0], self._seq)
+        if not fresh:
+            if self.current is None:
+                return Observation(None, self._n, False)
+            fresh = [(frame.t, self.current)]  # nothing new: the field still holds its value
+        else:
+            self._n += len(fresh)
+            self.current = fresh[-1][1]
+        bad = next(((t, v) for t, v in fresh if not self._holds(v)), None)
+        if bad is None:
+            return Observation(1.0, self._n, False, 1.0, f"value {self.current!r}")
+        return Observation(0.0, self._n, True, -1.0, f"value {bad[1]!r} at {bad[0]:.1f}s")

@@ -6,7 +6,10 @@ one kind), a stall, a memory leak (RSS growth and slope), a growing state file w
 node report that goes wrong (file size, Δ lines, files unchanged, monotonic, invariant,
 lag, counter ratio), a crashing worker (processes alive), a leaking agent of 150 calls in
 process isolation with the default memory settings (growth after a fitted warm-up, growth
-since start, slope) and per-epoch reports at 20 % failures (``sum(a) / sum(b)``). Their
+since start, slope, and per worker through a ``[*]`` rule) and per-epoch reports at 20 %
+failures (``sum(a) / sum(b)``) whose storage status says "stalled" in one report and whose
+``failure_reasons`` dict has one key bursting (a string gate judged on every report, a burst
+per key). Their
 healthy twins (:data:`QUIET`: a flat agent, reports at 1 %) must be judged and pass. The
 targets below are importable as ``soakwatch.selftest:<name>``. Exit 0 when every detector
 fired on its faulty target and stayed quiet on the healthy one, 1 otherwise.
@@ -121,24 +124,28 @@ def flat_agent(case: Any = None) -> int:
     return n + len(scratch) * 0
 
 
-def _epoch(name: str, failed_per_100: int) -> int:
+def _epoch(name: str, failed_per_100: int, bad: bool) -> int:
     n = _count(name)
-    body = {"failed_checks": failed_per_100 if n % 2 else 0, "total_checks": 50, "height": n}
+    body: dict[str, Any] = {"failed_checks": failed_per_100 if n % 2 else 0, "total_checks": 50, "height": n}
+    # the faulty node: its storage says "stalled" in one report only, and one failure reason
+    # (bad_proof) shows up in every report after the first few; the healthy one a rare timeout
+    body["status"] = "stalled" if bad and n == 100 else "ok"
+    body["failure_reasons"] = {"timeout": int(n % 50 == 0), "bad_proof": int(bad and n > 20)}
     tmp = _root() / "reports" / f".epoch-{n}.tmp"
     tmp.write_text(json.dumps(body))
     os.replace(tmp, _root() / "reports" / f"epoch-{n:05d}.json")
-    time.sleep(0.002)
+    time.sleep(0.006)
     return n
 
 
 def epochs_bad(case: Any = None) -> int:
     """Per-epoch reports with 20 % of the checks failed (counts of that epoch only, not cumulative)."""
-    return _epoch("epochs_bad", 20)
+    return _epoch("epochs_bad", 20, True)
 
 
 def epochs_ok(case: Any = None) -> int:
     """Per-epoch reports with 1 % of the checks failed."""
-    return _epoch("epochs_ok", 1)
+    return _epoch("epochs_ok", 1, False)
 
 
 def crash(case: Any = None) -> int:
@@ -242,22 +249,37 @@ _EPOCH_REPORTS = {
     "name": "node",
     "path": "reports",
     "pattern": "epoch-*.json",
-    "fields": {"failed_checks": "failed_checks", "total_checks": "total_checks", "height": "height"},
+    "fields": {
+        "failed_checks": "failed_checks",
+        "total_checks": "total_checks",
+        "height": "height",
+        "status": "status",
+        "failure_reasons": "failure_reasons",
+    },
 }
 _EPOCH_GATES = [
     _g("epoch check failures", "sum(failed_checks[node]) / sum(total_checks[node])", "< 5%", window="run"),
+    _g("storage status", "status[node]", '!= "stalled"'),
+    _g("failure reason burst", "failure_reasons.*[node]", "burst(3) < 2", window="0.5s"),
     _g("height rate", "rate(height[node])", "< 1000000", window="run"),
 ]
+_EPOCH_KINDS = {
+    "epoch check failures": "sum(a) / sum(b) of per-epoch counts",
+    "storage status": "string field, every report",
+    "failure reason burst": "burst per key of a dict field",
+}
 #: default [processes] settings on purpose: warm-up and sampling must fit a short stage by themselves
 _MEMORY_GATES = [
     _g("agent growth", "rss_growth[target]", "< 1.10"),
     _g("agent growth since start", "rss_growth_start[target]", "< 1.5"),
     _g("agent slope", "rss_slope[target]", "< 100"),
+    _g("worker growth", "rss_growth_start[*]", "< 1.5"),  # one gate per worker: worker-0
 ]
 _MEMORY_KINDS = {
     "agent growth": "RSS growth after a fitted warm-up",
     "agent growth since start": "RSS growth since the first sample",
     "agent slope": "RSS slope of a short stage",
+    "worker growth [worker-0]": "per-worker gate of a [*] rule",
 }
 SCENARIOS["leaking agent (process isolation)"] = (
     {"target": "soakwatch.selftest:leak_agent", "calls": 150, "isolation": "process", "gates": _MEMORY_GATES},
@@ -269,9 +291,9 @@ SCENARIOS["per-epoch reports"] = (
         "calls": 200,
         "isolation": "inline",
         "reports": [_EPOCH_REPORTS],
-        "gates": _EPOCH_GATES[:1],
+        "gates": _EPOCH_GATES[:3],
     },
-    {"epoch check failures": "sum(a) / sum(b) of per-epoch counts"},
+    _EPOCH_KINDS,
 )
 #: healthy twins: the same gates on a target without the fault must be judged and pass
 QUIET: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
@@ -287,7 +309,7 @@ QUIET: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
             "reports": [_EPOCH_REPORTS],
             "gates": _EPOCH_GATES,
         },
-        {"epoch check failures": "sum(a) / sum(b) of per-epoch counts", "height rate": "rate(a) of a report field"},
+        _EPOCH_KINDS | {"height rate": "rate(a) of a report field"},
     ),
 }
 

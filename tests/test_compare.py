@@ -16,7 +16,8 @@ from soakwatch.sections import REPORT_SECTIONS
 from tests.helpers import only_run_dir, run_cli
 
 #: calls per stage: the built-in smoke, endurance and final profiles, shortened
-STAGES = (("smoke", 56), ("endurance", 150), ("final", 250))
+#: (endurance and final have two and three whole snapshot intervals of 100 calls: file figures are compared)
+STAGES = (("smoke", 56), ("endurance", 250), ("final", 350))
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +68,11 @@ def test_compare_three_stages_reads_at_a_glance(three_runs: list[Path], tmp_path
     for label in ("verdict", "calls", "error ratio (%)", "latency p50 (ms)", "latency p95 (ms)", "latency p99 (ms)"):
         assert label in labels
     assert "pra_log.json Δ lines per 1k calls (whole snapshot intervals)" in labels  # collectors' sections
-    assert "tul_log.json growth (KB/1k calls)" in labels
+    assert "tul_log.json growth (KB/1k calls, untouched whole intervals)" in labels
     assert "target RSS max (MB)" in labels
     assert "gates failed" in labels
     calls_row = next(line for line in table if line.startswith("| calls "))
-    assert [c.strip() for c in calls_row.strip("|").split("|")][1:] == ["56", "150", "250"]
+    assert [c.strip() for c in calls_row.strip("|").split("|")][1:] == ["56", "250", "350"]
     regressed = "**No regression**" not in r.stdout
     assert (r.returncode == 1) == regressed
 
@@ -81,14 +82,16 @@ def test_healthy_smoke_endurance_final_compare_without_regression(three_runs: li
     # the false regressions of healthy stages were Δ lines of the last, partial snapshot, RSS max compared
     # raw and error ratios of 56 calls; latency and throughput here move with the load of a shared test
     # machine, not the engine's (the slow-target test below checks they are judged)
-    # growth_kb off: the demo's PRA log is bounded (reset and refilled), so its growth per 1k calls in
-    # these shortened stages swings with the seed; a bounded log's growth is a known false regression (#12)
-    tol = "p50=off,p95=off,p99=off,rate=off,growth_kb=off"
+    # file growth is compared too: the demo's PRA log is bounded, reset before the final stage and
+    # refilled to its bound; counted from the stage start that refill read as a regression
+    tol = "p50=off,p95=off,p99=off,rate=off"
     r = run_cli(["compare", *map(str, three_runs), "--tolerance", tol], cwd=tmp_path)
     flagged = [line.split("|")[1].strip() for line in r.stdout.splitlines() if "✗**" in line and line.startswith("| ")]
     # no figure of a healthy engine reads as a regression: only a stage's own verdict can
     assert all(label == "verdict" or label.startswith("gate: ") for label in flagged), r.stdout
     states = [json.loads((d / "summary.json").read_text())["state"] for d in three_runs]
+    grows = {row.split("|")[1].strip(): row for row in r.stdout.splitlines() if "growth (KB/1k calls" in row}
+    assert len(grows) == 2 and all(row.count("—") == 1 for row in grows.values()), r.stdout  # all but smoke's
     if states == ["PASSED"] * 3:
         assert r.returncode == 0, r.stdout
         assert "**No regression**" in r.stdout and not flagged
@@ -104,7 +107,7 @@ def test_compare_json_and_out_file(three_runs: list[Path], tmp_path: Path) -> No
     data = json.loads(out.read_text())
     assert [run["stage"] for run in data["runs"]] == ["smoke", "endurance", "final"]
     rows = {row["key"]: row for row in data["rows"]}
-    assert rows["calls"]["values"] == [56, 150, 250]
+    assert rows["calls"]["values"] == [56, 250, 350]
     assert rows["p95"]["tolerance"] == "25%"
     assert rows["error_ratio"]["tolerance"] == "0.5pp"
     assert (r.returncode == 1) == bool(data["regressions"])
@@ -159,7 +162,7 @@ def test_missing_summary_is_rebuilt_and_bad_input_is_exit_2(
     cmp = compare_runs([three_runs[1], copy], sections=REPORT_SECTIONS)
     assert cmp.runs[1].rebuilt and not cmp.runs[0].rebuilt
     calls = next(row for row in cmp.rows if row.key == "calls")
-    assert calls.values[0] == calls.values[1] == 150
+    assert calls.values[0] == calls.values[1] == 250
     code, _, err = _cli(capsys, "compare", str(tmp_path / "nope"))
     assert code == 2 and "no such run directory" in err
     code, _, err = _cli(capsys, "compare", str(copy), "--tolerance", "p95=fast")
@@ -235,3 +238,40 @@ def test_a_real_regression_exits_1(tmp_path: Path, fault: str, row: str) -> None
     assert r.returncode == 1, r.stdout
     flagged = [line for line in r.stdout.splitlines() if line.endswith("✗** |")]
     assert any(line.startswith(row) for line in flagged), r.stdout
+
+
+def _edit_timeline(run: Path, column: str, value: str, before_calls: int) -> None:
+    import csv
+
+    path = run / "timeline.csv"
+    with path.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    col, calls = rows[0].index(column), rows[0].index("calls")
+    for row in rows[1:]:
+        if row[calls] and float(row[calls]) < before_calls:
+            row[col] = value
+    with path.open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+
+
+def test_a_bounded_log_refilling_after_a_reset_is_no_regression_but_a_leak_is(
+    three_runs: list[Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    final = three_runs[2]
+    pra, tul = "state/pra_log.json", "state/tul_log.json"
+    # the same stage, its PRA log reset before it: nearly empty for the first 60 calls, then at its bound
+    refilled = tmp_path / "refilled"
+    shutil.copytree(final, refilled)
+    _edit_timeline(refilled, f"size_kb[{pra}]", "0.1", 60)
+    code, out, _ = _cli(capsys, "compare", str(final), str(refilled), "--tolerance", "p50=off,p95=off,p99=off,rate=off")
+    assert code == 0, out
+    # the TUL log grows three times as fast per snapshot interval: a leak, a regression
+    leak = tmp_path / "leak"
+    shutil.copytree(final, leak)
+    s = json.loads((leak / "summary.json").read_text())
+    first = s["sections"]["snapshots"]["rows"][0]["files"][tul]["size"]
+    for row in s["sections"]["snapshots"]["rows"]:
+        row["files"][tul]["size"] = first + 3 * (row["files"][tul]["size"] - first)
+    (leak / "summary.json").write_text(json.dumps(s))
+    code, out, _ = _cli(capsys, "compare", str(final), str(leak), "--tolerance", "p50=off,p95=off,p99=off,rate=off")
+    assert code == 1 and "tul_log.json growth (KB/1k calls, untouched whole intervals)" in out, out

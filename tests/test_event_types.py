@@ -144,3 +144,17 @@ def test_docs_list_every_kind_with_its_fields() -> None:
     for kind, cls in EVENT_TYPES.items():
         assert f"`{cls.__name__}`" in rows[kind]
         assert all(f"`{j}` (" in rows[kind] for _, j in cls.own_fields()), kind
+
+
+def test_memory_warmup_and_collector_health_are_typed_records(tmp_path: Path) -> None:
+    from soakwatch.core.event_types import CollectorHealth, MemoryWarmup
+
+    log = EventLog(tmp_path / "events.jsonl")
+    log.emit("memory_warmup", "memory warm-up over at 2.0s (a fifth of the stage)", "info", warmup_s=2.0, reason="x")
+    src = {"collector": "scrape", "source": "m endpoint", "status": "failing", "failures": 3, "samples": 0}
+    log.emit("collector_health", "scrape: m endpoint failing", "warn", collector="scrape", sources=[src])
+    log.close()
+    warm, health = read_records(tmp_path / "events.jsonl")
+    assert isinstance(warm, MemoryWarmup) and (warm.warmup_s, warm.reason) == (2.0, "x") and not warm.extra
+    assert isinstance(health, CollectorHealth) and health.collector == "scrape" and health.sources == [src]
+    assert not health.extra

@@ -205,6 +205,9 @@ def test_selftest_every_detector_fires(tmp_path: Path) -> None:
         "RSS growth after a fitted warm-up",
         "RSS slope of a short stage",
         "sum(a) / sum(b) of per-epoch counts",
+        "string field, every report",
+        "burst per key of a dict field",
+        "per-worker gate of a [*] rule",
     ):
         assert kind in r.stdout
-    assert r.stdout.count("  quiet  ") == 5
+    assert r.stdout.count("  quiet  ") == 8

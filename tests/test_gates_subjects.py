@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from soakwatch.config.errors import UsageError
 from tests.gates_harness import Harness
-from tests.helpers import run_cli
+from tests.helpers import only_run_dir, run_cli
 
 NODES = [
     {"name": n, "path": f"r/{n}", "fields": {"committed_height": "h", "failed": "f"}}
@@ -103,8 +104,46 @@ def test_string_and_boolean_gates() -> None:
     view = {g.name: g for g in h.plugin.view()["gates"]}
     assert view["storage"].observed == "'ok'"
     finals = h.stop()
-    assert finals["storage"]["status"] == "fail" and finals["storage"]["detail"] == "value 'stalled'"
+    assert finals["storage"]["status"] == "fail" and finals["storage"]["detail"] == "value 'stalled' at 1.0s"
     assert finals["ok flag"]["status"] == "pass"
+
+
+def test_a_string_set_for_one_report_between_two_ticks_is_judged() -> None:
+    # two reports between two ticks: "stalled" then "ok"; the newest alone would read as a pass
+    h = Harness([{"name": "storage", "metric": "height[node1]", "condition": '!= "stalled"'}])
+    h.rec.set_text("height[node1]", "ok")
+    h.tick()
+    h.events.now += 0.2
+    h.rec.set_text("height[node1]", "stalled")
+    h.events.now += 0.1
+    h.rec.set_text("height[node1]", "ok")
+    h.tick(0.2)
+    assert h.status("storage") == "fail"
+    h.tick()
+    assert h.status("storage") == "pass"  # recovered: later values hold
+    final = h.stop()["storage"]
+    assert final["status"] == "fail" and final["detail"] == "value 'stalled' at 0.7s"
+    assert final["samples"] == 3
+
+
+def test_a_false_flag_for_one_report_between_two_ticks_is_judged() -> None:
+    h = Harness([{"name": "ok flag", "metric": "ok[node1]", "condition": "== true"}])
+    h.tick(**{"ok[node1]": 1})
+    for v in (1, 0, 1):  # three reports within one tick
+        h.set("ok[node1]", v)
+    h.tick()
+    final = h.stop()["ok flag"]
+    assert final["status"] == "fail" and final["observed"] == 0 and final["samples"] == 4
+
+
+def test_a_string_before_the_delay_is_not_judged() -> None:
+    h = Harness([{"name": "storage", "metric": "height[node1]", "condition": '!= "stalled"', "delay": "1s"}])
+    h.rec.set_text("height[node1]", "stalled")
+    h.tick()
+    h.rec.set_text("height[node1]", "ok")
+    for _ in range(3):
+        h.tick()
+    assert h.final("storage") == "pass"
 
 
 def test_a_string_needs_equality() -> None:
@@ -136,3 +175,122 @@ def test_errors_at_end_sees_the_last_results(tmp_path: Path, expected: int, code
     args += ["--no-tui", "--out-dir", str(tmp_path / "runs"), "--gate", f"errors at end == {expected}"]
     r = run_cli(args, cwd=tmp_path)
     assert r.returncode == code, r.stdout + r.stderr
+
+
+STATUSES = """
+import json
+import os
+import json
+from pathlib import Path
+
+_n = 0
+
+
+def epoch(case=None):
+    global _n
+    _n += 1
+    folder = Path(os.environ["SOAKWATCH_ROOT"]) / "reports"
+    folder.mkdir(exist_ok=True)
+    status = "stalled" if _n == int(os.environ["STALL_AT"]) else "ok"
+    tmp = folder / f".s-{_n}.tmp"
+    tmp.write_text(json.dumps({"storage": {"status": status}}))
+    os.replace(tmp, folder / f"s-{_n:05d}.json")
+    return _n
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("stall_at", "code"), [(100, 1), (0, 0)])
+def test_a_status_that_flips_for_one_report_fails_the_stage(tmp_path: Path, stall_at: int, code: int) -> None:
+    # the 100th of 200 fast reports says "stalled", the ones around it "ok": every report is judged
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "statuses.py").write_text(STATUSES)
+    prof = tmp_path / "p.toml"
+    prof.write_text(
+        'name = "s"\ntarget = "statuses:epoch"\ncalls = 200\nisolation = "inline"\nconcurrency = 1\n'
+        '[[reports]]\nname = "storage"\npath = "reports"\npattern = "s-*.json"\n'
+        'fields = { status = "storage.status" }\n'
+        '[[gates]]\nname = "not stalled"\nmetric = "status[storage]"\ncondition = \'!= "stalled"\'\n'
+    )
+    out = tmp_path / "runs"
+    args = ["run", "--profile", str(prof), "--root", str(root), "--no-tui", "--out-dir", str(out)]
+    r = run_cli(args, cwd=tmp_path, timeout=60, env={"STALL_AT": str(stall_at)})
+    assert r.returncode == code, r.stdout + r.stderr
+    reports = sorted((root / "reports").glob("s-*.json"))
+    statuses = [json.loads(p.read_text())["storage"]["status"] for p in reports]
+    assert len(statuses) == 200 and statuses.count("stalled") == (1 if stall_at else 0)  # the target's record
+    rows = json.loads((only_run_dir(out) / "summary.json").read_text())["sections"]["gates"]["rows"]
+    assert rows[0]["samples"] == 200
+    assert rows[0]["status"] == ("fail" if stall_at else "pass")
+    if stall_at:
+        assert rows[0]["detail"].startswith("value 'stalled' at ")
+
+
+def test_a_wildcard_over_a_process_kind_expands_per_worker_too() -> None:
+    gate = {"name": "rss", "metric": "rss_mb[*]", "condition": "max < 100"}
+    h = Harness([gate], target="m:f", isolation="process", concurrency=3, reports=NODES[:1])
+    assert [g.name for g in h.plugin.gates] == ["rss [worker-0]", "rss [worker-1]", "rss [worker-2]"]
+    for i in range(4):  # worker-1 grows past 100 MB, the others stay flat
+        h.tick(**{"rss_mb[worker-0]": 20, "rss_mb[worker-1]": 40 + 30 * i, "rss_mb[worker-2]": 20})
+    finals = h.stop()
+    assert {n: f["status"] for n, f in finals.items()} == {
+        "rss [worker-0]": "pass",
+        "rss [worker-1]": "fail",
+        "rss [worker-2]": "pass",
+    }
+    with pytest.raises(UsageError, match="no subject in this profile has rss_mb"):
+        Harness([gate], target="m:f", isolation="inline", concurrency=3)  # no workers in one process
+
+
+LEAKY_WORKER = """
+import os
+import time
+from pathlib import Path
+
+_kept = []
+_leaker = None
+
+
+def call(case=None):
+    global _leaker
+    if _leaker is None:  # the first worker to claim the marker leaks; it writes down its pid
+        try:
+            fd = os.open(Path(os.environ["SOAKWATCH_ROOT"]) / "leaker.txt", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            _leaker = False
+        else:
+            os.write(fd, str(os.getpid()).encode())
+            os.close(fd)
+            _leaker = True
+    if _leaker:
+        _kept.append(b"x" * (256 * 1024))  # 0.25 MB per call, touched
+    time.sleep(0.01)
+    return len(_kept)
+"""
+
+
+@pytest.mark.e2e
+def test_per_worker_rss_gates_name_the_leaking_worker(tmp_path: Path) -> None:
+    import csv
+
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "leaky.py").write_text(LEAKY_WORKER)
+    out = tmp_path / "runs"
+    args = ["run", "--target", "leaky:call", "--root", str(root), "--calls", "400", "--concurrency", "2"]
+    args += ["--isolation", "process", "--no-tui", "--out-dir", str(out), "--set", "processes.interval=0.1s"]
+    args += ["--gate", "grows: rss_growth_start[*] max < 1.5"]
+    r = run_cli(args, cwd=tmp_path, timeout=90)
+    assert r.returncode == 1, r.stdout + r.stderr
+    run = only_run_dir(out)
+    rows = {g["gate"]: g for g in json.loads((run / "summary.json").read_text())["sections"]["gates"]["rows"]}
+    assert set(rows) == {"grows [worker-0]", "grows [worker-1]"}
+    leaker = int((root / "leaker.txt").read_text())  # the target's own record of which process leaked
+    for slot in (0, 1):  # the monitor's own samples of each worker: growth since its first sample
+        with (run / "rss" / f"worker-{slot}.csv").open() as fh:
+            samples = list(csv.DictReader(fh))
+        rss = [float(row["rss_mb"]) for row in samples]
+        leaked = int(samples[0]["pid"]) == leaker
+        assert rows[f"grows [worker-{slot}]"]["status"] == ("fail" if leaked else "pass")
+        assert rows[f"grows [worker-{slot}]"]["observed_end"] == pytest.approx(max(rss) / rss[0], rel=0.02)

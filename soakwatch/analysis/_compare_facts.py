@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from soakwatch.analysis._compare_figures import delta_per_kcalls, memory, tokens
+from soakwatch.analysis._compare_figures import delta_per_kcalls, growth_per_kcalls, memory, tokens
 from soakwatch.analysis._compare_figures import num as _num
 from soakwatch.config.errors import UsageError
 from soakwatch.core.failures import count_failures
@@ -95,7 +95,14 @@ def facts_of(s: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], 
     rows = (sec.get("snapshots") or {}).get("rows") or []
     for name, per_k in delta_per_kcalls(rows).items():
         out[("delta_lines", name)] = per_k
+    # a file with snapshots grows per whole untouched interval (a bounded log soakwatch reset refills
+    # to its bound: not growth); one without, from its first to its last timeline row, unless reset
+    snapped = {name for row in rows for name in (row.get("files") or {})}
+    touched = {str(e.data.get("file")) for e in run.events if e.kind in ("truncate", "reset")}
     for name, kb in _file_growth(run).items():
+        if name not in snapped and name not in touched:
+            out[("growth_kb", name)] = kb
+    for name, kb in growth_per_kcalls(rows).items():
         out[("growth_kb", name)] = kb
     for p in (sec.get("processes") or {}).get("list") or []:
         name = str(p.get("name"))

@@ -21,6 +21,7 @@ __all__ = [
     "Z_NOISE",
     "as_float",
     "delta_per_kcalls",
+    "growth_per_kcalls",
     "memory",
     "num",
     "sampled",
@@ -55,28 +56,60 @@ def as_float(text: str | None) -> float | None:
     return v if v is not None and math.isfinite(v) else None
 
 
-def delta_per_kcalls(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Δ lines per 1000 calls of each file over the whole snapshot intervals.
+def _whole_intervals(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any], int]]:
+    """(previous snapshot, snapshot, calls between them) of each whole snapshot interval.
 
-    Left out: the first interval (it counts from the stage start, where a reset reads as
-    growth), a partial one (the last snapshot of a stage that ended between two), and one
-    in which soakwatch truncated the file. Stages of 56 and 5000 calls compare per call.
+    Left out: the first interval (it counts from the stage start, where a reset, or a
+    bounded log refilling after one, reads as growth) and a partial one (the last snapshot
+    of a stage that ended between two).
     """
     sizes = [int(b["calls"]) - int(a["calls"]) for a, b in itertools.pairwise(rows)]
     if not sizes:
-        return {}
-    whole = max(set(sizes), key=sizes.count)  # the snapshot interval (snapshot_every)
+        return []
+    # the snapshot interval (snapshot_every): the usual size, the first interval (from the stage
+    # start) counted too, so the one interval of a 150-call stage (100 → 150) reads as partial
+    seen = [int(rows[0]["calls"]), *sizes]
+    whole = max(set(seen), key=lambda n: (seen.count(n), n))
+    return [(a, b, n) for (a, b), n in zip(itertools.pairwise(rows), sizes, strict=True) if n == whole]
+
+
+def delta_per_kcalls(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """Δ lines per 1000 calls of each file over the whole snapshot intervals.
+
+    Left out: the first and a partial interval (:func:`_whole_intervals`), and one in which
+    soakwatch truncated the file. Stages of 56 and 5000 calls compare per call.
+    """
     added: dict[str, float] = {}
     calls: dict[str, float] = {}
-    for row, size in zip(rows[1:], sizes, strict=True):
-        if size != whole:
-            continue
+    for _, row, size in _whole_intervals(rows):
         for name, f in (row.get("files") or {}).items():
             if f.get("truncated") or num(f.get("delta")) is None:
                 continue
             added[name] = added.get(name, 0.0) + float(f["delta"])
             calls[name] = calls.get(name, 0.0) + size
     return {n: added[n] / calls[n] * 1000 for n in added if calls[n]}
+
+
+def growth_per_kcalls(rows: list[dict[str, Any]]) -> dict[str, float]:
+    """KB per 1000 calls of each file over the whole snapshot intervals it was untouched in.
+
+    A bounded log that soakwatch truncated or reset refills to its bound: counted from the
+    stage start, or across the interval of the truncation, that refill reads as growth
+    that swings with where the stage's ends fall. Here an interval in which soakwatch
+    truncated, reset or rewrote the file is left out, as are the first and a partial one.
+    """
+    grown: dict[str, float] = {}
+    calls: dict[str, float] = {}
+    for prev, row, size in _whole_intervals(rows):
+        before = prev.get("files") or {}
+        for name, f in (row.get("files") or {}).items():
+            b = before.get(name) or {}
+            now, then = num(f.get("size")), num(b.get("size"))
+            if f.get("truncated") or now is None or then is None or not (f.get("exists") and b.get("exists")):
+                continue
+            grown[name] = grown.get(name, 0.0) + (now - then) / 1024
+            calls[name] = calls.get(name, 0.0) + size
+    return {n: grown[n] / calls[n] * 1000 for n in grown if calls[n]}
 
 
 def memory(name: str, p: dict[str, Any], calls: float) -> Facts:

@@ -100,7 +100,13 @@ MEASURES: dict[str, Measure] = {
             default=Tolerance("rel", 10),
             floor=DELTA_FLOOR,
         ),
-        _m("growth_kb", "growth (KB/1k calls)", worse="higher", default=Tolerance("rel", 25), floor=GROWTH_FLOOR_KB),
+        _m(
+            "growth_kb",
+            "growth (KB/1k calls, untouched whole intervals)",
+            worse="higher",
+            default=Tolerance("rel", 25),
+            floor=GROWTH_FLOOR_KB,
+        ),
         _m("rss_max", "RSS max (MB)"),
         _m(
             "rss_growth_kcalls",

@@ -169,6 +169,23 @@ class CollectorRecovered(CollectorEvent):
     failures: int | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class CollectorHealth(CollectorEvent):
+    """At the end: every source of one collector, ok or failing, with its counts and last error."""
+
+    KIND = "collector_health"
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MemoryWarmup(CollectorEvent):
+    """The processes collector's warm-up is over: RSS growth and slope count from here."""
+
+    KIND = "memory_warmup"
+    warmup_s: float | None = None
+    reason: str | None = None
+
+
 # ---------------------------------------------------------------- gates
 @dataclass(frozen=True, kw_only=True)
 class GateEvent(Event):

@@ -19,7 +19,8 @@ Hierarchy::
     ├── WorkerEvent               hang, worker_crash, worker_error, worker_restart
     ├── FileEvent                 reset, backup, truncate, truncate_refused, size_warning,
     │                             snapshot, corrupt_read, integrity, log_match, log_match_summary
-    ├── CollectorEvent            collector_error, collector_recovered
+    ├── CollectorEvent            collector_error, collector_recovered, collector_health,
+    │                             memory_warmup
     ├── GateEvent                 gate_rules, gate (a transition), gate_final, gate_recovery,
     │                             call_check (a per-call check that failed)
     ├── ChaosEvent                chaos_start, chaos_end, chaos_refused
@@ -41,6 +42,7 @@ from soakwatch.core._event_plugins import (
     ChaosStart,
     CollectorError,
     CollectorEvent,
+    CollectorHealth,
     CollectorRecovered,
     CorruptRead,
     FileEvent,
@@ -52,6 +54,7 @@ from soakwatch.core._event_plugins import (
     Integrity,
     LogMatch,
     LogMatchSummary,
+    MemoryWarmup,
     NodeEvent,
     NodeExit,
     NodeGaveUp,
@@ -117,6 +120,7 @@ __all__ = [
     "ClientDetached",
     "CollectorError",
     "CollectorEvent",
+    "CollectorHealth",
     "CollectorRecovered",
     "ControlError",
     "CorruptRead",
@@ -137,6 +141,7 @@ __all__ = [
     "ListenerError",
     "LogMatch",
     "LogMatchSummary",
+    "MemoryWarmup",
     "NodeEvent",
     "NodeExit",
     "NodeGaveUp",

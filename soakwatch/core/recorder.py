@@ -7,8 +7,8 @@ the named series, writes one timeline.csv row, writes the cumulative latency
 histogram (``latency.hdr``) and flushes events.jsonl. Memory is bounded whatever the
 length of the run: rings of recent points plus a coarse ring of minute averages.
 
-Collectors publish values with :meth:`Recorder.set`; gates and views read
-:meth:`Recorder.series`.
+Collectors publish values with :meth:`Recorder.set` (strings: :meth:`Recorder.set_text`);
+gates and views read :meth:`Recorder.series`.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from soakwatch.core.callvalues import CallValueStore
 from soakwatch.core.events import EventLog
 from soakwatch.core.failures import FAILURES_FILE, FailureLog
 from soakwatch.core.histogram import LatencyHistogram
-from soakwatch.core.series import Series
+from soakwatch.core.series import SampleKeeper, Series, TextSeries
 
 __all__ = ["CORE_COLUMNS", "CORE_SERIES", "ErrorKind", "ErrorRecord", "Recorder", "ResultBatch", "Series"]
 
@@ -43,9 +43,6 @@ LIVE_WINDOW = 10.0
 LATENCY_WINDOW_KEEP = 2 * LIVE_WINDOW
 #: individual error events per kind before only per-tick counts are written
 ERROR_EVENTS_PER_KIND = 20
-#: values kept per tracked series between two reads (a gate reads every tick; snapshots and
-#: reports arrive far slower than this many per tick)
-SAMPLES_KEPT = 1024
 MAX_KINDS = 256
 MAX_MESSAGE = 300
 
@@ -74,10 +71,9 @@ class Recorder:
         self._values_lock = threading.Lock()
         #: every value set, per series a reader asked for (track), so per-report and per-snapshot
         #: values are each judged once even when several arrive between two ticks
-        self._samples: dict[str, deque[tuple[int, float, float]]] = {}
-        #: string fields (statuses, enums), last value each
-        self._texts: dict[str, str] = {}
-        self._sample_seq: dict[str, int] = {}
+        self._samples = SampleKeeper()
+        #: string fields (statuses, enums): every value set, numbered
+        self._texts: dict[str, TextSeries] = {}
         self._window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
         self._sched_window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
         self.last_tick_t = 0.0
@@ -110,25 +106,35 @@ class Recorder:
                 series = self._series[name] = Series(name, unit)
             if self._tick_t is not None:  # published during a tick: it is this tick's point
                 series.put(self._tick_t, float(value))
-            kept = self._samples.get(name)
-            if kept is not None:
-                seq = self._sample_seq[name] = self._sample_seq[name] + 1
-                kept.append((seq, self.events.elapsed(), float(value)))
+            self._samples.put(name, self.events.elapsed(), float(value))
 
     def set_text(self, name: str, value: str) -> None:
         """Publish the current value of a string field (a status, an enum) for text gates."""
         with self._values_lock:
-            self._texts[name] = value
+            self._texts.setdefault(name, TextSeries()).put(self.events.elapsed(), value)
 
     def text(self, name: str) -> str | None:
-        return self._texts.get(name)
+        return ts.last if (ts := self._texts.get(name)) is not None else None
+
+    def texts_since(self, name: str, seq: int) -> tuple[list[tuple[float, str]], int]:
+        """The (t, value) set on a string field after value number ``seq``, and the newest number."""
+        with self._values_lock:
+            ts = self._texts.get(name)
+            return ts.since(seq) if ts is not None else ([], seq)
 
     def track(self, name: str) -> None:
-        """Keep every value set on ``name`` (the last :data:`SAMPLES_KEPT`) for :meth:`samples_since`."""
+        """Keep every value set on ``name`` (the last ``SAMPLES_KEPT``) for :meth:`samples_since`."""
         with self._values_lock:
-            if name not in self._samples:
-                self._samples[name] = deque(maxlen=SAMPLES_KEPT)
-                self._sample_seq[name] = 0
+            self._samples.track(name)
+
+    def track_matching(self, prefix: str, suffix: str) -> None:
+        """Track every series named ``prefix…suffix`` from its first value (the keys of a dict field)."""
+        with self._values_lock:
+            self._samples.track_matching(prefix, suffix)
+
+    def tracked_matching(self, prefix: str, suffix: str) -> list[str]:
+        with self._values_lock:
+            return self._samples.matching(prefix, suffix)
 
     def is_tracked(self, name: str) -> bool:
         return name in self._samples
@@ -136,11 +142,7 @@ class Recorder:
     def samples_since(self, name: str, seq: int) -> tuple[list[tuple[float, float]], int]:
         """The (t, value) set on a tracked series after sample number ``seq``, and the newest number."""
         with self._values_lock:
-            kept = self._samples.get(name)
-            if kept is None:
-                return [], seq
-            out = [(t, v) for n, t, v in kept if n > seq]
-            return out, self._sample_seq[name]
+            return self._samples.since(name, seq)
 
     def declare(self, name: str, unit: str = "") -> None:
         """Name a series before the first tick so it gets a timeline.csv column."""

@@ -6,12 +6,17 @@ import math
 from array import array
 from collections import deque
 
-__all__ = ["COARSE_POINTS", "RING_POINTS", "Series"]
+__all__ = ["COARSE_POINTS", "RING_POINTS", "SAMPLES_KEPT", "TEXT_SAMPLES_KEPT", "SampleKeeper", "Series", "TextSeries"]
 
 #: points kept per series at tick resolution (half an hour at the default 0.5 s tick)
 RING_POINTS = 3600
 #: minute averages kept per series (a day)
 COARSE_POINTS = 1440
+#: values kept per string field, so every report's status is judged once even between two ticks
+TEXT_SAMPLES_KEPT = 1024
+#: values kept per tracked series between two reads (a gate reads every tick; snapshots and
+#: reports arrive far slower than this many per tick)
+SAMPLES_KEPT = 1024
 
 
 class Series:
@@ -87,3 +92,74 @@ class Series:
         """The newest ``n`` values, oldest first."""
         k = min(n, self._n)
         return [self._v[(self._head - k + i) % RING_POINTS] for i in range(k)]
+
+
+class TextSeries:
+    """A string field (a status, an enum): its newest value and every value set, numbered.
+
+    A gate reads the values set since the number it last saw, so a "stalled" that lasted
+    one report between two ticks is still judged (the newest value alone would hide it).
+    """
+
+    __slots__ = ("_kept", "_seq", "last")
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+        self._seq = 0
+        self._kept: deque[tuple[int, float, str]] = deque(maxlen=TEXT_SAMPLES_KEPT)
+
+    def put(self, t: float, value: str) -> None:
+        self.last = value
+        self._seq += 1
+        self._kept.append((self._seq, t, value))
+
+    def since(self, seq: int) -> tuple[list[tuple[float, str]], int]:
+        """The (t, value) set after number ``seq``, and the newest number."""
+        return [(t, v) for n, t, v in self._kept if n > seq], self._seq
+
+
+class SampleKeeper:
+    """Every value set on the series a reader asked for, numbered, so none is lost between reads.
+
+    A series is tracked by name (:meth:`track`) or by the shape of its name
+    (:meth:`track_matching`: ``failure_reasons.`` … ``[n1]`` catches the keys of a
+    dict-of-counters field as they appear, from their first value on). Not thread-safe:
+    the recorder calls it under its lock.
+    """
+
+    def __init__(self) -> None:
+        self._kept: dict[str, deque[tuple[int, float, float]]] = {}
+        self._seq: dict[str, int] = {}
+        self._shapes: set[tuple[str, str]] = set()
+
+    def track(self, name: str) -> None:
+        if name not in self._kept:
+            self._kept[name] = deque(maxlen=SAMPLES_KEPT)
+            self._seq[name] = 0
+
+    def track_matching(self, prefix: str, suffix: str) -> None:
+        self._shapes.add((prefix, suffix))
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._kept
+
+    def matching(self, prefix: str, suffix: str) -> list[str]:
+        """The tracked series whose name starts with ``prefix`` and ends with ``suffix``."""
+        return [n for n in self._kept if n.startswith(prefix) and n.endswith(suffix)]
+
+    def put(self, name: str, t: float, value: float) -> None:
+        kept = self._kept.get(name)
+        if kept is None:
+            if not any(name.startswith(a) and name.endswith(b) for a, b in self._shapes):
+                return
+            self.track(name)
+            kept = self._kept[name]
+        seq = self._seq[name] = self._seq[name] + 1
+        kept.append((seq, t, value))
+
+    def since(self, name: str, seq: int) -> tuple[list[tuple[float, float]], int]:
+        """The (t, value) set after number ``seq``, and the newest number."""
+        kept = self._kept.get(name)
+        if kept is None:
+            return [], seq
+        return [(t, v) for n, t, v in kept if n > seq], self._seq[name]
