@@ -34,7 +34,7 @@ ALL_FAULTS = (
     "--empty-rate=0.02",
     "--timeout-rate=0.02",
     "--reset-rate=0.03",
-    "--timeout-sleep=1",
+    "--timeout-sleep=3",  # well past the client's 1.5 s, which a loaded box never reaches on an answered call
 )
 
 
@@ -56,7 +56,7 @@ def run(url: str, plan: Plan, cfg: HttpConfig, cases: list[Any] | None = CASES) 
 def test_every_fault_kind_is_counted_as_the_service_counts_it(tmp_path: Path, client: str) -> None:
     with running_service(tmp_path, *ALL_FAULTS) as svc:
         cfg = HttpConfig(preset="openai-chat", client=client)  # type: ignore[arg-type]
-        rec = run(svc.url, Plan(calls=400, duration=None, concurrency=8, timeout=0.3), cfg)
+        rec = run(svc.url, Plan(calls=400, duration=None, concurrency=8, timeout=1.5), cfg)
         served, tokens = svc.metrics()
     kinds = {k: v.count for k, v in rec.kinds.items()}
     assert sum(served.values()) == rec.calls == 400
