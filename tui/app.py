@@ -175,12 +175,16 @@ class SoakwatchApp(PanelKeysApp):
     @work(exclusive=True, group="stream", exit_on_error=False)
     async def _read_stream(self) -> None:
         recent: deque[EventView] = deque(maxlen=MAX_EVENTS)
+        last_seq = 0
         reason = "the stage's snapshot stream ended"
         try:
             async for snap in self.source.snapshots():
                 if self.replay:  # a replay's snapshot carries every event up to the cursor
                     recent.clear()
-                recent.extend(snap.events)
+                    recent.extend(snap.events)
+                else:  # a live source's first snapshot brings the history, which may overlap the next ones
+                    recent.extend(e for e in snap.events if e.seq > last_seq)
+                    last_seq = recent[-1].seq if recent else last_seq
                 self.post_message(self.SnapshotArrived(snap, tuple(recent)))
         except asyncio.CancelledError:
             raise

@@ -246,11 +246,16 @@ def read_profile(run_dir: Path) -> dict[str, Any]:
     return profile if isinstance(profile, dict) else {}
 
 
+def read_events(run_dir: Path) -> list[Event]:
+    """Only the typed events of events.jsonl, in seq order ([] when missing): what an attaching view shows first."""
+    return sorted(read_records(run_dir / "events.jsonl"), key=lambda e: e.seq)
+
+
 def read_run(run_dir: Path, *, require_config: bool = True) -> RunRecord:
     """Read a run directory. With ``require_config``, a directory without a readable
     run_config.json is a UsageError ("not a run directory"); otherwise it is read as is."""
     config = read_run_config(run_dir) if require_config else (_read_json(run_dir / "run_config.json") or {})
-    events = sorted(read_records(run_dir / "events.jsonl"), key=lambda e: e.seq)
+    events = read_events(run_dir)
     timeline = _read_timeline(run_dir / "timeline.csv")
     _merge_extra(timeline, run_dir / "timeline_extra.csv")
     return RunRecord(
