@@ -146,8 +146,8 @@ def _marks(elapsed: float) -> list[Mark]:
 
 
 def _processes(elapsed: float) -> list[ProcView]:
-    def tail(base: float, slope: float) -> list[float]:
-        return [round(base + slope * i + 0.3 * math.sin(i / 3), 2) for i in range(60)]
+    def tail(base: float, slope: float, wobble: float = 0.3) -> list[float]:
+        return [round(base + slope * i + wobble * math.sin(i / 3), 2) for i in range(60)]
 
     procs = [ProcView(name="monitor", pid=4100, rss_mb=61.2, cpu=7.5, threads=9, rss_tail=tail(60.8, 0.005))]
     for w in range(4):
@@ -161,7 +161,8 @@ def _processes(elapsed: float) -> list[ProcView]:
                 growth=round(1.0 + 0.0021 * elapsed, 2),
                 slope_mb_h=round(310.0 - 20 * w, 1),
                 slope_confidence=0.92,
-                rss_tail=tail(44.0 + w, 0.09),
+                rss_tail=tail(24.0 + w, 0.5, 3.0),  # the allocator's steps around the trend
+                rss_fit=[round(24.0 + w + 0.5 * i, 2) for i in range(60)],
             )
         )
     return procs

@@ -93,6 +93,14 @@ class Timeline:
             return []
         return [v for v in col[max(0, i + 1 - n) : i + 1] if not math.isnan(v)]
 
+    def tail_times(self, column: str, i: int, n: int) -> list[float]:
+        """The times (``t``) of :meth:`tail`'s values."""
+        col = self.columns.get(column)
+        if col is None:
+            return []
+        times = self.times
+        return [times[r] for r in range(max(0, i + 1 - n), i + 1) if not math.isnan(col[r])]
+
     def present(self, column: str) -> list[tuple[int, float]]:
         """(row, value) of every non-empty cell of a column."""
         col = self.columns.get(column)

@@ -101,6 +101,8 @@ class ProcView(_View):
     slope_confidence: float | None = None
     forecast_s: float | None = None  # seconds to processes.memory_limit_mb at this slope
     rss_tail: list[float] = Field(default_factory=list)
+    #: the fitted RSS trend (slope_mb_h) at the times of ``rss_tail``'s points (empty without a trend)
+    rss_fit: list[float] = Field(default_factory=list)
 
 
 class GateView(_View):
