@@ -86,6 +86,7 @@ class SoakwatchApp(PanelKeysApp):
         Binding("slash", "search", "Search", show=False),
         Binding("z", "maximise", "Max", show=False),
         Binding("l", "latency_pct", "pct", show=False),
+        Binding("h", "latency_heat", "Heatmap", show=False),
         Binding("f", "events_filter", "Filter", show=False),
         Binding("up", "scroll_panel(-1)", show=False),
         Binding("down", "scroll_panel(1)", show=False),
