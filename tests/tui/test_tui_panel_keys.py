@@ -109,12 +109,12 @@ async def test_h_swaps_the_latency_chart_for_the_heatmap_and_back():
     async with live_app(source, size=(160, 48)) as (app, pilot):
         latency = app.query_one(LatencyPanel)
         await pilot.pause()
-        assert not latency.heat and "heatmap (h)" in str(latency.border_subtitle)
+        assert not latency.heat and "h heatmap" in str(latency.border_subtitle)
         chart_screen = "\n".join(svg_lines(app.export_screenshot()))
         assert "20ms ┤" not in chart_screen
         await pilot.press("h")
         await pilot.pause()
-        assert latency.heat and "calls per tick by latency" in str(latency.border_subtitle)
+        assert latency.heat and "heatmap, calls/tick (h)" in str(latency.border_subtitle)
         screen = "\n".join(svg_lines(app.export_screenshot()))
         # the sample's buckets with calls, slowest at the top: the chaos window's 20–50 ms down to 0.5 ms
         labels = [label for line in screen.splitlines() for label in re.findall(r"([\d.]+m?s) ┤", line)]

@@ -107,7 +107,7 @@ class LatencyPanel(Panel):
         return table + 4, table + 10
 
     def subtitle(self, snap: Snapshot) -> str:
-        return "heatmap: calls per tick by latency (h)" if self.heat else f"chart {self.percentile} (l) · heatmap (h)"
+        return "heatmap, calls/tick (h)" if self.heat else f"chart {self.percentile} (l) · h heatmap"
 
     def cycle(self) -> str:
         """Chart the next percentile; returns it."""

@@ -23,6 +23,8 @@ OTHER_COLUMNS = 30
 NAME_WIDTH = 12
 #: rows left under the table before the chart of the fastest-growing process is drawn
 CHART_MIN_ROWS = 4
+#: rows the chart could use (its slope line needs a few to be seen)
+CHART_WANT_ROWS = 7
 #: the colour of the fitted slope line over the RSS points
 FIT_STYLE = "yellow"
 #: growth ratios above this are shown as a warning
@@ -89,7 +91,7 @@ class MemoryPanel(Panel):
     TITLE = "memory"
 
     def rows(self, snap: Snapshot) -> tuple[int, int]:
-        return 1 + min(len(snap.processes), 3), 1 + len(snap.processes) + CHART_MIN_ROWS + 2
+        return 1 + min(len(snap.processes), 3), 1 + len(snap.processes) + 1 + CHART_WANT_ROWS
 
     def select(self, snap: Snapshot) -> object:
         return snap.processes
