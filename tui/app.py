@@ -27,6 +27,7 @@ from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.core.snapshot import EventView, Snapshot
 from soakwatch.core.source import CommandError, SnapshotSource
 from soakwatch.tui._deck import PANEL_KEYS, PanelDeck
+from soakwatch.tui._gc import QuietGC
 from soakwatch.tui._help_keys import HELP_KEYS, REPLAY_HELP_KEYS
 from soakwatch.tui._panel_keys import PanelKeysApp
 from soakwatch.tui._toasts import toast
@@ -142,6 +143,10 @@ class SoakwatchApp(PanelKeysApp):
         self._pending: SoakwatchApp.SnapshotArrived | None = None
         self._stream_over = False
         self._quit_when_over = False
+        self._gc = QuietGC()
+
+    def on_unmount(self) -> None:
+        self._gc.restore()
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -217,6 +222,8 @@ class SoakwatchApp(PanelKeysApp):
         if message is None:
             return
         self.applied += 1
+        if self.applied == 1:
+            self.call_after_refresh(self._gc.settle)
         with self.batch_update():
             self.recent_events = message.recent_events
             self.snapshot = message.snapshot
