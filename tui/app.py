@@ -187,10 +187,9 @@ class SoakwatchApp(PanelKeysApp):
             async for snap in self.source.snapshots():
                 if self.replay:  # a replay's snapshot carries every event up to the cursor
                     recent.clear()
-                    recent.extend(snap.events)
-                else:  # a live source's first snapshot brings the history, which may overlap the next ones
-                    recent.extend(e for e in snap.events if e.seq > last_seq)
-                    last_seq = recent[-1].seq if recent else last_seq
+                # a live source's first snapshot brings the history, which the next ones may overlap
+                recent.extend(e for e in snap.events if self.replay or e.seq > last_seq)
+                last_seq = recent[-1].seq if recent else 0
                 self.post_message(self.SnapshotArrived(snap, tuple(recent)))
         except asyncio.CancelledError:
             raise
