@@ -76,9 +76,11 @@ def test_the_slope_line_rises_at_the_reported_slope_over_a_real_leak(tmp_path: P
     assert len(proc.rss_fit) == len(proc.rss_tail)
     with (ctx.run_dir / "rss" / "leaker.csv").open() as fh:
         rows = list(csv.DictReader(fh))
-    # the tail is the collector's newest samples, as it wrote them to its csv
-    assert [float(r["rss_mb"]) for r in rows[-len(proc.rss_tail) :]] == pytest.approx(proc.rss_tail, abs=0.001)
-    times = [float(r["t"]) for r in rows[-len(proc.rss_tail) :]]
+    # the tail is a run of the collector's samples as it wrote them to its csv (it went on sampling after)
+    rss, n = [float(r["rss_mb"]) for r in rows], len(proc.rss_tail)
+    at = [k for k in range(len(rss) - n + 1) if rss[k : k + n] == pytest.approx(proc.rss_tail, abs=0.001)]
+    assert at, (rss, proc.rss_tail)
+    times = [float(r["t"]) for r in rows[at[-1] : at[-1] + n]]
     rise = (proc.rss_fit[-1] - proc.rss_fit[0]) / (times[-1] - times[0]) * 3600
     assert rise == pytest.approx(proc.slope_mb_h, rel=0.01)  # the line is the reported slope (times rounded to ms)
     spread = max(proc.rss_tail) - min(proc.rss_tail)
