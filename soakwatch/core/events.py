@@ -114,8 +114,8 @@ class EventLog:
                     self.record(ListenerError(level="error", message=f"{type(exc).__name__}: {exc}"))
         return ev
 
-    def since(self, seq: int, limit: int = 100) -> list[Event]:
-        """Events newer than ``seq`` still in memory, oldest first, at most ``limit``."""
+    def since(self, seq: int, limit: int = RECENT_EVENTS) -> list[Event]:
+        """Events newer than ``seq`` still in memory, oldest first, at most ``limit`` (the newest)."""
         with self._lock:
             out = [e for e in self.recent if e.seq > seq]
         return out[-limit:]
