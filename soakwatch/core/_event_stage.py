@@ -32,6 +32,7 @@ __all__ = [
     "StageEvent",
     "StageRefused",
     "StageStart",
+    "StopGraceOver",
     "ViewError",
     "WorkerCrash",
     "WorkerError",
@@ -73,11 +74,25 @@ class StageEnd(StageEvent):
     calls: int | None = None
     #: open model: arrivals that were due and never sent
     missed_arrivals: int | None = None
+    #: a stage stopped gracefully: calls in flight at the stop that finished within its grace,
+    #: and those cancelled when the grace ran out (or a second signal came); None: not stopped
+    stop_finished: int | None = None
+    stop_cancelled: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class StageRefused(StageEvent):
     KIND = "stage_refused"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopGraceOver(StageEvent):
+    """A graceful stop's grace (``stop_grace`` seconds) ran out with ``in_flight`` calls still running:
+    they are cancelled (counted in ``stage_end.stop_cancelled``, not results, not errors)."""
+
+    KIND = "stop_grace_over"
+    in_flight: int | None = None
+    grace: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

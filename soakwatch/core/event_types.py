@@ -11,7 +11,7 @@ Hierarchy::
     Event                         (base; .kind, .data for code that predates the records)
     ├── UnknownEvent              a kind this version does not know (kept, never an error)
     ├── StageEvent                stage_start, stage_end, stage_refused, signal, hangup,
-    │                             operator, abort, abort_suppressed
+    │                             operator, abort, abort_suppressed, stop_grace_over
     ├── ProblemEvent              plugin_error, control_error, view_error, listener_error,
     │                             runner_error
     ├── CallEvent                 error (one call), errors (counts of one tick), http_client,
@@ -94,6 +94,7 @@ from soakwatch.core._event_stage import (
     StageEvent,
     StageRefused,
     StageStart,
+    StopGraceOver,
     ViewError,
     WorkerCrash,
     WorkerError,
@@ -162,6 +163,7 @@ __all__ = [
     "StageEvent",
     "StageRefused",
     "StageStart",
+    "StopGraceOver",
     "Truncate",
     "TruncateRefused",
     "UnknownEvent",

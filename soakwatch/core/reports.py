@@ -123,6 +123,8 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
         error=end.error if end else None,
         exit_code=end.exit_code if end else None,
         reason=end.reason if end else None,
+        stop_finished=end.stop_finished if end else None,
+        stop_cancelled=end.stop_cancelled if end else None,
         planned_calls=prof.get("calls"),
         planned_duration=prof.get("duration"),
         concurrency=int(prof.get("concurrency", 1)),
