@@ -60,12 +60,16 @@ def _stop_when_busy(proc: subprocess.Popen[bytes], sandbox: Path, out: Path, *si
         run_dir = only_run_dir(out)
         for n, sig in enumerate(signals, 1):
             proc.send_signal(sig)
-            _wait(lambda n=n: sum(e["kind"] == "signal" for e in _events(run_dir)) >= n, 30, f"signal event {n}")
+            _wait(lambda: _signal_events(run_dir) >= n, 30, f"signal event {n}")  # noqa: B023 - waited on at once
         return proc.wait(60)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait(10)
+
+
+def _signal_events(run_dir: Path) -> int:
+    return sum(e["kind"] == "signal" for e in _events(run_dir))
 
 
 def _summary(out: Path) -> dict[str, Any]:
