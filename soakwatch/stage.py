@@ -284,7 +284,7 @@ class Stage(StageControl):
     def _finish(self) -> int:
         verdict = self._final_verdict()
         finished, cancelled, stop_caveats = self._stop_counts()
-        verdict = combine([verdict, Verdict(caveats=tuple(stop_caveats))])
+        verdict = combine([verdict, Verdict(caveats=tuple(stop_caveats + self.runner.caveats()))])
         self.state, code = end_state(verdict, self._abort_kind, self._kill_now)
         self.exit_code = code
         self.verdict = verdict_line(self.state, verdict.caveats, verdict.error)

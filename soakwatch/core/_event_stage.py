@@ -24,6 +24,7 @@ __all__ = [
     "HttpClient",
     "ListenerError",
     "Operator",
+    "OrphansKilled",
     "PluginError",
     "ProblemEvent",
     "RunnerError",
@@ -246,6 +247,15 @@ class Hang(WorkerEvent):
     KIND = "hang"
     call: int | None = None
     stacks: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrphansKilled(WorkerEvent):
+    """Processes the target started and left running once its worker ended, killed by soakwatch."""
+
+    KIND = "orphans_killed"
+    count: int | None = None
+    pids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -16,7 +16,8 @@ Hierarchy::
     │                             runner_error
     ├── CallEvent                 error (one call), errors (counts of one tick), http_client,
     │                             answers_capped
-    ├── WorkerEvent               hang, worker_crash, worker_error, worker_restart
+    ├── WorkerEvent               hang, worker_crash, worker_error, worker_restart,
+    │                             orphans_killed
     ├── FileEvent                 reset, backup, truncate, truncate_refused, size_warning,
     │                             snapshot, corrupt_read, integrity, log_match, log_match_summary
     ├── CollectorEvent            collector_error, collector_recovered, collector_health,
@@ -86,6 +87,7 @@ from soakwatch.core._event_stage import (
     HttpClient,
     ListenerError,
     Operator,
+    OrphansKilled,
     PluginError,
     ProblemEvent,
     RunnerError,
@@ -152,6 +154,7 @@ __all__ = [
     "NodeStart",
     "NodesFailed",
     "Operator",
+    "OrphansKilled",
     "PluginError",
     "ProblemEvent",
     "Reset",

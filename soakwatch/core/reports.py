@@ -25,6 +25,7 @@ from soakwatch.core.event_types import (
     ErrorCounts,
     Hang,
     Operator,
+    OrphansKilled,
     StageEnd,
     StageStart,
     WorkerCrash,
@@ -149,6 +150,7 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
         hangs=len(data.of_type(Hang)),
         worker_crashes=len(data.of_type(WorkerCrash)),
         worker_restarts=len(data.of_type(WorkerRestart)),
+        orphans=sum(e.count or 0 for e in data.of_type(OrphansKilled)),
         events=len(data.events),
     )
     for section in sections:

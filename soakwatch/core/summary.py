@@ -98,5 +98,7 @@ class Summary(_Model):
     hangs: int = 0
     worker_crashes: int = 0
     worker_restarts: int = 0
+    #: processes the target left running once its worker ended (killed by soakwatch; orphans_killed events)
+    orphans: int = 0
     events: int = 0
     sections: dict[str, Any] = Field(default_factory=dict)

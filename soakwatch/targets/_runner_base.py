@@ -89,6 +89,8 @@ class Runner(ABC):
         self._streams = 0
         #: calls in flight that a stop cancelled (neither results nor errors: the stage says how many)
         self.cancelled = 0
+        #: processes the target left running after its worker ended (killed by soakwatch)
+        self.orphans = 0
 
     def _rng(self) -> random.Random:
         """A random stream for one slot: seeded from the plan's seed (the n-th slot's stream), or not."""
@@ -232,6 +234,12 @@ class Runner(ABC):
 
     def close(self) -> None:
         """Release resources after :meth:`run`."""
+
+    def caveats(self) -> list[str]:
+        """What the runner saw that a user could not: processes the target left running."""
+        if not self.orphans:
+            return []
+        return [f"{self.orphans} process(es) the target left running were killed"]
 
     @property
     def in_flight(self) -> int:

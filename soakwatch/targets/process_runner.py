@@ -27,6 +27,7 @@ from soakwatch.config.errors import UsageError
 from soakwatch.core import platform as plat
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
+from soakwatch.targets._groups import quiet_resource_tracker
 from soakwatch.targets._process_worker import START_TIMEOUT, reap_worker, shm_dir, spawn_worker
 from soakwatch.targets._process_worker import Worker as _Worker
 from soakwatch.targets.runner import CHUNK_MAX, Runner, chunk_size
@@ -49,6 +50,7 @@ class ProcessRunner(Runner):
 
     def prepare(self) -> None:
         self._ctx = mp.get_context("spawn")
+        quiet_resource_tracker()  # multiprocessing's helper: never the holder of the monitor's output
         self._tmp = tempfile.TemporaryDirectory(prefix="soakwatch-shm-", dir=shm_dir())
         run_dir = self.recorder.run_dir
         self._log_dir = (run_dir / "workers") if run_dir else Path(self._tmp.name)
@@ -92,7 +94,20 @@ class ProcessRunner(Runner):
         return dict(msg[1]) if msg[0] == "packages" else None
 
     def _reap(self, w: _Worker) -> None:
-        reap_worker(w, self._log_dir)
+        """End the worker and its group; the processes the target left running are counted and said."""
+        left = reap_worker(w, self._log_dir)
+        if not left:
+            return
+        with self._lock:
+            self.orphans += len(left)
+        self.recorder.events.emit(
+            "orphans_killed",
+            f"worker {w.slot}: {len(left)} process(es) the target left running killed (pids {left[:10]})",
+            "warn",
+            slot=w.slot,
+            count=len(left),
+            pids=left[:100],
+        )
 
     def _slots(self) -> list[Callable[[], None]]:
         return [functools.partial(self._drive, i) for i in range(self.plan.concurrency)]

@@ -45,6 +45,7 @@ from soakwatch._calldata import AnswerSampler, SlotBuffer, open_slot
 from soakwatch.config.safetext import exc_text, safe_str
 from soakwatch.core import platform as plat
 from soakwatch.targets._imported import imported_distributions
+from soakwatch.targets._lifeline import set_lifeline
 
 __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
 
@@ -100,9 +101,12 @@ def main(
     timeout: float,
     crash_log: str,
     hang_log: str,
+    monitor_pid: int = 0,
 ) -> None:
     """Worker entry point (run in a spawned process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    if monitor_pid:  # its own group, ended with the monitor (soakwatch.targets._lifeline)
+        set_lifeline(monitor_pid)
     _logs = _redirect_output(crash_log, hang_log)  # kept open as long as the process
     before = set(sys.modules)
     try:

@@ -27,13 +27,21 @@ def slow(case: dict[str, Any] | None = None) -> None:
 
 
 def forks_sleeper(case: dict[str, Any] | None = None) -> None:
-    """Starts a grandchild that sleeps SW_SLEEP_S seconds (default 120) and leaves it running;
-    its pid goes to counts/grandchild-*.txt."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", f"import time; time.sleep({float(os.environ.get('SW_SLEEP_S', '120'))})"],
-        stdin=subprocess.DEVNULL,
-    )
-    _note("grandchild", str(child.pid))
+    """Starts a grandchild that sleeps SW_SLEEP_S seconds (default 120) and leaves it running (a
+    subprocess, or with SW_FORK=os a bare os.fork() that keeps every descriptor of the worker);
+    its pid goes to counts/grandchild-*.txt. Then the call takes SW_SLOW_S seconds (default 0)."""
+    sleep_s = float(os.environ.get("SW_SLEEP_S", "120"))
+    if os.environ.get("SW_FORK") == "os":
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(sleep_s)
+            os._exit(0)
+    else:
+        pid = subprocess.Popen(
+            [sys.executable, "-c", f"import time; time.sleep({sleep_s})"], stdin=subprocess.DEVNULL
+        ).pid
+    _note("grandchild", str(pid))
+    time.sleep(float(os.environ.get("SW_SLOW_S", "0")))
 
 
 def chatty(case: dict[str, Any] | None = None) -> None:
