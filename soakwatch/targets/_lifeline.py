@@ -32,18 +32,20 @@ PR_SET_PDEATHSIG = 1
 
 def kill_own_group(signum: int | None = None, frame: FrameType | None = None) -> None:
     """SIGKILL this process's group: the worker and every process of the target still in it."""
-    with contextlib.suppress(OSError):
-        os.killpg(os.getpgrp(), signal.SIGKILL)
+    if sys.platform != "win32":  # Windows: no process groups of this kind; the worker alone ends
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpgrp(), signal.SIGKILL)
     os._exit(128 + signal.SIGTERM)  # not reached unless the group could not be signalled
 
 
 def set_lifeline(monitor_pid: int) -> None:
     """Own session and group; end the group when ``monitor_pid`` is no longer the parent."""
-    with contextlib.suppress(OSError):  # already a group leader: keep the group it has
-        os.setsid()
-    signal.signal(signal.SIGTERM, kill_own_group)
-    if sys.platform.startswith("linux"):
-        _pdeathsig(signal.SIGTERM)
+    if sys.platform != "win32":
+        with contextlib.suppress(OSError):  # already a group leader: keep the group it has
+            os.setsid()
+        signal.signal(signal.SIGTERM, kill_own_group)
+        if sys.platform.startswith("linux"):
+            _pdeathsig(signal.SIGTERM)
     if os.getppid() != monitor_pid:  # it died before the death signal was armed
         kill_own_group()
     threading.Thread(target=_watch, args=(monitor_pid,), name="soakwatch-lifeline", daemon=True).start()
