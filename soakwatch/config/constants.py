@@ -26,6 +26,8 @@ __all__ = [
     "FINAL_STATES",
     "LATENCY_HEAT_EDGES_MS",
     "LATENCY_HEAT_TICKS",
+    "METRICS_LINGER",
+    "METRICS_LINGER_MAX",
     "SOCKET_WAIT",
     "STATES",
 ]
@@ -67,3 +69,8 @@ CONTROL_CONNECT_TIMEOUT = 10.0
 CONTROL_QUICK_TIMEOUT = 2.0
 #: how long `ctl` waits for the stage's answer once connected before it gives up and says why
 CONTROL_REPLY_TIMEOUT = 10.0
+#: seconds ``--metrics-port`` still serves the final values after the stage ended (one default
+#: Prometheus scrape interval, so a last scrape sees them); ``--metrics-linger`` changes it
+METRICS_LINGER = 15.0
+#: the longest ``--metrics-linger``
+METRICS_LINGER_MAX = 3600.0

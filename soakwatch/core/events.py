@@ -56,7 +56,9 @@ class EventLog:
 
     def __init__(self, path: Path | None, t0: float | None = None) -> None:
         self._lock = threading.Lock()
-        self._fh: IO[str] | None = path.open("a", encoding="utf-8") if path else None
+        # line-buffered: each event is on disk as soon as it is emitted, so a monitor killed at once
+        # (SIGKILL, a target killing its parent) still leaves every event before it
+        self._fh: IO[str] | None = path.open("a", encoding="utf-8", buffering=1) if path else None
         self._t0 = time.monotonic() if t0 is None else t0
         self._seq = 0
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)

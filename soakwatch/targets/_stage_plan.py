@@ -21,4 +21,5 @@ def stage_plan(profile: Profile, barrier: int | None) -> Plan:
         profile.seed,
         # an arrival that waits more than a tick (at least GRACE_MIN) for a free slot is missed
         grace=max(profile.tick, GRACE_MIN),
+        stop_grace=profile.stop_grace,
     )
