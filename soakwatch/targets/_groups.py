@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 
 import psutil
+
+from soakwatch.core import platform as plat
 
 __all__ = ["descendants_of", "end_group", "quiet_resource_tracker"]
 
@@ -21,35 +22,23 @@ __all__ = ["descendants_of", "end_group", "quiet_resource_tracker"]
 KILL_WAIT = 2.0
 
 
-def _members(leader: int) -> list[psutil.Process]:
-    """Live processes (not zombies) in the session or the process group led by ``leader``."""
-    found: list[psutil.Process] = []
-    if sys.platform == "win32":  # pragma: no cover - no sessions of this kind
-        return found
-    for proc in psutil.process_iter():
-        pid = proc.pid
-        if pid == leader:
-            continue
-        try:
-            if (os.getsid(pid) == leader or os.getpgid(pid) == leader) and proc.status() != psutil.STATUS_ZOMBIE:
-                found.append(proc)
-        except (OSError, psutil.Error):  # gone meanwhile, or not ours to look at
-            continue
-    return found
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return bool(proc.status() != psutil.STATUS_ZOMBIE)
+    except psutil.Error:  # gone meanwhile, or not ours to look at
+        return False
 
 
 def end_group(leader: int, descendants: list[psutil.Process] | None = None) -> list[int]:
     """SIGKILL the group led by ``leader`` (a worker that has exited or been killed) and every
     process left in its session, plus ``descendants`` seen before it ended; the pids that were
-    still running (the target's orphans), sorted."""
-    if sys.platform == "win32":  # pragma: no cover - no process groups of this kind
-        return []
-    left = {p.pid: p for p in _members(leader)}  # before the kill: a killed process may look a zombie
-    with contextlib.suppress(OSError):
-        os.killpg(leader, signal.SIGKILL)
+    still running (the target's orphans), sorted. Nothing on Windows (no groups of this kind)."""
+    # before the kill: a killed process may look a zombie
+    left = {p.pid: p for p in plat.group_members(leader, psutil.process_iter(), _alive)}
+    plat.kill_group(leader)
     for p in descendants or []:
         with contextlib.suppress(psutil.Error):
-            if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+            if p.is_running() and _alive(p):
                 left.setdefault(p.pid, p)
     for p in left.values():
         with contextlib.suppress(psutil.Error):

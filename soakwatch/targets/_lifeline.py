@@ -1,7 +1,8 @@
 """A worker's life line to the monitor: its own session and process group, and the end of the
 whole group (the worker and whatever the target started) when the monitor dies.
 
-Imports only the standard library (it runs in the worker before the target is imported).
+Imports only the standard library and soakwatch's platform module (it runs in the worker
+before the target is imported).
 
 - ``os.setsid()``: the worker leads its own session and process group, so a target that signals
   its group (``os.killpg(os.getpgrp(), SIGTERM)``) reaches only its own worker, and the monitor
@@ -15,50 +16,34 @@ Imports only the standard library (it runs in the worker before the target is im
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import sys
 import threading
 import time
 from types import FrameType
+
+from soakwatch.core import platform as plat
 
 __all__ = ["WATCH_SECONDS", "kill_own_group", "set_lifeline"]
 
 #: how often the fallback thread looks whether the monitor still runs
 WATCH_SECONDS = 0.5
-PR_SET_PDEATHSIG = 1
 
 
 def kill_own_group(signum: int | None = None, frame: FrameType | None = None) -> None:
     """SIGKILL this process's group: the worker and every process of the target still in it."""
-    if sys.platform != "win32":  # Windows: no process groups of this kind; the worker alone ends
-        with contextlib.suppress(OSError):
-            os.killpg(os.getpgrp(), signal.SIGKILL)
-    os._exit(128 + signal.SIGTERM)  # not reached unless the group could not be signalled
+    plat.kill_own_group()
+    os._exit(128 + plat.SIGTERM)  # not reached unless the group could not be signalled (or Windows)
 
 
 def set_lifeline(monitor_pid: int) -> None:
     """Own session and group; end the group when ``monitor_pid`` is no longer the parent."""
-    if sys.platform != "win32":
-        with contextlib.suppress(OSError):  # already a group leader: keep the group it has
-            os.setsid()
-        signal.signal(signal.SIGTERM, kill_own_group)
-        if sys.platform.startswith("linux"):
-            _pdeathsig(signal.SIGTERM)
+    plat.lead_own_session()
+    signal.signal(plat.SIGTERM, kill_own_group)
+    plat.arm_parent_death(plat.SIGTERM)
     if os.getppid() != monitor_pid:  # it died before the death signal was armed
         kill_own_group()
     threading.Thread(target=_watch, args=(monitor_pid,), name="soakwatch-lifeline", daemon=True).start()
-
-
-def _pdeathsig(sig: int) -> None:
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
-    except (OSError, AttributeError):  # no prctl here: the watching thread does the job
-        pass
 
 
 def _watch(monitor_pid: int) -> None:
