@@ -261,12 +261,19 @@ _EPOCH_GATES = [
     _g("epoch check failures", "sum(failed_checks[node]) / sum(total_checks[node])", "< 5%", window="run"),
     _g("storage status", "status[node]", '!= "stalled"'),
     _g("failure reason burst", "failure_reasons.*[node]", "burst(3) < 2", window="0.5s"),
+    _g("worst epoch", "max(failed_checks[node])", "< 5", window="run"),
+    _g("mean epoch failures", "mean(failed_checks[node])", "< 3", window="run"),
+    _g("p90 epoch failures", "p90(failed_checks[node])", "< 5", window="run"),
     _g("height rate", "rate(height[node])", "< 1000000", window="run"),
+    _g("height progress", "delta(height[node])", "< 1000", window="run"),
 ]
 _EPOCH_KINDS = {
     "epoch check failures": "sum(a) / sum(b) of per-epoch counts",
     "storage status": "string field, every report",
     "failure reason burst": "burst per key of a dict field",
+    "worst epoch": "max(a) of a report field",
+    "mean epoch failures": "mean(a) of a report field",
+    "p90 epoch failures": "pNN(a) of a report field",
 }
 #: default [processes] settings on purpose: warm-up and sampling must fit a short stage by themselves
 _MEMORY_GATES = [
@@ -291,7 +298,7 @@ SCENARIOS["per-epoch reports"] = (
         "calls": 200,
         "isolation": "inline",
         "reports": [_EPOCH_REPORTS],
-        "gates": _EPOCH_GATES[:3],
+        "gates": _EPOCH_GATES[:6],
     },
     _EPOCH_KINDS,
 )
@@ -309,7 +316,7 @@ QUIET: dict[str, tuple[dict[str, Any], dict[str, str]]] = {
             "reports": [_EPOCH_REPORTS],
             "gates": _EPOCH_GATES,
         },
-        _EPOCH_KINDS | {"height rate": "rate(a) of a report field"},
+        _EPOCH_KINDS | {"height rate": "rate(a) of a report field", "height progress": "delta(a) of a report field"},
     ),
 }
 

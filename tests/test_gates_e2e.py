@@ -208,6 +208,11 @@ def test_selftest_every_detector_fires(tmp_path: Path) -> None:
         "string field, every report",
         "burst per key of a dict field",
         "per-worker gate of a [*] rule",
+        "max(a) of a report field",
+        "mean(a) of a report field",
+        "pNN(a) of a report field",
     ):
         assert kind in r.stdout
-    assert r.stdout.count("  quiet  ") == 8
+    assert r.stdout.count("  quiet  ") == 12
+    for quiet_only in ("rate(a) of a report field", "delta(a) of a report field"):
+        assert quiet_only in r.stdout
