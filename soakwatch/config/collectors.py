@@ -159,6 +159,11 @@ class ScrapeConfig(ProfileModel):
         examples=[{"rss_mb": "process_resident_memory_mb"}],
     )
     timeout: float = Field(default=2.0, gt=0, description="seconds one scrape may take")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="request headers; ${NAME} is read from the environment and never written to the run directory",
+        examples=[{"Authorization": "Bearer ${METRICS_TOKEN}"}],
+    )
 
     _secs = seconds_fields("interval", "timeout")
 

@@ -28,6 +28,7 @@ from soakwatch.config.collectors import (
 )
 from soakwatch.config.compose import read_extended
 from soakwatch.config.constants import DEFAULT_REFRESH_HZ
+from soakwatch.config.envref import check_env_refs
 from soakwatch.config.errors import UsageError
 from soakwatch.config.explain import explain_errors
 from soakwatch.config.gates import GateSpec
@@ -297,9 +298,13 @@ def _explain(exc: ValidationError, where: str, set_keys: Sequence[str] = ()) -> 
 def validate_profile(data: Mapping[str, Any], where: str, set_keys: Sequence[str] = ()) -> Profile:
     """Build a :class:`Profile` from plain data, turning pydantic errors into usage errors that teach."""
     try:
-        return Profile.model_validate(dict(data))
+        profile = Profile.model_validate(dict(data))
     except ValidationError as exc:
         raise _explain(exc, where, set_keys) from None
+    headers = [("http.headers", profile.http.headers)]
+    headers += [(f"scrape.{s.name}.headers", s.headers) for s in profile.scrape]
+    check_env_refs(headers, where)  # a ${NAME} whose variable is not set: exit 2 now
+    return profile
 
 
 def _parse_value(text: str) -> Any:
