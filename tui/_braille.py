@@ -87,8 +87,13 @@ class LineChart:
         fmt: Callable[[float], str] = lambda v: f"{v:g}",
         floor: float = 0.0,
         time_axis: bool = True,
+        overlay: Sequence[float] = (),
+        overlay_style: str = "blue",
     ) -> None:
         self.values = [float(v) for v in values if not math.isnan(v)]
+        #: a second series drawn behind the first (the planned rate behind the rate), on the same scale
+        self.overlay = [float(v) for v in overlay if not math.isnan(v)]
+        self.overlay_style = overlay_style
         self.height = max(2, height)
         self.style = style
         self.marks = list(marks)
@@ -108,10 +113,12 @@ class LineChart:
             labels[mid] = self.fmt(float(f"{value:.2g}"))
         return labels
 
-    def _plot(self, width: int, rows: int, top: float) -> tuple[list[str], list[bool]]:
+    def _plot(
+        self, width: int, rows: int, top: float, values: Sequence[float] | None = None
+    ) -> tuple[list[str], list[bool]]:
         """Braille rows (top first) and, per column, whether a point there is clipped."""
         dots_y = rows * 4
-        tail = self.values[-2 * width :]
+        tail = (self.values if values is None else values)[-2 * width :]
         offset = 2 * width - len(tail)  # the newest point sits on the rightmost dot column
         cells = [[0] * width for _ in range(rows)]
         clipped = [False] * width
@@ -155,11 +162,14 @@ class LineChart:
         if with_axis:
             rows -= 1
         top, _ = _top(self.values)
+        if self.overlay:
+            top = max(top, nice_ceiling(max(self.overlay)))
         top = max(top, self.floor + 1e-9)
         labels = self._labels(rows, top)
         gutter = max(len(label) for label in labels) + 1
         plot_w = max(2, width - gutter - 1)
         lines, clipped = self._plot(plot_w, rows, top)
+        behind = self._plot(plot_w, rows, top, self.overlay)[0] if self.overlay else None
         axis_style = Style.parse("dim")
         line_style = Style.parse(self.style)
         for r, line in enumerate(lines):
@@ -168,6 +178,8 @@ class LineChart:
             if r == 0 and any(clipped):
                 for ch, clip in zip(line, clipped, strict=True):
                     yield Segment("↑", Style.parse("bold red")) if clip else Segment(ch, line_style)
+            elif behind is not None:  # a cell of the first series hides the overlay's
+                yield from _merged(line, behind[r], line_style, Style.parse(self.overlay_style))
             else:
                 yield Segment(line, line_style)
             yield Segment.line()
@@ -180,3 +192,16 @@ class LineChart:
         for cell in marks:
             yield Segment(" ") if cell is None else Segment(cell[0], Style.parse(cell[1]))
         yield Segment.line()
+
+
+def _merged(front: str, back: str, front_style: Style, back_style: Style) -> RenderResult:
+    """One plot row: ``front``'s cells where it has dots, ``back``'s elsewhere, in runs of one style."""
+    run, style = "", front_style
+    for f, b in zip(front, back, strict=True):
+        ch, st = (f, front_style) if f != " " or b == " " else (b, back_style)
+        if st is not style and run:
+            yield Segment(run, style)
+            run = ""
+        run, style = run + ch, st
+    if run:
+        yield Segment(run, style)
