@@ -141,6 +141,12 @@ class ProcessConfig(ProfileModel):
         examples=[[{"name": "server", "pattern": "server.py"}]],
     )
     tracemalloc: bool = Field(default=False, description="record the target's top allocations (inline isolation)")
+    gpu: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="GPU memory and utilisation per device and per target process through NVML (the "
+        "nvidia-ml-py package, soakwatch[gpu]): auto samples when the package and a GPU are there (a package "
+        "without a GPU says 'no GPU' once); on also says so on the verdict line when it cannot sample",
+    )
 
     _secs = seconds_fields("interval", "warmup")
 

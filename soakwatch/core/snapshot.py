@@ -21,6 +21,7 @@ __all__ = [
     "EventView",
     "FileView",
     "GateView",
+    "GpuView",
     "Mark",
     "NodeView",
     "ProcView",
@@ -101,6 +102,16 @@ class ProcView(_View):
     slope_confidence: float | None = None
     forecast_s: float | None = None  # seconds to processes.memory_limit_mb at this slope
     rss_tail: list[float] = Field(default_factory=list)
+
+
+class GpuView(_View):
+    """A GPU's memory and utilisation, or a process's memory on the GPUs (collectors.gpu)."""
+
+    name: str
+    mem_mb: float = 0.0
+    #: the device's memory (None for a process)
+    total_mb: float | None = None
+    util_pct: float | None = None
 
 
 class GateView(_View):
@@ -212,6 +223,9 @@ class Snapshot(_View):
     files: list[FileView] = Field(default_factory=list)
     snapshots: list[SnapshotRow] = Field(default_factory=list)
     processes: list[ProcView] = Field(default_factory=list)
+    #: GPUs and the target's processes on them (empty without NVML); ``gpu_note``: "no GPU: why"
+    gpus: list[GpuView] = Field(default_factory=list)
+    gpu_note: str = ""
     gates: list[GateView] = Field(default_factory=list)
     collectors: list[CollectorView] = Field(default_factory=list)
     nodes: list[NodeView] = Field(default_factory=list)
