@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import time
 import zipfile
 from pathlib import Path
 
 from soakwatch.config.errors import SandboxError, UsageError
 from soakwatch.core.events import EventLog
 from soakwatch.core.sandbox import glob_inside, has_magic, inside
-from soakwatch.core.sandbox_fd import truncate_file, unlink_file
+from soakwatch.core.sandbox_fd import open_file, truncate_file, unlink_file
 
 __all__ = ["backup", "check_reset", "plan_paths", "reset", "truncate"]
 
 KB = 1024
+#: bytes copied at a time into a backup archive
+COPY_CHUNK = 1024 * 1024
 
 
 def plan_paths(root: Path, patterns: list[str], field: str) -> list[Path]:
@@ -75,8 +79,9 @@ def _zip_name(rel: str) -> str:
 def backup(root: Path, patterns: list[str], run_dir: Path, events: EventLog) -> list[Path]:
     """Zip each listed folder or file into ``run_dir/backup/<name>.zip`` (``backup_before``).
 
-    Symlinks inside a folder that lead out of the root are skipped (and counted), and
-    nothing under the run directory itself is archived.
+    Every file is read through a descriptor opened from the root without following links:
+    symlinks (and anything that is not a regular file) are skipped and counted, even one
+    swapped in after the folder was listed; nothing under the run directory itself is archived.
     """
     base = Path(root).resolve()
     run = Path(run_dir).resolve()
@@ -97,15 +102,14 @@ def backup(root: Path, patterns: list[str], run_dir: Path, events: EventLog) -> 
         files = skipped = size = 0
         with zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zf:
             for f in _walk(src):
-                real = f.resolve()
-                if not real.is_relative_to(base) or real.is_relative_to(run):
+                if f.resolve().is_relative_to(run):
+                    continue  # the run directory's own files are never archived
+                got = _archive(zf, base, _rel(base, f))
+                if got is None:
                     skipped += 1
-                    continue
-                if not real.is_file():
-                    continue
-                zf.write(real, _rel(base, f))
-                files += 1
-                size += real.stat().st_size
+                elif got >= 0:
+                    files += 1
+                    size += got
         written.append(dest)
         extra = f", {skipped} outside the root or run dir skipped" if skipped else ""
         events.emit(
@@ -119,6 +123,25 @@ def backup(root: Path, patterns: list[str], run_dir: Path, events: EventLog) -> 
             archive=str(dest),
         )
     return written
+
+
+def _archive(zf: zipfile.ZipFile, base: Path, rel: str) -> int | None:
+    """Add ``rel`` to the archive, read through a descriptor opened from the root without following
+    links (a file swapped for a link since it was listed is refused then, never read through):
+    its size; -1 when it is gone; None when refused (a link, or not a regular file)."""
+    try:
+        with open_file(base, rel, "watch.backup_before") as fh:
+            if fh is None:
+                return -1
+            st = os.fstat(fh.fileno())
+            info = zipfile.ZipInfo(rel, time.localtime(st.st_mtime)[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = (st.st_mode & 0xFFFF) << 16
+            with zf.open(info, "w") as out:
+                shutil.copyfileobj(fh, out, COPY_CHUNK)
+            return st.st_size
+    except SandboxError:
+        return None
 
 
 def _walk(src: Path) -> list[Path]:

@@ -42,7 +42,7 @@ from soakwatch.collectors._procfind import ProcessFinder, validate_watch
 from soakwatch.collectors._sampler import Sampler
 from soakwatch.collectors._tracemalloc import AllocationTracer
 from soakwatch.collectors._warmup import Baseline, WarmUp
-from soakwatch.collectors.trend import Trend, TrendWindow, judged_slope, time_to_limit
+from soakwatch.collectors.trend import Trend, TrendWindow, fit_line, judged_slope, time_to_limit
 from soakwatch.config.collectors import ProcessConfig
 from soakwatch.core.event_types import NodeStart, StageStart, WorkerCrash, WorkerRestart
 from soakwatch.core.plugins import ReplayFrame, StageContext
@@ -83,6 +83,7 @@ class Subject:
     trend: Trend | None = None
     eta_s: float | None = None
     tail: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_POINTS))
+    tail_t: deque[float] = field(default_factory=lambda: deque(maxlen=TAIL_POINTS))
     csv: IO[str] | None = None
 
 
@@ -264,6 +265,7 @@ class ProcessCollector(Sampler):
         subj.alive = True
         subj.last = s
         subj.tail.append(s.rss)
+        subj.tail_t.append(t)
         if subj.csv is not None:
             subj.csv.write(f"{t:.3f},{s.pid},{s.rss:.3f},{s.cpu:.1f},{s.threads},{s.open_files}\n")
             subj.csv.flush()
@@ -318,6 +320,7 @@ class ProcessCollector(Sampler):
                         slope_confidence=tr.confidence if tr else None,
                         forecast_s=subj.eta_s,
                         rss_tail=list(subj.tail),
+                        rss_fit=fit_line(list(subj.tail_t), list(subj.tail), tr.slope, tr.intercept) if tr else [],
                     )
                 )
         return {**super().view(), "processes": out}
@@ -368,7 +371,8 @@ def replay_processes(frame: ReplayFrame) -> dict[str, Any]:
     pids, down = _replay_pids(frame)
     out = []
     for name in tl.subjects("rss_mb"):
-        rss = tl.value(f"rss_mb[{name}]", i)
+        col = f"rss_mb[{name}]"
+        rss = tl.value(col, i)
         if rss is None:
             continue
         out.append(
@@ -384,7 +388,8 @@ def replay_processes(frame: ReplayFrame) -> dict[str, Any]:
                 slope_mb_h=tl.value(f"rss_slope[{name}]", i),
                 slope_confidence=tl.value(f"rss_slope_conf[{name}]", i),
                 forecast_s=tl.value(f"rss_limit_eta_s[{name}]", i),
-                rss_tail=tl.tail(f"rss_mb[{name}]", i, TAIL_POINTS),
+                rss_tail=(tail := tl.tail(col, i, TAIL_POINTS)),
+                rss_fit=fit_line(tl.tail_times(col, i, TAIL_POINTS), tail, tl.value(f"rss_slope[{name}]", i)),
             )
         )
     return {"processes": out} if out else {}

@@ -36,6 +36,7 @@ __all__ = [
     "SLOPE_CONFIDENCE",
     "Trend",
     "TrendWindow",
+    "fit_line",
     "fit_trend",
     "judged_slope",
     "theil_sen",
@@ -193,3 +194,19 @@ class TrendWindow:
 
     def fit(self) -> Trend | None:
         return fit_trend(self.t, self.y)
+
+
+def fit_line(
+    t: list[float], y: list[float], slope_per_hour: float | None, intercept: float | None = None
+) -> list[float]:
+    """The fitted line at times ``t`` (seconds): ``intercept + slope × t``, drawn over the RSS points.
+
+    Without ``intercept`` (a replay: the timeline keeps the slope, not the fit) the line goes
+    through the points the way Theil–Sen anchors it: the median of ``y − slope × t``.
+    """
+    if slope_per_hour is None or math.isnan(slope_per_hour) or not t or len(t) != len(y):
+        return []
+    per_s = slope_per_hour / SECONDS_PER_HOUR
+    if intercept is None or math.isnan(intercept):
+        intercept = float(np.median([v - per_s * x for x, v in zip(t, y, strict=True)]))
+    return [intercept + per_s * x for x in t]

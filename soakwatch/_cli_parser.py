@@ -6,6 +6,8 @@ import argparse
 import math
 from typing import Any
 
+from soakwatch.config.constants import METRICS_LINGER, METRICS_LINGER_MAX
+
 __all__ = ["build_parser"]
 
 
@@ -42,6 +44,19 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(f"must be a finite duration, got {text}")
     if v <= 0:
         raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return v
+
+
+def _linger_seconds(text: str) -> float:
+    """A duration from 0 (no wait) to METRICS_LINGER_MAX seconds."""
+    from soakwatch.config.units import parse_duration
+
+    try:
+        v = parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if not (math.isfinite(v) and 0 <= v <= METRICS_LINGER_MAX):
+        raise argparse.ArgumentTypeError(f"must be 0 to {METRICS_LINGER_MAX:g} seconds, got {text}")
     return v
 
 
@@ -83,6 +98,14 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
         help="serve the live series for Prometheus on this port (0: any free port; docs/prometheus/)",
     )
     p.add_argument("--metrics-addr", metavar="ADDR", help="address for --metrics-port (default 127.0.0.1)")
+    p.add_argument(
+        "--metrics-linger",
+        type=_linger_seconds,
+        default=METRICS_LINGER,
+        metavar="SECONDS",
+        help="with --metrics-port: serve the final values this long after the stage ends "
+        f"(default {METRICS_LINGER:g}s; 0: no wait)",
+    )
     p.add_argument(
         "--set",
         action="append",

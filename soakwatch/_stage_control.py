@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,10 @@ class StageControl:
     _kill_now: bool
     _signals: int
     _control: ControlServer | None
+    #: the first stop: when (monotonic), and the calls in flight then; the grace ran out (calls cancelled)
+    _stop_t: float | None = None
+    _stop_in_flight: int = 0
+    _gave_up: bool = False
 
     def command(self, name: str, args: dict[str, Any] | None = None, source: str = "api") -> str:
         """Run an operator command; returns a one-line answer. Unknown commands, and pause/resume
@@ -90,6 +95,9 @@ class StageControl:
         if self._abort_kind is None:
             self._abort_kind = kind
             self.abort_reason = reason
+        if self._stop_t is None:
+            self._stop_t = time.monotonic()
+            self._stop_in_flight = self.runner.in_flight
         self.state = "ABORTING" if kind in ("operator", "gate") else "STOPPING"
         self.runner.stop()
         self._wake.set()
@@ -142,8 +150,42 @@ class StageControl:
         else:
             self.events.emit("signal", f"{name}: stopping now", "warn", signal=name)
             self._kill_now = True
-            self.runner.kill()
+            self.runner.cancel_in_flight()
             self._wake.set()
+
+    def _grace_left(self) -> float:
+        """Seconds until the stop's grace is over (inf when not stopping)."""
+        if self._stop_t is None or self._gave_up:
+            return float("inf")
+        return max(0.0, self._stop_t + self.profile.stop_grace - time.monotonic())
+
+    def _check_grace(self) -> None:
+        """Once the stop's grace (``stop_grace``) is over, the calls still in flight are cancelled."""
+        if self._stop_t is None or self._gave_up or time.monotonic() - self._stop_t < self.profile.stop_grace:
+            return
+        self._gave_up = True
+        in_flight = self.runner.in_flight
+        if in_flight:
+            grace = self.profile.stop_grace
+            self.events.emit(
+                "stop_grace_over",
+                f"{in_flight} call(s) still in flight {grace:g}s after the stop: cancelled",
+                "warn",
+                in_flight=in_flight,
+                grace=grace,
+            )
+        self.runner.cancel_in_flight()
+
+    def _stop_counts(self) -> tuple[int | None, int | None, list[str]]:
+        """(calls in flight at the stop that finished, calls cancelled, the caveat saying so);
+        (None, None, []) for a stage that ran to its end."""
+        if self._stop_t is None:
+            return None, None, []
+        cancelled = self.runner.cancelled
+        finished = max(0, self._stop_in_flight - cancelled)
+        if not cancelled:
+            return finished, 0, []
+        return finished, cancelled, [f"{cancelled} call(s) in flight cancelled by the stop (not results, not errors)"]
 
     def _start_control(self) -> None:
         """The control socket (views in other processes, attach, ctl); the stage goes on without it."""

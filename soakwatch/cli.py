@@ -98,11 +98,13 @@ def _run_stage(args: argparse.Namespace, profile: Any) -> int:
     stage.install_signal_handlers(stop_on_hangup=getattr(args, "stop_on_hangup", False))
     try:
         code = stage.run()
+        view.print(render_summary(build_summary(run_dir, REPORT_SECTIONS), sys.stdout.isatty()))
+        view.close()  # a bounded wait: with nobody reading, the summary is in the run dir all the same
+        if exporter is not None:  # the final values, for a last scrape
+            exporter.linger(args.metrics_linger)
     finally:
         if exporter is not None:
             exporter.close()
-    view.print(render_summary(build_summary(run_dir, REPORT_SECTIONS), sys.stdout.isatty()))
-    view.close()  # a bounded wait: with nobody reading, the summary is in the run dir all the same
     return code
 
 

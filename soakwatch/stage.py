@@ -54,6 +54,8 @@ Subscriber = Callable[[Snapshot], None]
 #: the tick loop waking this late (seconds, and ticks) means the monitor was suspended
 SUSPENDED_MIN = 2.0
 SUSPENDED_TICKS = 4
+#: once the calls in flight are cancelled, the runner gets this long to hand over what it has
+STOP_JOIN = 5.0
 
 
 class Stage(StageControl):
@@ -224,9 +226,10 @@ class Stage(StageControl):
         runner_thread = threading.Thread(target=self.runner.run, name="runner", daemon=True)
         runner_thread.start()
         next_tick = time.monotonic() + p.tick
-        while runner_thread.is_alive() and not self._kill_now:
-            self._wake.wait(max(0.0, next_tick - time.monotonic()))
+        while runner_thread.is_alive() and not (self._kill_now or self._gave_up):
+            self._wake.wait(max(0.0, min(next_tick - time.monotonic(), self._grace_left())))
             self._wake.clear()
+            self._check_grace()
             self._note_suspension(time.monotonic() - next_tick)
             if time.monotonic() >= next_tick:
                 next_tick += p.tick
@@ -234,7 +237,7 @@ class Stage(StageControl):
                     next_tick = time.monotonic() + p.tick
                 self._tick()
                 self._check_writes()
-        runner_thread.join(2.0 if self._kill_now else None)
+        runner_thread.join(STOP_JOIN if (self._kill_now or self._gave_up) else None)
         return self._finish()
 
     def guard(self, plugin: Plugin, hook: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -280,6 +283,8 @@ class Stage(StageControl):
 
     def _finish(self) -> int:
         verdict = self._final_verdict()
+        finished, cancelled, stop_caveats = self._stop_counts()
+        verdict = combine([verdict, Verdict(caveats=tuple(stop_caveats + self.runner.caveats()))])
         self.state, code = end_state(verdict, self._abort_kind, self._kill_now)
         self.exit_code = code
         self.verdict = verdict_line(self.state, verdict.caveats, verdict.error)
@@ -296,6 +301,8 @@ class Stage(StageControl):
             verdict=self.verdict,
             calls=self.recorder.calls,
             missed_arrivals=self.recorder.missed,
+            stop_finished=finished,
+            stop_cancelled=cancelled,
         )
         self.events.flush()
         paths = self._write_reports()

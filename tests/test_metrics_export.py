@@ -70,6 +70,7 @@ def test_live_stage_is_scraped_and_parsed(tmp_path: Path) -> None:
     env.pop("SOAKWATCH_ROOT", None)
     cmd = [sys.executable, "-m", "soakwatch", "demo", "--no-tui", "--root", str(root), "--calls", "20000"]
     cmd += ["--rate", "100", "--out-dir", str(tmp_path / "runs"), "--metrics-port", "0", "--set", "tick=0.2"]
+    cmd += ["--metrics-linger", "0"]
     cmd += ["--set", "processes.warmup=1", "--set", "processes.interval=0.25"]  # memory trend series early
     proc = subprocess.Popen(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     drain: threading.Thread | None = None
@@ -85,7 +86,7 @@ def test_live_stage_is_scraped_and_parsed(tmp_path: Path) -> None:
             fams = _scrape(url)
             calls = fams.get("soakwatch_calls", [])
             # the docs' rules also use the per-kind error counter: wait for the demo's first error too
-            wanted = ["soakwatch_rss_mb", "soakwatch_rss_slope", "soakwatch_rss_slope_conf", "soakwatch_gate_status"]
+            wanted = ["soakwatch_rss_bytes", "soakwatch_rss_slope", "soakwatch_rss_slope_conf", "soakwatch_gate_status"]
             wanted.append("soakwatch_errors_by_kind")
             wanted.append("soakwatch_delta_lines")  # from the second snapshot on (200 calls at 100/s)
             if calls and calls[0][2] >= 50 and all(w in fams for w in wanted):
@@ -96,11 +97,11 @@ def test_live_stage_is_scraped_and_parsed(tmp_path: Path) -> None:
         assert labels["stage"] == "demo" and labels["run"].startswith("demo-")
         states = {s[1]["soakwatch_state"]: s[2] for s in fams["soakwatch_state"]}
         assert states["RUNNING"] == 1 and sum(states.values()) == 1
-        quantiles = {s[1]["quantile"]: s[2] for s in fams["soakwatch_latency_seconds"]}
+        quantiles = {s[1]["quantile"]: s[2] for s in fams["soakwatch_latency_seconds"] if "quantile" in s[1]}
         assert set(quantiles) == {"0.5", "0.95", "0.99"} and 0 < quantiles["0.5"] <= quantiles["0.99"]
-        subjects = {s[1]["subject"] for s in fams["soakwatch_rss_mb"]}
+        subjects = {s[1]["subject"] for s in fams["soakwatch_rss_bytes"]}
         assert {"monitor", "target"} <= subjects
-        assert {s[1]["subject"] for s in fams["soakwatch_size_kb"]} >= {"state/pra_log.json"}
+        assert {s[1]["subject"] for s in fams["soakwatch_size_bytes"]} >= {"state/pra_log.json"}
         gates = {s[1]["gate"]: s[2] for s in fams["soakwatch_gate_status"]}
         assert gates and all(v in (-1, 0, 1, 2) for v in gates.values())
         info = fams["soakwatch_stage_info"][0]
@@ -172,11 +173,14 @@ def test_collector_maps_snapshot_and_series_without_a_server() -> None:
     fams = {f.name: f for f in text_string_to_metric_families(generate_latest(reg).decode())}
     assert fams["soakwatch_error_ratio"].samples[0].value == pytest.approx(0.02)
     assert fams["soakwatch_progress_ratio"].samples[0].value == pytest.approx(0.5)
-    assert {s.labels["quantile"]: s.value for s in fams["soakwatch_latency_seconds"].samples}["0.95"] == 0.008
+    lat = fams["soakwatch_latency_seconds"]
+    assert lat.type == "summary"
+    assert {s.labels["quantile"]: s.value for s in lat.samples if "quantile" in s.labels}["0.95"] == 0.008
     status = {s.labels["gate"]: s.value for s in fams["soakwatch_gate_status"].samples}
     assert status == {"errors": 2.0, "mem": -1.0}
     assert [s.labels["gate"] for s in fams["soakwatch_gate_observed"].samples] == ["errors"]
-    assert fams["soakwatch_rss_mb"].samples[0].labels["subject"] == "worker-0"
+    rss = fams["soakwatch_rss_bytes"].samples[0]  # MB (binary) served in bytes
+    assert (rss.labels["subject"], rss.value) == ("worker-0", 30.5 * 1024 * 1024)
     assert fams["soakwatch_files_changed"].samples[0].value == 2.0
     assert "soakwatch_rss_slope" not in fams  # NaN: no value yet, no sample
     assert "soakwatch_rate" not in fams  # core series have their own names

@@ -302,3 +302,43 @@ def test_the_sandbox_check_on_windows_uses_windows_comparison(
     assert mod.is_within(base, PureWindowsPath(r"\\?\c:\runs\ROOT\state\a.json"))
     assert not mod.is_within(base, PureWindowsPath(r"D:\Runs\Root\a"))
     assert not mod.is_within(base, PureWindowsPath(r"C:\Runs\Rootx"))
+
+
+def _groups_as(platform: str, monkeypatch: pytest.MonkeyPatch, calls: list[Any]) -> types.ModuleType:
+    """soakwatch.core.platform._groups loaded as ``platform`` would, its POSIX calls recorded."""
+    from soakwatch.core.platform import _groups
+
+    def recorder(name: str) -> Any:
+        def call(*args: Any) -> int:
+            calls.append((name, *args))
+            return 0
+
+        return call
+
+    for name in ("setsid", "killpg", "getsid", "getpgid"):
+        monkeypatch.setattr(os, name, recorder(name), raising=False)
+    monkeypatch.setattr(sys, "platform", platform)
+    spec = importlib.util.spec_from_file_location(f"soakwatch_groups_as_{platform}", _groups.__file__)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_sessions_and_groups_are_left_alone_on_windows(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    mod = _groups_as("win32", monkeypatch, calls)
+    mod.lead_own_session()
+    mod.kill_own_group()
+    mod.kill_group(100)
+    assert mod.arm_parent_death(int(signal.SIGTERM)) is False
+    assert mod.group_members(100, [FakeProc(101, [])], lambda p: True) == []
+    assert calls == []  # no setsid, killpg, getsid on Windows: the worker's tree is ended through psutil
+
+
+def test_sessions_and_groups_on_posix_use_the_group_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[Any] = []
+    mod = _groups_as("linux", monkeypatch, calls)
+    mod.lead_own_session()
+    mod.kill_group(100)
+    assert calls == [("setsid",), ("killpg", 100, signal.SIGKILL)]

@@ -88,10 +88,10 @@ class LineChart:
         floor: float = 0.0,
         time_axis: bool = True,
         overlay: Sequence[float] = (),
-        overlay_style: str = "blue",
+        overlay_style: str = "yellow",
     ) -> None:
         self.values = [float(v) for v in values if not math.isnan(v)]
-        #: a second series drawn behind the first (the planned rate behind the rate), on the same scale
+        #: a second line drawn under the first, point for point (the memory chart's fitted slope)
         self.overlay = [float(v) for v in overlay if not math.isnan(v)]
         self.overlay_style = overlay_style
         self.height = max(2, height)
@@ -113,12 +113,15 @@ class LineChart:
             labels[mid] = self.fmt(float(f"{value:.2g}"))
         return labels
 
-    def _plot(
-        self, width: int, rows: int, top: float, values: Sequence[float] | None = None
-    ) -> tuple[list[str], list[bool]]:
+    def _plot(self, width: int, rows: int, top: float) -> tuple[list[str], list[bool]]:
         """Braille rows (top first) and, per column, whether a point there is clipped."""
+        cells, clipped = self._cells(self.values, width, rows, top)
+        return ["".join(chr(_BRAILLE + c) if c else " " for c in line) for line in cells], clipped
+
+    def _cells(self, values: list[float], width: int, rows: int, top: float) -> tuple[list[list[int]], list[bool]]:
+        """The dot bits of each cell (top row first) and, per column, whether a point there is clipped."""
         dots_y = rows * 4
-        tail = (self.values if values is None else values)[-2 * width :]
+        tail = values[-2 * width :]
         offset = 2 * width - len(tail)  # the newest point sits on the rightmost dot column
         cells = [[0] * width for _ in range(rows)]
         clipped = [False] * width
@@ -135,7 +138,29 @@ class LineChart:
                 row = dots_y - 1 - yy
                 cells[row // 4][x // 2] |= _DOTS[x % 2][row % 4]
             prev = y
-        return ["".join(chr(_BRAILLE + c) if c else " " for c in line) for line in cells], clipped
+        return cells, clipped
+
+    def _overlaid(self, width: int, rows: int, top: float) -> list[list[Segment]]:
+        """Each row's segments: the cells the overlay passes through in its style (drawn over the
+        line), the others in the line's."""
+        main, _ = self._cells(self.values, width, rows, top)
+        over, _ = self._cells([min(v, top) for v in self.overlay], width, rows, top)
+        styles = (Style.parse(self.style), Style.parse(self.overlay_style))
+        out = []
+        for m_row, o_row in zip(main, over, strict=True):
+            segs: list[Segment] = []
+            run: list[str] = []
+            kind = 0
+            for m, o in zip(m_row, o_row, strict=True):
+                k = 1 if o else 0  # the line is drawn over the points
+                if k != kind and run:
+                    segs.append(Segment("".join(run), styles[kind]))
+                    run = []
+                kind = k
+                run.append(chr(_BRAILLE + (m | o)) if m or o else " ")
+            segs.append(Segment("".join(run), styles[kind]))
+            out.append(segs)
+        return out
 
     def _time_axis(self, width: int) -> str:
         """``-60s   -30s   now`` under the plot, labels on round numbers of seconds."""
@@ -162,24 +187,22 @@ class LineChart:
         if with_axis:
             rows -= 1
         top, _ = _top(self.values)
-        if self.overlay:
-            top = max(top, nice_ceiling(max(self.overlay)))
         top = max(top, self.floor + 1e-9)
         labels = self._labels(rows, top)
         gutter = max(len(label) for label in labels) + 1
         plot_w = max(2, width - gutter - 1)
         lines, clipped = self._plot(plot_w, rows, top)
-        behind = self._plot(plot_w, rows, top, self.overlay)[0] if self.overlay else None
+        overlaid = self._overlaid(plot_w, rows, top) if self.overlay else None
         axis_style = Style.parse("dim")
         line_style = Style.parse(self.style)
         for r, line in enumerate(lines):
             yield Segment(labels[r].rjust(gutter - 1) + " ", axis_style)
             yield Segment("┤" if labels[r] else "│", axis_style)
-            if r == 0 and any(clipped):
+            if overlaid is not None:
+                yield from overlaid[r]
+            elif r == 0 and any(clipped):
                 for ch, clip in zip(line, clipped, strict=True):
                     yield Segment("↑", Style.parse("bold red")) if clip else Segment(ch, line_style)
-            elif behind is not None:  # a cell of the first series hides the overlay's
-                yield from _merged(line, behind[r], line_style, Style.parse(self.overlay_style))
             else:
                 yield Segment(line, line_style)
             yield Segment.line()
@@ -192,16 +215,3 @@ class LineChart:
         for cell in marks:
             yield Segment(" ") if cell is None else Segment(cell[0], Style.parse(cell[1]))
         yield Segment.line()
-
-
-def _merged(front: str, back: str, front_style: Style, back_style: Style) -> RenderResult:
-    """One plot row: ``front``'s cells where it has dots, ``back``'s elsewhere, in runs of one style."""
-    run, style = "", front_style
-    for f, b in zip(front, back, strict=True):
-        ch, st = (f, front_style) if f != " " or b == " " else (b, back_style)
-        if st is not style and run:
-            yield Segment(run, style)
-            run = ""
-        run, style = run + ch, st
-    if run:
-        yield Segment(run, style)

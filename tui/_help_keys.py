@@ -19,6 +19,7 @@ HELP_KEYS: list[tuple[str, str]] = [
     ("z", "maximise the focused panel / back"),
     ("↑ ↓ pgup pgdn", "scroll inside the focused panel (events: back in time)"),
     ("l", "latency chart: p50 → p95 → p99"),
+    ("h", "latency: the chart ↔ a heatmap of the calls per tick by latency (log scale)"),
     ("f", "events: filter all → warn+error → chaos → gates → operator → errors"),
     ("/", "search the events (or the target output when it has the focus); enter or esc to leave"),
     ("?", "this help"),

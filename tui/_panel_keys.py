@@ -81,6 +81,9 @@ class PanelKeysApp(App[str | None]):
         pct = self.query_one(LatencyPanel).cycle()
         self.notify(f"latency chart shows {pct}", timeout=2)
 
+    def action_latency_heat(self) -> None:
+        self.query_one(LatencyPanel).toggle_heat()  # the panel's subtitle says which view it shows
+
     def action_events_filter(self) -> None:
         name = self.query_one(EventsPanel).next_filter()
         self.notify(f"events: {name}", timeout=2)

@@ -67,6 +67,18 @@ def _series(elapsed: float, chaos: tuple[float, float]) -> dict[str, list[float]
     return {"rate": rate, "p50_ms": p50, "p95_ms": p95, "p99_ms": p99, "error_delta": err}
 
 
+def _heat(elapsed: float, chaos: tuple[float, float]) -> list[list[int]]:
+    """Calls per tick per latency bucket (1-2-5 ms edges): most at 1–5 ms, a tail to 20 ms, 20–50 ms under chaos."""
+    n = min(POINTS, int(elapsed / TICK))
+    start = elapsed - (n - 1) * TICK
+    rows = []
+    for i in range(n):
+        slow = chaos[0] <= start + i * TICK <= chaos[1]
+        row = [0, 0, 0, 1 + i % 3, round(_wave(i, 7, 2, 19)), round(_wave(i, 9, 3, 23)), 1 + (i % 7 == 0), i % 5 == 0]
+        rows.append([*row, 8 if slow else int(i % 37 == 0)])
+    return rows
+
+
 def _gates(situation: Situation) -> list[GateView]:
     failing = situation in ("failing", "finished")
     warned = situation == "finished_warn"
@@ -146,8 +158,8 @@ def _marks(elapsed: float) -> list[Mark]:
 
 
 def _processes(elapsed: float) -> list[ProcView]:
-    def tail(base: float, slope: float) -> list[float]:
-        return [round(base + slope * i + 0.3 * math.sin(i / 3), 2) for i in range(60)]
+    def tail(base: float, slope: float, wobble: float = 0.3) -> list[float]:
+        return [round(base + slope * i + wobble * math.sin(i / 3), 2) for i in range(60)]
 
     procs = [ProcView(name="monitor", pid=4100, rss_mb=61.2, cpu=7.5, threads=9, rss_tail=tail(60.8, 0.005))]
     for w in range(4):
@@ -161,7 +173,8 @@ def _processes(elapsed: float) -> list[ProcView]:
                 growth=round(1.0 + 0.0021 * elapsed, 2),
                 slope_mb_h=round(310.0 - 20 * w, 1),
                 slope_confidence=0.92,
-                rss_tail=tail(44.0 + w, 0.09),
+                rss_tail=tail(24.0 + w, 0.5, 3.0),  # the allocator's steps around the trend
+                rss_fit=[round(24.0 + w + 0.5 * i, 2) for i in range(60)],
             )
         )
     return procs
@@ -207,6 +220,7 @@ def sample_snapshot(situation: Situation = "running", *, seq: int = 1, elapsed: 
         latency_run={"p50": 2.84, "p95": 9.12, "p99": 44.3, "max": 61.7},
         error_kinds=_error_kinds(calls),
         series=_series(elapsed, chaos),
+        latency_heat=_heat(elapsed, chaos),
         files=files,
         snapshots=rows,
         processes=_processes(elapsed),

@@ -27,6 +27,7 @@ from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.core.snapshot import EventView, Snapshot
 from soakwatch.core.source import CommandError, SnapshotSource
 from soakwatch.tui._deck import PANEL_KEYS, PanelDeck
+from soakwatch.tui._gc import QuietGC
 from soakwatch.tui._help_keys import HELP_KEYS, REPLAY_HELP_KEYS
 from soakwatch.tui._panel_keys import PanelKeysApp
 from soakwatch.tui._toasts import toast
@@ -86,6 +87,7 @@ class SoakwatchApp(PanelKeysApp):
         Binding("slash", "search", "Search", show=False),
         Binding("z", "maximise", "Max", show=False),
         Binding("l", "latency_pct", "pct", show=False),
+        Binding("h", "latency_heat", "Heatmap", show=False),
         Binding("f", "events_filter", "Filter", show=False),
         Binding("up", "scroll_panel(-1)", show=False),
         Binding("down", "scroll_panel(1)", show=False),
@@ -141,6 +143,10 @@ class SoakwatchApp(PanelKeysApp):
         self._pending: SoakwatchApp.SnapshotArrived | None = None
         self._stream_over = False
         self._quit_when_over = False
+        self._gc = QuietGC()
+
+    def on_unmount(self) -> None:
+        self._gc.restore()
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -175,12 +181,15 @@ class SoakwatchApp(PanelKeysApp):
     @work(exclusive=True, group="stream", exit_on_error=False)
     async def _read_stream(self) -> None:
         recent: deque[EventView] = deque(maxlen=MAX_EVENTS)
+        last_seq = 0
         reason = "the stage's snapshot stream ended"
         try:
             async for snap in self.source.snapshots():
                 if self.replay:  # a replay's snapshot carries every event up to the cursor
                     recent.clear()
-                recent.extend(snap.events)
+                # a live source's first snapshot brings the history, which the next ones may overlap
+                recent.extend(e for e in snap.events if self.replay or e.seq > last_seq)
+                last_seq = recent[-1].seq if recent else 0
                 self.post_message(self.SnapshotArrived(snap, tuple(recent)))
         except asyncio.CancelledError:
             raise
@@ -212,6 +221,8 @@ class SoakwatchApp(PanelKeysApp):
         if message is None:
             return
         self.applied += 1
+        if self.applied == 1:
+            self.call_after_refresh(self._gc.settle)
         with self.batch_update():
             self.recent_events = message.recent_events
             self.snapshot = message.snapshot

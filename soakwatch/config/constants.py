@@ -24,6 +24,10 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "FINAL_STATES",
+    "LATENCY_HEAT_EDGES_MS",
+    "LATENCY_HEAT_TICKS",
+    "METRICS_LINGER",
+    "METRICS_LINGER_MAX",
     "SOCKET_WAIT",
     "STATES",
 ]
@@ -52,6 +56,11 @@ FINAL_STATES = frozenset({"PASSED", "FAILED", "ABORTED", "INTERRUPTED", "ERROR"}
 
 #: redraws per second of the TUI (the profile's ``refresh_hz`` default; replay and attach fall back to it)
 DEFAULT_REFRESH_HZ = 2.0
+#: bucket edges (ms) of the latency heatmap, a 1-2-5 log scale: bucket 0 is under the first edge,
+#: bucket i (1..) from edge i-1 up to edge i, the last one from the last edge up
+LATENCY_HEAT_EDGES_MS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000)
+#: ticks of per-tick latency bucket counts a snapshot carries (the heatmap's width; as the charts' series)
+LATENCY_HEAT_TICKS = 120
 #: how long a view waits for a just-started stage's control socket to answer
 SOCKET_WAIT = 30.0
 #: a control client's wait to connect to (and hear from) a running stage
@@ -60,3 +69,8 @@ CONTROL_CONNECT_TIMEOUT = 10.0
 CONTROL_QUICK_TIMEOUT = 2.0
 #: how long `ctl` waits for the stage's answer once connected before it gives up and says why
 CONTROL_REPLY_TIMEOUT = 10.0
+#: seconds ``--metrics-port`` still serves the final values after the stage ended (one default
+#: Prometheus scrape interval, so a last scrape sees them); ``--metrics-linger`` changes it
+METRICS_LINGER = 15.0
+#: the longest ``--metrics-linger``
+METRICS_LINGER_MAX = 3600.0

@@ -15,6 +15,8 @@ __all__ = [
     "MAX_TIMEOUT",
     "MIN_RATE",
     "MIN_SECONDS",
+    "WORKER_LOG_HEAD",
+    "WORKER_LOG_TAIL",
     "check_http_url",
 ]
 
@@ -29,6 +31,12 @@ MIN_RATE = 1 / 3600
 MAX_RATE = 1_000_000.0
 #: calls in one stage
 MAX_CALLS = 10**12
+#: a worker's output (the target's stdout and stderr): the first WORKER_LOG_HEAD bytes stay in
+#: ``workers/worker-<slot>.log``; the rest goes to ``worker-<slot>.tail.log``, moved to ``.1`` each
+#: time it reaches WORKER_LOG_TAIL bytes (the older ``.1`` dropped, and said): at most
+#: HEAD + 2 x TAIL bytes per slot on disk, however much the target prints
+WORKER_LOG_HEAD = 4 * 1024 * 1024
+WORKER_LOG_TAIL = 8 * 1024 * 1024
 
 
 def check_http_url(url: str) -> None:

@@ -109,6 +109,15 @@ class Profile(ProfileModel):
     timeout: float = Field(
         default=30.0, ge=MIN_SECONDS, le=MAX_TIMEOUT, allow_inf_nan=False, description="per-call timeout, seconds"
     )
+    stop_grace: float = Field(
+        default=10.0,
+        ge=0,
+        le=MAX_TIMEOUT,
+        allow_inf_nan=False,
+        description="after a graceful stop (SIGINT/SIGTERM, q, ctl stop, an aborting gate) the calls in flight "
+        "get this many seconds to finish before they are cancelled (counted, not errors); a second SIGINT "
+        "cancels them at once",
+    )
     isolation: Literal["process", "inline"] = Field(
         default="process",
         description="process: a Python target runs in worker processes (a crash is recorded, the worker restarted); "
@@ -210,7 +219,7 @@ class Profile(ProfileModel):
         check_matrix(v)
         return v
 
-    _secs = seconds_fields("duration", "timeout", "tick", "status_every")
+    _secs = seconds_fields("duration", "timeout", "stop_grace", "tick", "status_every")
 
     @field_validator("name")
     @classmethod
@@ -220,7 +229,16 @@ class Profile(ProfileModel):
         return safe_str(v)
 
     @field_validator(
-        "calls", "concurrency", "duration", "rate", "timeout", "tick", "status_every", "refresh_hz", mode="before"
+        "calls",
+        "concurrency",
+        "duration",
+        "rate",
+        "timeout",
+        "stop_grace",
+        "tick",
+        "status_every",
+        "refresh_hz",
+        mode="before",
     )
     @classmethod
     def _not_bool(cls, v: object) -> object:

@@ -22,10 +22,10 @@ from soakwatch.config.constants import CONTROL_CONNECT_TIMEOUT as CONNECT_TIMEOU
 from soakwatch.config.safetext import JsonRefused, loads_bounded
 from soakwatch.control import wire as wire
 from soakwatch.control._connect import connect, open_stream
-from soakwatch.core.snapshot import Snapshot
+from soakwatch.core.snapshot import EventView, Snapshot
 from soakwatch.core.source import CommandError
 
-__all__ = ["ControlClient", "SocketSource", "wait_for_control"]
+__all__ = ["ControlClient", "SocketSource", "wait_for_control", "with_history"]
 
 #: how long a client waits for the socket to appear (the stage may still be starting)
 #: how long a command may take before the client gives up on its reply
@@ -53,6 +53,27 @@ def wait_for_control(run_dir: Path, timeout: float = CONNECT_TIMEOUT, alive: Cal
         if time.monotonic() >= deadline:
             raise TimeoutError(f"no control socket in {run_dir} after {timeout:g}s")
         time.sleep(POLL_SECONDS)
+
+
+def with_history(snap: Snapshot, run_dir: Path) -> Snapshot:
+    """``snap`` with the run's events before it (events.jsonl from the start) ahead of its own.
+
+    A snapshot carries only the events since the previous one, so a view that attaches
+    mid-run would start with what happens after it came; with this, its first snapshot
+    holds the whole history. Events of the file newer than the snapshot's come again in
+    the next snapshots: the view skips seqs it already has.
+    """
+    from soakwatch.core.rundir_reader import read_events
+
+    have = {e.seq for e in snap.events}
+    history = [
+        EventView(seq=e.seq, t=e.t, kind=e.kind, level=e.level, message=e.message)
+        for e in read_events(run_dir)
+        if e.seq not in have
+    ]
+    if not history:
+        return snap
+    return snap.model_copy(update={"events": sorted([*history, *snap.events], key=lambda e: e.seq)})
 
 
 class SocketSource:
@@ -174,12 +195,16 @@ class SocketSource:
         except CommandError:
             return
         assert self._ready is not None
+        first = True
         while True:
             if self._pending is None and not (self._eof or self._closed):
                 await self._ready.wait()
             self._ready.clear()
             snap, self._pending = self._pending, None
             if snap is not None:
+                if first:  # read after the first snapshot came, so nothing falls between the file and the stream
+                    first = False
+                    snap = await asyncio.to_thread(with_history, snap, self.run_dir)
                 yield snap
             elif self._eof or self._closed:
                 return

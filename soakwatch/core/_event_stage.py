@@ -24,6 +24,7 @@ __all__ = [
     "HttpClient",
     "ListenerError",
     "Operator",
+    "OrphansKilled",
     "PluginError",
     "ProblemEvent",
     "RunnerError",
@@ -32,6 +33,7 @@ __all__ = [
     "StageEvent",
     "StageRefused",
     "StageStart",
+    "StopGraceOver",
     "ViewError",
     "WorkerCrash",
     "WorkerError",
@@ -73,11 +75,25 @@ class StageEnd(StageEvent):
     calls: int | None = None
     #: open model: arrivals that were due and never sent
     missed_arrivals: int | None = None
+    #: a stage stopped gracefully: calls in flight at the stop that finished within its grace,
+    #: and those cancelled when the grace ran out (or a second signal came); None: not stopped
+    stop_finished: int | None = None
+    stop_cancelled: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class StageRefused(StageEvent):
     KIND = "stage_refused"
+
+
+@dataclass(frozen=True, kw_only=True)
+class StopGraceOver(StageEvent):
+    """A graceful stop's grace (``stop_grace`` seconds) ran out with ``in_flight`` calls still running:
+    they are cancelled (counted in ``stage_end.stop_cancelled``, not results, not errors)."""
+
+    KIND = "stop_grace_over"
+    in_flight: int | None = None
+    grace: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -231,6 +247,15 @@ class Hang(WorkerEvent):
     KIND = "hang"
     call: int | None = None
     stacks: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrphansKilled(WorkerEvent):
+    """Processes the target started and left running once its worker ended, killed by soakwatch."""
+
+    KIND = "orphans_killed"
+    count: int | None = None
+    pids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -11,12 +11,13 @@ Hierarchy::
     Event                         (base; .kind, .data for code that predates the records)
     ├── UnknownEvent              a kind this version does not know (kept, never an error)
     ├── StageEvent                stage_start, stage_end, stage_refused, signal, hangup,
-    │                             operator, abort, abort_suppressed
+    │                             operator, abort, abort_suppressed, stop_grace_over
     ├── ProblemEvent              plugin_error, control_error, view_error, listener_error,
     │                             runner_error
     ├── CallEvent                 error (one call), errors (counts of one tick), http_client,
     │                             answers_capped
-    ├── WorkerEvent               hang, worker_crash, worker_error, worker_restart
+    ├── WorkerEvent               hang, worker_crash, worker_error, worker_restart,
+    │                             orphans_killed
     ├── FileEvent                 reset, backup, truncate, truncate_refused, size_warning,
     │                             snapshot, corrupt_read, integrity, log_match, log_match_summary
     ├── CollectorEvent            collector_error, collector_recovered, collector_health,
@@ -87,6 +88,7 @@ from soakwatch.core._event_stage import (
     HttpClient,
     ListenerError,
     Operator,
+    OrphansKilled,
     PluginError,
     ProblemEvent,
     RunnerError,
@@ -95,6 +97,7 @@ from soakwatch.core._event_stage import (
     StageEvent,
     StageRefused,
     StageStart,
+    StopGraceOver,
     ViewError,
     WorkerCrash,
     WorkerError,
@@ -153,6 +156,7 @@ __all__ = [
     "NodeStart",
     "NodesFailed",
     "Operator",
+    "OrphansKilled",
     "PluginError",
     "ProblemEvent",
     "Reset",
@@ -164,6 +168,7 @@ __all__ = [
     "StageEvent",
     "StageRefused",
     "StageStart",
+    "StopGraceOver",
     "Truncate",
     "TruncateRefused",
     "UnknownEvent",

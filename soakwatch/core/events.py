@@ -56,7 +56,9 @@ class EventLog:
 
     def __init__(self, path: Path | None, t0: float | None = None) -> None:
         self._lock = threading.Lock()
-        self._fh: IO[str] | None = path.open("a", encoding="utf-8") if path else None
+        # line-buffered: each event is on disk as soon as it is emitted, so a monitor killed at once
+        # (SIGKILL, a target killing its parent) still leaves every event before it
+        self._fh: IO[str] | None = path.open("a", encoding="utf-8", buffering=1) if path else None
         self._t0 = time.monotonic() if t0 is None else t0
         self._seq = 0
         self.recent: deque[Event] = deque(maxlen=RECENT_EVENTS)
@@ -114,8 +116,8 @@ class EventLog:
                     self.record(ListenerError(level="error", message=f"{type(exc).__name__}: {exc}"))
         return ev
 
-    def since(self, seq: int, limit: int = 100) -> list[Event]:
-        """Events newer than ``seq`` still in memory, oldest first, at most ``limit``."""
+    def since(self, seq: int, limit: int = RECENT_EVENTS) -> list[Event]:
+        """Events newer than ``seq`` still in memory, oldest first, at most ``limit`` (the newest)."""
         with self._lock:
             out = [e for e in self.recent if e.seq > seq]
         return out[-limit:]

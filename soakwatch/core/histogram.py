@@ -18,6 +18,8 @@ import numpy as np
 import numpy.typing as npt
 from hdrh.histogram import HdrHistogram
 
+from soakwatch.config.constants import LATENCY_HEAT_EDGES_MS
+
 __all__ = ["HIGHEST_US", "LOWEST_US", "LatencyHistogram"]
 
 LOWEST_US = 1
@@ -28,6 +30,7 @@ IntArray = npt.NDArray[np.int64]
 
 
 _BUCKET_VALUES: dict[tuple[int, int, int], IntArray] = {}
+_HEAT_EDGES_US = np.asarray([round(ms * 1000) for ms in LATENCY_HEAT_EDGES_MS], dtype=np.int64)
 
 
 def _bucket_values(h: HdrHistogram) -> IntArray:
@@ -102,6 +105,14 @@ class LatencyHistogram:
             idx = int(np.searchsorted(cum, target))
             out.append(float(self._bucket_values[min(idx, self._len - 1)]))
         return out
+
+    def heat_row(self, idx: npt.NDArray[np.int32], cnt: npt.NDArray[np.int32]) -> list[int]:
+        """Counts of a sparse count vector (bucket indices, counts) per heatmap bucket
+        (:data:`LATENCY_HEAT_EDGES_MS`), trailing empty buckets left out."""
+        buckets = np.searchsorted(_HEAT_EDGES_US, self._bucket_values[idx], side="right")
+        row = np.bincount(buckets, weights=cnt, minlength=len(_HEAT_EDGES_US) + 1).astype(np.int64)
+        nz = np.flatnonzero(row)
+        return [int(c) for c in row[: nz[-1] + 1]] if len(nz) else []
 
     def max_of(self, counts: IntArray) -> float:
         nz = np.flatnonzero(counts)

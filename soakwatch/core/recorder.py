@@ -24,6 +24,7 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from soakwatch.config.constants import LATENCY_HEAT_TICKS
 from soakwatch.config.safetext import safe_str
 from soakwatch.core._recorder_disk import fmt_cell, write_extra, write_histograms
 from soakwatch.core._recorder_types import CORE_COLUMNS, CORE_SERIES, ErrorKind, ErrorRecord, ResultBatch, kind_name
@@ -76,6 +77,8 @@ class Recorder:
         self._texts: dict[str, TextSeries] = {}
         self._window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
         self._sched_window: deque[tuple[float, npt.NDArray[np.int32], npt.NDArray[np.int32]]] = deque()
+        #: per tick, the calls per latency heatmap bucket (LatencyHistogram.heat_row; [] when no call ended)
+        self.heat: deque[list[int]] = deque(maxlen=LATENCY_HEAT_TICKS)
         self.last_tick_t = 0.0
         self._tick_t: float | None = None
         self.rate = 0.0
@@ -261,6 +264,7 @@ class Recorder:
         errors = [e for b in batches for e in b.errors]
         self.calls += n_new
         self._fold_latency([b.lat_ns for b in batches if b.n], self.hist, self._window, t)
+        self.heat.append(self.hist.heat_row(*self._window[-1][1:]) if self._window and self._window[-1][0] == t else [])
         if self.sched_hist is not None:
             sched = [b.sched_ns for b in batches if b.sched_ns is not None and len(b.sched_ns)]
             self._fold_latency(sched, self.sched_hist, self._sched_window, t)

@@ -25,6 +25,7 @@ from soakwatch.core.event_types import (
     ErrorCounts,
     Hang,
     Operator,
+    OrphansKilled,
     StageEnd,
     StageStart,
     WorkerCrash,
@@ -123,6 +124,8 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
         error=end.error if end else None,
         exit_code=end.exit_code if end else None,
         reason=end.reason if end else None,
+        stop_finished=end.stop_finished if end else None,
+        stop_cancelled=end.stop_cancelled if end else None,
         planned_calls=prof.get("calls"),
         planned_duration=prof.get("duration"),
         concurrency=int(prof.get("concurrency", 1)),
@@ -148,6 +151,7 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
         hangs=len(data.of_type(Hang)),
         worker_crashes=len(data.of_type(WorkerCrash)),
         worker_restarts=len(data.of_type(WorkerRestart)),
+        orphans=sum(e.count or 0 for e in data.of_type(OrphansKilled)),
         events=len(data.events),
     )
     for section in sections:

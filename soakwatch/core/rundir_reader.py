@@ -93,6 +93,14 @@ class Timeline:
             return []
         return [v for v in col[max(0, i + 1 - n) : i + 1] if not math.isnan(v)]
 
+    def tail_times(self, column: str, i: int, n: int) -> list[float]:
+        """The times (``t``) of :meth:`tail`'s values."""
+        col = self.columns.get(column)
+        if col is None:
+            return []
+        times = self.times
+        return [times[r] for r in range(max(0, i + 1 - n), i + 1) if not math.isnan(col[r])]
+
     def present(self, column: str) -> list[tuple[int, float]]:
         """(row, value) of every non-empty cell of a column."""
         col = self.columns.get(column)
@@ -246,11 +254,16 @@ def read_profile(run_dir: Path) -> dict[str, Any]:
     return profile if isinstance(profile, dict) else {}
 
 
+def read_events(run_dir: Path) -> list[Event]:
+    """Only the typed events of events.jsonl, in seq order ([] when missing): what an attaching view shows first."""
+    return sorted(read_records(run_dir / "events.jsonl"), key=lambda e: e.seq)
+
+
 def read_run(run_dir: Path, *, require_config: bool = True) -> RunRecord:
     """Read a run directory. With ``require_config``, a directory without a readable
     run_config.json is a UsageError ("not a run directory"); otherwise it is read as is."""
     config = read_run_config(run_dir) if require_config else (_read_json(run_dir / "run_config.json") or {})
-    events = sorted(read_records(run_dir / "events.jsonl"), key=lambda e: e.seq)
+    events = read_events(run_dir)
     timeline = _read_timeline(run_dir / "timeline.csv")
     _merge_extra(timeline, run_dir / "timeline_extra.csv")
     return RunRecord(

@@ -25,11 +25,12 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path, PurePath
+from typing import BinaryIO
 
 from soakwatch.config.errors import SandboxError
 from soakwatch.core import platform as plat
 
-__all__ = ["read_file", "replace_file", "truncate_file", "unlink_file"]
+__all__ = ["open_file", "read_file", "replace_file", "truncate_file", "unlink_file"]
 
 
 def _parts(root: Path, path: str | PurePath, field: str) -> list[str]:
@@ -123,20 +124,32 @@ def unlink_file(root: Path, path: str | PurePath, field: str) -> int | None:
         return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
-def read_file(root: Path, path: str | PurePath, field: str, limit: int | None = None) -> bytes | None:
-    """The file's bytes (at most ``limit``), or None when it does not exist; a link is refused."""
+@contextlib.contextmanager
+def open_file(root: Path, path: str | PurePath, field: str) -> Iterator[BinaryIO | None]:
+    """The file open for reading (None when it does not exist), every step from the root taken
+    without following links: a link, or a file that is not regular, is refused at the moment of
+    opening, so what is read is what was checked."""
     with _parent(root, path, field) as (dfd, name):
         try:
             fd = plat.open_at(dfd, name, os.O_RDONLY)
         except FileNotFoundError:
-            return None
+            yield None
+            return
         except OSError as exc:
             _refuse_link(exc, path, field)
             raise
         with os.fdopen(fd, "rb") as fh:
             if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                 raise SandboxError(f"{str(path)!r} is not a regular file", field=field, value=str(path))
-            return fh.read() if limit is None else fh.read(limit)
+            yield fh
+
+
+def read_file(root: Path, path: str | PurePath, field: str, limit: int | None = None) -> bytes | None:
+    """The file's bytes (at most ``limit``), or None when it does not exist; a link is refused."""
+    with open_file(root, path, field) as fh:
+        if fh is None:
+            return None
+        return fh.read() if limit is None else fh.read(limit)
 
 
 def replace_file(root: Path, path: str | PurePath, data: bytes, field: str, create_dirs: bool = False) -> None:

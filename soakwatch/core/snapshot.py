@@ -102,6 +102,8 @@ class ProcView(_View):
     slope_confidence: float | None = None
     forecast_s: float | None = None  # seconds to processes.memory_limit_mb at this slope
     rss_tail: list[float] = Field(default_factory=list)
+    #: the fitted RSS trend (slope_mb_h) at the times of ``rss_tail``'s points (empty without a trend)
+    rss_fit: list[float] = Field(default_factory=list)
 
 
 class GpuView(_View):
@@ -219,6 +221,9 @@ class Snapshot(_View):
     #: tokens of a model-server stage: prompt, completion (output) so far, output tokens/s now and on average
     tokens: dict[str, float] = Field(default_factory=dict)
     error_kinds: list[ErrorKindView] = Field(default_factory=list)
+    #: per tick (oldest first, as ``series``), the calls that ended per latency bucket
+    #: (constants.LATENCY_HEAT_EDGES_MS; trailing empty buckets left out, [] for a tick without calls)
+    latency_heat: list[list[int]] = Field(default_factory=list)
     series: dict[str, list[float]] = Field(default_factory=dict)
     files: list[FileView] = Field(default_factory=list)
     snapshots: list[SnapshotRow] = Field(default_factory=list)

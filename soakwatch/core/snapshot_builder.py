@@ -107,6 +107,7 @@ class SnapshotBuilder:
                 for k in sorted(rec.kinds.values(), key=lambda k: -k.count)
             ],
             "series": series,
+            "latency_heat": list(rec.heat),
             "events": [EventView(seq=e.seq, t=e.t, kind=e.kind, level=e.level, message=e.message) for e in new_events],
             "marks": list(self._marks),
             "auto_abort": stage.auto_abort,

@@ -85,6 +85,10 @@ class Summary(_Model):
     started_calls: int = 0
     #: calls started whose outcome is not in the run directory (in flight when the runner died)
     unaccounted_calls: int = 0
+    #: a stopped stage: calls in flight at the stop that finished within ``stop_grace``, and those
+    #: cancelled after it (neither results nor errors); None when the stage was not stopped
+    stop_finished: int | None = None
+    stop_cancelled: int | None = None
     #: open model: arrivals that were due and never sent (no free slot within the grace)
     missed_arrivals: int = 0
     #: lines in failures.jsonl, and failed calls left out of it at its size cap
@@ -104,5 +108,7 @@ class Summary(_Model):
     hangs: int = 0
     worker_crashes: int = 0
     worker_restarts: int = 0
+    #: processes the target left running once its worker ended (killed by soakwatch; orphans_killed events)
+    orphans: int = 0
     events: int = 0
     sections: dict[str, Any] = Field(default_factory=dict)

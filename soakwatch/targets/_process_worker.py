@@ -13,6 +13,7 @@ from typing import Any
 
 from soakwatch.config.errors import UsageError
 from soakwatch.targets import worker as _worker
+from soakwatch.targets._groups import descendants_of, end_group
 from soakwatch.targets.loops import CHUNK_MAX
 from soakwatch.targets.spec import TargetSpec, root_hint
 
@@ -69,6 +70,7 @@ def spawn_worker(
         timeout,
         str(log_dir / f"worker-{slot}.log"),
         str(log_dir / f"hang-{slot}.txt"),
+        os.getpid(),
     )
     proc = ctx.Process(target=_worker.main, args=args, name=f"soakwatch-worker-{slot}", daemon=True)
     proc.start()
@@ -90,12 +92,18 @@ def spawn_worker(
     return w, bool(msg[1])
 
 
-def reap_worker(w: Worker, log_dir: Path) -> None:
-    """Kill the worker if it still runs, release its shared memory, drop its empty hang file."""
+def reap_worker(w: Worker, log_dir: Path) -> list[int]:
+    """Kill the worker if it still runs, with its whole process group and every process the target
+    left in its session; release its shared memory, drop its empty hang file. The pids of the
+    target's processes that were still running (its orphans, now killed)."""
+    left: list[int] = []
     try:
+        below = descendants_of(w.proc.pid) if w.proc.pid else []
         if w.proc.is_alive():
             w.proc.kill()
         w.proc.join(2)
+        if w.proc.pid:
+            left = end_group(w.proc.pid, below)
     except Exception:
         pass
     w.conn.close()
@@ -105,6 +113,7 @@ def reap_worker(w: Worker, log_dir: Path) -> None:
     with contextlib.suppress(OSError):
         if spare.stat().st_size == 0:  # the worker never hung: no dump file to keep
             spare.unlink()
+    return left
 
 
 def shm_dir() -> str | None:

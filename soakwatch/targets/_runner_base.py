@@ -50,6 +50,8 @@ class Plan:
     grace: float = 0.5
     #: a load shape, (seconds, rate at start, rate at end) per segment; ``rate`` is then its peak
     shape: tuple[tuple[float, float, float], ...] = ()
+    #: after a graceful stop, calls in flight get this long to finish before they are cancelled
+    stop_grace: float = 10.0
 
 
 def chunk_size(avg_s: float, plan: Plan) -> int:
@@ -92,6 +94,10 @@ class Runner(ABC):
         #: chaos latency/error windows on the driver's calls, read once per chunk
         self.inject = Injector()
         self._streams = 0
+        #: calls in flight that a stop cancelled (neither results nor errors: the stage says how many)
+        self.cancelled = 0
+        #: processes the target left running after its worker ended (killed by soakwatch)
+        self.orphans = 0
 
     def _rng(self) -> random.Random:
         """A random stream for one slot: seeded from the plan's seed (the n-th slot's stream), or not."""
@@ -231,8 +237,20 @@ class Runner(ABC):
         """Stop now: calls in flight are abandoned."""
         self.stop()
 
+    def cancel_in_flight(self) -> None:
+        """The stop's grace is over (or a second signal came): the calls in flight are cancelled and
+        counted in :attr:`cancelled`, not recorded as results or errors."""
+        self.cancelled += self.in_flight
+        self.kill()
+
     def close(self) -> None:
         """Release resources after :meth:`run`."""
+
+    def caveats(self) -> list[str]:
+        """What the runner saw that a user could not: processes the target left running."""
+        if not self.orphans:
+            return []
+        return [f"{self.orphans} process(es) the target left running were killed"]
 
     @property
     def in_flight(self) -> int:

@@ -24,4 +24,5 @@ def stage_plan(profile: Profile, barrier: int | None) -> Plan:
         # an arrival that waits more than a tick (at least GRACE_MIN) for a free slot is missed
         grace=max(profile.tick, GRACE_MIN),
         shape=shape,
+        stop_grace=profile.stop_grace,
     )

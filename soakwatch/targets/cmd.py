@@ -31,6 +31,7 @@ from soakwatch.config.cmd import CmdConfig
 from soakwatch.config.errors import UsageError
 from soakwatch.core import platform as plat
 from soakwatch.core.recorder import ErrorRecord
+from soakwatch.targets.loops import CANCELLED
 from soakwatch.targets.runner import Runner
 from soakwatch.targets.template import call_fields, fill_text, missing_fields, placeholders
 
@@ -96,8 +97,11 @@ class CmdRunner(Runner):
     def _slots(self) -> list[Callable[[], None]]:
         return [self._slot for _ in range(self.plan.concurrency)]
 
+    _cancelling = False
+
     def kill(self) -> None:
-        """Stop now: the commands in flight are killed."""
+        """Stop now: the commands in flight are killed (cancelled: counted, not errors)."""
+        self._cancelling = True
         super().kill()
         with self._procs_lock:
             procs = list(self._procs)
@@ -159,6 +163,8 @@ class CmdRunner(Runner):
         rc = proc.returncode
         if rc in self._ok:
             return None
+        if rc < 0 and self._cancelling:  # killed by cancel_in_flight: counted there, not an error
+            return CANCELLED
         if rc < 0:
             try:
                 name = signal.Signals(-rc).name

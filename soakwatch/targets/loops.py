@@ -27,7 +27,16 @@ from soakwatch.core.recorder import ErrorRecord
 from soakwatch.targets.allocator import WOULD_BLOCK, Allocator
 from soakwatch.targets.schedule import MISSED, Arrivals
 
-__all__ = ["CHUNK_MAX", "CHUNK_SECONDS", "FLUSH_SECONDS", "SlotRunner", "async_slot", "chunk_size", "sync_slot"]
+__all__ = [
+    "CANCELLED",
+    "CHUNK_MAX",
+    "CHUNK_SECONDS",
+    "FLUSH_SECONDS",
+    "SlotRunner",
+    "async_slot",
+    "chunk_size",
+    "sync_slot",
+]
 
 
 class _Plan(Protocol):
@@ -70,6 +79,9 @@ FLUSH_SECONDS = 0.1
 FLUSH_NS = int(FLUSH_SECONDS * 1e9)
 #: indices a slot takes at once while it skips missed arrivals
 MISSED_CHUNK_MAX = 4096
+#: what a call returns when the stop cancelled it (its runner was killed): neither a result nor an
+#: error; the runner counts it (``Runner.cancelled``)
+CANCELLED = ErrorRecord("Cancelled", "cancelled by the stop", -1)
 
 
 def chunk_size(avg_s: float, rate: float | None, concurrency: int) -> int:
@@ -152,6 +164,8 @@ def sync_slot(runner: SlotRunner, call: Callable[[int], ErrorRecord | None], cap
                 finally:
                     runner.leave()
                 t1 = pc()
+                if err is CANCELLED:
+                    break
                 _record(ch, i, t0, t1, due, err)
                 if t1 >= limit:
                     if t1 >= deadline:
@@ -231,6 +245,8 @@ async def async_slot(
                 finally:
                     runner.leave()
                 t1 = pc()
+                if err is CANCELLED:
+                    break
                 _record(ch, i, t0, t1, due, err)
                 if t1 >= limit:
                     if t1 >= deadline:

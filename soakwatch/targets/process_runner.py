@@ -27,6 +27,7 @@ from soakwatch.config.errors import UsageError
 from soakwatch.core import platform as plat
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
+from soakwatch.targets._groups import quiet_resource_tracker
 from soakwatch.targets._process_worker import START_TIMEOUT, reap_worker, shm_dir, spawn_worker
 from soakwatch.targets._process_worker import Worker as _Worker
 from soakwatch.targets.runner import CHUNK_MAX, Runner, chunk_size
@@ -37,8 +38,6 @@ __all__ = ["ProcessRunner"]
 POLL_SECONDS = 0.05
 #: time given to faulthandler to write the stacks of a hung worker before SIGKILL
 DUMP_GRACE = 0.3
-#: after stop, calls still in flight this long are abandoned
-STOP_GRACE = 1.0
 
 
 class ProcessRunner(Runner):
@@ -51,6 +50,7 @@ class ProcessRunner(Runner):
 
     def prepare(self) -> None:
         self._ctx = mp.get_context("spawn")
+        quiet_resource_tracker()  # multiprocessing's helper: never the holder of the monitor's output
         self._tmp = tempfile.TemporaryDirectory(prefix="soakwatch-shm-", dir=shm_dir())
         run_dir = self.recorder.run_dir
         self._log_dir = (run_dir / "workers") if run_dir else Path(self._tmp.name)
@@ -94,7 +94,20 @@ class ProcessRunner(Runner):
         return dict(msg[1]) if msg[0] == "packages" else None
 
     def _reap(self, w: _Worker) -> None:
-        reap_worker(w, self._log_dir)
+        """End the worker and its group; the processes the target left running are counted and said."""
+        left = reap_worker(w, self._log_dir)
+        if not left:
+            return
+        with self._lock:
+            self.orphans += len(left)
+        self.recorder.events.emit(
+            "orphans_killed",
+            f"worker {w.slot}: {len(left)} process(es) the target left running killed (pids {left[:10]})",
+            "warn",
+            slot=w.slot,
+            count=len(left),
+            pids=left[:100],
+        )
 
     def _slots(self) -> list[Callable[[], None]]:
         return [functools.partial(self._drive, i) for i in range(self.plan.concurrency)]
@@ -125,11 +138,16 @@ class ProcessRunner(Runner):
     def stop(self) -> None:
         super().stop()
         self._set_hold(1)
-        self._stop_at = time.monotonic() + STOP_GRACE
+        if self._stop_at == float("inf"):
+            self._stop_at = time.monotonic() + self.plan.stop_grace
 
     def kill(self) -> None:
         self.stop()
         self._killing = True
+
+    def cancel_in_flight(self) -> None:
+        """Each busy worker is killed (with its process group) and its call counted as cancelled."""
+        self.kill()
 
     def _set_hold(self, value: int) -> None:
         for w in getattr(self, "_workers", []):
@@ -236,9 +254,10 @@ class ProcessRunner(Runner):
                 return self._crashed(slot, start, count, errors)
             current = w.view[_worker.CURRENT]
             now = time.perf_counter_ns()
-            stuck = self._killing or (self.allocator.stopped and time.monotonic() > self._stop_at)
-            if current and (now - current > tmo_ns or stuck):
-                return self._hung(slot, start, count, errors, now - current, abandoned=stuck)
+            if current and (self._killing or (self.allocator.stopped and time.monotonic() > self._stop_at)):
+                return self._cancel(slot, start, errors)
+            if current and now - current > tmo_ns:
+                return self._hung(slot, start, count, errors, now - current)
 
     def _drain(self, w: _Worker, errors: list[ErrorRecord]) -> None:
         try:
@@ -314,9 +333,24 @@ class ProcessRunner(Runner):
         self._replace(slot)
         return done
 
-    def _hung(
-        self, slot: int, start: int, count: int, errors: list[ErrorRecord], stuck_ns: int, abandoned: bool
-    ) -> int:
+    def _cancel(self, slot: int, start: int, errors: list[ErrorRecord]) -> int:
+        """A stop's grace is over and the worker is still in a call: kill it; the call is counted as
+        cancelled (not a result, not an error), the calls it finished before are kept."""
+        w = self._workers[slot]
+        with contextlib.suppress(ProcessLookupError):
+            w.proc.kill()
+        w.proc.join(2)
+        self._drain(w, errors)
+        done = int(w.view[_worker.DONE])
+        idx = start + done
+        self._collect(w, start, done, [e for e in errors if e.index != idx])
+        self._values_lost(done)
+        with self._lock:
+            self.cancelled += 1
+        self._reap(w)  # the stage is stopping: no new worker
+        return done
+
+    def _hung(self, slot: int, start: int, count: int, errors: list[ErrorRecord], stuck_ns: int) -> int:
         w = self._workers[slot]
         w.hangs += 1
         dump = self._log_dir / f"hang-{slot}.txt"
@@ -338,10 +372,7 @@ class ProcessRunner(Runner):
         with contextlib.suppress(OSError):
             dump.replace(named)
             dump = named
-        if abandoned:
-            msg = f"call {idx} abandoned after {stuck_ns / 1e9:.1f}s when the stage stopped"
-        else:
-            msg = f"call {idx} exceeded {self.plan.timeout:g}s"
+        msg = f"call {idx} exceeded {self.plan.timeout:g}s"
         self.recorder.add(
             ResultBatch(
                 np.asarray([stuck_ns], dtype=np.int64),

@@ -39,8 +39,6 @@ __all__ = ["RayRunner"]
 POLL_SECONDS = 0.05
 #: time a new actor gets to be placed and to import the target
 START_TIMEOUT = 60.0
-#: after stop, chunks still running this long are abandoned
-STOP_GRACE = 1.0
 #: a chunk not back this long after the call timeout (plus its flush time) is a hang
 HANG_MARGIN = 5.0
 #: how often each actor's memory and CPU are asked for, and how long an answer may take
@@ -213,11 +211,16 @@ class RayRunner(Runner):
     def stop(self) -> None:
         super().stop()
         self._tell(1)
-        self._stop_at = time.monotonic() + STOP_GRACE
+        if self._stop_at == float("inf"):  # the calls in flight get the stage's stop_grace
+            self._stop_at = time.monotonic() + self.plan.stop_grace
 
     def kill(self) -> None:
         self.stop()
         self._killing = True
+
+    def cancel_in_flight(self) -> None:
+        """Each busy actor is killed and its call counted as cancelled (in :meth:`_hung`)."""
+        self.kill()
 
     def close(self) -> None:
         self._closing = True
@@ -295,10 +298,12 @@ class RayRunner(Runner):
         self._ray.kill(a.handle)
         done, age, lat, errs = int(got[0]), int(got[1]), got[2], got[3]
         idx = start + done
-        if abandoned:
-            msg = f"call {idx} abandoned after {age / 1e9:.1f}s when the stage stopped"
-        else:
-            msg = f"call {idx} exceeded {self.plan.timeout:g}s"
+        if abandoned:  # cut by the stop: counted as cancelled, not a result, not an error
+            self._record((done, lat, [e for e in errs if e[0] < idx], None), [])
+            with self._lock:
+                self.cancelled += 1
+            return done
+        msg = f"call {idx} exceeded {self.plan.timeout:g}s"
         lat_all = lat + np.int64(age).tobytes()
         self._record((done + 1, lat_all, errs, None), [ErrorRecord("Timeout", msg, idx, True)])
         self.recorder.events.emit(

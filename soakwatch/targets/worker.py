@@ -27,6 +27,7 @@ faulthandler dump every thread's stack into the hang file.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import faulthandler
 import importlib
 import inspect
@@ -42,9 +43,12 @@ from multiprocessing.connection import Connection
 from typing import IO, Any
 
 from soakwatch._calldata import AnswerSampler, SlotBuffer, open_slot
+from soakwatch.config.limits import WORKER_LOG_HEAD, WORKER_LOG_TAIL
 from soakwatch.config.safetext import exc_text, safe_str
 from soakwatch.core import platform as plat
 from soakwatch.targets._imported import imported_distributions
+from soakwatch.targets._lifeline import set_lifeline
+from soakwatch.targets._worker_log import CappedLog
 
 __all__ = ["HEADER", "error_kind", "error_message", "main", "shm_size"]
 
@@ -57,6 +61,8 @@ FLUSH_NS = 100_000_000
 #: longest sleep while waiting for a due time, so the hold flag is seen quickly
 MAX_SLEEP_NS = 50_000_000
 MISSED_LAT = -1
+#: at a clean exit, how long the worker waits for its log pump to write the last output
+DRAIN_SECONDS = 0.5
 
 
 def shm_size(chunk_max: int) -> int:
@@ -100,9 +106,12 @@ def main(
     timeout: float,
     crash_log: str,
     hang_log: str,
+    monitor_pid: int = 0,
 ) -> None:
     """Worker entry point (run in a spawned process)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when to stop
+    if monitor_pid:  # its own group, ended with the monitor (soakwatch.targets._lifeline)
+        set_lifeline(monitor_pid)
     _logs = _redirect_output(crash_log, hang_log)  # kept open as long as the process
     before = set(sys.modules)
     try:
@@ -111,30 +120,50 @@ def main(
         cases = _read_cases(cases_path)
     except BaseException as exc:
         conn.send(("fatal", f"{error_kind(exc)}: {exc_text(exc)}"))
+        _close_output(_logs[0])
         return
     with open(shm_path, "r+b") as fh:
         mm = mmap.mmap(fh.fileno(), shm_size(chunk_max))
     view = memoryview(mm).cast("q")
     conn.send(("ready", is_async))
     _serve(conn, view, fn, is_async, cases, packages, timeout, os.path.basename(crash_log))
+    _close_output(_logs[0])
 
 
-def _redirect_output(crash_log: str, hang_log: str) -> tuple[IO[str], IO[str]]:
+def _redirect_output(crash_log: str, hang_log: str) -> tuple[CappedLog, IO[str]]:
     """Send the target's prints, warnings and fatal errors to the worker's log, never to the
-    monitor's screen; faulthandler writes crashes there and a hang's stacks (on request) to
-    ``hang_log``. Returns the two files, which must stay open as long as the process."""
-    fd = os.open(crash_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
+    monitor's screen: through a pipe to a :class:`CappedLog` (head and tail kept, the size capped by
+    soakwatch.config.limits); faulthandler writes crashes into the log file being written and a
+    hang's stacks (on request) to ``hang_log``. Returns the log and the hang file, which must stay
+    open as long as the process."""
+
+    def follow(fd: int) -> None:
+        faulthandler.enable(file=fd, all_threads=True)
+
+    log = CappedLog(crash_log, WORKER_LOG_HEAD, WORKER_LOG_TAIL, on_switch=follow)
+    w = log.start()
+    os.dup2(w, 1)
+    os.dup2(w, 2)
+    os.close(w)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(line_buffering=True)
-    crash_fh = open(crash_log, "a")  # noqa: SIM115 - lives as long as the process
-    faulthandler.enable(file=crash_fh, all_threads=True)
-    hang_fh = open(hang_log, "a")  # noqa: SIM115
+    follow(log.fd())
+    hang_fh = open(hang_log, "a")  # noqa: SIM115 - lives as long as the process
     plat.install_stack_dump(hang_fh)
-    return crash_fh, hang_fh
+    return log, hang_fh
+
+
+def _close_output(log: CappedLog) -> None:
+    """At a clean exit: what the target printed last reaches the log before the process ends."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
+    log.drain(DRAIN_SECONDS)  # a process the target left running may still hold the pipe
 
 
 def _read_cases(cases_path: str | None) -> list[Any]:

@@ -16,16 +16,24 @@ Metric families (every sample labelled ``stage`` and ``run``, the run directory'
     soakwatch_errors_by_kind_total{kind}             counter per error kind
     soakwatch_error_ratio                            (errors + timeouts) / calls, whole run
     soakwatch_calls_per_second, soakwatch_in_flight
-    soakwatch_latency_seconds{quantile=0.5|0.95|0.99}      sliding window (10 s)
+    soakwatch_latency_seconds                        summary: {quantile=0.5|0.95|0.99} over the
+                                                     live window (10 s), _count and _sum whole run
     soakwatch_latency_max_seconds
-    soakwatch_scheduled_latency_seconds{quantile}          open model only
+    soakwatch_scheduled_latency_seconds              summary, open model only
     soakwatch_gate_status{gate, metric, severity}    0 pass, 1 warn, 2 fail, -1 no verdict yet
     soakwatch_gate_observed{gate, metric}            the value the gate judged, when numeric
     soakwatch_<kind>{subject}                        every collector series ``kind[subject]``
-                                                     (rss_mb, rss_slope, size_kb, delta_lines, ...)
+                                                     (rss_bytes, rss_slope, size_bytes, delta_lines, ...)
+
+Names follow Prometheus' rules (``promtool check metrics``): counters end in ``_total``, base
+units only (a series in MB, KB or ms is served in bytes or seconds: ``rss_mb`` is
+``soakwatch_rss_bytes``), quantiles only in summaries.
 
 Bound to 127.0.0.1 unless ``--metrics-addr`` says otherwise: the endpoint has no
-authentication, so exposing it is the user's decision. Port 0 picks a free port.
+authentication, so exposing it is the user's decision. Port 0 picks a free port. At most
+16 connections are served at once and a silent one is closed after 5 s
+(:mod:`soakwatch.views._metrics_server`). After the stage ends the final values are served
+for ``--metrics-linger`` seconds (default :data:`METRICS_LINGER`) so a last scrape sees them.
 """
 
 from __future__ import annotations
@@ -38,7 +46,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Protocol
 
-from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -48,10 +56,11 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from soakwatch.config.constants import STATES
+from soakwatch.config.constants import METRICS_LINGER, STATES
 from soakwatch.config.errors import UsageError
 from soakwatch.core.recorder import CORE_SERIES, Recorder
 from soakwatch.core.snapshot import Snapshot
+from soakwatch.views._metrics_server import MetricsServer
 
 
 class ObservedStage(Protocol):
@@ -61,9 +70,11 @@ class ObservedStage(Protocol):
     subscribers: list[Callable[[Snapshot], None]]
 
 
-__all__ = ["DEFAULT_ADDR", "GATE_STATUS", "MetricsExporter", "SnapshotCollector", "start_exporter"]
+__all__ = ["DEFAULT_ADDR", "GATE_STATUS", "METRICS_LINGER", "MetricsExporter", "SnapshotCollector", "start_exporter"]
 
 DEFAULT_ADDR = "127.0.0.1"
+#: a series' unit suffix → (the base unit's suffix, factor to it); MB and KB are binary (processes, files)
+BASE_UNITS = {"mb": ("bytes", 1024.0 * 1024.0), "kb": ("bytes", 1024.0), "ms": ("seconds", 1e-3), "s": ("seconds", 1.0)}
 PREFIX = "soakwatch_"
 #: gate status → number, so alert rules can say ``soakwatch_gate_status == 2``
 GATE_STATUS = {"pass": 0.0, "exempt": 0.0, "warn": 1.0, "fail": 2.0}
@@ -76,9 +87,17 @@ _BAD = re.compile(r"[^a-zA-Z0-9_]")
 Values = dict[str, float]
 
 
-def _metric_name(kind: str) -> str:
+def _metric_name(kind: str) -> tuple[str, float]:
+    """The metric name of a series kind, in base units, and the factor its values are multiplied by."""
     name = _BAD.sub("_", kind).strip("_") or "series"
-    return PREFIX + ("_" + name if name[0].isdigit() else name)
+    head, _, unit = name.rpartition("_")
+    factor = 1.0
+    if head and unit.lower() in BASE_UNITS:
+        base, factor = BASE_UNITS[unit.lower()]
+        name = f"{head}_{base}"
+    if name.endswith("_total"):  # only counters end so; these are gauges
+        name = name.removesuffix("_total") + "_sum_now"
+    return PREFIX + ("_" + name if name[0].isdigit() else name), factor
 
 
 class SnapshotCollector(Collector):
@@ -140,17 +159,22 @@ class SnapshotCollector(Collector):
         yield kinds
 
     def _latency(self, base: list[str], lv: list[str], snap: Snapshot) -> Iterator[Metric]:
-        for name, doc, lat in (
-            ("latency_seconds", "Call latency percentiles over the live window", snap.latency),
-            ("scheduled_latency_seconds", "Latency from the scheduled start (open model)", snap.latency_sched),
+        mean = snap.latency_run.get("mean")
+        for name, doc, lat, total in (
+            ("latency_seconds", "Call latency: quantiles over the live window", snap.latency, mean),
+            ("scheduled_latency_seconds", "Latency from the scheduled start (open model)", snap.latency_sched, None),
         ):
             if not lat:
                 continue
-            g = GaugeMetricFamily(PREFIX + name, doc, labels=[*base, "quantile"])
+            m = Metric(PREFIX + name, doc, "summary")
             for key, q in QUANTILES:
                 if key in lat:
-                    g.add_metric([*lv, q], lat[key] / 1000)
-            yield g
+                    m.add_sample(PREFIX + name, dict(zip([*base, "quantile"], [*lv, q], strict=True)), lat[key] / 1000)
+            labels = dict(zip(base, lv, strict=True))
+            m.add_sample(PREFIX + name + "_count", labels, float(snap.calls))
+            if total is not None:
+                m.add_sample(PREFIX + name + "_sum", labels, total / 1000 * snap.calls)
+            yield m
         if "max" in snap.latency:
             g = GaugeMetricFamily(PREFIX + "latency_max_seconds", "Slowest call so far", labels=base)
             g.add_metric(lv, snap.latency["max"] / 1000)
@@ -198,7 +222,7 @@ class SnapshotCollector(Collector):
             m = _SERIES.match(series)
             if m is None or series in CORE_SERIES or not math.isfinite(value):
                 continue
-            name = _metric_name(m.group(1))
+            name, factor = _metric_name(m.group(1))
             if name.removeprefix(PREFIX) in taken:
                 name = PREFIX + "series_" + name.removeprefix(PREFIX)
             fam = families.get(name)
@@ -206,7 +230,7 @@ class SnapshotCollector(Collector):
                 fam = families[name] = GaugeMetricFamily(
                     name, f"soakwatch series {m.group(1)}[subject]", labels=[*base, "subject"]
                 )
-            fam.add_metric([*lv, m.group(2) or ""], value)
+            fam.add_metric([*lv, m.group(2) or ""], value * factor)
         yield from families.values()
 
 
@@ -218,10 +242,11 @@ class MetricsExporter:
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(self.collector)
         try:
-            self._server, self._thread = start_http_server(port, addr, registry=self.registry)
+            self._server = MetricsServer(addr, port, self.registry)
         except (OSError, ValueError) as exc:
             reason = getattr(exc, "strerror", None) or str(exc)
             raise UsageError(f"cannot serve metrics on {addr}:{port}: {reason}", where="--metrics-port") from None
+        self._thread = self._server.start()
         self.addr = addr
         self.port = int(self._server.server_address[1])
         self._closed = threading.Event()
@@ -245,6 +270,16 @@ class MetricsExporter:
 
         stage.subscribers.append(update)
 
+    def linger(self, seconds: float) -> None:
+        """Go on serving the final values for ``seconds`` (a last scrape sees them); SIGINT or
+        SIGTERM ends the wait at once."""
+        if seconds <= 0 or self._closed.is_set():
+            return
+        print(f"soakwatch: final metrics on {self.url} for {seconds:g}s more (Ctrl-C ends it)", flush=True)
+        done = threading.Event()
+        with _signals_set(done):
+            done.wait(seconds)
+
     def close(self) -> None:
         """Stop serving (idempotent)."""
         if self._closed.is_set():
@@ -253,6 +288,24 @@ class MetricsExporter:
         with contextlib.suppress(Exception):
             self._server.shutdown()
             self._server.server_close()
+
+
+@contextlib.contextmanager
+def _signals_set(done: threading.Event) -> Iterator[None]:
+    """SIGINT and SIGTERM set ``done`` meanwhile (main thread only; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    import signal
+
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    for sig in saved:
+        signal.signal(sig, lambda *_: done.set())
+    try:
+        yield
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
 
 
 def start_exporter(addr: str | None, port: int | None) -> MetricsExporter | None:

@@ -1,16 +1,19 @@
 """Pilot tests of the panel keys: toggles 1–9 and 0, Tab focus, z maximise, scrolling,
-the latency percentile (l), the events filter (f) and search (/)."""
+the latency percentile (l) and heatmap (h), the events filter (f) and search (/)."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 
 from soakwatch.core.snapshot import EventView
 from soakwatch.tui._deck import PANEL_KEYS
+from soakwatch.tui._heatmap import SHADES
 from soakwatch.tui._sample import sample_snapshot
 from soakwatch.tui.widgets import EventsPanel, LatencyPanel
 from soakwatch.tui.widgets.gates import render_gates
-from tests.tui.tui_harness import FakeSource, live_app, wait_for
+from tests.tui.tui_harness import FakeSource, live_app, svg_lines, wait_for
 
 
 def _shown(app) -> list[str]:
@@ -98,6 +101,28 @@ async def test_l_cycles_the_latency_percentile():
         await pilot.press("l")
         assert latency.percentile == "p50"
         assert "p50" in str(latency.border_subtitle)
+
+
+async def test_h_swaps_the_latency_chart_for_the_heatmap_and_back():
+    snap = sample_snapshot("running")
+    source = FakeSource(snap)
+    async with live_app(source, size=(160, 48)) as (app, pilot):
+        latency = app.query_one(LatencyPanel)
+        await pilot.pause()
+        assert not latency.heat and "h heatmap" in str(latency.border_subtitle)
+        chart_screen = "\n".join(svg_lines(app.export_screenshot()))
+        assert "20ms ┤" not in chart_screen
+        await pilot.press("h")
+        await pilot.pause()
+        assert latency.heat and "heatmap, calls/tick (h)" in str(latency.border_subtitle)
+        screen = "\n".join(svg_lines(app.export_screenshot()))
+        # the sample's buckets with calls, slowest at the top: the chaos window's 20–50 ms down to 0.5 ms
+        labels = [label for line in screen.splitlines() for label in re.findall(r"([\d.]+m?s) ┤", line)]
+        assert labels[:6] == ["20ms", "10ms", "5ms", "2ms", "1ms", "0.5ms"], screen
+        assert any(shade in screen for shade, _ in SHADES)
+        await pilot.press("h")
+        await pilot.pause()
+        assert not latency.heat and "20ms ┤" not in "\n".join(svg_lines(app.export_screenshot()))
 
 
 async def test_f_filters_events_and_slash_searches_them():

@@ -25,6 +25,7 @@ SCREENS: list[tuple[str, Situation, list[str]]] = [
     ("failing_gate", "failing", []),
     ("paused", "paused", []),
     ("help", "running", ["question_mark"]),
+    ("latency_heatmap", "running", ["h"]),
     ("finished_warnings", "finished_warn", []),
 ]
 DIALOGS: list[tuple[str, Situation, list[str]]] = [

@@ -94,3 +94,18 @@ async def test_refresh_rate_must_be_positive():
 
     with pytest.raises(ValueError, match="refresh_hz"):
         make_app(FakeSource(), refresh_hz=0)
+
+
+async def test_the_collector_is_quieted_while_the_dashboard_runs_and_restored_after():
+    import gc
+
+    from soakwatch.tui._gc import GEN0_THRESHOLD
+
+    before = gc.get_threshold()
+    assert gc.get_freeze_count() == 0
+    app = make_app(FakeSource(sample_snapshot("running")))
+    async with app.run_test(size=SIZE):
+        await shown(app)
+        await wait_for(lambda: gc.get_freeze_count() > 0, what="long-lived objects frozen")
+        assert gc.get_threshold()[0] == max(GEN0_THRESHOLD, before[0])
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before

@@ -175,8 +175,9 @@ def render_lines(
         folded = [ln for ln in folded if keep(ln, filter_name, needle)]
     if not folded:
         return Text("no events match" if filter_name != "all" or needle else "no events yet", style="dim")
-    end = max(0, len(folded) - back)
-    rows = folded[max(0, end - max(1, height)) : end]
+    page = max(1, height)
+    end = max(min(len(folded), page), len(folded) - back)  # scrolled back past the start: the oldest page
+    rows = folded[max(0, end - page) : end]
     time_w = max(len(fmt_duration(ln.t)) for ln in rows)
     kind_w = max(len(ln.kind) for ln in rows)
     msg_w = width - time_w - kind_w - 2

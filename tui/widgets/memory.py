@@ -23,6 +23,10 @@ OTHER_COLUMNS = 30
 NAME_WIDTH = 12
 #: rows left under the table before the chart of the fastest-growing process is drawn
 CHART_MIN_ROWS = 4
+#: rows the chart could use (its slope line needs a few to be seen)
+CHART_WANT_ROWS = 7
+#: the colour of the fitted slope line over the RSS points
+FIT_STYLE = "yellow"
 #: growth ratios above this are shown as a warning
 GROWTH_WARN = 1.5
 
@@ -72,10 +76,15 @@ def render_memory(snap: Snapshot, height: int = 6, width: int = 80) -> Renderabl
     if room < CHART_MIN_ROWS or not growing:
         return table
     p = max(growing, key=lambda q: q.slope_mb_h or 0.0)
+    # the fitted slope drawn over the points it was fitted to (the value in the title)
+    fit = p.rss_fit if len(p.rss_fit) == len(p.rss_tail) else []
     title = Text.assemble(
         ("rss of ", "dim"), (p.name, "bold"), ("  slope ", "dim"), _slope(p), (" MB/h", "dim"), no_wrap=True
     )
+    if fit:
+        title.append("  ⣀⠤⠒ fitted", style=FIT_STYLE)
     chart = LineChart(p.rss_tail, height=room - 1, style="magenta", fmt=_axis_mb, time_axis=False)
+    chart.overlay, chart.overlay_style = fit, FIT_STYLE
     return Group(table, title, chart)
 
 
@@ -100,7 +109,7 @@ class MemoryPanel(Panel):
 
     def rows(self, snap: Snapshot) -> tuple[int, int]:
         gpu = len(snap.gpus) + bool(snap.gpu_note)
-        return 1 + min(len(snap.processes), 3) + gpu, 1 + len(snap.processes) + gpu + CHART_MIN_ROWS + 2
+        return 1 + min(len(snap.processes), 3) + gpu, 1 + len(snap.processes) + gpu + 1 + CHART_WANT_ROWS
 
     def select(self, snap: Snapshot) -> object:
         return (snap.processes, snap.gpus, snap.gpu_note)

@@ -52,6 +52,7 @@ def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableT
         tick=series_tick(snap),
         fmt=_axis_rate,
         overlay=snap.series.get("planned_rate", []) if snap.open_model else (),
+        overlay_style="blue",
     )
     return Group(head, chart)
 

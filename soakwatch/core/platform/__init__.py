@@ -43,6 +43,13 @@ from soakwatch.core.platform._files import (
     replace_at,
     unlink_at,
 )
+from soakwatch.core.platform._groups import (
+    arm_parent_death,
+    group_members,
+    kill_group,
+    kill_own_group,
+    lead_own_session,
+)
 
 __all__ = [
     "DEFAULT_CONTROL_TRANSPORT",
@@ -54,12 +61,17 @@ __all__ = [
     "SIGTERM",
     "STOP_SIGNALS",
     "Dir",
+    "arm_parent_death",
     "close_dir",
     "forward_hangup",
+    "group_members",
     "inherited_fd",
     "install_stack_dump",
     "interrupt",
     "is_within",
+    "kill_group",
+    "kill_own_group",
+    "lead_own_session",
     "lstat_at",
     "mkdir_at",
     "new_group_kwargs",
