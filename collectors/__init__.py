@@ -16,7 +16,8 @@ def build_collectors(profile: Profile) -> list[Plugin]:
     """The collectors a profile asks for, in the order they tick.
 
     Processes are always sampled (at least the monitor itself: the observer's overhead
-    is always visible); files only when ``[watch]`` names something; one collector per
+    is always visible), and GPUs unless ``[processes] gpu = "off"`` (:mod:`soakwatch.collectors.gpu`);
+    files only when ``[watch]`` names something; one collector per
     ``[[scrape]]``, ``[[reports]]`` and ``[[probe]]`` entry, and one report folder per ``[[nodes]]``
     entry with ``report_fields`` (named after the node).
     """
@@ -32,6 +33,10 @@ def build_collectors(profile: Profile) -> list[Plugin]:
     if w.files or w.unchanged or w.reset_before or w.backup_before:
         out.append(FilesCollector(w))
     out.append(ProcessCollector(profile.processes))
+    if profile.processes.gpu != "off":
+        from soakwatch.collectors.gpu import GpuCollector
+
+        out.append(GpuCollector(profile.processes))
     out.extend(ScrapeCollector(s) for s in profile.scrape)
     out.extend(ReportFolderCollector(r) for r in profile.reports)
     cwd = Path(profile.root) if profile.root else None

@@ -27,6 +27,7 @@ from soakwatch.collectors._sources import SourceLog
 from soakwatch.config.collectors import ScrapeConfig
 from soakwatch.config.errors import UsageError
 from soakwatch.core.plugins import StageContext
+from soakwatch.core.redact import expand_secret_headers
 
 __all__ = ["AUTO_SERIES_MAX", "ScrapeCollector", "parse_prometheus", "parse_selector"]
 
@@ -106,7 +107,10 @@ class ScrapeCollector(Sampler):
                     raise UsageError(str(exc), field=f"scrape.{self.cfg.name}.fields.{field}", value=sel) from None
 
     def start(self) -> None:
-        self.client = httpx.Client(timeout=self.cfg.timeout, transport=self._transport, follow_redirects=True)
+        headers = {**self.cfg.headers, **expand_secret_headers(self.cfg.headers)}  # ${NAME}: a noted secret
+        self.client = httpx.Client(
+            timeout=self.cfg.timeout, transport=self._transport, follow_redirects=True, headers=headers
+        )
         self.log = SourceLog(self.ctx.run_dir, self.cfg.name)
         for field in self.cfg.fields:
             self.ctx.recorder.declare(f"{field}[{self.cfg.name}]")

@@ -9,6 +9,7 @@ plugins exist: the stage and the CLI pass these lists down (to ``build_summary``
 from __future__ import annotations
 
 from soakwatch.chaos.plugin import ChaosPlugin
+from soakwatch.collectors import gpu as gpu_report
 from soakwatch.collectors import health_report
 from soakwatch.collectors import report as collectors_report
 from soakwatch.collectors.files import FilesCollector
@@ -28,6 +29,7 @@ REPORT_SECTIONS: tuple[ReportSection, ...] = (
     gates_report.SECTION,
     collectors_report.SECTION,
     health_report.SECTION,
+    gpu_report.SECTION,
     nodes_report.SECTION,
     tokens_report.SECTION,
     endpoints_report.SECTION,

@@ -141,6 +141,12 @@ class ProcessConfig(ProfileModel):
         examples=[[{"name": "server", "pattern": "server.py"}]],
     )
     tracemalloc: bool = Field(default=False, description="record the target's top allocations (inline isolation)")
+    gpu: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="GPU memory and utilisation per device and per target process through NVML (the "
+        "nvidia-ml-py package, soakwatch[gpu]): auto samples when the package and a GPU are there (a package "
+        "without a GPU says 'no GPU' once); on also says so on the verdict line when it cannot sample",
+    )
 
     _secs = seconds_fields("interval", "warmup")
 
@@ -159,6 +165,11 @@ class ScrapeConfig(ProfileModel):
         examples=[{"rss_mb": "process_resident_memory_mb"}],
     )
     timeout: float = Field(default=2.0, gt=0, description="seconds one scrape may take")
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="request headers; ${NAME} is read from the environment and never written to the run directory",
+        examples=[{"Authorization": "Bearer ${METRICS_TOKEN}"}],
+    )
 
     _secs = seconds_fields("interval", "timeout")
 

@@ -48,8 +48,9 @@ class HttpConfig(ProfileModel):
     )
     headers: dict[str, str] = Field(
         default_factory=dict,
-        description="request headers; placeholders allowed in values",
-        examples=[{"Authorization": "Bearer test"}],
+        description="request headers; placeholders allowed in values; ${NAME} is read from the environment "
+        "and never written to the run directory",
+        examples=[{"Authorization": "Bearer ${SLM_API_KEY}"}],
     )
     body: Any = Field(
         default=None,

@@ -28,6 +28,7 @@ from soakwatch.config.collectors import (
 )
 from soakwatch.config.compose import read_extended
 from soakwatch.config.constants import DEFAULT_REFRESH_HZ
+from soakwatch.config.envref import check_env_refs
 from soakwatch.config.errors import UsageError
 from soakwatch.config.explain import explain_errors
 from soakwatch.config.gates import GateSpec
@@ -36,6 +37,7 @@ from soakwatch.config.limits import MAX_CALLS, MAX_DURATION, MAX_RATE, MAX_TIMEO
 from soakwatch.config.matrix import MatrixValue, check_matrix
 from soakwatch.config.nodes import NodeSpec, check_topology
 from soakwatch.config.safetext import safe_str
+from soakwatch.config.shape import ShapeSegment, shape_total
 from soakwatch.config.units import seconds_fields
 
 __all__ = [
@@ -97,6 +99,12 @@ class Profile(ProfileModel):
         allow_inf_nan=False,
         description="fixed arrival rate, calls/s (open model; concurrency bounds it)",
         examples=[40],
+    )
+    shape: list[ShapeSegment] = Field(
+        default_factory=list,
+        description="an arrival rate that follows segments (open model; [[shape]] rate = 20 for = '2m', "
+        "ramps 'FROM->TO', 0 for an idle gap); the stage lasts the shape unless duration or calls ends it sooner",
+        examples=[[{"rate": "0->20", "for": "30s"}, {"rate": 0, "for": "10s"}]],
     )
     timeout: float = Field(
         default=30.0, ge=MIN_SECONDS, le=MAX_TIMEOUT, allow_inf_nan=False, description="per-call timeout, seconds"
@@ -247,6 +255,7 @@ class Profile(ProfileModel):
 
     @model_validator(mode="after")
     def _limits(self) -> Profile:
+        self._check_shape()
         if self.calls is None and self.duration is None:
             raise ValueError("a stage needs 'calls' or 'duration'")
         if self.calls is not None and self.duration is not None:
@@ -266,10 +275,23 @@ class Profile(ProfileModel):
             raise ValueError("; ".join(problems))
         return self
 
+    def _check_shape(self) -> None:
+        if not self.shape:
+            return
+        if self.rate is not None:
+            raise ValueError("give 'rate' (fixed) or [[shape]] (a rate that follows segments), not both")
+        if max(max(seg.rates) for seg in self.shape) < MIN_RATE:
+            raise ValueError("[[shape]] plans no call: give at least one segment a rate above 0")
+        python = not (self.target or "").startswith(("http://", "https://", "cmd:"))
+        if python and self.isolation == "process":
+            raise ValueError("[[shape]] drives inline Python, http:// and cmd: targets: set isolation = 'inline'")
+        if self.calls is None and self.duration is None:
+            object.__setattr__(self, "duration", shape_total(self.shape))
+
     @property
     def open_model(self) -> bool:
-        """True when calls arrive at a fixed rate rather than as fast as concurrency allows."""
-        return self.rate is not None
+        """True when calls arrive on a schedule (a fixed rate or a shape) rather than as fast as concurrency allows."""
+        return self.rate is not None or bool(self.shape)
 
 
 def resolve_profile_path(name_or_path: str) -> Path:
@@ -315,9 +337,13 @@ def _explain(exc: ValidationError, where: str, set_keys: Sequence[str] = ()) -> 
 def validate_profile(data: Mapping[str, Any], where: str, set_keys: Sequence[str] = ()) -> Profile:
     """Build a :class:`Profile` from plain data, turning pydantic errors into usage errors that teach."""
     try:
-        return Profile.model_validate(dict(data))
+        profile = Profile.model_validate(dict(data))
     except ValidationError as exc:
         raise _explain(exc, where, set_keys) from None
+    headers = [("http.headers", profile.http.headers)]
+    headers += [(f"scrape.{s.name}.headers", s.headers) for s in profile.scrape]
+    check_env_refs(headers, where)  # a ${NAME} whose variable is not set: exit 2 now
+    return profile
 
 
 def _parse_value(text: str) -> Any:

@@ -24,6 +24,7 @@ __all__ = [
     "GateRecovery",
     "GateRules",
     "GateTransition",
+    "GpuInfo",
     "Integrity",
     "LogMatch",
     "LogMatchSummary",
@@ -183,6 +184,15 @@ class MemoryWarmup(CollectorEvent):
 
     KIND = "memory_warmup"
     warmup_s: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GpuInfo(CollectorEvent):
+    """What the GPU collector found when the stage started: the devices, or why none ("no GPU: ...")."""
+
+    KIND = "gpu"
+    devices: list[str] | None = None
     reason: str | None = None
 
 

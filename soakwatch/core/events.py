@@ -34,7 +34,7 @@ from typing import IO, Any
 from soakwatch.config.safetext import safe_obj, safe_str
 from soakwatch.core.event_codec import build, encode, iter_lines, read_records
 from soakwatch.core.event_types import Event, Level, ListenerError
-from soakwatch.core.redact import redact_obj, redact_url
+from soakwatch.core.redact import redact_obj, redact_text
 
 __all__ = ["Event", "EventLog", "Level", "read_events", "read_records", "utc_now"]
 
@@ -86,7 +86,7 @@ class EventLog:
         Text is made safe here, once, for every writer and reader behind it: lone surrogates
         become escapes (:mod:`soakwatch.config.safetext`), secrets are redacted and the message is capped.
         """
-        message = redact_url(safe_str(message))
+        message = redact_text(safe_str(message))
         data = redact_obj(safe_obj(data))
         return self._append(
             lambda seq, t, ts: build(kind, seq=seq, t=t, ts=ts, level=level, message=message, data=data)

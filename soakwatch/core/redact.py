@@ -9,21 +9,49 @@ what it records of a profile and a command line is redacted where it is written
 - every value of a node's or a command target's ``env`` (an environment is where secrets live);
 - ``--set KEY=VALUE`` whose key or value mentions token, key, secret, password or authorization;
 - the password of a URL (``http://user:secret@host`` keeps the user);
-- any mapping key that names a secret (``api_key``, ``password``, ``x-auth-token``, ...).
+- any mapping key that names a secret (``api_key``, ``password``, ``x-auth-token``, ...), unless
+  its value is a number (a count per error kind such as ``HTTP 401 invalid_api_key``).
 
 Redacted values become :data:`REDACTED`; the field stays, so a reader sees that one was set.
+
+Values read from the environment for ``${NAME}`` references (:mod:`soakwatch.config.envref`) are
+secrets whatever their header's name: :func:`note_secret` registers them, and :func:`redact_text`
+(used by :func:`redact_obj` and so by every event) and :func:`scrub_bytes` (an HTTP answer that
+echoes a header) replace every occurrence by :data:`REDACTED`. Values shorter than
+:data:`SECRET_MIN_LEN` are not registered: replacing them everywhere would mangle ordinary text.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["REDACTED", "is_secret_name", "redact_argv", "redact_obj", "redact_profile", "redact_url"]
+from soakwatch.config.envref import env_names, expand_env
+
+__all__ = [
+    "REDACTED",
+    "SECRET_MIN_LEN",
+    "expand_secret_headers",
+    "is_secret_name",
+    "note_secret",
+    "redact_argv",
+    "redact_obj",
+    "redact_profile",
+    "redact_text",
+    "redact_url",
+    "scrub_bytes",
+]
 
 REDACTED = "***"
+#: a value read from the environment shorter than this is not scrubbed from text (see above)
+SECRET_MIN_LEN = 4
+
+#: values read from the environment for ``${NAME}`` references; longest first, so one inside another is
+#: replaced whole
+_secrets: list[str] = []
+_secret_bytes: list[tuple[bytes, bytes]] = []
 
 #: names (header names, mapping keys) whose values are secrets
 _SECRET_NAME = re.compile(
@@ -53,17 +81,53 @@ def redact_url(text: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def note_secret(value: str) -> None:
+    """From now on, ``value`` (read from the environment) is replaced wherever it is written."""
+    if len(value) < SECRET_MIN_LEN or value in _secrets:
+        return
+    _secrets.append(value)
+    _secrets.sort(key=len, reverse=True)
+    _secret_bytes[:] = [(v.encode(), REDACTED.encode()) for v in _secrets]
+
+
+def expand_secret_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """The headers that hold ``${NAME}`` references, expanded; every value read is a noted secret."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        if env_names(value):
+            out[name], used = expand_env(value)
+            for secret in used:
+                note_secret(secret)
+    return out
+
+
+def redact_text(text: str) -> str:
+    """``text`` with noted secrets and URL passwords replaced."""
+    for secret in _secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return redact_url(text)
+
+
+def scrub_bytes(data: bytes) -> bytes:
+    """``data`` with every noted secret replaced (an answer that echoes a header)."""
+    for secret, mark in _secret_bytes:
+        if secret in data:
+            data = data.replace(secret, mark)
+    return data
+
+
 def redact_obj(obj: Any, _depth: int = 0) -> Any:
-    """A JSON-like value with the values of secret-named keys and URL passwords redacted."""
+    """A JSON-like value with the values of secret-named keys, noted secrets and URL passwords redacted."""
     if isinstance(obj, str):
-        return redact_url(obj)
+        return redact_text(obj)
     if _depth > 32:
         return obj
     if isinstance(obj, dict):
         return {
             k: (
                 REDACTED
-                if isinstance(k, str) and is_secret_name(k) and v not in (None, "")
+                if isinstance(k, str) and is_secret_name(k) and v not in (None, "") and not _is_number(v)
                 else redact_obj(v, _depth + 1)
             )
             for k, v in obj.items()
@@ -71,6 +135,11 @@ def redact_obj(obj: Any, _depth: int = 0) -> Any:
     if isinstance(obj, list | tuple):
         return [redact_obj(v, _depth + 1) for v in obj]
     return obj
+
+
+def _is_number(v: Any) -> bool:
+    """A count is no secret: ``{"HTTP 401 invalid_api_key": 12}`` (errors by kind) keeps its number."""
+    return isinstance(v, int | float)
 
 
 def redact_profile(data: dict[str, Any]) -> dict[str, Any]:

@@ -130,6 +130,7 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
         planned_duration=prof.get("duration"),
         concurrency=int(prof.get("concurrency", 1)),
         rate=prof.get("rate"),
+        shape=[f"{seg.get('rate')}/s for {seg.get('for')}s" for seg in prof.get("shape") or []],
         isolation=str(prof.get("isolation", "process")),
         calls=calls,
         started_calls=calls + in_flight,
@@ -214,7 +215,7 @@ def render_markdown(s: Summary, sections: Sequence[ReportSection] = ()) -> str:
 def _md_run(s: Summary) -> list[str]:
     """summary.md's run facts (target, plan, times, exit code) and its table of calls."""
     plan = f"{s.planned_calls} calls" if s.planned_calls else format_duration(s.planned_duration or 0)
-    model = f"{s.rate:g} calls/s (open model)" if s.rate else f"concurrency {s.concurrency}"
+    model = s.load_model
     exit_code = "— (the runner did not finish)" if s.exit_code is None else str(s.exit_code)
     return [
         f"- Target: `{s.target}` ({s.isolation})",

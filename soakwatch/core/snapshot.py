@@ -21,6 +21,7 @@ __all__ = [
     "EventView",
     "FileView",
     "GateView",
+    "GpuView",
     "Mark",
     "NodeView",
     "ProcView",
@@ -103,6 +104,16 @@ class ProcView(_View):
     rss_tail: list[float] = Field(default_factory=list)
     #: the fitted RSS trend (slope_mb_h) at the times of ``rss_tail``'s points (empty without a trend)
     rss_fit: list[float] = Field(default_factory=list)
+
+
+class GpuView(_View):
+    """A GPU's memory and utilisation, or a process's memory on the GPUs (collectors.gpu)."""
+
+    name: str
+    mem_mb: float = 0.0
+    #: the device's memory (None for a process)
+    total_mb: float | None = None
+    util_pct: float | None = None
 
 
 class GateView(_View):
@@ -217,6 +228,9 @@ class Snapshot(_View):
     files: list[FileView] = Field(default_factory=list)
     snapshots: list[SnapshotRow] = Field(default_factory=list)
     processes: list[ProcView] = Field(default_factory=list)
+    #: GPUs and the target's processes on them (empty without NVML); ``gpu_note``: "no GPU: why"
+    gpus: list[GpuView] = Field(default_factory=list)
+    gpu_note: str = ""
     gates: list[GateView] = Field(default_factory=list)
     collectors: list[CollectorView] = Field(default_factory=list)
     nodes: list[NodeView] = Field(default_factory=list)

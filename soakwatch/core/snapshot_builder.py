@@ -50,7 +50,7 @@ SERIES_TAIL = 120
 #: seconds of the live output tokens/s
 TOKENS_WINDOW = 10.0
 #: series every snapshot carries
-SNAPSHOT_SERIES = ("rate", "p50_ms", "p95_ms", "p99_ms", "error_delta", "in_flight")
+SNAPSHOT_SERIES = ("rate", "p50_ms", "p95_ms", "p99_ms", "error_delta", "in_flight", "planned_rate")
 #: event kinds marked on time charts
 MARK_KINDS = {"chaos_start": "chaos", "chaos_end": "chaos", "gate": "gate", "operator": "op"}
 MAX_MARKS = 200
@@ -74,7 +74,7 @@ class SnapshotBuilder:
         series = {}
         for name in SNAPSHOT_SERIES:
             s = rec.series(name)
-            if s is not None:
+            if s is not None and (name != "planned_rate" or p.open_model):  # NaN in the closed model
                 series[name] = s.tail(SERIES_TAIL)
         data: dict[str, Any] = {
             "seq": self._seq,

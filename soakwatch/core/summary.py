@@ -69,7 +69,17 @@ class Summary(_Model):
     planned_duration: float | None = None
     concurrency: int = 1
     rate: float | None = None
+    #: a ``[[shape]]`` plan, one ``"RATE/s for SECONDS"`` per segment (``rate`` is None then)
+    shape: list[str] = Field(default_factory=list)
     isolation: str = "process"
+
+    @property
+    def load_model(self) -> str:
+        """The plan's load model for the reports: a shape, a fixed rate or a concurrency."""
+        if self.shape:
+            return f"shape {', '.join(self.shape)} (open model)"
+        return f"{self.rate:g} calls/s (open model)" if self.rate else f"concurrency {self.concurrency}"
+
     calls: int = 0
     #: calls started: recorded, plus those in flight at the last flush (their outcome unknown after a kill)
     started_calls: int = 0

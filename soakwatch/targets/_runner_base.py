@@ -23,6 +23,7 @@ from soakwatch.targets import loops
 from soakwatch.targets.allocator import Allocator, BarrierHook
 from soakwatch.targets.loops import CHUNK_MAX
 from soakwatch.targets.schedule import Arrivals, say_skipped
+from soakwatch.targets.shape import ShapedArrivals
 from soakwatch.targets.spec import TargetSpec
 
 __all__ = ["SUSPEND_NS", "WATCH_SECONDS", "Plan", "Runner", "chunk_size"]
@@ -47,6 +48,8 @@ class Plan:
     seed: int | None = None
     #: under a rate: an arrival later than this finds no free slot in time and is missed
     grace: float = 0.5
+    #: a load shape, (seconds, rate at start, rate at end) per segment; ``rate`` is then its peak
+    shape: tuple[tuple[float, float, float], ...] = ()
     #: after a graceful stop, calls in flight get this long to finish before they are cancelled
     stop_grace: float = 10.0
 
@@ -79,7 +82,11 @@ class Runner(ABC):
         self._start_ns = 0
         self._stop_ns = 0
         #: the due times of an open-model stage (None in the closed model)
-        self.arrivals: Arrivals | None = Arrivals(plan.rate, plan.grace) if plan.rate else None
+        self.arrivals: Arrivals | None = None
+        if plan.shape:
+            self.arrivals = ShapedArrivals(plan.shape, plan.grace)
+        elif plan.rate:
+            self.arrivals = Arrivals(plan.rate, plan.grace)
         if self.arrivals is not None:
             self.allocator.on_hold = self._barrier_hold
         self._active = 0
@@ -134,7 +141,7 @@ class Runner(ABC):
         self._start_ns = time.perf_counter_ns()
         if self.arrivals is not None:
             self.arrivals.start(self._start_ns)
-        if self.plan.duration is not None:
+        if self.plan.duration is not None and not self.plan.shape:  # a shape ends when its schedule does
             self.allocator.deadline = time.monotonic() + self.plan.duration
         threads = [
             threading.Thread(target=self._guard, args=(slot,), name=f"slot-{i}", daemon=True)
@@ -178,9 +185,11 @@ class Runner(ABC):
 
     @property
     def planned_rate(self) -> float | None:
-        """The arrival rate planned now: the profile's, 0 while paused or stopped, None in the closed model."""
+        """The arrival rate planned now (the profile's or the shape's), 0 while paused, None in the closed model."""
         if self.plan.rate is None:
             return None
+        if isinstance(self.arrivals, ShapedArrivals):
+            return 0.0 if self._hold else self.arrivals.rate_at()
         return 0.0 if self._hold else self.plan.rate
 
     def held(self) -> bool:
@@ -197,6 +206,8 @@ class Runner(ABC):
     def deadline_ns(self) -> int:
         if self.plan.duration is None:
             return 2**62
+        if isinstance(self.arrivals, ShapedArrivals):  # from the schedule's start: clients' set-up cuts no segment
+            return self.arrivals.origin + int(self.plan.duration * 1e9)
         return self._start_ns + int(self.plan.duration * 1e9)
 
     def interval_ns(self) -> int:

@@ -11,15 +11,18 @@ __all__ = ["stage_plan"]
 
 def stage_plan(profile: Profile, barrier: int | None) -> Plan:
     """The plan of ``profile``; ``barrier``: the plugins' barrier every N calls, if any."""
+    shape = tuple((seg.for_, *seg.rates) for seg in profile.shape)
+    rate = max(max(r0, r1) for _, r0, r1 in shape) if shape else profile.rate
     return Plan(
         profile.calls,
         profile.duration,
         profile.concurrency,
-        profile.rate,
+        rate,
         profile.timeout,
         barrier,
         profile.seed,
         # an arrival that waits more than a tick (at least GRACE_MIN) for a free slot is missed
         grace=max(profile.tick, GRACE_MIN),
+        shape=shape,
         stop_grace=profile.stop_grace,
     )

@@ -19,11 +19,12 @@ completion tokens are published as the cumulative series ``tokens_prompt`` and
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import importlib.util
 import json
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,9 @@ from soakwatch._calldata import AnswerSampler, CallValues, current_slot, keep_an
 from soakwatch.config.errors import UsageError
 from soakwatch.config.http import HttpConfig
 from soakwatch.core.recorder import ErrorRecord
+from soakwatch.core.redact import expand_secret_headers, redact_text, scrub_bytes
 from soakwatch.targets.http_check import answer_of, check_reply, extract_values
-from soakwatch.targets.http_clients import SlotClient, TransportError, close_all, make_clients
+from soakwatch.targets.http_clients import Reply, SlotClient, TransportError, close_all, make_clients
 from soakwatch.targets.http_mix import INPUT_FIELD, Endpoint, EndpointCounts, Mix, build_endpoints, words
 from soakwatch.targets.http_stream import StreamReader, note_stream, open_stream
 from soakwatch.targets.runner import Runner
@@ -65,6 +67,9 @@ class HttpRunner(Runner):
         self.url = self.spec.spec
         self.timeout = cfg.timeout or self.plan.timeout
         bases = [Path.cwd(), *([self.root] if self.root else [])]
+        # a header with ${NAME} is read from the environment once, its value a noted secret; no {field} in it
+        self.env_headers = expand_secret_headers(cfg.headers)
+        self._secrets = bool(self.env_headers)
         self.endpoints = build_endpoints(cfg, self.url, bases)
         self.mix = Mix(cfg, self.plan.seed)
         first = self.endpoints[0]
@@ -142,7 +147,9 @@ class HttpRunner(Runner):
         if templated and (n := self.mix.input_length(i)) is not None:
             fields[INPUT_FIELD] = words(n, fields.get("prompt"))
         url = fill_text(e.url, fields) if templated else e.url
-        headers = {k: fill_text(v, fields) for k, v in cfg.headers.items()} if templated else dict(cfg.headers)
+        env = self.env_headers
+        headers = {k: fill_text(v, fields) if templated else v for k, v in cfg.headers.items() if k not in env}
+        headers.update(env)
         headers["X-Request-ID"] = rid
         content: bytes | None = None
         if e.body is not None:
@@ -159,6 +166,8 @@ class HttpRunner(Runner):
     async def _call(self, client: SlotClient, i: int, answers: AnswerSampler | None = None) -> ErrorRecord | None:
         k = self.mix.pick(i)
         err = await self._one(client, i, self.endpoints[k], answers)
+        if err is not None and self._secrets:
+            err = dataclasses.replace(err, message=redact_text(err.message))
         if self.per_endpoint.names:
             self.per_endpoint.count(k, i, err is not None)
         return err
@@ -181,6 +190,8 @@ class HttpRunner(Runner):
             return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True, rid)
         except Exception as exc:  # a client failure we do not know: recorded under its own type
             return ErrorRecord(error_kind(exc), f"{error_message(exc)} [{rid}]", i, request_id=rid)
+        if self._secrets:  # an answer that echoes a secret header keeps it out of errors, values and answers
+            reply = Reply(reply.status, scrub_bytes(reply.body), reply.content_type, _scrub_headers(reply.headers))
         out = check_reply(reply.status, reply.body, reply.content_type, e.checks, rid)
         if out.kind is not None:
             return ErrorRecord(out.kind, out.message, i, request_id=rid)
@@ -248,3 +259,7 @@ class HttpRunner(Runner):
         if lat and self._streamed:
             self.recorder.set(SOURCE_SERIES[0], self._token_source[0], "calls")
             self.recorder.set(SOURCE_SERIES[1], self._token_source[1], "calls")
+
+
+def _scrub_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: redact_text(v) for k, v in headers.items()}

@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from soakwatch._calldata import MAX_VALUES_PER_CHUNK, current_slot
+from soakwatch.config.envref import ENV_REF
 from soakwatch.config.http import HttpConfig
 from soakwatch.config.http_mix import HttpRequest
 from soakwatch.core.recorder import Recorder
@@ -91,7 +92,8 @@ def _endpoint(cfg: HttpConfig, target: str, req: HttpRequest, bases: list[Path])
 
 
 def _names(url: str, cfg: HttpConfig, body: Any) -> set[str]:
-    return placeholders(url) | placeholders(list(cfg.headers.values())) | placeholders(body)
+    headers = [ENV_REF.sub("", v) for v in cfg.headers.values()]  # ${NAME} is the environment's, not a case's
+    return placeholders(url) | placeholders(headers) | placeholders(body)
 
 
 def build_endpoints(cfg: HttpConfig, target: str, bases: list[Path]) -> list[Endpoint]:

@@ -122,9 +122,10 @@ def _counters(run: RunRecord, i: int, summary: dict[str, Any] | None) -> dict[st
     tl = run.timeline
     t = tl.times[i] if tl.rows else 0.0
     calls = int(tl.value("calls", i) or 0)
-    series = {name: tl.tail(name, i, SERIES_TAIL) for name in ("rate", "p50_ms", "p95_ms", "p99_ms", "in_flight")} | {
-        "error_delta": _error_delta(run, i, SERIES_TAIL)
-    }
+    series = {
+        name: tl.tail(name, i, SERIES_TAIL)
+        for name in ("rate", "p50_ms", "p95_ms", "p99_ms", "in_flight", "planned_rate")
+    } | {"error_delta": _error_delta(run, i, SERIES_TAIL)}
     whole = (summary or {}).get("latency") or {}
     return {
         "calls": calls,
@@ -165,7 +166,7 @@ def snapshot_at(run: RunRecord, i: int, plugins: Sequence[type[Plugin]] = (), se
         "elapsed": t,
         "planned_calls": profile.get("calls"),
         "planned_duration": profile.get("duration"),
-        "open_model": profile.get("rate") is not None,
+        "open_model": profile.get("rate") is not None or bool(profile.get("shape")),
         **_counters(run, i, summary),
         "error_kinds": _errors(events),
         "events": [

@@ -1,4 +1,4 @@
-"""Memory: RSS trend per process (monitor, workers, nodes) with slope and growth ratio."""
+"""Memory: RSS trend per process (monitor, workers, nodes) with slope and growth ratio; GPU memory when sampled."""
 
 from __future__ import annotations
 
@@ -67,8 +67,11 @@ def render_memory(snap: Snapshot, height: int = 6, width: int = 80) -> Renderabl
         rows.append([*cells, _slope(p), _growth(p)])
     trend_col: list[Justify] = ["left"] if trend >= TREND_MIN else []
     justify: list[Justify] = ["left", "right", *trend_col, "right", "right"]
-    table = grid(rows, width, header=header, justify=justify, flex=0)
-    room = height - len(procs) - 1
+    table: RenderableType = grid(rows, width, header=header, justify=justify, flex=0)
+    gpu = _gpu_lines(snap)
+    if gpu:
+        table = Group(table, *gpu)
+    room = height - len(procs) - 1 - len(gpu)
     growing = [p for p in procs if p.slope_mb_h is not None and p.alive]
     if room < CHART_MIN_ROWS or not growing:
         return table
@@ -85,19 +88,34 @@ def render_memory(snap: Snapshot, height: int = 6, width: int = 80) -> Renderabl
     return Group(table, title, chart)
 
 
+def _gpu_lines(snap: Snapshot) -> list[Text]:
+    """One line per GPU (memory used of total, utilisation) and per target process on them, or "no GPU"."""
+    out = []
+    for g in snap.gpus:
+        if g.total_mb is not None:
+            util = f"  util {g.util_pct:.0f}%" if g.util_pct is not None else ""
+            out.append(Text(f"{g.name}  {g.mem_mb:,.0f} / {g.total_mb:,.0f} MB{util}", style="cyan", no_wrap=True))
+        else:
+            out.append(Text(f"{g.name} on GPU  {g.mem_mb:,.0f} MB", style="cyan", no_wrap=True))
+    if snap.gpu_note:
+        out.append(Text(snap.gpu_note, style="dim", no_wrap=True))
+    return out
+
+
 class MemoryPanel(Panel):
     """Process memory."""
 
     TITLE = "memory"
 
     def rows(self, snap: Snapshot) -> tuple[int, int]:
-        return 1 + min(len(snap.processes), 3), 1 + len(snap.processes) + 1 + CHART_WANT_ROWS
+        gpu = len(snap.gpus) + bool(snap.gpu_note)
+        return 1 + min(len(snap.processes), 3) + gpu, 1 + len(snap.processes) + gpu + 1 + CHART_WANT_ROWS
 
     def select(self, snap: Snapshot) -> object:
-        return snap.processes
+        return (snap.processes, snap.gpus, snap.gpu_note)
 
     def has_content(self, snap: Snapshot) -> bool:
-        return bool(snap.processes)
+        return bool(snap.processes or snap.gpus)
 
     def render_snapshot(self, snap: Snapshot, width: int, height: int) -> RenderableType:
         return render_memory(snap, height, width)

@@ -30,7 +30,8 @@ def _tokens(snap: Snapshot) -> list[tuple[str, str, str]]:
 
 
 def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableType:
-    """Current and average calls/s, in flight, and the rate chart with marks (``height`` rows in all)."""
+    """Current and average calls/s, in flight, and the rate chart with marks (``height`` rows in all); in
+    the open model the planned rate (a fixed rate or a ``[[shape]]``) is drawn behind the rate, in blue."""
     head = fit_pairs(
         [
             ("now", "now", fmt_rate(snap.rate)),
@@ -38,6 +39,7 @@ def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableT
             ("in flight", "infl", fmt_count(snap.in_flight)),
             ("calls", "n", fmt_count(snap.calls)),
             *_tokens(snap),
+            *([("planned", "plan", fmt_rate(snap.planned_rate or 0.0))] if snap.open_model else []),
         ],
         width,
     )
@@ -49,6 +51,8 @@ def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableT
         end_t=snap.elapsed,
         tick=series_tick(snap),
         fmt=_axis_rate,
+        overlay=snap.series.get("planned_rate", []) if snap.open_model else (),
+        overlay_style="blue",
     )
     return Group(head, chart)
 
@@ -64,7 +68,9 @@ class RatePanel(Panel):
         return bool(snap.calls) or not snap.nodes  # a node-only stage makes no calls
 
     def select(self, snap: Snapshot) -> object:
-        return (snap.rate, snap.rate_avg, snap.in_flight, snap.calls, snap.series.get("rate"), snap.marks, snap.tokens)
+        planned = snap.series.get("planned_rate") if snap.open_model else None
+        rate = snap.series.get("rate")
+        return (snap.rate, snap.rate_avg, snap.in_flight, snap.calls, rate, planned, snap.marks, snap.tokens)
 
     def render_snapshot(self, snap: Snapshot, width: int, height: int) -> RenderableType:
         return render_rate(snap, height, width)

@@ -147,6 +147,9 @@ class _Builder:
             calls = self.cols["calls"]
             new = [max(0.0, v - (calls[i - 1] if i else 0.0)) for i, v in enumerate(calls)]
             lines.append(Line(self.derived("calls_per_s", self.per_second(new)), "calls/s", color(0)))
+        if any(_finite(v) for v in self.cols.get("planned_rate", [])):  # an open model: the schedule beside it
+            lines.append(Line("planned_rate", "planned calls/s", color(1), dash=True, step=True))
+            self.used.add("planned_rate")
         kinds = self.error_counts()
         stacked = [0.0] * len(self.times)
         layers: list[Line] = []

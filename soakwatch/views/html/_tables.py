@@ -64,7 +64,7 @@ def verdict_block(s: Summary) -> str:
             "up to its last flush.</p>"
         )
     plan = f"{s.planned_calls} calls" if s.planned_calls else format_duration(s.planned_duration or 0)
-    model = f"{s.rate:g} calls/s (open model)" if s.rate else f"concurrency {s.concurrency}"
+    model = s.load_model
     lines.append(
         f"<p class='meta'>Target <code>{escape(str(s.target))}</code> ({escape(s.isolation)}) · plan {escape(plan)}, "
         f"{escape(model)} · ran {escape(str(s.started_at))} → {escape(str(s.ended_at))} "

@@ -1,0 +1,109 @@
+"""The arrival schedule of a ``[[shape]]`` stage: :class:`~soakwatch.targets.schedule.Arrivals` whose
+rate follows segments (constant, a linear ramp, or 0 for an idle gap).
+
+Each segment plans its own arrivals from its start: a constant rate ``r`` for ``D`` seconds
+plans ``ceil(r * D)`` arrivals at ``k / r``; a ramp from ``r0`` to ``r1`` plans
+``ceil((r0 + r1) / 2 * D)`` arrivals where the ramp's cumulative count ``r0 t + (r1 - r0) t² / 2D``
+reaches ``k``; an idle segment plans none. So the calls of a segment are exactly its planned
+count (2 s at 20/s: 40 calls, then none during a gap), whatever the rounding of the others.
+Pauses shift the whole schedule as they do for a fixed rate; after the last segment nothing
+falls due (:data:`NEVER`), so the runner stops.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import time
+from collections.abc import Sequence
+
+from soakwatch.targets.schedule import Arrivals
+
+__all__ = ["NEVER", "Segment", "ShapedArrivals", "planned_arrivals"]
+
+#: (seconds, rate at its start, rate at its end)
+Segment = tuple[float, float, float]
+#: the due time of an arrival past the end of the shape: never
+NEVER = 2**62
+#: a segment's planned count is rounded up only past this (10.000000001 planned is 10, not 11)
+_EPS = 1e-9
+
+
+def planned_arrivals(seg: Segment) -> int:
+    """How many arrivals one segment plans."""
+    secs, r0, r1 = seg
+    return max(0, math.ceil((r0 + r1) / 2 * secs - _EPS))
+
+
+def _offset(seg: Segment, k: int) -> float:
+    """Seconds from the segment's start to its arrival ``k``."""
+    secs, r0, r1 = seg
+    if r0 == r1:
+        return k / r0
+    a = (r1 - r0) / (2 * secs)  # cumulative count N(t) = r0 t + a t², solved for N(t) = k
+    return (-r0 + math.sqrt(max(0.0, r0 * r0 + 4 * a * k))) / (2 * a)
+
+
+class ShapedArrivals(Arrivals):
+    """Due times of a rate that follows segments, shifted by pauses; thread-safe."""
+
+    def __init__(self, segments: Sequence[Segment], grace_s: float) -> None:
+        peak = max(max(r0, r1) for _, r0, r1 in segments)
+        super().__init__(peak, grace_s)
+        self.segments = list(segments)
+        #: index of the first arrival of each segment, and the segment's start (ns from call 0)
+        self._first: list[int] = []
+        self._start_ns: list[int] = []
+        n, t = 0, 0.0
+        for seg in self.segments:
+            self._first.append(n)
+            self._start_ns.append(int(t * 1e9))
+            n += planned_arrivals(seg)
+            t += seg[0]
+        self.total = n
+        self.length_ns = int(t * 1e9)
+
+    def offset_ns(self, i: int) -> int:
+        """Nanoseconds from call 0 to arrival ``i`` (:data:`NEVER` past the shape's end)."""
+        if i >= self.total:
+            return NEVER
+        k = bisect.bisect_right(self._first, i) - 1
+        while planned_arrivals(self.segments[k]) == 0:  # an idle segment shares its first index with the next
+            k += 1
+        return self._start_ns[k] + int(_offset(self.segments[k], i - self._first[k]) * 1e9)
+
+    def due(self, i: int) -> int:
+        off = self.offset_ns(i)
+        return NEVER if off == NEVER else self.origin + self.shift + off
+
+    def due_by(self, t: int) -> int:
+        with self._lock:
+            if self._paused_at is not None:
+                t = min(t, self._paused_at)
+            base = self.origin + self.shift
+        if t < base:
+            return 0
+        lo, hi = 0, self.total  # arrivals due at or before t: the first index due after t
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.offset_ns(mid) <= t - base:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def late_count(self, i: int, now: int) -> int:
+        return max(1, self.due_by(now - self.grace) - i)
+
+    def rate_at(self, now: int | None = None) -> float:
+        """The planned rate at ``now`` (0 in an idle segment and after the shape's end)."""
+        now = time.perf_counter_ns() if now is None else now
+        with self._lock:
+            if self._paused_at is not None:
+                now = self._paused_at
+            t = now - self.origin - self.shift
+        k = bisect.bisect_right(self._start_ns, t) - 1
+        if k < 0 or t >= self.length_ns:
+            return 0.0
+        secs, r0, r1 = self.segments[k]
+        return r0 + (r1 - r0) * min(1.0, (t - self._start_ns[k]) / 1e9 / secs)
