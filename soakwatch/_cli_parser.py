@@ -60,6 +60,24 @@ def _linger_seconds(text: str) -> float:
     return v
 
 
+def _add_metrics_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve the live series for Prometheus on this port (0: any free port; docs/prometheus/)",
+    )
+    p.add_argument("--metrics-addr", metavar="ADDR", help="address for --metrics-port (default 127.0.0.1)")
+    p.add_argument(
+        "--metrics-linger",
+        type=_linger_seconds,
+        default=METRICS_LINGER,
+        metavar="SECONDS",
+        help="with --metrics-port: serve the final values this long after the stage ends "
+        f"(default {METRICS_LINGER:g}s; 0: no wait)",
+    )
+
+
 def _add_stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--profile", metavar="NAME|PATH", help="built-in profile name or TOML file")
     p.add_argument(
@@ -91,21 +109,7 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-tui", action="store_true", help="headless: status lines and a summary")
     # internal: run as the stage child of a TUI (soakwatch.views.launch); output goes to stage.log
     p.add_argument("--ready-fd", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument(
-        "--metrics-port",
-        type=int,
-        metavar="PORT",
-        help="serve the live series for Prometheus on this port (0: any free port; docs/prometheus/)",
-    )
-    p.add_argument("--metrics-addr", metavar="ADDR", help="address for --metrics-port (default 127.0.0.1)")
-    p.add_argument(
-        "--metrics-linger",
-        type=_linger_seconds,
-        default=METRICS_LINGER,
-        metavar="SECONDS",
-        help="with --metrics-port: serve the final values this long after the stage ends "
-        f"(default {METRICS_LINGER:g}s; 0: no wait)",
-    )
+    _add_metrics_args(p)
     p.add_argument(
         "--set",
         action="append",

@@ -29,6 +29,7 @@ from soakwatch.analysis.sweep_report import write_report
 from soakwatch.config.constants import EXIT_ABORTED, EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK
 from soakwatch.config.errors import UsageError
 from soakwatch.config.matrix import MatrixValue, cell_id, cells, env_name, split_params
+from soakwatch.config.overrides import override
 from soakwatch.config.profile import Profile, validate_profile
 from soakwatch.core.redact import redact_profile
 from soakwatch.core.rundir import create_run_dir
@@ -49,17 +50,6 @@ class Cell:
     target_params: dict[str, MatrixValue]
 
 
-def _set_dotted(data: dict[str, Any], dotted: str, value: Any) -> None:
-    parts = dotted.split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = node[part] = {}
-        node = child
-    node[parts[-1]] = value
-
-
 def plan_cells(profile: Profile) -> list[Cell]:
     """Every cell's profile, validated before anything runs (a bad value is exit 2)."""
     if not profile.matrix:
@@ -73,11 +63,7 @@ def plan_cells(profile: Profile) -> list[Cell]:
         overrides, target = split_params(params, Profile.model_fields)
         data = json.loads(json.dumps(base))
         for key, value in overrides.items():
-            _set_dotted(data, key, value)
-            if key == "calls":
-                data.pop("duration", None)
-            elif key == "duration":
-                data.pop("calls", None)
+            override(data, key, value)
         data["name"] = f"{profile.name}-{cell_id(params)}"
         where = f"[matrix] cell {', '.join(f'{k}={v!r}' for k, v in params.items())}"
         out.append(Cell(i, params, validate_profile(data, where), target))

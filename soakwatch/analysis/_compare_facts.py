@@ -57,6 +57,24 @@ def _file_growth(run: RunRecord) -> dict[str, float]:
     return out
 
 
+def _file_facts(sec: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], Value]:
+    """Δ lines and growth per 1000 calls of each watched file."""
+    out: dict[tuple[str, str | None], Value] = {}
+    rows = (sec.get("snapshots") or {}).get("rows") or []
+    for name, per_k in delta_per_kcalls(rows).items():
+        out[("delta_lines", name)] = per_k
+    # a file with snapshots grows per whole untouched interval (a bounded log soakwatch reset refills
+    # to its bound: not growth); one without, from its first to its last timeline row, unless reset
+    snapped = {name for row in rows for name in (row.get("files") or {})}
+    touched = {str(e.data.get("file")) for e in run.events if e.kind in ("truncate", "reset")}
+    for name, kb in _file_growth(run).items():
+        if name not in snapped and name not in touched:
+            out[("growth_kb", name)] = kb
+    for name, kb in growth_per_kcalls(rows).items():
+        out[("growth_kb", name)] = kb
+    return out
+
+
 def facts_of(s: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], Value]:
     """Every value this run has, by (measure key, subject)."""
     lat = s.get("latency") or {}
@@ -92,18 +110,7 @@ def facts_of(s: dict[str, Any], run: RunRecord) -> dict[tuple[str, str | None], 
     for ep in sec.get("endpoints") or []:  # a request mix: one row per endpoint
         out[("endpoint_share", str(ep.get("endpoint")))] = _num(ep.get("share"))
         out[("endpoint_errors", str(ep.get("endpoint")))] = _num(ep.get("error_ratio"))
-    rows = (sec.get("snapshots") or {}).get("rows") or []
-    for name, per_k in delta_per_kcalls(rows).items():
-        out[("delta_lines", name)] = per_k
-    # a file with snapshots grows per whole untouched interval (a bounded log soakwatch reset refills
-    # to its bound: not growth); one without, from its first to its last timeline row, unless reset
-    snapped = {name for row in rows for name in (row.get("files") or {})}
-    touched = {str(e.data.get("file")) for e in run.events if e.kind in ("truncate", "reset")}
-    for name, kb in _file_growth(run).items():
-        if name not in snapped and name not in touched:
-            out[("growth_kb", name)] = kb
-    for name, kb in growth_per_kcalls(rows).items():
-        out[("growth_kb", name)] = kb
+    out.update(_file_facts(sec, run))
     for p in (sec.get("processes") or {}).get("list") or []:
         name = str(p.get("name"))
         if not _WORKER.match(name):

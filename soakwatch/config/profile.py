@@ -36,6 +36,7 @@ from soakwatch.config.http import HttpConfig
 from soakwatch.config.limits import MAX_CALLS, MAX_DURATION, MAX_RATE, MAX_TIMEOUT, MIN_RATE, MIN_SECONDS
 from soakwatch.config.matrix import MatrixValue, check_matrix
 from soakwatch.config.nodes import NodeSpec, check_topology
+from soakwatch.config.overrides import apply_overrides
 from soakwatch.config.safetext import safe_str
 from soakwatch.config.shape import ShapeSegment, shape_total
 from soakwatch.config.units import seconds_fields
@@ -344,43 +345,6 @@ def validate_profile(data: Mapping[str, Any], where: str, set_keys: Sequence[str
     headers += [(f"scrape.{s.name}.headers", s.headers) for s in profile.scrape]
     check_env_refs(headers, where)  # a ${NAME} whose variable is not set: exit 2 now
     return profile
-
-
-def _parse_value(text: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
-    parts = key.split(".")
-    node = data
-    for part in parts[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise UsageError(f"{part!r} is not a table", where="--set", field=key)
-        node = child
-    node[parts[-1]] = value
-
-
-def apply_overrides(data: dict[str, Any], overrides: Mapping[str, Any], sets: Sequence[str] = ()) -> dict[str, Any]:
-    """Profile data with CLI flags applied; ``None`` values leave the profile's value."""
-    out = dict(data)
-    for key, value in overrides.items():
-        if value is None:
-            continue
-        out[key] = value
-        if key == "calls":
-            out.pop("duration", None)
-        elif key == "duration":
-            out.pop("calls", None)
-    for item in sets:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError("expected KEY=VALUE", where="--set", value=item)
-        _set_dotted(out, key.strip(), _parse_value(raw.strip()))
-    return out
 
 
 def load_profile(

@@ -96,6 +96,23 @@ def _errors_by_kind(run: RunRecord) -> list[ErrorSummary]:
     return sorted(kinds.values(), key=lambda k: (-k.count, k.kind))
 
 
+def _end_fields(end: StageEnd | None) -> dict[str, Any]:
+    """What the stage_end event says of the outcome (an incomplete run has none)."""
+    if end is None:
+        return {"complete": False, "state": "INCOMPLETE", "verdict": "INCOMPLETE", "caveats": []}
+    return {
+        "complete": True,
+        "state": end.state,
+        "verdict": end.verdict or end.state,
+        "caveats": [str(c) for c in end.caveats],
+        "error": end.error,
+        "exit_code": end.exit_code,
+        "reason": end.reason,
+        "stop_finished": end.stop_finished,
+        "stop_cancelled": end.stop_cancelled,
+    }
+
+
 def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> Summary:
     """Rebuild the summary from what is on disk, with each section's part."""
     data = run if isinstance(run, RunRecord) else read_run(run)
@@ -117,15 +134,7 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
         started_at=(start.ts if start else None) or data.config.get("started_at"),
         ended_at=(end.ts if end else None) or (tl.stamps[-1] if tl.stamps else None),
         duration_s=duration,
-        complete=end is not None,
-        state=end.state if end else "INCOMPLETE",
-        verdict=(end.verdict or end.state) if end else "INCOMPLETE",
-        caveats=[str(c) for c in end.caveats] if end else [],
-        error=end.error if end else None,
-        exit_code=end.exit_code if end else None,
-        reason=end.reason if end else None,
-        stop_finished=end.stop_finished if end else None,
-        stop_cancelled=end.stop_cancelled if end else None,
+        **_end_fields(end),
         planned_calls=prof.get("calls"),
         planned_duration=prof.get("duration"),
         concurrency=int(prof.get("concurrency", 1)),
