@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
+from collections import deque
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ __all__ = [
     "Judge",
     "Observation",
     "Sparse",
+    "cumulative_base",
     "holds",
     "margin_of",
     "read_value",
@@ -68,6 +70,29 @@ class Observation:
     margin: float | None = None
     detail: str = ""
     forecast: float | None = None
+
+
+#: (time, numerator so far, denominator so far) of cumulative counts
+Cumulative = tuple[float, float, float]
+
+
+def cumulative_base(
+    pts: deque[Cumulative], window: Window, frame: Frame, run_base: Cumulative | None
+) -> tuple[Cumulative, Cumulative | None]:
+    """The point a window of cumulative counts is measured from, and the run's base to keep.
+
+    Over the run: the first point ever seen (counters that do not start at zero start there),
+    only the newest point kept; a sliding window: its oldest point still at or before the cutoff.
+    ``pts`` must not be empty."""
+    if window.kind == "run":
+        base = run_base if run_base is not None else pts[0]
+        while len(pts) > 1:
+            pts.popleft()
+        return base, base
+    cutoff = frame.cutoff(window)
+    while len(pts) > 1 and pts[1][0] <= cutoff:
+        pts.popleft()
+    return pts[0], run_base
 
 
 def holds(op: str, value: float, threshold: float) -> bool:

@@ -34,6 +34,7 @@ from soakwatch.gates._judge import (
     Frame,
     Judge,
     Observation,
+    cumulative_base,
     holds,
     margin_of,
     read_value,
@@ -133,17 +134,7 @@ class CounterRatio(Judge):
         pts = self._points
         if not pts:
             return Observation(None, 0, False)
-        if self.window.kind == "run":
-            if self._base is None:  # counters that do not start at zero: the run starts at the first point
-                self._base = pts[0]
-            base = self._base
-            while len(pts) > 1:
-                pts.popleft()
-        else:
-            cutoff = frame.cutoff(self.window)
-            while len(pts) > 1 and pts[1][0] <= cutoff:
-                pts.popleft()
-            base = pts[0]
+        base, self._base = cumulative_base(pts, self.window, frame, self._base)
         _, num_now, den_now = pts[-1]
         d_den = den_now - base[2]
         if d_den <= 0:

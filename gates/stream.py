@@ -18,7 +18,7 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
-from soakwatch.gates._judge import MAX_WINDOW_POINTS, Frame, Judge, Observation, holds, read_value
+from soakwatch.gates._judge import MAX_WINDOW_POINTS, Frame, Judge, Observation, cumulative_base, holds, read_value
 from soakwatch.gates.parse import Condition, Metric, Window
 from soakwatch.targets.http_stream import STREAM_PHASES, STREAM_RECORD
 
@@ -112,17 +112,7 @@ class Goodput(Judge):
         pts = self._points
         if not pts:
             return Observation(None, 0, False)
-        if self.window.kind == "run":
-            if self._base is None:
-                self._base = pts[0]
-            base = self._base
-            while len(pts) > 1:
-                pts.popleft()
-        else:
-            cutoff = frame.cutoff(self.window)
-            while len(pts) > 1 and pts[1][0] <= cutoff:
-                pts.popleft()
-            base = pts[0]
+        base, self._base = cumulative_base(pts, self.window, frame, self._base)
         _, good, calls = pts[-1]
         total = calls - base[2]
         if total <= 0:
