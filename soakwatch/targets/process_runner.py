@@ -28,9 +28,10 @@ from soakwatch.core import platform as plat
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
 from soakwatch.targets._groups import quiet_resource_tracker
+from soakwatch.targets._held import HeldRunner
 from soakwatch.targets._process_worker import START_TIMEOUT, reap_worker, shm_dir, spawn_worker
 from soakwatch.targets._process_worker import Worker as _Worker
-from soakwatch.targets.runner import CHUNK_MAX, Runner, chunk_size
+from soakwatch.targets.runner import CHUNK_MAX, chunk_size
 
 __all__ = ["ProcessRunner"]
 
@@ -40,7 +41,7 @@ POLL_SECONDS = 0.05
 DUMP_GRACE = 0.3
 
 
-class ProcessRunner(Runner):
+class ProcessRunner(HeldRunner):
     """Runs each concurrency slot's calls in its own worker process."""
 
     _workers: list[_Worker]
@@ -127,28 +128,6 @@ class ProcessRunner(Runner):
         return {f"worker-{w.slot}": w.proc.pid for w in getattr(self, "_workers", []) if w.proc.pid}
 
     # ---------------------------------------------------------------- control
-    def pause(self) -> None:
-        super().pause()
-        self._set_hold(1)
-
-    def resume(self) -> None:
-        self._set_hold(0)
-        super().resume()
-
-    def stop(self) -> None:
-        super().stop()
-        self._set_hold(1)
-        if self._stop_at == float("inf"):
-            self._stop_at = time.monotonic() + self.plan.stop_grace
-
-    def kill(self) -> None:
-        self.stop()
-        self._killing = True
-
-    def cancel_in_flight(self) -> None:
-        """Each busy worker is killed (with its process group) and its call counted as cancelled."""
-        self.kill()
-
     def _set_hold(self, value: int) -> None:
         for w in getattr(self, "_workers", []):
             with contextlib.suppress(ValueError):  # released while a worker is being replaced

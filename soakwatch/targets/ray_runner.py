@@ -29,9 +29,10 @@ from soakwatch.config.errors import UsageError
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.core.rundir import update_run_config
 from soakwatch.core.verdict import Verdict
+from soakwatch.targets._held import HeldRunner
 from soakwatch.targets._ray_actor import ActorFacts, ChunkResult, SlotActor, host_key
 from soakwatch.targets._ray_cluster import cluster_facts, connect, import_ray
-from soakwatch.targets._runner_base import Runner, chunk_size
+from soakwatch.targets._runner_base import chunk_size
 
 __all__ = ["RayRunner"]
 
@@ -70,7 +71,7 @@ class _Actor:
         return f"node {self.node_ip} ({self.node_id[:8]})"
 
 
-class RayRunner(Runner):
+class RayRunner(HeldRunner):
     """Runs each concurrency slot's calls in a Ray actor of its own."""
 
     address: str | None = None
@@ -196,31 +197,9 @@ class RayRunner(Runner):
         return Verdict(caveats=(f"up to {self.unreported} calls made by dead Ray actors not recorded",))
 
     # ---------------------------------------------------------------- control
-    def _tell(self, value: int) -> None:
+    def _set_hold(self, value: int) -> None:
         for a in list(getattr(self, "_actors", [])):
             a.handle.hold.remote(value)
-
-    def pause(self) -> None:
-        super().pause()
-        self._tell(1)
-
-    def resume(self) -> None:
-        self._tell(0)
-        super().resume()
-
-    def stop(self) -> None:
-        super().stop()
-        self._tell(1)
-        if self._stop_at == float("inf"):  # the calls in flight get the stage's stop_grace
-            self._stop_at = time.monotonic() + self.plan.stop_grace
-
-    def kill(self) -> None:
-        self.stop()
-        self._killing = True
-
-    def cancel_in_flight(self) -> None:
-        """Each busy actor is killed and its call counted as cancelled (in :meth:`_hung`)."""
-        self.kill()
 
     def close(self) -> None:
         self._closing = True
