@@ -82,26 +82,34 @@ def _disconnected(text: str) -> TransportError:
 
 
 # ---------------------------------------------------------------- httpx
+def httpx_error(exc: BaseException) -> TransportError | None:
+    """What an httpx exception means as a call's error kind; None when it is not a transport error."""
+    import httpx
+
+    if isinstance(exc, httpx.TimeoutException):
+        return TransportError("Timeout", f"{type(exc).__name__}: no answer in time", True)
+    if isinstance(exc, httpx.ConnectError):
+        return _from_os_error(exc, "ConnectError")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "without sending" in str(exc) or "disconnected" in str(exc):
+            return _disconnected(str(exc))
+        return TransportError("ProtocolError", str(exc))
+    if isinstance(exc, httpx.TransportError):
+        return _from_os_error(exc, "ProtocolError")
+    return None
+
+
 class _HttpxClient:
     def __init__(self, client: Any, shared: bool) -> None:
         self.client = client
         self.shared = shared
 
     async def send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> Reply:
-        import httpx
 
         try:
             r = await self.client.request(method, url, headers=headers, content=content)
-        except httpx.TimeoutException as exc:
-            raise TransportError("Timeout", f"{type(exc).__name__}: no answer in time", True) from None
-        except httpx.ConnectError as exc:
-            raise _from_os_error(exc, "ConnectError") from None
-        except httpx.RemoteProtocolError as exc:
-            if "without sending" in str(exc) or "disconnected" in str(exc):
-                raise _disconnected(str(exc)) from None
-            raise TransportError("ProtocolError", str(exc)) from None
-        except httpx.TransportError as exc:
-            raise _from_os_error(exc, "ProtocolError") from None
+        except Exception as exc:
+            raise httpx_error(exc) or exc from None
         return Reply(r.status_code, r.content, r.headers.get("content-type", ""), r.headers)
 
     async def aclose(self) -> None:
@@ -125,29 +133,36 @@ def _httpx_clients(concurrency: int, timeout: float, http2: bool, verify: bool, 
 
 
 # ---------------------------------------------------------------- aiohttp
+def aiohttp_error(exc: BaseException) -> TransportError | None:
+    """What an aiohttp exception means as a call's error kind; None when it is not a transport error."""
+    import aiohttp
+
+    if isinstance(exc, (TimeoutError, aiohttp.ServerTimeoutError)):
+        return TransportError("Timeout", "no answer in time", True)
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return _disconnected(str(exc) or "server disconnected")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return _from_os_error(exc.os_error, "ConnectError")
+    if isinstance(exc, aiohttp.ClientOSError):
+        return _from_os_error(exc, "ConnectError")
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return _from_os_error(exc, "ProtocolError")
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return TransportError("ProtocolError", f"{type(exc).__name__}: {exc.message}")
+    return None
+
+
 class _AiohttpClient:
     def __init__(self, session: Any) -> None:
         self.session = session
 
     async def send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> Reply:
-        import aiohttp
-
         try:
             async with self.session.request(method, url, headers=headers, data=content) as r:
                 body = await r.read()
                 return Reply(r.status, body, r.headers.get("Content-Type", ""), r.headers)
-        except (TimeoutError, aiohttp.ServerTimeoutError):
-            raise TransportError("Timeout", "no answer in time", True) from None
-        except aiohttp.ServerDisconnectedError as exc:
-            raise _disconnected(str(exc) or "server disconnected") from None
-        except aiohttp.ClientConnectorError as exc:
-            raise _from_os_error(exc.os_error, "ConnectError") from None
-        except aiohttp.ClientOSError as exc:
-            raise _from_os_error(exc, "ConnectError") from None
-        except aiohttp.ClientPayloadError as exc:
-            raise _from_os_error(exc, "ProtocolError") from None
-        except aiohttp.ClientResponseError as exc:
-            raise TransportError("ProtocolError", f"{type(exc).__name__}: {exc.message}") from None
+        except Exception as exc:
+            raise aiohttp_error(exc) or exc from None
 
     async def aclose(self) -> None:
         await self.session.close()

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from soakwatch._calldata import MAX_VALUES_PER_CHUNK, SlotBuffer
-from soakwatch.targets.http_clients import Reply, TransportError, _disconnected, _from_os_error
+from soakwatch.targets.http_clients import Reply, aiohttp_error, httpx_error
 
 __all__ = ["STREAM_KINDS", "STREAM_PHASES", "STREAM_RECORD", "StreamOutcome", "StreamReader", "open_stream"]
 
@@ -204,16 +204,8 @@ async def _aiohttp_stream(
             except (aiohttp.ClientPayloadError, aiohttp.ServerDisconnectedError, ConnectionError) as exc:
                 reader.end(pc(), cut=f"{type(exc).__name__}: {exc}")
             return None
-    except (TimeoutError, aiohttp.ServerTimeoutError):
-        raise TransportError("Timeout", "no answer in time", True) from None
-    except aiohttp.ServerDisconnectedError as exc:
-        raise _disconnected(str(exc) or "server disconnected") from None
-    except aiohttp.ClientConnectorError as exc:
-        raise _from_os_error(exc.os_error, "ConnectError") from None
-    except aiohttp.ClientOSError as exc:
-        raise _from_os_error(exc, "ConnectError") from None
-    except aiohttp.ClientResponseError as exc:
-        raise TransportError("ProtocolError", f"{type(exc).__name__}: {exc.message}") from None
+    except Exception as exc:
+        raise aiohttp_error(exc) or exc from None
 
 
 async def _httpx_lines(r: Any) -> AsyncIterator[bytes]:
@@ -239,12 +231,8 @@ async def _httpx_stream(
             except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 reader.end(pc(), cut=f"{type(exc).__name__}: {exc}")
             return None
-    except httpx.TimeoutException:
-        raise TransportError("Timeout", "no answer in time", True) from None
-    except httpx.ConnectError as exc:
-        raise _from_os_error(exc, "ConnectError") from None
-    except httpx.TransportError as exc:
-        raise _from_os_error(exc, "ProtocolError") from None
+    except Exception as exc:
+        raise httpx_error(exc) or exc from None
 
 
 async def open_stream(
