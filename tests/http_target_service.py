@@ -12,9 +12,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.server_process import port_file_server
+
 REPO = Path(__file__).resolve().parent.parent
 SERVER = REPO / "examples" / "http_service" / "server.py"
-START_TIMEOUT = 15.0
 _SAMPLE = re.compile(r'^example_(requests|tokens)_total\{(?:outcome|kind)="(\w+)"\} (\d+)', re.M)
 
 
@@ -41,24 +42,9 @@ class Service:
 def running_service(tmp: Path, *args: str) -> Iterator[Service]:
     """Start the service on a free 127.0.0.1 port with ``args`` (fault knobs); stop it afterwards."""
     port_file = tmp / f"port-{time.monotonic_ns()}"
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVER), "--port", "0", "--port-file", str(port_file), *args],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not port_file.exists():
-            assert proc.poll() is None, f"the service exited with {proc.returncode}"
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.02)
-        yield Service(int(port_file.read_text()), proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    argv = [sys.executable, str(SERVER), "--port", "0", "--port-file", str(port_file), *args]
+    with port_file_server(argv, port_file, "the service") as (port, proc):
+        yield Service(port, proc)
 
 
 def free_port() -> int:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.server_process import port_file_server
+
 SERVER = Path(__file__).resolve().parent / "slow_server.py"
-START_TIMEOUT = 15.0
 
 
 @dataclass
@@ -48,20 +49,9 @@ def slow_server(tmp: Path, delay: float = 0.2, statuses: str = "200", max_second
     port_file = tmp / f"slow-port-{time.monotonic_ns()}"
     log = tmp / f"slow-log-{time.monotonic_ns()}.txt"
     args = ["--port-file", str(port_file), "--log", str(log), "--delay", str(delay), "--statuses", statuses]
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVER), *args, "--max-seconds", str(max_seconds)], stdout=subprocess.DEVNULL
-    )
-    try:
-        wait_for(lambda: port_file.exists() or proc.poll() is not None, START_TIMEOUT, "the slow server to start")
-        assert proc.poll() is None, f"the slow server exited with {proc.returncode}"
-        yield SlowServer(int(port_file.read_text()), log, proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    argv = [sys.executable, str(SERVER), *args, "--max-seconds", str(max_seconds)]
+    with port_file_server(argv, port_file, "the slow server") as (port, proc):
+        yield SlowServer(port, log, proc)
 
 
 def wait_for(pred: Callable[[], bool], timeout: float, what: str) -> None:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.server_process import port_file_server
+
 SERVER = Path(__file__).resolve().parent / "stream_server.py"
-START_TIMEOUT = 15.0
 
 
 @dataclass
@@ -44,21 +45,6 @@ class StreamServer:
 @contextmanager
 def stream_server(tmp: Path, *args: str) -> Iterator[StreamServer]:
     port_file = tmp / f"stream-port-{time.monotonic_ns()}"
-    proc = subprocess.Popen(
-        [sys.executable, str(SERVER), "--port-file", str(port_file), "--max-seconds", "240", *args],
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while not port_file.exists():
-            assert proc.poll() is None, f"the stream server exited with {proc.returncode}"
-            assert time.monotonic() < deadline, "the stream server did not start"
-            time.sleep(0.02)
-        yield StreamServer(int(port_file.read_text()), proc)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+    argv = [sys.executable, str(SERVER), "--port-file", str(port_file), "--max-seconds", "240", *args]
+    with port_file_server(argv, port_file, "the stream server") as (port, proc):
+        yield StreamServer(port, proc)
