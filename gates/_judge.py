@@ -26,6 +26,7 @@ __all__ = [
     "Frame",
     "Judge",
     "Observation",
+    "SlidingCounts",
     "Sparse",
     "cumulative_base",
     "holds",
@@ -70,6 +71,30 @@ class Observation:
     margin: float | None = None
     detail: str = ""
     forecast: float | None = None
+
+
+class SlidingCounts:
+    """Histogram bucket counts over a sliding window: each tick's new counts (bucket indices,
+    counts) are added, and taken off again once their tick is at or before the cutoff; at most
+    :data:`MAX_WINDOW_POINTS` ticks are kept (the oldest falls off first)."""
+
+    def __init__(self, buckets: int) -> None:
+        self.dense = np.zeros(buckets, dtype=np.int64)
+        self._ring: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque(maxlen=MAX_WINDOW_POINTS)
+
+    def add(self, t: float, idx: npt.NDArray[np.intp], cnt: npt.NDArray[np.int64]) -> None:
+        if len(self._ring) == self._ring.maxlen:
+            _, oi, oc = self._ring[0]
+            self.dense[oi] -= oc
+        self._ring.append((t, idx, cnt))
+        self.dense[idx] += cnt
+
+    def drop_until(self, cutoff: float) -> int:
+        """Take off the ticks at or before ``cutoff``; the count left in the window."""
+        while self._ring and self._ring[0][0] <= cutoff:
+            _, oi, oc = self._ring.popleft()
+            self.dense[oi] -= oc
+        return int(self.dense.sum())
 
 
 #: (time, numerator so far, denominator so far) of cumulative counts

@@ -34,6 +34,7 @@ from soakwatch.gates._judge import (
     Frame,
     Judge,
     Observation,
+    SlidingCounts,
     cumulative_base,
     holds,
     margin_of,
@@ -149,34 +150,25 @@ class Latency(Judge):
     def __init__(self, metric: Metric, condition: Condition, window: Window, buckets: int) -> None:
         super().__init__(metric, condition, window)
         self._pct = condition.percentile
-        self._ring: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque(maxlen=MAX_WINDOW_POINTS)
-        self._dense = np.zeros(buckets, dtype=np.int64) if window.kind != "run" else None
+        self._slide = SlidingCounts(buckets) if window.kind != "run" else None
         #: whole-run window of a gate with a delay: the counts folded before the delay, left out
         self._before: npt.NDArray[np.int64] | None = None
 
     def discard(self, frame: Frame) -> None:
-        if self._dense is None:
+        if self._slide is None:
             self._before = frame.recorder.hist.counts.astype(np.int64)
 
     def observe(self, frame: Frame) -> Observation:
         hist = frame.recorder.hist
-        if self._dense is None:
+        win = self._slide
+        if win is None:
             return self._whole_run(hist)
-        dense = self._dense
         if frame.latency_new is not None and len(frame.latency_new[0]):
-            idx, cnt = frame.latency_new
-            if len(self._ring) == self._ring.maxlen:
-                _, oi, oc = self._ring[0]
-                dense[oi] -= oc
-            self._ring.append((frame.t, idx, cnt))
-            dense[idx] += cnt
-        cutoff = frame.cutoff(self.window)
-        while self._ring and self._ring[0][0] <= cutoff:
-            _, oi, oc = self._ring.popleft()
-            dense[oi] -= oc
-        n = int(dense.sum())
+            win.add(frame.t, *frame.latency_new)
+        n = win.drop_until(frame.cutoff(self.window))
         if n == 0:
             return Observation(None, 0, False)
+        dense = win.dense
         value = (hist.max_of(dense) if self._pct is None else hist.percentiles([self._pct], dense)[0]) / 1000.0
         return self.compare(value, n)
 

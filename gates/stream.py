@@ -15,10 +15,16 @@ from __future__ import annotations
 import math
 from collections import deque
 
-import numpy as np
-import numpy.typing as npt
-
-from soakwatch.gates._judge import MAX_WINDOW_POINTS, Frame, Judge, Observation, cumulative_base, holds, read_value
+from soakwatch.gates._judge import (
+    MAX_WINDOW_POINTS,
+    Frame,
+    Judge,
+    Observation,
+    SlidingCounts,
+    cumulative_base,
+    holds,
+    read_value,
+)
 from soakwatch.gates.parse import Condition, Metric, Window
 from soakwatch.targets.http_stream import STREAM_PHASES, STREAM_RECORD
 
@@ -36,8 +42,7 @@ class PhaseLatency(Judge):
         super().__init__(metric, condition, window)
         self.phase = metric.names[0]
         self._pct = condition.percentile
-        self._ring: deque[tuple[float, npt.NDArray[np.intp], npt.NDArray[np.int64]]] = deque(maxlen=MAX_WINDOW_POINTS)
-        self._dense: npt.NDArray[np.int64] | None = None
+        self._slide: SlidingCounts | None = None
         self._seen = -math.inf
 
     def observe(self, frame: Frame) -> Observation:
@@ -51,24 +56,17 @@ class PhaseLatency(Judge):
                 return Observation(None, 0, False)
             value = hist.hdr.get_max_value() if self._pct is None else hist.percentiles([self._pct])[0]
             return self.compare(value / 1000.0, n)
-        if self._dense is None:
-            self._dense = np.zeros(len(hist.counts), dtype=np.int64)
-        dense = self._dense
+        if self._slide is None:
+            self._slide = SlidingCounts(len(hist.counts))
+        win = self._slide
         for t, idx, cnt in list(ph.ring):  # the store's live ring: each tick's new counts, once
             if t > self._seen:
                 self._seen = t
-                if len(self._ring) == self._ring.maxlen:
-                    _, oi, oc = self._ring[0]
-                    dense[oi] -= oc
-                self._ring.append((t, idx, cnt))
-                dense[idx] += cnt
-        cutoff = frame.cutoff(self.window)
-        while self._ring and self._ring[0][0] <= cutoff:
-            _, oi, oc = self._ring.popleft()
-            dense[oi] -= oc
-        n = int(dense.sum())
+                win.add(t, idx, cnt)
+        n = win.drop_until(frame.cutoff(self.window))
         if n == 0:
             return Observation(None, 0, False)
+        dense = win.dense
         value = hist.max_of(dense) if self._pct is None else hist.percentiles([self._pct], dense)[0]
         return self.compare(value / 1000.0, n)
 
