@@ -33,13 +33,18 @@ def _positive_float(text: str) -> float:
     return v
 
 
-def _duration(text: str) -> float:
+def _seconds(text: str) -> float:
+    """``30m``, ``500ms``, ``90`` as seconds; a usage error naming what is wrong otherwise."""
     from soakwatch.config.units import parse_duration
 
     try:
-        v = parse_duration(text)
+        return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _duration(text: str) -> float:
+    v = _seconds(text)
     if not math.isfinite(v):
         raise argparse.ArgumentTypeError(f"must be a finite duration, got {text}")
     if v <= 0:
@@ -49,12 +54,7 @@ def _duration(text: str) -> float:
 
 def _linger_seconds(text: str) -> float:
     """A duration from 0 (no wait) to METRICS_LINGER_MAX seconds."""
-    from soakwatch.config.units import parse_duration
-
-    try:
-        v = parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    v = _seconds(text)
     if not (math.isfinite(v) and 0 <= v <= METRICS_LINGER_MAX):
         raise argparse.ArgumentTypeError(f"must be 0 to {METRICS_LINGER_MAX:g} seconds, got {text}")
     return v
