@@ -38,11 +38,11 @@ def read_all(sock: object) -> bytes:
     import socket
 
     assert isinstance(sock, socket.socket)
-    sock.settimeout(WAIT)
-    data = b""
-    while chunk := sock.recv(4096):
-        data += chunk
-    sock.close()
+    with sock:  # closed even when recv raises, so no unclosed-socket warning lands on a later test
+        sock.settimeout(WAIT)
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
     return data
 
 
@@ -65,6 +65,16 @@ def test_a_wrong_token_is_refused_and_nothing_reaches_the_stage(
     sock.sendall(wire.encode({"cmd": "pause", "id": 1}))
     reply = read_all(sock)  # the server hangs up after its refusal
     assert json.loads(reply) == {"ok": False, "error": "refused: wrong or missing token (see control.tcp)"}
+    assert handler.calls == [] and tcp_server.client_count == 0
+
+
+def test_the_refusal_reaches_a_client_that_keeps_writing_after_it(tcp_server: ControlServer, handler: Recorder) -> None:
+    """A client whose next lines are still unread when the server refuses it must read why and then an
+    orderly end: a close with unread input resets the connection (seen in CI as ConnectionResetError)."""
+    sock = raw_connect(tcp_server.run_dir, token="wrong")
+    # more than one recv's worth, so some of it is still in the server's kernel buffer at the refusal
+    sock.sendall(wire.encode({"cmd": "pause", "id": 1}) * 20_000)
+    assert json.loads(read_all(sock))["error"].startswith("refused: wrong or missing token")
     assert handler.calls == [] and tcp_server.client_count == 0
 
 

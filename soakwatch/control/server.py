@@ -37,6 +37,8 @@ from soakwatch.config.errors import SoakwatchError
 from soakwatch.config.safetext import exc_text
 from soakwatch.control import wire as wire
 from soakwatch.control._bind import bind_tcp, bind_unix
+from soakwatch.control._refused import MARK as REFUSED
+from soakwatch.control._refused import RECV_BYTES, Refused
 from soakwatch.control._server_client import Client as _Client
 from soakwatch.control._server_client import same_user as _same_user
 from soakwatch.core.snapshot import Snapshot
@@ -53,8 +55,6 @@ MAX_CLIENT_NAME = 32
 
 #: how long close() waits for subscribers to read the last snapshot before it hangs up
 FINAL_GRACE = 2.0
-#: bytes read per recv
-RECV_BYTES = 64 * 1024
 #: replies a client may leave unread before it is hung up on (it is not reading at all)
 MAX_UNREAD_REPLIES = 1000
 #: snapshots published faster than the I/O thread offers them are merged; beyond this many, the oldest go
@@ -90,6 +90,7 @@ class ControlServer:
         self._listener: socket.socket | None = None
         self._sel = selectors.DefaultSelector()
         self._clients: dict[int, _Client] = {}
+        self._refused = Refused(self._sel)  # read until they hang up, so they can read why
         self._dropped_gone = 0  # snapshots dropped for clients that have since disconnected
         self._n = 0
         self._lock = threading.Lock()
@@ -154,6 +155,7 @@ class ControlServer:
     def _cleanup(self) -> None:
         for c in list(self._clients.values()):
             self._drop(c)
+        self._refused.close_all()
         if self._listener is not None:
             with contextlib.suppress(KeyError, ValueError):
                 self._sel.unregister(self._listener)
@@ -188,15 +190,18 @@ class ControlServer:
             if self._closing and (time.monotonic() >= self._drain_deadline or self._all_flushed()):
                 return
             timeout = max(0.0, self._drain_deadline - time.monotonic()) if self._closing else None
-            for key, mask in self._sel.select(timeout):
+            for key, mask in self._sel.select(self._refused.timeout(timeout)):
                 if key.data == "listen":
                     self._accept()
+                elif key.data == REFUSED:
+                    self._refused.read(key.fileobj)  # type: ignore[arg-type]
                 elif key.data == "wake":
                     with contextlib.suppress(BlockingIOError, OSError):
                         self._wake_r.recv(4096)
                 else:
                     self._serve(key.data, mask)
             self._deliver()
+            self._refused.expire()
 
     def _serve(self, client: _Client, mask: int) -> None:
         """One client's turn. Nothing a client sends may end this thread: a bug hangs up on that client."""
@@ -249,7 +254,7 @@ class ControlServer:
             if self._closing or (self._token is None and not _same_user(conn)):
                 with contextlib.suppress(OSError):
                     conn.sendall(wire.error_reply("refused: not the owner of this stage"))
-                conn.close()
+                self._refused.add(conn)
                 continue
             conn.setblocking(False)
             with contextlib.suppress(OSError):
@@ -308,7 +313,7 @@ class ControlServer:
             return
         with contextlib.suppress(OSError):
             client.sock.send(wire.error_reply("refused: wrong or missing token (see control.tcp)"))
-        self._drop(client)
+        self._drop(client, refused=True)
 
     def _request(self, client: _Client, line: bytes) -> None:
         if not client.authed:
@@ -351,7 +356,7 @@ class ControlServer:
         with contextlib.suppress(KeyError, ValueError):
             self._sel.modify(client.sock, events, client)
 
-    def _drop(self, client: _Client) -> None:
+    def _drop(self, client: _Client, refused: bool = False) -> None:
         if client.closed:
             return
         client.closed = True
@@ -361,7 +366,10 @@ class ControlServer:
             self._client_hook("detach", client.name)
         with contextlib.suppress(KeyError, ValueError, OSError):
             self._sel.unregister(client.sock)
-        client.sock.close()
+        if refused:
+            self._refused.add(client.sock)
+        else:
+            client.sock.close()
 
     def _client_hook(self, what: str, name: str) -> None:
         if self.on_client is not None:
