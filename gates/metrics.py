@@ -33,6 +33,7 @@ CORE_SERIES = frozenset(
         "error_delta",
         "missed_arrivals",
         "planned_rate",
+        "planned_concurrency",
     }
 )
 #: computed by the gate evaluator itself (see gates.kinds)

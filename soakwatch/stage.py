@@ -251,6 +251,8 @@ class Stage(StageControl):
 
     def _tick(self) -> None:
         self.recorder.tick_begin(self.runner.in_flight, self.runner.planned_rate)
+        if (level := self.runner.planned_concurrency) is not None:  # a concurrency [[shape]]: its level now
+            self.recorder.set("planned_concurrency", level)
         t = self.recorder.last_tick_t
         for plugin in self.plugins:
             self.guard(plugin, "tick", plugin.tick, t)

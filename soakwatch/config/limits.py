@@ -10,6 +10,7 @@ from __future__ import annotations
 
 __all__ = [
     "MAX_CALLS",
+    "MAX_CONCURRENCY",
     "MAX_DURATION",
     "MAX_RATE",
     "MAX_TIMEOUT",
@@ -29,6 +30,8 @@ MIN_SECONDS = 0.001
 #: arrivals per second, open model: one an hour at the least, a million a second at the most
 MIN_RATE = 1 / 3600
 MAX_RATE = 1_000_000.0
+#: calls in flight at once (``concurrency``, a concurrency ``[[shape]]``)
+MAX_CONCURRENCY = 4096
 #: calls in one stage
 MAX_CALLS = 10**12
 #: a worker's output (the target's stdout and stderr): the first WORKER_LOG_HEAD bytes stay in

@@ -38,7 +38,7 @@ from soakwatch.config.matrix import MatrixValue, check_matrix
 from soakwatch.config.nodes import NodeSpec, check_topology
 from soakwatch.config.overrides import apply_overrides
 from soakwatch.config.safetext import safe_str
-from soakwatch.config.shape import ShapeSegment, shape_total
+from soakwatch.config.shape import ShapeSegment, check_one_kind, concurrency_peak, concurrency_shape, shape_total
 from soakwatch.config.units import seconds_fields
 
 __all__ = [
@@ -103,8 +103,9 @@ class Profile(ProfileModel):
     )
     shape: list[ShapeSegment] = Field(
         default_factory=list,
-        description="an arrival rate that follows segments (open model; [[shape]] rate = 20 for = '2m', "
-        "ramps 'FROM->TO', 0 for an idle gap); the stage lasts the shape unless duration or calls ends it sooner",
+        description="an arrival rate (open model; [[shape]] rate = 20 for = '2m') or a concurrency (closed model; "
+        "[[shape]] concurrency = 8 for = '2m') that follows segments: ramps 'FROM->TO', 0 for an idle gap; "
+        "the stage lasts the shape unless duration or calls ends it sooner",
         examples=[[{"rate": "0->20", "for": "30s"}, {"rate": 0, "for": "10s"}]],
     )
     timeout: float = Field(
@@ -279,6 +280,10 @@ class Profile(ProfileModel):
     def _check_shape(self) -> None:
         if not self.shape:
             return
+        check_one_kind(self.shape)
+        if concurrency_shape(self.shape):
+            self._check_concurrency_shape()
+            return
         if self.rate is not None:
             raise ValueError("give 'rate' (fixed) or [[shape]] (a rate that follows segments), not both")
         if max(max(seg.rates) for seg in self.shape) < MIN_RATE:
@@ -289,10 +294,17 @@ class Profile(ProfileModel):
         if self.calls is None and self.duration is None:
             object.__setattr__(self, "duration", shape_total(self.shape))
 
+    def _check_concurrency_shape(self) -> None:
+        explicit = "concurrency" in self.model_fields_set
+        peak = concurrency_peak(self.shape, self.rate, self.executor, self.concurrency if explicit else None)
+        object.__setattr__(self, "concurrency", peak)
+        if self.calls is None and self.duration is None:
+            object.__setattr__(self, "duration", shape_total(self.shape))
+
     @property
     def open_model(self) -> bool:
         """True when calls arrive on a schedule (a fixed rate or a shape) rather than as fast as concurrency allows."""
-        return self.rate is not None or bool(self.shape)
+        return self.rate is not None or (bool(self.shape) and not concurrency_shape(self.shape))
 
 
 def resolve_profile_path(name_or_path: str) -> Path:

@@ -96,6 +96,13 @@ def _errors_by_kind(run: RunRecord) -> list[ErrorSummary]:
     return sorted(kinds.values(), key=lambda k: (-k.count, k.kind))
 
 
+def _segment(seg: dict[str, Any]) -> str:
+    """One ``[[shape]]`` segment for the plan line: ``20/s for 2s`` or ``8 in flight for 2s``."""
+    if seg.get("concurrency") is not None:
+        return f"{seg.get('concurrency')} in flight for {seg.get('for')}s"
+    return f"{seg.get('rate')}/s for {seg.get('for')}s"
+
+
 def _end_fields(end: StageEnd | None) -> dict[str, Any]:
     """What the stage_end event says of the outcome (an incomplete run has none)."""
     if end is None:
@@ -139,7 +146,7 @@ def build_summary(run: Path | RunRecord, sections: Sequence[ReportSection]) -> S
         planned_duration=prof.get("duration"),
         concurrency=int(prof.get("concurrency", 1)),
         rate=prof.get("rate"),
-        shape=[f"{seg.get('rate')}/s for {seg.get('for')}s" for seg in prof.get("shape") or []],
+        shape=[_segment(seg) for seg in prof.get("shape") or []],
         isolation=str(prof.get("isolation", "process")),
         calls=calls,
         started_calls=calls + in_flight,

@@ -50,7 +50,16 @@ SERIES_TAIL = 120
 #: seconds of the live output tokens/s
 TOKENS_WINDOW = 10.0
 #: series every snapshot carries
-SNAPSHOT_SERIES = ("rate", "p50_ms", "p95_ms", "p99_ms", "error_delta", "in_flight", "planned_rate")
+SNAPSHOT_SERIES = (
+    "rate",
+    "p50_ms",
+    "p95_ms",
+    "p99_ms",
+    "error_delta",
+    "in_flight",
+    "planned_rate",
+    "planned_concurrency",
+)
 #: event kinds marked on time charts
 MARK_KINDS = {"chaos_start": "chaos", "chaos_end": "chaos", "gate": "gate", "operator": "op"}
 MAX_MARKS = 200

@@ -69,7 +69,8 @@ class Summary(_Model):
     planned_duration: float | None = None
     concurrency: int = 1
     rate: float | None = None
-    #: a ``[[shape]]`` plan, one ``"RATE/s for SECONDS"`` per segment (``rate`` is None then)
+    #: a ``[[shape]]`` plan, one ``"RATE/s for SECONDS"`` per segment (``rate`` is None then), or
+    #: ``"N in flight for SECONDS"`` for a concurrency shape
     shape: list[str] = Field(default_factory=list)
     isolation: str = "process"
 
@@ -77,7 +78,8 @@ class Summary(_Model):
     def load_model(self) -> str:
         """The plan's load model for the reports: a shape, a fixed rate or a concurrency."""
         if self.shape:
-            return f"shape {', '.join(self.shape)} (open model)"
+            closed = all(" in flight for " in seg for seg in self.shape)
+            return f"shape {', '.join(self.shape)} ({'closed' if closed else 'open'} model)"
         return f"{self.rate:g} calls/s (open model)" if self.rate else f"concurrency {self.concurrency}"
 
     calls: int = 0

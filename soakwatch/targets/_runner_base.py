@@ -24,6 +24,7 @@ from soakwatch.targets.allocator import Allocator, BarrierHook
 from soakwatch.targets.loops import CHUNK_MAX
 from soakwatch.targets.schedule import Arrivals, say_skipped
 from soakwatch.targets.shape import ShapedArrivals
+from soakwatch.targets.slot_shape import SlotLevels
 from soakwatch.targets.spec import TargetSpec
 
 __all__ = ["SUSPEND_NS", "WATCH_SECONDS", "Plan", "Runner", "chunk_size"]
@@ -52,6 +53,8 @@ class Plan:
     shape: tuple[tuple[float, float, float], ...] = ()
     #: after a graceful stop, calls in flight get this long to finish before they are cancelled
     stop_grace: float = 10.0
+    #: a concurrency shape, (seconds, calls in flight at start, at end) per segment; ``concurrency`` is its peak
+    levels: tuple[tuple[float, int, int], ...] = ()
 
 
 def chunk_size(avg_s: float, plan: Plan) -> int:
@@ -87,9 +90,12 @@ class Runner(ABC):
             self.arrivals = ShapedArrivals(plan.shape, plan.grace)
         elif plan.rate:
             self.arrivals = Arrivals(plan.rate, plan.grace)
-        if self.arrivals is not None:
+        #: the slot gate of a concurrency shape (None without one)
+        self.levels = SlotLevels(plan.levels) if plan.levels else None
+        if self.arrivals is not None or self.levels is not None:
             self.allocator.on_hold = self._barrier_hold
         self._active = 0
+        self._slot_numbers = 0
         self._active_lock = threading.Lock()
         #: chaos latency/error windows on the driver's calls, read once per chunk
         self.inject = Injector()
@@ -112,6 +118,13 @@ class Runner(ABC):
         """A random stream for one slot (see :meth:`_rng`), for the shared slot loops."""
         return self._rng()
 
+    def slot_number(self) -> int:
+        """0, 1, 2...: the number of the slot that asks, once per slot (a concurrency shape lets slot
+        ``k`` start calls while its level is above ``k``)."""
+        with self._active_lock:
+            self._slot_numbers += 1
+            return self._slot_numbers - 1
+
     def imported_packages(self) -> dict[str, str] | None:
         """Distributions (name → version) the target imported when it loaded, or None when not known."""
         return None
@@ -121,12 +134,12 @@ class Runner(ABC):
         return None
 
     def _barrier_hold(self, held: bool) -> None:
-        """At a barrier (a snapshot every N calls) the schedule stops, like a pause."""
-        assert self.arrivals is not None
-        if held:
-            self.arrivals.pause(why="barrier")
-        else:
-            self.arrivals.resume(why="barrier")
+        """At a barrier (a snapshot every N calls) the schedule (or the shape) stops, like a pause."""
+        for sched in (self.arrivals, self.levels):
+            if sched is not None and held:
+                sched.pause(why="barrier")
+            elif sched is not None:
+                sched.resume(why="barrier")
 
     @abstractmethod
     def prepare(self) -> None:
@@ -141,7 +154,9 @@ class Runner(ABC):
         self._start_ns = time.perf_counter_ns()
         if self.arrivals is not None:
             self.arrivals.start(self._start_ns)
-        if self.plan.duration is not None and not self.plan.shape:  # a shape ends when its schedule does
+        if self.levels is not None:
+            self.levels.start(self._start_ns)
+        if self.plan.duration is not None and not (self.plan.shape or self.plan.levels):  # a shape ends with itself
             self.allocator.deadline = time.monotonic() + self.plan.duration
         threads = [
             threading.Thread(target=self._guard, args=(slot,), name=f"slot-{i}", daemon=True)
@@ -192,6 +207,13 @@ class Runner(ABC):
             return 0.0 if self._hold else self.arrivals.rate_at()
         return 0.0 if self._hold else self.plan.rate
 
+    @property
+    def planned_concurrency(self) -> int | None:
+        """The calls a concurrency shape allows in flight now, 0 while paused; None without one."""
+        if self.levels is None:
+            return None
+        return 0 if self._hold else self.levels.level()
+
     def held(self) -> bool:
         """True while no new call may start (paused or stopped)."""
         return self._hold
@@ -208,6 +230,8 @@ class Runner(ABC):
             return 2**62
         if isinstance(self.arrivals, ShapedArrivals):  # from the schedule's start: clients' set-up cuts no segment
             return self.arrivals.origin + int(self.plan.duration * 1e9)
+        if self.levels is not None:
+            return self.levels.origin + int(self.plan.duration * 1e9)
         return self._start_ns + int(self.plan.duration * 1e9)
 
     def interval_ns(self) -> int:
@@ -217,6 +241,8 @@ class Runner(ABC):
         """No new call starts; under a rate the schedule stops until :meth:`resume`."""
         if self.arrivals is not None:
             self.arrivals.pause()
+        if self.levels is not None:
+            self.levels.pause()
         self._hold = True
         self.allocator.pause()
 
@@ -224,6 +250,8 @@ class Runner(ABC):
         """Calls start again; under a rate the rest of the schedule moves by the time paused."""
         if self.arrivals is not None:
             self.arrivals.resume()
+        if self.levels is not None:
+            self.levels.resume()
         self._hold = False
         self.allocator.resume()
 

@@ -125,6 +125,8 @@ class HttpRunner(Runner):
         pool = ThreadPoolExecutor(max_workers=min(n, ALLOCATOR_THREADS), thread_name_prefix="http-alloc")
         if self.arrivals is not None:
             self.arrivals.start()  # call 0 is due once the clients are ready
+        if self.levels is not None:
+            self.levels.start()  # the shape begins once the clients are ready
         try:
             self._tasks = [asyncio.create_task(self._slot(c, pool)) for c in clients]
             for res in await asyncio.gather(*self._tasks, return_exceptions=True):

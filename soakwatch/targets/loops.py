@@ -7,7 +7,8 @@ results to the recorder when the chunk ends or :data:`FLUSH_SECONDS` after it be
 comes first: ``concurrency`` calls are in flight whatever the call count, and a call's result
 reaches the recorder within a tick of its end. Under an arrival rate each index waits for its
 due time (:class:`~soakwatch.targets.schedule.Arrivals`); an index more than the grace late is
-missed, counted and not sent.
+missed, counted and not sent. Under a concurrency shape each slot waits before each call until
+the shape's level is above its number (:class:`~soakwatch.targets.slot_shape.SlotLevels`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from soakwatch.core.inject import INJECTED_KIND, Injector
 from soakwatch.core.recorder import ErrorRecord
 from soakwatch.targets.allocator import WOULD_BLOCK, Allocator
 from soakwatch.targets.schedule import MISSED, Arrivals
+from soakwatch.targets.slot_shape import SlotLevels
 
 __all__ = [
     "CANCELLED",
@@ -51,6 +53,7 @@ class SlotRunner(Protocol):
 
     allocator: Allocator
     arrivals: Arrivals | None
+    levels: SlotLevels | None
     inject: Injector
 
     @property
@@ -59,6 +62,7 @@ class SlotRunner(Protocol):
     def deadline_ns(self) -> int: ...
     def held(self) -> bool: ...
     def slot_rng(self) -> random.Random: ...
+    def slot_number(self) -> int: ...
     def enter(self) -> None: ...
     def leave(self) -> None: ...
     def hand_over(
@@ -127,6 +131,7 @@ def sync_slot(runner: SlotRunner, call: Callable[[int], ErrorRecord | None], cap
     held = runner.held
     deadline = runner.deadline_ns
     rng = runner.slot_rng()
+    lv, me = runner.levels, runner.slot_number()
     buf = open_slot()  # this slot's own: values reported by its calls land here
     want = 1
     while (chunk := runner.allocator.next(want)) is not None:
@@ -153,6 +158,9 @@ def sync_slot(runner: SlotRunner, call: Callable[[int], ErrorRecord | None], cap
                         continue
                     if due == 0:
                         break
+                elif lv is not None and not lv.wait(me, held, deadline):
+                    _past(runner, deadline)
+                    break
                 t0 = pc()
                 buf.index, buf.start = i, t0
                 runner.enter()
@@ -174,6 +182,12 @@ def sync_slot(runner: SlotRunner, call: Callable[[int], ErrorRecord | None], cap
         finally:
             _finish(runner, start, count, ch, buf.take())
         want = _next_want(runner, ch, c0, t1, cap)
+
+
+def _past(runner: SlotRunner, deadline: int) -> None:
+    """A slot waiting for the shape's level saw the stage's end: no further call starts."""
+    if time.perf_counter_ns() >= deadline:
+        runner.allocator.stop()
 
 
 def _record(ch: _Chunk, i: int, t0: int, t1: int, due: int, err: ErrorRecord | None) -> None:
@@ -208,6 +222,7 @@ async def async_slot(
     held = runner.held
     deadline = runner.deadline_ns
     rng = runner.slot_rng()
+    lv, me = runner.levels, runner.slot_number()
     buf = open_slot()  # this slot's own: values reported by its calls land here
     want = 1
     while (chunk := await _next_chunk(runner, want, executor)) is not None:
@@ -234,6 +249,9 @@ async def async_slot(
                         continue
                     if due == 0:
                         break
+                elif lv is not None and not await lv.wait_async(me, held, deadline):
+                    _past(runner, deadline)
+                    break
                 t0 = pc()
                 buf.index, buf.start = i, t0
                 runner.enter()

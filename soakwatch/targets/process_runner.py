@@ -146,11 +146,18 @@ class ProcessRunner(HeldRunner):
     # ---------------------------------------------------------------- driving
     def _drive(self, slot: int) -> None:
         avg = 0.0
+        lv = self.levels
         while True:
-            chunk = self.allocator.next(chunk_size(avg, self.plan))
+            # under a concurrency shape one call per chunk: the slot looks at the level before each
+            chunk = self.allocator.next(1 if lv is not None else chunk_size(avg, self.plan))
             if chunk is None:
                 return
             start, count = chunk
+            if lv is not None and not lv.wait(slot, self.held, self.deadline_ns):
+                self.allocator.done(start, count, 0)  # paused, stopped or past the end: the index goes back
+                if self._past_deadline():
+                    return
+                continue
             t0 = time.perf_counter()
             w = self._workers[slot]
             w.view[_worker.HOLD] = 1 if self._hold else 0
@@ -164,6 +171,13 @@ class ProcessRunner(HeldRunner):
             self.allocator.done(start, count, done)
             if self.arrivals is not None and self.arrivals.due(start + done) >= self.deadline_ns:
                 self.allocator.stop()  # the next arrival falls after the end of the stage
+
+    def _past_deadline(self) -> bool:
+        """The stage's end passed: no further chunk starts."""
+        if time.perf_counter_ns() < self.deadline_ns:
+            return False
+        self.allocator.stop()
+        return True
 
     def _collect(
         self, w: _Worker, start: int, n: int, errors: list[ErrorRecord], values: CallValues | None = None

@@ -91,8 +91,10 @@ class InlineRunner(Runner):
         buf = open_slot()
         answers = AnswerSampler.from_env(threading.current_thread().name)  # None unless [record] asks
         enter, leave = self.enter, self.leave
-        if arr is None:
-            enter()  # closed model: the slot is always in a call; under a rate, counted per call
+        lv, me = self.levels, self.slot_number()  # a concurrency shape: this slot waits while its number >= the level
+        per_call = arr is not None or lv is not None
+        if not per_call:
+            enter()  # closed model: the slot is always in a call; under a rate or a shape, counted per call
         try:
             while True:
                 chunk = self.allocator.next(want)
@@ -125,6 +127,12 @@ class InlineRunner(Runner):
                         if due == 0:
                             break
                         enter()
+                    elif lv is not None:
+                        if not lv.wait(me, held, deadline):
+                            if pc() >= deadline:
+                                self.allocator.stop()
+                            break
+                        enter()
                     t0 = pc()
                     buf.index = i
                     buf.start = t0
@@ -149,6 +157,7 @@ class InlineRunner(Runner):
                         answers.keep(buf, i, cases[i % nc] if nc else None, res)  # type: ignore[index]
                     if sched is not None:
                         sched.append(t1 - due)
+                    if per_call:
                         leave()
                     done += 1
                     if t1 >= limit:
@@ -171,7 +180,7 @@ class InlineRunner(Runner):
                 else:
                     want = chunk_size((t1 - c0) / len(lat) / 1e9 if lat else 0.0, self.plan)
         finally:
-            if arr is None:
+            if not per_call:
                 leave()
 
     def _async_main(self) -> None:

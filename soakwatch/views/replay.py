@@ -166,7 +166,8 @@ def snapshot_at(run: RunRecord, i: int, plugins: Sequence[type[Plugin]] = (), se
         "elapsed": t,
         "planned_calls": profile.get("calls"),
         "planned_duration": profile.get("duration"),
-        "open_model": profile.get("rate") is not None or bool(profile.get("shape")),
+        "open_model": profile.get("rate") is not None
+        or any(seg.get("rate") is not None for seg in profile.get("shape") or []),
         **_counters(run, i, summary),
         "error_kinds": _errors(events),
         "events": [

@@ -31,7 +31,9 @@ def _tokens(snap: Snapshot) -> list[tuple[str, str, str]]:
 
 def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableType:
     """Current and average calls/s, in flight, and the rate chart with marks (``height`` rows in all); in
-    the open model the planned rate (a fixed rate or a ``[[shape]]``) is drawn behind the rate, in blue."""
+    the open model the planned rate (a fixed rate or a ``[[shape]]``) is drawn behind the rate, in blue;
+    under a concurrency ``[[shape]]`` a second chart draws the calls in flight with the planned level."""
+    levels = snap.series.get("planned_concurrency")
     head = fit_pairs(
         [
             ("now", "now", fmt_rate(snap.rate)),
@@ -40,12 +42,14 @@ def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableT
             ("calls", "n", fmt_count(snap.calls)),
             *_tokens(snap),
             *([("planned", "plan", fmt_rate(snap.planned_rate or 0.0))] if snap.open_model else []),
+            *([("planned in flight", "plan", fmt_count(int(levels[-1])))] if levels else []),
         ],
         width,
     )
+    rows = max(2, height - 1)
     chart = LineChart(
         snap.series.get("rate", []),
-        height=max(2, height - 1),
+        height=max(2, rows // 2) if levels else rows,
         style="green",
         marks=snap.marks,
         end_t=snap.elapsed,
@@ -54,7 +58,19 @@ def render_rate(snap: Snapshot, height: int = 4, width: int = 60) -> RenderableT
         overlay=snap.series.get("planned_rate", []) if snap.open_model else (),
         overlay_style="blue",
     )
-    return Group(head, chart)
+    if not levels:
+        return Group(head, chart)
+    in_flight = LineChart(  # a concurrency shape: calls in flight, the planned level behind them in blue
+        snap.series.get("in_flight", []),
+        height=max(2, rows - rows // 2),
+        style="green",
+        end_t=snap.elapsed,
+        tick=series_tick(snap),
+        fmt=lambda v: f"{v:,.0f}",
+        overlay=levels,
+        overlay_style="blue",
+    )
+    return Group(head, chart, in_flight)
 
 
 class RatePanel(Panel):
@@ -70,7 +86,9 @@ class RatePanel(Panel):
     def select(self, snap: Snapshot) -> object:
         planned = snap.series.get("planned_rate") if snap.open_model else None
         rate = snap.series.get("rate")
-        return (snap.rate, snap.rate_avg, snap.in_flight, snap.calls, rate, planned, snap.marks, snap.tokens)
+        levels = snap.series.get("planned_concurrency")
+        shape = (snap.series.get("in_flight"), levels) if levels else None
+        return (snap.rate, snap.rate_avg, snap.in_flight, snap.calls, rate, planned, snap.marks, snap.tokens, shape)
 
     def render_snapshot(self, snap: Snapshot, width: int, height: int) -> RenderableType:
         return render_rate(snap, height, width)

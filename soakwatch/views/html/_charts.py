@@ -43,7 +43,7 @@ MAX_STACKED_KINDS = 8
 SKIPPED = frozenset({"t", "calls", "ok", "errors", "timeouts", "rate"})
 SKIPPED_KINDS = frozenset({"gate_margin"})
 _LATENCY = re.compile(r"^(sched_)?(p\d+(\.\d+)?|max|mean)_ms$")
-_LOAD = re.compile(r"in_flight|missed")
+_LOAD = re.compile(r"in_flight|missed|planned_concurrency")
 _OP = re.compile(r"\s(<=|>=|==|!=|<|>)\s*(-?[\d.]+)\s*(%?)")
 
 Column = Sequence[float]
@@ -178,7 +178,7 @@ class _Builder:
         self.used.update(names)
         names = [c for c in names if any(_finite(v) and v != 0 for v in self.cols[c])]
         lines = [Line(c, c, color(i), step=True) for i, c in enumerate(names)]
-        self.add(Chart("load", "In flight and missed arrivals", "", lines))
+        self.add(Chart("load", "In flight (planned by a concurrency shape) and missed arrivals", "", lines))
 
     # ---------------------------------------------------------------- per-kind charts
     def rss_fit(self, name: str) -> Line | None:

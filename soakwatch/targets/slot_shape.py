@@ -1,0 +1,116 @@
+"""The slot gate of a concurrency ``[[shape]]`` (closed model): how many slots may start a call now.
+
+The stage runs as many slots as the shape's peak; slot ``k`` (0, 1, ...) may start a call
+only while the planned level is above ``k``, so at most ``level`` calls start and run at once.
+A slot above the level waits (it sleeps to the next segment's start, at most
+:data:`~soakwatch.targets.schedule.MAX_SLEEP_NS` at a time, so it sees a pause, a stop or a
+ramp's next step); a call in flight when the level drops finishes, and its slot then waits.
+Each segment keeps its level for ``for`` seconds (0: an idle gap, no call starts); a ramp
+``"A->B"`` moves the level linearly, rounded to the nearest whole slot, so it steps as the
+line crosses each half. Pauses shift the whole shape as they shift an arrival schedule
+(:class:`~soakwatch.targets.schedule.Arrivals`); after the last segment the level is 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import math
+import threading
+import time
+from collections.abc import Callable, Sequence
+
+from soakwatch.targets.schedule import MAX_SLEEP_NS
+
+__all__ = ["Level", "SlotLevels"]
+
+#: (seconds, calls in flight at its start, at its end)
+Level = tuple[float, int, int]
+
+
+class SlotLevels:
+    """The planned concurrency over time, shifted by pauses; thread-safe."""
+
+    def __init__(self, segments: Sequence[Level]) -> None:
+        self.segments = list(segments)
+        self.peak = max(max(c0, c1) for _, c0, c1 in self.segments)
+        self._start_ns: list[int] = []
+        t = 0.0
+        for secs, _, _ in self.segments:
+            self._start_ns.append(int(t * 1e9))
+            t += secs
+        self.length_ns = int(t * 1e9)
+        self.origin = time.perf_counter_ns()
+        self.shift = 0
+        self._paused_at: int | None = None
+        self._holds: set[str] = set()
+        self._lock = threading.Lock()
+
+    def start(self, now: int | None = None) -> None:
+        """The shape begins now: the slots are ready to call."""
+        self.origin = time.perf_counter_ns() if now is None else now
+
+    def pause(self, now: int | None = None, why: str = "operator") -> None:
+        """The shape stands still until every ``why`` that paused it resumed it."""
+        with self._lock:
+            self._holds.add(why)
+            if self._paused_at is None:
+                self._paused_at = time.perf_counter_ns() if now is None else now
+
+    def resume(self, now: int | None = None, why: str = "operator") -> None:
+        """The rest of the shape moves by the time spent paused."""
+        with self._lock:
+            self._holds.discard(why)
+            if self._paused_at is not None and not self._holds:
+                self.shift += (time.perf_counter_ns() if now is None else now) - self._paused_at
+                self._paused_at = None
+
+    def _t(self, now: int) -> int:
+        """Nanoseconds into the shape at ``now`` (it stands still while paused)."""
+        with self._lock:
+            if self._paused_at is not None:
+                now = min(now, self._paused_at)
+            return now - self.origin - self.shift
+
+    def level(self, now: int | None = None) -> int:
+        """Calls allowed in flight at ``now`` (0 in an idle gap and after the shape's end)."""
+        t = self._t(time.perf_counter_ns() if now is None else now)
+        k = bisect.bisect_right(self._start_ns, t) - 1
+        if k < 0 or t >= self.length_ns:
+            return 0
+        secs, c0, c1 = self.segments[k]
+        if c0 == c1:
+            return c0
+        return c0 + math.floor((c1 - c0) * min(1.0, (t - self._start_ns[k]) / 1e9 / secs) + 0.5)
+
+    def check(self, slot: int, now: int) -> int:
+        """0: slot ``slot`` may start a call now; else nanoseconds to sleep before asking again."""
+        if slot < self.level(now):
+            return 0
+        t = self._t(now)
+        k = bisect.bisect_right(self._start_ns, t)
+        to_next = self._start_ns[k] - t if k < len(self._start_ns) else MAX_SLEEP_NS
+        return max(1, min(MAX_SLEEP_NS, to_next))
+
+    def wait(self, slot: int, held: Callable[[], bool], deadline: int) -> bool:
+        """Sleep until slot ``slot`` may start a call: True; False when ``held()`` turned true or the
+        stage's ``deadline`` passed first."""
+        while True:
+            now = time.perf_counter_ns()
+            sleep_ns = self.check(slot, now)
+            if not sleep_ns:
+                return True
+            if held() or now >= deadline:
+                return False
+            time.sleep(min(sleep_ns, deadline - now) / 1e9)
+
+    async def wait_async(self, slot: int, held: Callable[[], bool], deadline: int) -> bool:
+        """:meth:`wait` for a coroutine."""
+        while True:
+            now = time.perf_counter_ns()
+            sleep_ns = self.check(slot, now)
+            if not sleep_ns:
+                return True
+            if held() or now >= deadline:
+                return False
+            await asyncio.sleep(min(sleep_ns, deadline - now) / 1e9)
