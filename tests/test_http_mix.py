@@ -95,3 +95,22 @@ def test_requests_are_built_per_endpoint(tmp_path: Path) -> None:
 def test_bad_mixes_are_refused(bad: dict[str, object], needle: str) -> None:
     with pytest.raises(ValueError, match=needle):
         HttpConfig.model_validate(bad)
+
+
+def test_chaos_injected_errors_count_against_the_endpoint_of_their_call(tmp_path: Path) -> None:
+    cfg = HttpConfig.model_validate(MIX["http"])
+    calls = 600
+    with stream_server(tmp_path, "--ttft-ms", "0", "--itl-ms", "0") as srv:
+        runner, rec = make_runner(srv.url, Plan(calls=calls, duration=None, concurrency=4, timeout=10, seed=5), cfg)
+        runner.inject.open("flaky", error_ratio=0.3)  # a chaos errors window over the whole stage
+        runner.run()
+        rec.tick()
+        served = srv.counters()
+    injected = rec.kinds["ChaosInjected"].count
+    assert rec.calls == calls and rec.errors == injected and 100 < injected < 260, rec.kinds
+    per_calls = {name: rec.value(f"requests[{name}]") for name in PATHS}
+    per_errors = {name: rec.value(f"request_errors[{name}]") for name in PATHS}
+    for name, path in PATHS.items():  # the server saw exactly the calls chaos did not fail
+        assert per_calls[name] - per_errors[name] == served["paths"][path], (name, per_calls, per_errors)
+    assert sum(per_calls.values()) == calls and sum(per_errors.values()) == injected
+    assert all(per_errors[name] > 0 for name in PATHS)  # each endpoint took its share of the injected errors

@@ -118,6 +118,9 @@ class Runner(ABC):
         """A random stream for one slot (see :meth:`_rng`), for the shared slot loops."""
         return self._rng()
 
+    def injected(self, index: int) -> None:
+        """Chaos failed call ``index`` before it was made (a shared slot loop's hook; nothing to do here)."""
+
     def slot_number(self) -> int:
         """0, 1, 2...: the number of the slot that asks, once per slot (a concurrency shape lets slot
         ``k`` start calls while its level is above ``k``)."""

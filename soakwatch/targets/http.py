@@ -174,6 +174,11 @@ class HttpRunner(Runner):
             self.per_endpoint.count(k, i, err is not None)
         return err
 
+    def injected(self, index: int) -> None:
+        """A chaos-injected error counts against the endpoint its call would have gone to."""
+        if self.per_endpoint.names:
+            self.per_endpoint.count(self.mix.pick(index), index, True)
+
     async def _one(self, client: SlotClient, i: int, e: Endpoint, answers: AnswerSampler | None) -> ErrorRecord | None:
         try:
             url, method, headers, content, rid = self._request(i, e)

@@ -63,6 +63,7 @@ class SlotRunner(Protocol):
     def held(self) -> bool: ...
     def slot_rng(self) -> random.Random: ...
     def slot_number(self) -> int: ...
+    def injected(self, index: int) -> None: ...
     def enter(self) -> None: ...
     def leave(self) -> None: ...
     def hand_over(
@@ -165,7 +166,7 @@ def sync_slot(runner: SlotRunner, call: Callable[[int], ErrorRecord | None], cap
                 runner.enter()
                 try:
                     if fault is not None and (injected := fault.before_call(rng)) is not None:
-                        err: ErrorRecord | None = ErrorRecord(INJECTED_KIND, injected, i)
+                        err: ErrorRecord | None = _injected(runner, injected, i)
                     else:
                         err = call(i)
                 finally:
@@ -181,6 +182,13 @@ def sync_slot(runner: SlotRunner, call: Callable[[int], ErrorRecord | None], cap
         finally:
             _finish(runner, start, count, ch, buf.take())
         want = _next_want(runner, ch, c0, t1, cap)
+
+
+def _injected(runner: SlotRunner, message: str, i: int) -> ErrorRecord:
+    """Chaos failed call ``i`` before it was made; the runner attributes it (an HTTP mix: to the
+    endpoint of call ``i``, so the per-endpoint errors sum to the total)."""
+    runner.injected(i)
+    return ErrorRecord(INJECTED_KIND, message, i)
 
 
 def _past(runner: SlotRunner, may_call: bool, deadline: int) -> bool:
@@ -258,7 +266,7 @@ async def async_slot(
                 runner.enter()
                 try:
                     if fault is not None and (injected := await fault.before_call_async(rng)) is not None:
-                        err: ErrorRecord | None = ErrorRecord(INJECTED_KIND, injected, i)
+                        err: ErrorRecord | None = _injected(runner, injected, i)
                     else:
                         err = await call(i)
                 finally:
