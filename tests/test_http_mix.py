@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from soakwatch.config.http import HttpConfig
+from soakwatch.core.snapshot_builder import endpoint_views
 from soakwatch.targets.http_mix import Mix, words
 from soakwatch.targets.runner import Plan
 from tests.stream_helpers import stream_server
@@ -108,9 +109,12 @@ def test_chaos_injected_errors_count_against_the_endpoint_of_their_call(tmp_path
         served = srv.counters()
     injected = rec.kinds["ChaosInjected"].count
     assert rec.calls == calls and rec.errors == injected and 100 < injected < 260, rec.kinds
-    per_calls = {name: rec.value(f"requests[{name}]") for name in PATHS}
-    per_errors = {name: rec.value(f"request_errors[{name}]") for name in PATHS}
+    per_calls = {name: int(rec.value(f"requests[{name}]") or 0) for name in PATHS}
+    per_errors = {name: int(rec.value(f"request_errors[{name}]") or 0) for name in PATHS}
     for name, path in PATHS.items():  # the server saw exactly the calls chaos did not fail
         assert per_calls[name] - per_errors[name] == served["paths"][path], (name, per_calls, per_errors)
     assert sum(per_calls.values()) == calls and sum(per_errors.values()) == injected
     assert all(per_errors[name] > 0 for name in PATHS)  # each endpoint took its share of the injected errors
+    views = {e.name: e for e in endpoint_views(rec, rec.callvalues.phase_summary())}  # what the TUI panel shows
+    assert [(views[n].calls, views[n].errors) for n in PATHS] == [(per_calls[n], per_errors[n]) for n in PATHS]
+    assert all(views[n].p50_ms is not None and views[n].p95_ms is not None for n in PATHS)

@@ -23,7 +23,19 @@ from soakwatch.tui._layout import Need, Plan, columns_for, plan
 __all__ = ["PANEL_KEYS", "PRIORITY", "PanelDeck", "Sized"]
 
 #: panels in priority order: what an operator needs first is placed first
-PRIORITY = ("rate", "latency", "gates", "nodes", "errors", "memory", "events", "files", "snapshots", "output")
+PRIORITY = (
+    "rate",
+    "latency",
+    "gates",
+    "nodes",
+    "errors",
+    "endpoints",
+    "memory",
+    "events",
+    "files",
+    "snapshots",
+    "output",
+)
 #: the key that toggles each panel
 PANEL_KEYS = {
     "1": "rate",
@@ -36,6 +48,7 @@ PANEL_KEYS = {
     "8": "snapshots",
     "9": "events",
     "0": "output",
+    "e": "endpoints",
 }
 KEY_OF = {pid: key for key, pid in PANEL_KEYS.items()}
 #: rows of a panel's border

@@ -15,6 +15,7 @@ HELP_KEYS: list[tuple[str, str]] = [
         "1–9 0",
         "show / hide a panel: 1 rate 2 latency 3 errors 4 gates 5 nodes 6 memory 7 files 8 snapshots 9 events 0 output",
     ),
+    ("e", "show / hide the endpoints panel (a request mix: calls, share, errors, p50/p95 per endpoint)"),
     ("tab shift+tab", "move the focus between panels"),
     ("z", "maximise the focused panel / back"),
     ("↑ ↓ pgup pgdn", "scroll inside the focused panel (events: back in time)"),

@@ -33,6 +33,7 @@ from soakwatch.tui._panel_keys import PanelKeysApp
 from soakwatch.tui._toasts import toast
 from soakwatch.tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitChoice, QuitScreen, TruncateScreen
 from soakwatch.tui.widgets import (
+    EndpointsPanel,
     ErrorsPanel,
     EventsPanel,
     FilesPanel,
@@ -161,6 +162,7 @@ class SoakwatchApp(PanelKeysApp):
             yield GatesPanel(id="gates", classes="-collapsed").data_bind(bind)
             yield NodesPanel(id="nodes", classes="-collapsed").data_bind(bind)
             yield ErrorsPanel(id="errors").data_bind(bind)
+            yield EndpointsPanel(id="endpoints", classes="-collapsed").data_bind(bind)
             yield MemoryPanel(id="memory", classes="-collapsed").data_bind(bind)
             yield EventsPanel(id="events").data_bind(SoakwatchApp.recent_events, bind)
             yield FilesPanel(id="files", classes="-collapsed").data_bind(bind)

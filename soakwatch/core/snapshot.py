@@ -17,6 +17,7 @@ from soakwatch.config.constants import FINAL_STATES
 __all__ = [
     "ChaosView",
     "CollectorView",
+    "EndpointView",
     "ErrorKindView",
     "EventView",
     "FileView",
@@ -44,6 +45,16 @@ class ErrorKindView(_View):
     count: int
     first_message: str = ""
     last_message: str = ""
+
+
+class EndpointView(_View):
+    """One endpoint of a request mix (``[[http.requests]]``): calls and errors so far, whole-run latency."""
+
+    name: str
+    calls: int
+    errors: int
+    p50_ms: float | None = None
+    p95_ms: float | None = None
 
 
 class EventView(_View):
@@ -221,6 +232,8 @@ class Snapshot(_View):
     #: tokens of a model-server stage: prompt, completion (output) so far, output tokens/s now and on average
     tokens: dict[str, float] = Field(default_factory=dict)
     error_kinds: list[ErrorKindView] = Field(default_factory=list)
+    #: a request mix's endpoints (empty without ``[[http.requests]]``)
+    endpoints: list[EndpointView] = Field(default_factory=list)
     #: per tick (oldest first, as ``series``), the calls that ended per latency bucket
     #: (constants.LATENCY_HEAT_EDGES_MS; trailing empty buckets left out, [] for a tick without calls)
     latency_heat: list[list[int]] = Field(default_factory=list)

@@ -11,9 +11,9 @@ from soakwatch.config.profile import Profile
 from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin
 from soakwatch.core.recorder import Recorder
-from soakwatch.core.snapshot import ErrorKindView, EventView, Mark, Snapshot
+from soakwatch.core.snapshot import EndpointView, ErrorKindView, EventView, Mark, Snapshot
 
-__all__ = ["LiveStage", "SnapshotBuilder", "merge_part"]
+__all__ = ["LiveStage", "SnapshotBuilder", "endpoint_views", "merge_part"]
 
 
 class LiveStage(Protocol):
@@ -109,7 +109,8 @@ class SnapshotBuilder:
             "latency": rec.latency,
             "latency_run": _run_latency(rec),
             "latency_sched": rec.sched_latency,
-            "phases": rec.callvalues.phase_summary(),
+            "phases": (phases := rec.callvalues.phase_summary()),
+            "endpoints": endpoint_views(rec, phases),
             "tokens": _tokens(rec, elapsed),
             "error_kinds": [
                 ErrorKindView(kind=k.kind, count=k.count, first_message=k.first_message, last_message=k.last_message)
@@ -163,6 +164,28 @@ def merge_part(data: dict[str, Any], part: dict[str, Any]) -> None:
             data[key] = {**data[key], **value}
         else:
             data[key] = value
+
+
+def endpoint_views(rec: Recorder, phases: dict[str, dict[str, float]]) -> list[EndpointView]:
+    """A request mix's endpoints, in the profile's order: the counts the HTTP runner publishes
+    (``requests[NAME]``, ``request_errors[NAME]``) and the whole-run latency of the phase ``endpoint:NAME``."""
+    out = []
+    for series in rec.series_names():
+        if not (series.startswith("requests[") and series.endswith("]")):
+            continue
+        name = series[len("requests[") : -1]
+        calls, errors = rec.value(series), rec.value(f"request_errors[{name}]")
+        lat = phases.get(f"endpoint:{name}") or {}
+        out.append(
+            EndpointView(
+                name=name,
+                calls=0 if calls is None or math.isnan(calls) else int(calls),
+                errors=0 if errors is None or math.isnan(errors) else int(errors),
+                p50_ms=lat.get("p50"),
+                p95_ms=lat.get("p95"),
+            )
+        )
+    return out
 
 
 def _run_latency(rec: Recorder) -> dict[str, float]:

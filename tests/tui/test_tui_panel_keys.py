@@ -28,8 +28,9 @@ async def test_number_keys_toggle_their_panel(key: str):
         await wait_for(lambda: bool(_shown(app)), what="first layout")
         before = pid in _shown(app)
         await pilot.press(key)
-        await wait_for(lambda: (pid in _shown(app)) != before or pid == "nodes", what=f"{pid} toggled")
-        if pid == "nodes":  # a callable stage has no nodes: the key says so and nothing appears
+        empty = pid in ("nodes", "endpoints")
+        await wait_for(lambda: (pid in _shown(app)) != before or empty, what=f"{pid} toggled")
+        if empty:  # a callable stage has no nodes and no request mix: the key says so and nothing appears
             assert pid not in _shown(app)
             return
         await pilot.press(key)

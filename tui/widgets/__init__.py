@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from soakwatch.tui.widgets.endpoints import EndpointsPanel
 from soakwatch.tui.widgets.errors import ErrorsPanel
 from soakwatch.tui.widgets.events import EventsPanel
 from soakwatch.tui.widgets.files import FilesPanel
@@ -16,6 +17,7 @@ from soakwatch.tui.widgets.status import StatusBar
 from soakwatch.tui.widgets.verdict import VerdictPanel
 
 __all__ = [
+    "EndpointsPanel",
     "ErrorsPanel",
     "EventsPanel",
     "FilesPanel",
