@@ -21,12 +21,14 @@ from soakwatch.config.http import HttpConfig
 from soakwatch.config.profile import validate_profile
 from soakwatch.core.events import EventLog
 from soakwatch.core.recorder import Recorder
+from soakwatch.sections import REPLAY_PLUGINS
 from soakwatch.targets.cmd import CmdRunner
 from soakwatch.targets.http import HttpRunner
 from soakwatch.targets.process_runner import ProcessRunner
 from soakwatch.targets.runner import Plan
 from soakwatch.targets.slot_shape import SlotLevels
 from soakwatch.targets.spec import parse_target
+from soakwatch.views.replay import ReplaySource, snapshot_at
 from tests.helpers import only_run_dir, run_cli
 from tests.load_helpers import slow_server
 
@@ -139,6 +141,8 @@ def test_four_then_idle_then_eight_in_flight_as_the_target_saw_them(
     assert max(in_flight[:first_idle]) == 4 and max(in_flight) == 8
     assert set(in_flight[first_idle + 1 : first_eight]) == {0}  # soakwatch saw the gap as the target did
     assert "planned_concurrency" in (run_dir / "report.html").read_text()
+    source = ReplaySource(run_dir, REPLAY_PLUGINS)  # attach on the finished run: the same plan at each row
+    assert snapshot_at(source.run, first_eight, REPLAY_PLUGINS).series["planned_concurrency"][-1] == 8
 
 
 def _recorder() -> Recorder:

@@ -27,7 +27,7 @@ from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.core.event_types import Abort, CallError, ErrorCounts, Event, Operator, Signal, StageEnd, StageStart
 from soakwatch.core.plugins import Plugin, ReplayFrame
 from soakwatch.core.rundir_reader import RunRecord, read_run
-from soakwatch.core.snapshot import ErrorKindView, EventView, Mark, Snapshot, StageState
+from soakwatch.core.snapshot import EndpointView, ErrorKindView, EventView, Mark, Snapshot, StageState
 from soakwatch.core.snapshot_builder import MARK_KINDS, MAX_MARKS, SERIES_TAIL, merge_part
 from soakwatch.core.source import CommandError
 
@@ -124,7 +124,7 @@ def _counters(run: RunRecord, i: int, summary: dict[str, Any] | None) -> dict[st
     calls = int(tl.value("calls", i) or 0)
     series = {
         name: tl.tail(name, i, SERIES_TAIL)
-        for name in ("rate", "p50_ms", "p95_ms", "p99_ms", "in_flight", "planned_rate")
+        for name in ("rate", "p50_ms", "p95_ms", "p99_ms", "in_flight", "planned_rate", "planned_concurrency")
     } | {"error_delta": _error_delta(run, i, SERIES_TAIL)}
     whole = (summary or {}).get("latency") or {}
     return {
@@ -133,6 +133,15 @@ def _counters(run: RunRecord, i: int, summary: dict[str, Any] | None) -> dict[st
         "errors": int(tl.value("errors", i) or 0),
         "timeouts": int(tl.value("timeouts", i) or 0),
         "in_flight": int(tl.value("in_flight", i) or 0),
+        # a request mix's counts at row i (its latency is the whole run's only: not shown at a cursor)
+        "endpoints": [
+            EndpointView(
+                name=n,
+                calls=int(tl.value(f"requests[{n}]", i) or 0),
+                errors=int(tl.value(f"request_errors[{n}]", i) or 0),
+            )
+            for n in tl.subjects("requests")
+        ],
         "rate": tl.value("rate", i) or 0.0,
         "rate_avg": calls / t if t > 0 else 0.0,
         "latency": _latency(run, i),
