@@ -28,6 +28,7 @@ from soakwatch.targets.process_runner import ProcessRunner
 from soakwatch.targets.runner import Plan
 from soakwatch.targets.slot_shape import SlotLevels
 from soakwatch.targets.spec import parse_target
+from soakwatch.views.headless import status_line
 from soakwatch.views.replay import ReplaySource, snapshot_at
 from tests.helpers import only_run_dir, run_cli
 from tests.load_helpers import slow_server
@@ -220,3 +221,21 @@ def test_the_rate_panel_draws_calls_in_flight_with_the_planned_level() -> None:
     assert "planned in flight 8" in text and blue.strip()  # the level now, and the plan drawn in blue
     plain = sample_snapshot("running")
     assert "planned in flight" not in "".join(s.text for s in console.render(render_rate(plain, 12, 80)))
+    assert ", 6 in flight of 8 planned |" in status_line(snap)  # the headless status line says it too
+    assert "planned" not in status_line(plain)
+
+
+def test_a_pause_stops_the_shape_and_resume_shifts_it(sandbox: Path) -> None:
+    from soakwatch.targets.runner import InlineRunner
+
+    plan = Plan(calls=None, duration=6.0, concurrency=8, levels=((2.0, 4, 4), (2.0, 0, 0), (2.0, 8, 8)))
+    runner = InlineRunner(plan, _recorder(), parse_target("sw_targets:noop"), sandbox, None)
+    lv = runner.levels
+    assert lv is not None and runner.planned_concurrency == 4
+    runner.pause()
+    assert runner.planned_concurrency == 0  # paused: no call may start
+    at = lv.origin + NS  # what the shape says one second in, before and after the pause
+    level_before = lv.level(at)
+    runner.resume()
+    assert lv.shift > 0 and runner.planned_concurrency == 4
+    assert level_before == 4 and lv.level(lv.origin + lv.shift + 3 * NS) == 0  # the gap moved by the pause

@@ -83,6 +83,8 @@ def status_line(s: Snapshot) -> str:
     ]
     if s.open_model and not s.finished:
         parts[1] += f" of {s.planned_rate or 0:,.0f}/s planned, {s.in_flight} in flight"
+    elif (levels := s.series.get("planned_concurrency")) and not s.finished:  # a concurrency [[shape]]
+        parts[1] += f", {s.in_flight} in flight of {levels[-1]:,.0f} planned"
     if s.open_model:
         parts.append(f"missed {s.missed_arrivals}")
     if s.latency_sched and not s.finished:  # the final table gives both over the whole run
