@@ -141,6 +141,7 @@ class Stage(StageControl):
             self._calls_done,
             inject=self.runner.inject,
             fail=self._sut_failed,
+            workers=self.runner.worker_control(),
         )
         write_run_config(self.run_dir, self.profile, self.root, self.cases_path)
         self._export_env()

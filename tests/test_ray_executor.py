@@ -35,6 +35,15 @@ BIN = Path(sys.executable).parent
 SESSION_TIMEOUT = 600
 
 
+#: the chaos scenario: one actor killed through Ray, another paused between calls
+CHAOS_PLAN = [
+    {"name": "k", "action": "kill_worker", "at": 1.5, "target": "worker-1"},
+    {"name": "p", "action": "pause_worker", "at": 3, "duration": 1.5, "target": "worker-0"},
+]
+#: each call's case is its index (more cases than the calls of the chaos stage: none repeats)
+CASES = 30000
+
+
 @dataclass
 class Scenario:
     name: str
@@ -43,7 +52,7 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("counted", ["--target", "sw_ray_target:counted", "--calls", "3000", "--concurrency", "4"]),
-    Scenario("killed", ["--target", "sw_ray_target:killed", "--duration", "5s", "--concurrency", "2"]),
+    Scenario("chaos", ["--target", "sw_ray_target:chaosed", "--duration", "6s", "--concurrency", "2"]),
     Scenario(
         "aborting",
         [
@@ -83,10 +92,12 @@ def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = base / "root"
     root.mkdir()
     shutil.copy(HERE / "sw_ray_target.py", root)
-    (base / "kill.json").write_text(json.dumps([{"name": "k", "action": "kill_worker", "at": 2}]))
+    (base / "chaos.json").write_text(json.dumps(CHAOS_PLAN))
+    (base / "cases.jsonl").write_text("".join(f"{i}\n" for i in range(CASES)))
     lines = []
     for sc in SCENARIOS:
-        extra = ["--chaos-plan", str(base / "kill.json")] if sc.name == "killed" else []
+        extra = ["--chaos-plan", str(base / "chaos.json"), "--cases", str(base / "cases.jsonl")]
+        extra = extra if sc.name == "chaos" else []
         argv = [str(BIN / "soakwatch"), "run", *sc.args, *extra, "--root", str(root), "--executor", "ray"]
         argv += ["--no-tui", "--out-dir", str(base / sc.name)]
         lines.append(shlex.join(argv))
@@ -159,31 +170,63 @@ def test_ok_and_error_counts_equal_the_targets_own(ray_runs: dict[str, Path]) ->
     assert len(cluster["slots"]["nodes"]) == 2  # spread: both nodes hold slots
 
 
-def test_a_killed_actor_is_a_crash_naming_its_node_and_is_replaced(ray_runs: dict[str, Path]) -> None:
-    run = ray_runs["killed"]
+def _ts(event: dict[str, Any]) -> float:
+    return datetime.fromisoformat(event["ts"]).timestamp()
+
+
+def test_chaos_kills_an_actor_through_ray_and_it_is_recorded_and_replaced(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["chaos"]
     out = (run / "stage.out").read_text()
+    starts = {e["action"]: e for e in _events(run, "chaos_start")}
+    ends = {e["action"]: e for e in _events(run, "chaos_end")}
+    assert sorted(starts) == sorted(ends) == ["k", "p"], out
+    assert starts["k"]["detail"].startswith("ray.kill worker-1 (pid "), starts["k"]
+    assert "replaced" in ends["k"]["msg"]
     crashes = _events(run, "worker_crash")
-    assert len(crashes) == 1, out
-    assert crashes[0]["node"].startswith("127.0.0.1 ")
-    restarts = _events(run, "worker_restart")
-    assert [r["slot"] for r in restarts] == [crashes[0]["slot"]]
+    assert [(c["slot"], c["node"][:10]) for c in crashes] == [(1, "127.0.0.1 ")], out
+    assert [(r["slot"], r["restarts"]) for r in _events(run, "worker_restart")] == [(1, 1)]
+    # the target's own log: (call index, pid, start) per call it completed
+    made = [line.split() for line in (ray_runs["root"] / "chaosed.log").read_text().splitlines()]
+    pids_of: dict[int, set[str]] = {}
+    for index, pid, _ in made:
+        pids_of.setdefault(int(index), set()).add(pid)
+    # the dead actor's last chunk, first..last: the first call is the WorkerCrash, the rest ran again
+    first, last = map(int, crashes[0]["msg"].split("died during calls ")[1].split(":")[0].split(".."))
+    rerun = {i for i, pids in pids_of.items() if len(pids) > 1}
+    assert rerun <= set(range(first + 1, last + 1))
     summary = _summary(run)
+    assert summary["calls"] < CASES
     assert _kinds(summary) == {"WorkerCrash": 1}
-    made = len((ray_runs["root"] / "killed.log").read_text().split())
-    # the calls the dead actor made in its last chunk never came back (the crash is recorded for
-    # the chunk's first call, the rest re-run): the verdict line says how many at most
+    assert summary["ok"] == len(set(pids_of) - {first})
+    assert summary["calls"] == len(set(pids_of) | {first})
+    # what the dead actor did in its last chunk did not come back: the verdict line says so
     bound = int(summary["verdict"].split("up to ")[1].split()[0])
-    assert summary["ok"] <= made <= summary["ok"] + bound, summary["verdict"]
-    assert summary["verdict"].startswith("PASSED, up to ")
+    assert summary["verdict"].startswith("PASSED, up to ") and bound >= len(rerun), summary["verdict"]
+    assert _rc(run) == 0
     # each node's actors' memory and CPU, measured on the node, are series of the run
     cols = read_run(run).timeline.columns
     for kind in ("ray_rss_mb", "ray_actors"):
         per_node = [c for c in cols if c.startswith(f"{kind}[127.0.0.1/")]
         assert len(per_node) == 2, sorted(cols)
         assert all(any(v > 0 for v in cols[c]) for c in per_node)
-    ends = _events(run, "chaos_end")
-    assert len(ends) == 1 and "replaced" in ends[0]["msg"]
-    assert _rc(run) == 0
+
+
+def test_chaos_pauses_an_actor_between_calls_for_its_window(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["chaos"]
+    start = next(e for e in _events(run, "chaos_start") if e["action"] == "p")
+    end = next(e for e in _events(run, "chaos_end") if e["action"] == "p")
+    assert start["detail"].startswith("worker-0 (pid ") and start["detail"].endswith("holds between calls for 1.5s")
+    assert end["detail"].endswith("goes on"), end
+    paused = start["detail"].split("(pid ")[1].split()[0]
+    t0, t1 = _ts(start), _ts(start) + 1.5
+    assert _ts(end) >= t1
+    calls = [
+        (pid, float(t))
+        for _, pid, t in (x.split() for x in (ray_runs["root"] / "chaosed.log").read_text().splitlines())
+    ]
+    assert [t for pid, t in calls if pid == paused and t0 <= t < t1] == []
+    assert any(pid == paused and t >= t1 for pid, t in calls)  # it went on after the window
+    assert any(pid != paused and t0 <= t < t1 for pid, t in calls)  # the other slot never stopped
 
 
 def test_an_abort_gate_stops_every_actor_within_a_second(ray_runs: dict[str, Path]) -> None:

@@ -8,6 +8,7 @@ in :mod:`soakwatch.chaos.plugin`.
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from typing import NoReturn, Protocol
 
 from soakwatch.config.chaos import ChaosSpec
 from soakwatch.core import platform as plat
-from soakwatch.core.plugins import StageContext
+from soakwatch.core.plugins import StageContext, WorkerControl
 from soakwatch.nodes.plugin import NodesPlugin
 from soakwatch.nodes.process import NodeProcess
 
@@ -28,14 +29,19 @@ class ChaosHost(Protocol):
     ctx: StageContext
     nodes: NodesPlugin | None
     _stopping: threading.Event
+    _rng: random.Random
 
     def nodes_stopping(self) -> bool: ...
 
     def _refuse(self, spec: ChaosSpec, source: str, reason: str) -> NoReturn: ...
 
 
-__all__ = ["ChaosHost", "helper", "inject", "kill_node", "pause_node", "restart_node"]
+__all__ = [
+    "ChaosHost", "helper", "inject", "kill_node", "kill_worker", "pause_node", "pause_worker", "restart_node",
+]  # fmt: skip
 
+#: how long a kill_worker window waits for the runner to start the replacement worker
+RESTART_WAIT = 60.0
 #: a helper process outlives its window by at most this much if nobody stops it (the monitor died)
 HELPER_SLACK = 5.0
 #: seconds a helper gets to exit after SIGTERM before SIGKILL
@@ -186,3 +192,59 @@ def _end_helpers(procs: list[subprocess.Popen[bytes]]) -> list[int | None]:
             proc.kill()
             codes.append(proc.wait())
     return codes
+
+
+# ---------------------------------------------------------------- workers the runner reaches itself
+# (Ray actors, on this machine or another): killed and paused through the runner's WorkerControl,
+# not by a signal to a pid, with the same windows as the pid actions of the plugin.
+
+
+def _pick(plugin: ChaosHost, spec: ChaosSpec, source: str, workers: WorkerControl) -> tuple[str, str]:
+    ids = workers.worker_ids()
+    if spec.target is not None:
+        if spec.target not in ids:
+            plugin._refuse(spec, source, f"no worker {spec.target!r} (running: {', '.join(ids) or 'none'})")
+        return spec.target, ids[spec.target]
+    if not ids:
+        plugin._refuse(spec, source, "no target workers (not started or already stopped)")
+    name = plugin._rng.choice(sorted(ids))
+    return name, ids[name]
+
+
+def kill_worker(
+    plugin: ChaosHost, spec: ChaosSpec, source: str, workers: WorkerControl
+) -> tuple[str, Callable[[], str]]:
+    """Kill one worker; the window ends when the runner has replaced it (another id under its name)."""
+    name, who = _pick(plugin, spec, source, workers)
+    try:
+        detail = workers.kill_worker(name)
+    except ValueError as exc:
+        plugin._refuse(spec, source, str(exc))
+
+    def window() -> str:
+        end = time.monotonic() + RESTART_WAIT
+        while time.monotonic() < end and not plugin._stopping.is_set():
+            new = workers.worker_ids().get(name)
+            if new is not None and new != who:
+                return f"{name} replaced ({who} → {new})"
+            plugin._stopping.wait(WAIT_STEP)
+        return f"{name} ({who}) not replaced" + (" (stage ended)" if plugin._stopping.is_set() else "")
+
+    return detail, window
+
+
+def pause_worker(
+    plugin: ChaosHost, spec: ChaosSpec, source: str, workers: WorkerControl
+) -> tuple[str, Callable[[], str]]:
+    """Hold one worker between calls for the window (at once when the stage ends), then let it go on."""
+    name, who = _pick(plugin, spec, source, workers)
+    try:
+        detail = workers.pause_worker(name)
+    except ValueError as exc:
+        plugin._refuse(spec, source, str(exc))
+
+    def window() -> str:
+        plugin._stopping.wait(spec.duration)
+        return workers.resume_worker(name, who)
+
+    return f"{detail} for {spec.duration:g}s", window

@@ -48,7 +48,7 @@ __all__ = ["CHAOS_LOG", "ChaosPlugin", "ChaosSpec"]
 
 CHAOS_LOG = "chaos_events.log"
 #: how long a kill_worker window waits for the runner to start the replacement worker
-RESTART_WAIT = 60.0
+RESTART_WAIT = more.RESTART_WAIT
 #: how often that wait looks at the target's pids
 RESTART_POLL = 0.1
 #: how long stop() waits for each window to close
@@ -98,7 +98,8 @@ class ChaosPlugin(Plugin):
                 raise UsageError(
                     "no such node in [[nodes]]", where="profile", field=f"chaos[{i}].node", value=spec.node
                 )
-        if ctx.profile.isolation == "inline" and any(s.action in WORKER_ACTIONS for s in self.specs):
+        inline = ctx.profile.isolation == "inline" and ctx.workers is None  # Ray actors: workers anyway
+        if inline and any(s.action in WORKER_ACTIONS for s in self.specs):
             names = ", ".join(s.name for s in self.specs if s.action in WORKER_ACTIONS)
             ctx.events.emit(
                 "chaos_refused",
@@ -285,6 +286,8 @@ class ChaosPlugin(Plugin):
         return name, pids[name]
 
     def _kill_worker(self, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
+        if self.ctx.workers is not None:  # workers the runner reaches itself (Ray actors)
+            return more.kill_worker(self, spec, source, self.ctx.workers)
         worker, pid = self._pick_worker(spec, source)
         try:
             plat.signal_process(pid, plat.SIGKILL)
@@ -304,6 +307,8 @@ class ChaosPlugin(Plugin):
         return f"SIGKILL {worker} (pid {pid})", window
 
     def _pause_worker(self, spec: ChaosSpec, source: str) -> tuple[str, Callable[[], str]]:
+        if self.ctx.workers is not None:
+            return more.pause_worker(self, spec, source, self.ctx.workers)
         worker, pid = self._pick_worker(spec, source)
         try:
             plat.signal_process(pid, plat.SIGSTOP)

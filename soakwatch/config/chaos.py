@@ -7,7 +7,9 @@ stay inside it is checked when the stage prepares and again when an action runs.
 Actions::
 
     kill_worker    SIGKILL one target worker; the process runner records a WorkerCrash and restarts it
+                   (executor ray: ray.kill of the slot's actor, on any node; a new actor takes the slot)
     pause_worker   SIGSTOP one target worker for `duration` seconds, then SIGCONT
+                   (executor ray: the actor holds between calls for `duration` seconds)
     write_file     write `content` as JSON to `path` for `duration` seconds, then restore what was there
     corrupt_file   cut the file at `path` in half (a torn JSON write)
     kill_node      SIGKILL node `node`; start it again after `duration` seconds (0: at once; the

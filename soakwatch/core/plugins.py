@@ -19,7 +19,7 @@ from abc import ABC
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from soakwatch.core.event_types import Event
 from soakwatch.core.events import EventLog
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from soakwatch.config.profile import Profile
     from soakwatch.core.inject import Injector
 
-__all__ = ["Plugin", "ReplayFrame", "StageContext", "Verdict"]
+__all__ = ["Plugin", "ReplayFrame", "StageContext", "Verdict", "WorkerControl"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,27 @@ class ReplayFrame:
     @property
     def profile(self) -> dict[str, Any]:
         return self.run.profile
+
+
+class WorkerControl(Protocol):
+    """Chaos on workers a runner reaches by its own means, not by a pid of this machine (the Ray
+    executor's actors, wherever they run): ``kill_worker`` / ``pause_worker`` use it when set."""
+
+    def worker_ids(self) -> dict[str, str]:
+        """Each worker by name (``worker-N``) → who runs it now (changes when it is replaced)."""
+        ...
+
+    def kill_worker(self, name: str) -> str:
+        """Kill the worker (its replacement is the runner's); what was done. ValueError: nothing done."""
+        ...
+
+    def pause_worker(self, name: str) -> str:
+        """No new call starts in the worker until :meth:`resume_worker`; what was done. ValueError: nothing done."""
+        ...
+
+    def resume_worker(self, name: str, who: str) -> str:
+        """End the pause of ``who`` (an id of :meth:`worker_ids`); what happened."""
+        ...
 
 
 @dataclass
@@ -76,6 +97,8 @@ class StageContext:
     #: stop the stage because the system under test failed (a node never got ready): (who, reason);
     #: the stage ends FAILED (exit 1), not ABORTED, and no auto-abort switch holds it back
     fail: Callable[[str, str], None] | None = None
+    #: the runner's own way to kill and pause its workers (Ray actors); None: by pid (target_pids)
+    workers: WorkerControl | None = None
 
 
 class Plugin(ABC):  # noqa: B024 - every hook is optional

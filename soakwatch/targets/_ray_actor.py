@@ -18,6 +18,7 @@ import os
 import random
 import socket
 import sys
+import threading
 import time
 from typing import Any
 
@@ -31,6 +32,9 @@ from soakwatch.targets.loops import CHUNK_MAX
 __all__ = ["ActorFacts", "ChunkResult", "SlotActor", "host_key"]
 
 #: (is_async, node ip, Ray node id, pid, host key, packages imported by the target)
+#: the bits of the hold word: the stage's (pause, stop) and a chaos pause of this actor alone
+HOLD_STAGE = 1
+HOLD_CHAOS = 2
 ActorFacts = tuple[bool, str, str, int, str, dict[str, str]]
 #: (calls done, their latencies in ns as int64 bytes, errors as (index, kind, message, timeout), values)
 ChunkResult = tuple[int, bytes, list[tuple[int, str, str, bool]], CallValues | None]
@@ -78,6 +82,7 @@ class SlotActor:
         self._rng = random.Random(f"{seed}:{name}") if seed else random.Random()
         self._answers = AnswerSampler.from_env(name)
         self._errors = _Errors()
+        self._bits = threading.Lock()
 
     def ready(self) -> ActorFacts:
         """Who and where this actor is."""
@@ -102,8 +107,18 @@ class SlotActor:
         return done, lat, errors.items, buf.take()
 
     def hold(self, value: int) -> None:
-        """1: no new call starts (pause, stop); 0: calls go on."""
-        self._view[_worker.HOLD] = value
+        """1: no new call starts (the stage's pause, stop); 0: calls go on."""
+        self._hold_bit(HOLD_STAGE, value)
+
+    def pause(self, value: int) -> None:
+        """1: no new call starts (chaos ``pause_worker``), whatever the stage's hold; 0: its end."""
+        self._hold_bit(HOLD_CHAOS, value)
+
+    def _hold_bit(self, bit: int, on: int) -> None:
+        # the calls read the word as a whole (any bit holds); two methods may set bits at once
+        with self._bits:
+            held = int(self._view[_worker.HOLD])
+            self._view[_worker.HOLD] = held | bit if on else held & ~bit
 
     def progress(self) -> tuple[int, int, bytes, list[tuple[int, str, str, bool]]]:
         """A chunk in progress: calls done, the start (ns, this node's clock) of the call in

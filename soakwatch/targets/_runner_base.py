@@ -17,6 +17,7 @@ import numpy as np
 from soakwatch._calldata import CallValues
 from soakwatch.config.safetext import exc_text
 from soakwatch.core.inject import Injector
+from soakwatch.core.plugins import WorkerControl
 from soakwatch.core.recorder import ErrorRecord, Recorder, ResultBatch
 from soakwatch.core.verdict import Verdict
 from soakwatch.targets import loops
@@ -130,6 +131,10 @@ class Runner(ABC):
 
     def imported_packages(self) -> dict[str, str] | None:
         """Distributions (name → version) the target imported when it loaded, or None when not known."""
+        return None
+
+    def worker_control(self) -> WorkerControl | None:
+        """The runner's own way to kill and pause its workers for chaos; None: by their pids."""
         return None
 
     def verdict(self) -> Verdict | None:

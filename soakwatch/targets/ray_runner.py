@@ -20,17 +20,17 @@ import functools
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
 from soakwatch.config.errors import UsageError
+from soakwatch.core.plugins import WorkerControl
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.core.rundir import update_run_config
 from soakwatch.core.verdict import Verdict
 from soakwatch.targets._held import HeldRunner
 from soakwatch.targets._ray_actor import ActorFacts, ChunkResult, SlotActor, host_key
+from soakwatch.targets._ray_chaos import ActorRef, RayWorkers
 from soakwatch.targets._ray_cluster import cluster_facts, connect, import_ray
 from soakwatch.targets._runner_base import chunk_size
 
@@ -47,36 +47,13 @@ STATS_EVERY = 1.0
 STATS_TIMEOUT = 2.0
 
 
-@dataclass
-class _Actor:
-    handle: Any
-    slot: int
-    node_ip: str
-    node_id: str
-    pid: int
-    local: bool
-    restarts: int = 0
-
-    @property
-    def node(self) -> str:
-        return f"{self.node_ip} {self.node_id}"
-
-    @property
-    def short(self) -> str:
-        """The node in a series name: ``127.0.0.1/820d1f94``."""
-        return f"{self.node_ip}/{self.node_id[:8]}"
-
-    @property
-    def where(self) -> str:
-        return f"node {self.node_ip} ({self.node_id[:8]})"
-
-
 class RayRunner(HeldRunner):
     """Runs each concurrency slot's calls in a Ray actor of its own."""
 
     address: str | None = None
     cpus_per_slot: float | None = None
-    _actors: list[_Actor]
+    _actors: list[ActorRef]
+    _closing = False
     #: calls an actor may have made in a chunk that never came back (it died mid-chunk)
     unreported = 0
 
@@ -111,7 +88,7 @@ class RayRunner(HeldRunner):
         if self.recorder.run_dir is not None:
             update_run_config(self.recorder.run_dir, cluster=self._facts)
 
-    def _spawn(self, slot: int, restarts: int = 0) -> _Actor:
+    def _spawn(self, slot: int, restarts: int = 0) -> ActorRef:
         import os
 
         env = {k: v for k, v in os.environ.items() if k.startswith("SOAKWATCH_")}
@@ -141,10 +118,14 @@ class RayRunner(HeldRunner):
         self.is_async = is_async
         if self._packages is None:
             self._packages = packages
-        return _Actor(handle, slot, ip, node_id, pid, key == self._here, restarts)
+        return ActorRef(handle, slot, ip, node_id, pid, key == self._here, restarts)
 
     def imported_packages(self) -> dict[str, str] | None:
         return self._packages
+
+    def worker_control(self) -> WorkerControl:
+        """Chaos kills and pauses actors through Ray, on any node (:mod:`._ray_chaos`)."""
+        return RayWorkers(self)
 
     def pids(self) -> dict[str, int]:
         """Actors whose process this machine can see (same kernel and PID namespace): the others'
@@ -214,6 +195,7 @@ class RayRunner(HeldRunner):
     def _drive(self, slot: int) -> None:
         avg = 0.0
         while True:
+            self._await_go(slot)
             chunk = self.allocator.next(chunk_size(avg, self.plan))
             if chunk is None:
                 return
@@ -227,6 +209,12 @@ class RayRunner(HeldRunner):
             if done:
                 avg = (time.perf_counter() - t0) / done
             self.allocator.done(start, count, done)
+
+    def _await_go(self, slot: int) -> None:
+        """A slot that chaos paused waits here, nothing allocated, until its window ends or the stage stops."""
+        while not self._actors[slot].go.wait(POLL_SECONDS):
+            if self.allocator.stopped or self._killing:
+                return
 
     def _run_chunk(self, slot: int, start: int, count: int) -> int:
         a = self._actors[slot]
@@ -255,7 +243,7 @@ class RayRunner(HeldRunner):
             self.recorder.add(ResultBatch(np.frombuffer(lat, dtype=np.int64).copy(), errors, None, values))
         return done
 
-    def _crashed(self, a: _Actor, start: int, count: int, exc: BaseException) -> int:
+    def _crashed(self, a: ActorRef, start: int, count: int, exc: BaseException) -> int:
         """The actor died with a chunk in hand: one WorkerCrash for it, the rest of the chunk given back."""
         with self._lock:
             self.unreported += count  # it may have made all of them before it died
@@ -266,7 +254,7 @@ class RayRunner(HeldRunner):
         self._replace(a)
         return 1
 
-    def _hung(self, a: _Actor, start: int, abandoned: bool) -> int:
+    def _hung(self, a: ActorRef, start: int, abandoned: bool) -> int:
         """A chunk past its time: what it did so far is kept, the call in progress is a Timeout."""
         try:
             got: tuple[int, int, bytes, list[tuple[int, str, str, bool]]]
@@ -291,7 +279,7 @@ class RayRunner(HeldRunner):
         self._replace(a)
         return done + 1
 
-    def _replace(self, old: _Actor) -> None:
+    def _replace(self, old: ActorRef) -> None:
         if self.allocator.stopped or self._closing:
             return
         try:

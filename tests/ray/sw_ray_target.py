@@ -31,10 +31,12 @@ def counted() -> None:
     _log("counted", "o\n")
 
 
-def killed() -> None:
-    """A short call (2 ms), while chaos kills one actor."""
+def chaosed(index: int) -> None:
+    """A short call (2 ms), while chaos kills one actor and pauses another: logs the call's
+    index (its case), the actor's pid and when the call started."""
+    t0 = time.time()
     time.sleep(0.002)
-    _log("killed", "o\n")
+    _log("chaosed", f"{index} {os.getpid()} {t0:.6f}\n")
 
 
 def aborting() -> None:
