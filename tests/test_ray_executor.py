@@ -40,6 +40,18 @@ CHAOS_PLAN = [
     {"name": "k", "action": "kill_worker", "at": 1.5, "target": "worker-1"},
     {"name": "p", "action": "pause_worker", "at": 3, "duration": 1.5, "target": "worker-0"},
 ]
+#: the HTTP scenario: a mix of two endpoints of a server that counts what it serves
+HTTP_CALLS = 1500
+HTTP_PROFILE = """name = "rayhttp"
+[[http.requests]]
+name = "a"
+path = "/a"
+weight = 3
+[[http.requests]]
+name = "b"
+path = "/b"
+weight = 1
+"""
 #: each call's case is its index (more cases than the calls of the chaos stage: none repeats)
 CASES = 30000
 
@@ -52,6 +64,10 @@ class Scenario:
 
 SCENARIOS = [
     Scenario("counted", ["--target", "sw_ray_target:counted", "--calls", "3000", "--concurrency", "4"]),
+    Scenario(
+        "http",
+        ["--target", "http://127.0.0.1:{port}/a", "--calls", str(HTTP_CALLS), "--concurrency", "4", "--seed", "7"],
+    ),
     Scenario("chaos", ["--target", "sw_ray_target:chaosed", "--duration", "6s", "--concurrency", "2"]),
     Scenario(
         "aborting",
@@ -93,13 +109,18 @@ def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root.mkdir()
     shutil.copy(HERE / "sw_ray_target.py", root)
     (base / "chaos.json").write_text(json.dumps(CHAOS_PLAN))
+    (base / "http.toml").write_text(HTTP_PROFILE)
     (base / "cases.jsonl").write_text("".join(f"{i}\n" for i in range(CASES)))
     lines = []
     for sc in SCENARIOS:
         extra = ["--chaos-plan", str(base / "chaos.json"), "--cases", str(base / "cases.jsonl")]
         extra = extra if sc.name == "chaos" else []
+        if sc.name == "http":
+            extra = ["--profile", str(base / "http.toml")]
         argv = [str(BIN / "soakwatch"), "run", *sc.args, *extra, "--root", str(root), "--executor", "ray"]
         argv += ["--no-tui", "--out-dir", str(base / sc.name)]
+        if sc.name == "http":  # the server counts in a process of its own, beside the stage
+            argv = [sys.executable, str(HERE / "http_counter.py"), str(base / "served.json"), *argv]
         lines.append(shlex.join(argv))
     (base / "stages.txt").write_text("\n".join(lines) + "\n")
     ray_tmp = tempfile.mkdtemp(prefix="swray")  # short: Ray's socket paths must fit in 107 bytes
@@ -133,6 +154,7 @@ def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         (runs[0] / "rc.txt").write_text((base / f"stage-{n}.rc").read_text())
         (runs[0] / "stage.out").write_text(stage_out)
     out["root"] = root
+    out["base"] = base
     return out
 
 
@@ -168,6 +190,33 @@ def test_ok_and_error_counts_equal_the_targets_own(ray_runs: dict[str, Path]) ->
     assert {n["address"] for n in cluster["nodes"]} == {"127.0.0.1"}
     assert cluster["slots"]["count"] == 4
     assert len(cluster["slots"]["nodes"]) == 2  # spread: both nodes hold slots
+
+
+def test_an_http_target_on_ray_counts_what_the_server_served(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["http"]
+    assert _rc(run) == 0, (run / "stage.out").read_text()
+    served = json.loads((ray_runs["base"] / "served.json").read_text())
+    summary = _summary(run)
+    assert summary["calls"] == len(served) == HTTP_CALLS
+    assert summary["ok"] == sum(1 for _, status, _ in served if status == 200)
+    failed = {rid: f"HTTP {status}" for _, status, rid in served if status != 200}
+    assert _kinds(summary) == {
+        "HTTP 500": list(failed.values()).count("HTTP 500"),
+        "HTTP 404": list(failed.values()).count("HTTP 404"),
+    }
+    # every failure under the request id the server saw; every call once, under the stage's prefix
+    lines = (run / "failures.jsonl").read_text().splitlines()
+    assert {f["request_id"]: f["kind"] for f in map(json.loads, lines)} == failed
+    tag = _events(run, "http_client")[0]["request_id_prefix"]
+    assert sorted(rid for _, _, rid in served) == sorted(f"{tag}-{i}" for i in range(HTTP_CALLS))
+    # per endpoint, the counts summed over the actors equal the server's per path
+    cols = read_run(run).timeline.columns
+    for name in ("a", "b"):
+        path = [p for p in served if p[0] == f"/{name}"]
+        assert cols[f"requests[{name}]"][-1] == len(path)
+        assert cols[f"request_errors[{name}]"][-1] == sum(1 for p in path if p[1] != 200)
+    cluster = json.loads((run / "run_config.json").read_text())["cluster"]
+    assert cluster["slots"]["count"] == 4 and len(cluster["slots"]["nodes"]) == 2
 
 
 def _ts(event: dict[str, Any]) -> float:

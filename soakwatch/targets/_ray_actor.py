@@ -29,7 +29,7 @@ from soakwatch.targets import worker as _worker
 from soakwatch.targets._imported import imported_distributions
 from soakwatch.targets.loops import CHUNK_MAX
 
-__all__ = ["ActorFacts", "ChunkResult", "SlotActor", "host_key"]
+__all__ = ["HOLD_CHAOS", "HOLD_STAGE", "ActorBase", "ActorFacts", "ChunkResult", "SlotActor", "host_key"]
 
 #: (is_async, node ip, Ray node id, pid, host key, packages imported by the target)
 #: the bits of the hold word: the stage's (pause, stop) and a chaos pause of this actor alone
@@ -63,25 +63,16 @@ class _Errors:
             self.items.append((int(i), str(kind), str(message), bool(is_tmo)))
 
 
-class SlotActor:
-    """Loads the target once; runs chunks of calls on request."""
+class ActorBase:
+    """What every slot actor answers besides its chunks: who and where it is, the hold word
+    (the stage's pause and stop, a chaos pause), its memory and CPU."""
 
-    def __init__(
-        self, spec: str, root: str | None, cases: list[Any], timeout: float, env: dict[str, str], name: str
-    ) -> None:
-        os.environ.update(env)  # the seed and [record] sampling the stage exported
-        before = set(sys.modules)
-        self._fn, self._is_async = _worker._load(spec, root)
-        self._packages = imported_distributions(before, spec.partition(":")[0])
-        self._loop = asyncio.new_event_loop() if self._is_async else None
-        self._cases = cases
-        self._timeout = timeout
-        self._mem = bytearray(_worker.shm_size(CHUNK_MAX))
+    _is_async: bool
+    _packages: dict[str, str]
+
+    def __init__(self, words: int) -> None:
+        self._mem = bytearray(words * 8)
         self._view = memoryview(self._mem).cast("q")
-        seed = os.environ.get("SOAKWATCH_SEED")
-        self._rng = random.Random(f"{seed}:{name}") if seed else random.Random()
-        self._answers = AnswerSampler.from_env(name)
-        self._errors = _Errors()
         self._bits = threading.Lock()
 
     def ready(self) -> ActorFacts:
@@ -91,20 +82,6 @@ class SlotActor:
         ctx = ray.get_runtime_context()
         ip = str(ray.util.get_node_ip_address())  # type: ignore[no-untyped-call]
         return self._is_async, ip, ctx.get_node_id(), os.getpid(), host_key(), self._packages
-
-    def run(self, start: int, count: int, remaining_ns: int, fault: Any) -> ChunkResult:
-        """Calls ``start`` .. ``start + count - 1`` (fewer when held, past the deadline or the flush time)."""
-        view = self._view
-        self._errors = errors = _Errors()
-        buf = open_slot()
-        deadline = time.perf_counter_ns() + remaining_ns  # this node's clock: only the remaining time travels
-        done = _worker._run_chunk(
-            errors,  # type: ignore[arg-type]  # only send() is used
-            view, self._fn, self._loop, self._cases, start, count, 0, 0, deadline, self._timeout, fault, self._rng,
-            buf, self._answers, 0,
-        )  # fmt: skip
-        lat = bytes(view[_worker.HEADER : _worker.HEADER + done].cast("B"))
-        return done, lat, errors.items, buf.take()
 
     def hold(self, value: int) -> None:
         """1: no new call starts (the stage's pause, stop); 0: calls go on."""
@@ -120,6 +97,46 @@ class SlotActor:
             held = int(self._view[_worker.HOLD])
             self._view[_worker.HOLD] = held | bit if on else held & ~bit
 
+    def stats(self) -> tuple[float, float]:
+        """This actor's resident memory (MB) and CPU time (s) so far, measured on its node."""
+        proc = psutil.Process()  # psutil: the same on every platform Ray runs on
+        cpu = proc.cpu_times()
+        return proc.memory_info().rss / 1e6, cpu.user + cpu.system
+
+
+class SlotActor(ActorBase):
+    """Loads the target once; runs chunks of calls on request."""
+
+    def __init__(
+        self, spec: str, root: str | None, cases: list[Any], timeout: float, env: dict[str, str], name: str
+    ) -> None:
+        os.environ.update(env)  # the seed and [record] sampling the stage exported
+        before = set(sys.modules)
+        self._fn, self._is_async = _worker._load(spec, root)
+        self._packages = imported_distributions(before, spec.partition(":")[0])
+        self._loop = asyncio.new_event_loop() if self._is_async else None
+        self._cases = cases
+        self._timeout = timeout
+        super().__init__(_worker.shm_size(CHUNK_MAX) // 8)
+        seed = os.environ.get("SOAKWATCH_SEED")
+        self._rng = random.Random(f"{seed}:{name}") if seed else random.Random()
+        self._answers = AnswerSampler.from_env(name)
+        self._errors = _Errors()
+
+    def run(self, start: int, count: int, remaining_ns: int, fault: Any) -> ChunkResult:
+        """Calls ``start`` .. ``start + count - 1`` (fewer when held, past the deadline or the flush time)."""
+        view = self._view
+        self._errors = errors = _Errors()
+        buf = open_slot()
+        deadline = time.perf_counter_ns() + remaining_ns  # this node's clock: only the remaining time travels
+        done = _worker._run_chunk(
+            errors,  # type: ignore[arg-type]  # only send() is used
+            view, self._fn, self._loop, self._cases, start, count, 0, 0, deadline, self._timeout, fault, self._rng,
+            buf, self._answers, 0,
+        )  # fmt: skip
+        lat = bytes(view[_worker.HEADER : _worker.HEADER + done].cast("B"))
+        return done, lat, errors.items, buf.take()
+
     def progress(self) -> tuple[int, int, bytes, list[tuple[int, str, str, bool]]]:
         """A chunk in progress: calls done, the start (ns, this node's clock) of the call in
         progress or 0, the latencies so far, the errors so far; and the time now in the same clock."""
@@ -129,9 +146,3 @@ class SlotActor:
         age = time.perf_counter_ns() - current if current else 0
         lat = bytes(view[_worker.HEADER : _worker.HEADER + done].cast("B"))
         return done, age, lat, list(self._errors.items)
-
-    def stats(self) -> tuple[float, float]:
-        """This actor's resident memory (MB) and CPU time (s) so far, measured on its node."""
-        proc = psutil.Process()  # psutil: the same on every platform Ray runs on
-        cpu = proc.cpu_times()
-        return proc.memory_info().rss / 1e6, cpu.user + cpu.system

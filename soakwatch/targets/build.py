@@ -31,6 +31,14 @@ def build_runner(
 ) -> Runner:
     """The runner for ``spec`` (not yet prepared)."""
     args = (plan, recorder, spec, root, cases, on_barrier)
+    if profile.executor == "ray" and spec.kind in ("python", "http"):
+        from soakwatch.targets.ray_runner import RayRunner
+
+        ray_runner = RayRunner(*args)
+        ray_runner.address = profile.ray_address
+        ray_runner.cpus_per_slot = profile.ray_cpus_per_slot
+        ray_runner.http_config = profile.http
+        return ray_runner
     if spec.kind == "http":
         from soakwatch.targets.http import HttpRunner
 
@@ -39,13 +47,6 @@ def build_runner(
         from soakwatch.targets.cmd import CmdRunner
 
         return CmdRunner(*args, config=profile.cmd)
-    if profile.executor == "ray":
-        from soakwatch.targets.ray_runner import RayRunner
-
-        ray_runner = RayRunner(*args)
-        ray_runner.address = profile.ray_address
-        ray_runner.cpus_per_slot = profile.ray_cpus_per_slot
-        return ray_runner
     if profile.isolation == "inline":
         return InlineRunner(*args)
     from soakwatch.targets.process_runner import ProcessRunner

@@ -20,10 +20,12 @@ import functools
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from soakwatch.config.errors import UsageError
+from soakwatch.config.http import HttpConfig
 from soakwatch.core.plugins import WorkerControl
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.core.rundir import update_run_config
@@ -33,6 +35,9 @@ from soakwatch.targets._ray_actor import ActorFacts, ChunkResult, SlotActor, hos
 from soakwatch.targets._ray_chaos import ActorRef, RayWorkers
 from soakwatch.targets._ray_cluster import cluster_facts, connect, import_ray
 from soakwatch.targets._runner_base import chunk_size
+
+if TYPE_CHECKING:
+    from soakwatch.targets._ray_http import HttpOnRay
 
 __all__ = ["RayRunner"]
 
@@ -52,16 +57,17 @@ class RayRunner(HeldRunner):
 
     address: str | None = None
     cpus_per_slot: float | None = None
+    #: the profile's [http] section, for an HTTP target
+    http_config: HttpConfig | None = None
     _actors: list[ActorRef]
     _closing = False
     #: calls an actor may have made in a chunk that never came back (it died mid-chunk)
     unreported = 0
 
     def prepare(self) -> None:
-        if self.spec.kind != "python":
+        if self.spec.kind not in ("python", "http"):
             raise UsageError(
-                "executor 'ray' runs Python-callable targets (module:function); an HTTP target "
-                "runs on Ray as a callable that sends the request",
+                "executor 'ray' runs Python-callable (module:function) and HTTP targets",
                 where="target",
                 value=self.spec.spec,
             )
@@ -69,12 +75,19 @@ class RayRunner(HeldRunner):
             raise UsageError(
                 "executor 'ray' runs the closed model (concurrency) only", where="rate", value=self.plan.rate
             )
+        self._http: HttpOnRay | None = None
+        self._timeout = self.plan.timeout
+        if self.spec.kind == "http":
+            from soakwatch.targets._ray_http import HttpOnRay, HttpSlotActor
+
+            self._http = HttpOnRay(self, self.http_config or HttpConfig())
+            self._timeout = max(self._timeout, self._http.timeout)
         self._ray = ray = import_ray()
         where = connect(ray, self.address)
         self._facts = cluster_facts(ray, where)
         cpus = float(self._facts["resources"].get("CPU", 1.0))
         self._cpus = self.cpus_per_slot or min(1.0, cpus / self.plan.concurrency)
-        self._cls = ray.remote(SlotActor)
+        self._cls = ray.remote(HttpSlotActor if self._http else SlotActor)
         self._here = host_key()
         self._lock = threading.Lock()
         self._stop_at = float("inf")
@@ -92,10 +105,15 @@ class RayRunner(HeldRunner):
         import os
 
         env = {k: v for k, v in os.environ.items() if k.startswith("SOAKWATCH_")}
+        args: tuple[Any, ...] = (
+            self.spec.spec, str(self.root) if self.root else None, self.cases or [], self.plan.timeout, env,
+            f"slot-{slot}",
+        )  # fmt: skip
+        if self._http is not None:
+            args = self._http.actor_args(*args)
         handle = self._cls.options(
             num_cpus=self._cpus, scheduling_strategy="SPREAD", max_concurrency=4, max_restarts=0
-        ).remote(self.spec.spec, str(self.root) if self.root else None, self.cases or [], self.plan.timeout, env,
-                 f"slot-{slot}")  # fmt: skip
+        ).remote(*args)
         try:
             facts: ActorFacts = self._ray.get(handle.ready.remote(), timeout=START_TIMEOUT)
         except self._ray.exceptions.GetTimeoutError:
@@ -223,15 +241,15 @@ class RayRunner(HeldRunner):
         fault = self.inject.active
         remaining = max(0, self.deadline_ns - time.perf_counter_ns())
         ref = a.handle.run.remote(start, count, remaining, None if fault is None else fault.to_wire())
-        hang_at = time.monotonic() + self.plan.timeout + HANG_MARGIN
+        hang_at = time.monotonic() + self._timeout + HANG_MARGIN
         while True:
             ready, _ = self._ray.wait([ref], timeout=POLL_SECONDS)
             if ready:
                 try:
-                    result: ChunkResult = self._ray.get(ref)
+                    result: Any = self._ray.get(ref)  # ChunkResult, or HttpChunk of an HTTP actor
                 except self._ray.exceptions.RayActorError as exc:
                     return self._crashed(a, start, count, exc)
-                return self._record(result)
+                return self._record(result) if self._http is None else self._http.record(slot, result)
             now = time.monotonic()
             if self._killing or now > hang_at or (self.allocator.stopped and now > self._stop_at):
                 return self._hung(a, start, abandoned=now <= hang_at)
@@ -270,7 +288,7 @@ class RayRunner(HeldRunner):
             with self._lock:
                 self.cancelled += 1
             return done
-        msg = f"call {idx} exceeded {self.plan.timeout:g}s"
+        msg = f"call {idx} exceeded {self._timeout:g}s"
         lat_all = lat + np.int64(age).tobytes()
         self._record((done + 1, lat_all, errs, None), [ErrorRecord("Timeout", msg, idx, True)])
         self.recorder.events.emit(
@@ -288,6 +306,8 @@ class RayRunner(HeldRunner):
             self.recorder.events.emit("worker_error", str(exc), "error", slot=old.slot)
             self.allocator.stop()
             return
+        if self._http is not None:
+            self._http.replaced(old.slot)
         self._actors[old.slot] = new
         if self._hold:
             new.handle.hold.remote(1)
