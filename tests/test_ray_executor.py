@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 
 from soakwatch.core.rundir_reader import read_run
+from soakwatch.views.replay import snapshot_at
 
 pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
 
@@ -68,6 +69,8 @@ SCENARIOS = [
         "http",
         ["--target", "http://127.0.0.1:{port}/a", "--calls", str(HTTP_CALLS), "--concurrency", "4", "--seed", "7"],
     ),
+    Scenario("labels", ["--target", "sw_ray_target:placed", "--calls", "400", "--concurrency", "2"]),
+    Scenario("nolabel", ["--target", "sw_ray_target:placed", "--calls", "10", "--concurrency", "1"]),
     Scenario("chaos", ["--target", "sw_ray_target:chaosed", "--duration", "6s", "--concurrency", "2"]),
     Scenario(
         "aborting",
@@ -110,13 +113,15 @@ def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     shutil.copy(HERE / "sw_ray_target.py", root)
     (base / "chaos.json").write_text(json.dumps(CHAOS_PLAN))
     (base / "http.toml").write_text(HTTP_PROFILE)
+    (base / "labels.toml").write_text('name = "raylabels"\nray_node_labels = { zone = "b" }\n')
+    (base / "nolabel.toml").write_text('name = "raynolabel"\nray_node_labels = { zone = "nowhere" }\n')
     (base / "cases.jsonl").write_text("".join(f"{i}\n" for i in range(CASES)))
     lines = []
     for sc in SCENARIOS:
         extra = ["--chaos-plan", str(base / "chaos.json"), "--cases", str(base / "cases.jsonl")]
         extra = extra if sc.name == "chaos" else []
-        if sc.name == "http":
-            extra = ["--profile", str(base / "http.toml")]
+        if sc.name in ("http", "labels", "nolabel"):
+            extra = ["--profile", str(base / f"{sc.name}.toml")]
         argv = [str(BIN / "soakwatch"), "run", *sc.args, *extra, "--root", str(root), "--executor", "ray"]
         argv += ["--no-tui", "--out-dir", str(base / sc.name)]
         if sc.name == "http":  # the server counts in a process of its own, beside the stage
@@ -147,8 +152,11 @@ def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     assert done.returncode == 0, done.stdout + done.stderr
     out = {}
     for n, sc in enumerate(SCENARIOS, 1):
-        runs = sorted((base / sc.name).iterdir()) if (base / sc.name).exists() else []
         stage_out = (base / f"stage-{n}.out").read_text()
+        if sc.name == "nolabel":  # refused before any run directory
+            out[sc.name] = base / f"stage-{n}"
+            continue
+        runs = sorted((base / sc.name).iterdir()) if (base / sc.name).exists() else []
         assert len(runs) == 1, f"{sc.name}: no run directory\n{stage_out}"
         out[sc.name] = runs[0]
         (runs[0] / "rc.txt").write_text((base / f"stage-{n}.rc").read_text())
@@ -219,6 +227,26 @@ def test_an_http_target_on_ray_counts_what_the_server_served(ray_runs: dict[str,
     assert cluster["slots"]["count"] == 4 and len(cluster["slots"]["nodes"]) == 2
 
 
+def test_actors_are_placed_by_node_label(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["labels"]
+    assert _rc(run) == 0, (run / "stage.out").read_text()
+    cluster = json.loads((run / "run_config.json").read_text())["cluster"]
+    zone_b = [n["node_id"] for n in cluster["nodes"] if n["labels"] == {"zone": "b"}]
+    assert len(zone_b) == 1 and cluster["slots"]["labels"] == {"zone": "b"}
+    assert cluster["slots"]["nodes"] == [f"node 127.0.0.1 ({zone_b[0][:8]})"]
+    # where the target itself says it ran: every call on the zone=b node
+    where = (ray_runs["root"] / "placed.log").read_text().split()
+    assert set(where) == set(zone_b) and len(where) == _summary(run)["calls"] == 400
+
+
+def test_a_label_no_node_has_is_refused_at_once(ray_runs: dict[str, Path]) -> None:
+    stage = ray_runs["nolabel"]
+    out = stage.with_suffix(".out").read_text()
+    assert int(stage.with_suffix(".rc").read_text()) == 2, out
+    assert "no live node of the Ray cluster has the labels zone=nowhere" in out
+    assert "zone=a, zone=b" in out and "Traceback" not in out
+
+
 def _ts(event: dict[str, Any]) -> float:
     return datetime.fromisoformat(event["ts"]).timestamp()
 
@@ -258,6 +286,14 @@ def test_chaos_kills_an_actor_through_ray_and_it_is_recorded_and_replaced(ray_ru
         per_node = [c for c in cols if c.startswith(f"{kind}[127.0.0.1/")]
         assert len(per_node) == 2, sorted(cols)
         assert all(any(v > 0 for v in cols[c]) for c in per_node)
+    # ... and rows of the nodes panel (here as the replay rebuilds the last screen): the actors
+    # placed per node, the one the killed actor lived on with one replaced actor
+    rows = {n.id: n for n in snapshot_at(read_run(run), 10**9).nodes}
+    dead_on = "127.0.0.1/" + crashes[0]["node"].split()[1][:8]
+    assert sorted(rows) == sorted(c[len("ray_actors[") : -1] for c in cols if c.startswith("ray_actors["))
+    assert {k: n.restarts for k, n in rows.items()} == {k: int(k == dead_on) for k in rows}
+    assert sum(n.fields["actors"] for n in rows.values()) == 2
+    assert all(n.state == "running" and (n.rss_mb or 0) > 0 for n in rows.values() if n.fields["actors"])
 
 
 def test_chaos_pauses_an_actor_between_calls_for_its_window(ray_runs: dict[str, Path]) -> None:

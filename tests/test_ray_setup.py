@@ -34,3 +34,21 @@ def test_the_cli_without_ray_exits_2_before_any_call(
     code = main([*argv, "--no-tui", "--out-dir", str(tmp_path / "runs")])
     assert code == 2
     assert INSTALL_HINT in capsys.readouterr().err
+
+
+def test_node_labels_without_the_ray_executor_are_refused_by_the_profile() -> None:
+    with pytest.raises(UsageError, match="ray_node_labels places the actors of executor = 'ray'"):
+        load_profile(None, {"target": "m:f", "calls": 10, "ray_node_labels": {"zone": "a"}})
+    profile = load_profile(None, {"target": "m:f", "calls": 10, "executor": "ray", "ray_node_labels": {"zone": "a"}})
+    assert profile.ray_node_labels == {"zone": "a"}
+
+
+def test_a_command_target_is_refused_on_ray() -> None:
+    from soakwatch.core.recorder import Recorder
+    from soakwatch.targets.ray_runner import RayRunner
+    from soakwatch.targets.runner import Plan
+    from soakwatch.targets.spec import TargetSpec
+
+    runner = RayRunner(Plan(calls=1, duration=None), Recorder(None, None), TargetSpec("cmd", "echo hi"), None, None)  # type: ignore[arg-type]
+    with pytest.raises(UsageError, match="Python-callable \\(module:function\\) and HTTP targets"):
+        runner.prepare()

@@ -128,7 +128,7 @@ class Profile(ProfileModel):
     executor: Literal["local", "ray"] = Field(
         default="local",
         description="local: the slots run on this machine; ray: each slot is an actor on a Ray cluster "
-        "(pip install 'soakwatch[ray]'; Python-callable targets, closed model)",
+        "(pip install 'soakwatch[ray]'; Python-callable and HTTP targets, closed model)",
     )
     ray_address: str | None = Field(
         default=None,
@@ -143,6 +143,13 @@ class Profile(ProfileModel):
         allow_inf_nan=False,
         description="CPUs each slot's actor asks of Ray; default the cluster's CPUs over the concurrency, at most 1",
         examples=[0.25],
+    )
+    ray_node_labels: dict[str, str] = Field(
+        default_factory=dict,
+        description="executor ray: place the slots' actors only on nodes with all these labels (Ray's label "
+        "selector; nodes get them with `ray start --labels zone=a`); default: any node, spread. No live node "
+        "with them: exit 2",
+        examples=[{"zone": "a"}],
     )
     tick: float = Field(
         default=0.5,
@@ -273,6 +280,8 @@ class Profile(ProfileModel):
             problems.append(f"scrape, reports and probe names must differ (give [[probe]] a name): {dupes}")
         if self.executor == "ray" and self.rate is not None:
             problems.append("executor 'ray' runs the closed model: give 'concurrency', not 'rate'")
+        if self.ray_node_labels and self.executor != "ray":
+            problems.append("ray_node_labels places the actors of executor = 'ray': set executor = 'ray' or drop it")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from soakwatch.config.profile import Profile
 from soakwatch.core.events import Event, EventLog
 from soakwatch.core.plugins import Plugin
+from soakwatch.core.ray_nodes import ray_node_views
 from soakwatch.core.recorder import Recorder
 from soakwatch.core.snapshot import EndpointView, ErrorKindView, EventView, Mark, Snapshot
 
@@ -125,6 +126,7 @@ class SnapshotBuilder:
             "reports": reports or [],
             "verdict": stage.verdict if stage.exit_code is not None else None,
             "extra": {"tick": p.tick},
+            "nodes": ray_node_views(rec.series_names(), rec.value),  # executor ray; [[nodes]] add theirs
         }
         for plugin in stage.plugins:
             part = stage.guard(plugin, "view", plugin.view)

@@ -12,7 +12,7 @@ from typing import Any
 
 from soakwatch.config.errors import UsageError
 
-__all__ = ["INSTALL_HINT", "cluster_facts", "connect", "import_ray"]
+__all__ = ["INSTALL_HINT", "cluster_facts", "connect", "import_ray", "labelled_cpus"]
 
 INSTALL_HINT = "pip install 'soakwatch[ray]'"
 
@@ -62,6 +62,7 @@ def cluster_facts(ray: Any, address: str) -> dict[str, Any]:
             "address": n.get("NodeManagerAddress"),
             "hostname": n.get("NodeManagerHostname"),
             "resources": {k: v for k, v in n.get("Resources", {}).items() if not k.startswith("node:")},
+            "labels": {k: v for k, v in (n.get("Labels") or {}).items() if not k.startswith("ray.io/")},
         }
         for n in ray.nodes()
         if n.get("Alive")
@@ -73,3 +74,19 @@ def cluster_facts(ray: Any, address: str) -> dict[str, Any]:
         "nodes": nodes,
         "resources": dict(ray.cluster_resources()),
     }
+
+
+def labelled_cpus(facts: dict[str, Any], labels: dict[str, str]) -> float:
+    """The CPUs of the live nodes that carry every one of ``labels``; exit 2 when there is none
+    (Ray would keep such an actor pending for ever)."""
+    nodes = [n for n in facts["nodes"] if all(n["labels"].get(k) == v for k, v in labels.items())]
+    if not nodes:
+        want = ", ".join(f"{k}={v}" for k, v in labels.items())
+        have = sorted({f"{k}={v}" for n in facts["nodes"] for k, v in n["labels"].items()})
+        raise UsageError(
+            f"no live node of the Ray cluster has the labels {want} "
+            f"(the nodes' labels: {', '.join(have) or 'none'}; a node gets one with `ray start --labels zone=a`)",
+            where="ray_node_labels",
+            value=want,
+        )
+    return float(sum(n["resources"].get("CPU", 0.0) for n in nodes))

@@ -38,6 +38,7 @@ def build_runner(
         ray_runner.address = profile.ray_address
         ray_runner.cpus_per_slot = profile.ray_cpus_per_slot
         ray_runner.http_config = profile.http
+        ray_runner.node_labels = dict(profile.ray_node_labels)
         return ray_runner
     if spec.kind == "http":
         from soakwatch.targets.http import HttpRunner

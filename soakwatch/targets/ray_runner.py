@@ -12,6 +12,9 @@ pause or a gate's abort reaches every actor within a tick; ``kill`` ends the act
 An actor that dies (its process or its node) is a ``WorkerCrash`` naming the node, and a new
 actor takes the slot when the cluster has room. What its last chunk did before it died did
 not come back: that is said on the verdict line. The closed model only (no ``rate``) for now.
+An HTTP target's slots are :class:`~soakwatch.targets._ray_http.HttpSlotActor` actors, which run the
+HTTP target's own slot loop and send back each chunk's ``ResultBatch`` whole (:mod:`._ray_http`).
+Chaos ``kill_worker`` / ``pause_worker`` reach the actors through Ray (:mod:`._ray_chaos`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from soakwatch.core.verdict import Verdict
 from soakwatch.targets._held import HeldRunner
 from soakwatch.targets._ray_actor import ActorFacts, ChunkResult, SlotActor, host_key
 from soakwatch.targets._ray_chaos import ActorRef, RayWorkers
-from soakwatch.targets._ray_cluster import cluster_facts, connect, import_ray
+from soakwatch.targets._ray_cluster import cluster_facts, connect, import_ray, labelled_cpus
 from soakwatch.targets._runner_base import chunk_size
 
 if TYPE_CHECKING:
@@ -59,6 +62,8 @@ class RayRunner(HeldRunner):
     cpus_per_slot: float | None = None
     #: the profile's [http] section, for an HTTP target
     http_config: HttpConfig | None = None
+    #: place the actors only on nodes with these labels (Ray's label selector); empty: any node
+    node_labels: dict[str, str] = {}  # noqa: RUF012  # set per instance by build_runner, never mutated
     _actors: list[ActorRef]
     _closing = False
     #: calls an actor may have made in a chunk that never came back (it died mid-chunk)
@@ -86,6 +91,8 @@ class RayRunner(HeldRunner):
         where = connect(ray, self.address)
         self._facts = cluster_facts(ray, where)
         cpus = float(self._facts["resources"].get("CPU", 1.0))
+        if self.node_labels:  # only the labelled nodes take slots
+            cpus = labelled_cpus(self._facts, self.node_labels) or 1.0
         self._cpus = self.cpus_per_slot or min(1.0, cpus / self.plan.concurrency)
         self._cls = ray.remote(HttpSlotActor if self._http else SlotActor)
         self._here = host_key()
@@ -95,9 +102,13 @@ class RayRunner(HeldRunner):
         self._closing = False
         self._packages: dict[str, str] | None = None
         self._sampled = threading.Event()
+        #: per node, its actors that died or hung (each replaced when the stage goes on)
+        self._crashes: dict[str, int] = {}
         self._actors = [self._spawn(i) for i in range(self.plan.concurrency)]
         nodes = sorted({a.where for a in self._actors})
-        self._facts["slots"] = {"count": len(self._actors), "cpus_per_slot": self._cpus, "nodes": nodes}
+        self._facts["slots"] = {
+            "count": len(self._actors), "cpus_per_slot": self._cpus, "nodes": nodes, "labels": self.node_labels,
+        }  # fmt: skip
         if self.recorder.run_dir is not None:
             update_run_config(self.recorder.run_dir, cluster=self._facts)
 
@@ -111,8 +122,9 @@ class RayRunner(HeldRunner):
         )  # fmt: skip
         if self._http is not None:
             args = self._http.actor_args(*args)
+        placement: dict[str, Any] = {"label_selector": self.node_labels} if self.node_labels else {}
         handle = self._cls.options(
-            num_cpus=self._cpus, scheduling_strategy="SPREAD", max_concurrency=4, max_restarts=0
+            num_cpus=self._cpus, scheduling_strategy="SPREAD", max_concurrency=4, max_restarts=0, **placement
         ).remote(*args)
         try:
             facts: ActorFacts = self._ray.get(handle.ready.remote(), timeout=START_TIMEOUT)
@@ -162,11 +174,13 @@ class RayRunner(HeldRunner):
             sampler.join(STATS_TIMEOUT + 1)
 
     def _sample_nodes(self) -> None:
-        """Every second: per node, the actors, their memory and their CPU (% of one core), as the
-        series ``ray_actors[node]``, ``ray_rss_mb[node]`` and ``ray_cpu_pct[node]``."""
+        """Every second: per node, the actors placed there, their memory and their CPU (% of one
+        core), as the series ``ray_actors[node]``, ``ray_rss_mb[node]`` and ``ray_cpu_pct[node]``;
+        a node whose actors all left (died, replaced elsewhere) drops to 0 actors."""
         last: dict[str, tuple[float, float]] = {}
         while True:
-            for node, (n, rss, cpu) in self.node_stats().items():
+            stats = self.node_stats()
+            for node, (n, rss, cpu) in stats.items():
                 now = time.monotonic()
                 self.recorder.set(f"ray_actors[{node}]", n)
                 self.recorder.set(f"ray_rss_mb[{node}]", rss, "MB")
@@ -174,20 +188,29 @@ class RayRunner(HeldRunner):
                 if prev is not None and now > prev[0] and cpu >= prev[1]:
                     self.recorder.set(f"ray_cpu_pct[{node}]", 100 * (cpu - prev[1]) / (now - prev[0]), "%")
                 last[node] = (now, cpu)
+            for node in [n for n in last if n not in stats]:
+                del last[node]
+                self.recorder.set(f"ray_actors[{node}]", 0)
+                self.recorder.set(f"ray_rss_mb[{node}]", 0.0, "MB")
             if self._sampled.wait(STATS_EVERY):
                 return
 
     def node_stats(self) -> dict[str, tuple[int, float, float]]:
-        """Per node: actors, their resident memory (MB) and CPU time (s), asked of each actor."""
-        refs = [(a.short, a.handle.stats.remote()) for a in list(getattr(self, "_actors", []))]
+        """Per node: the actors placed there, and their resident memory (MB) and CPU time (s) as
+        those that answered within :data:`STATS_TIMEOUT` measured them on the node."""
+        actors = list(getattr(self, "_actors", []))
+        refs = [(a.short, a.handle.stats.remote()) for a in actors]
         out: dict[str, tuple[int, float, float]] = {}
+        for a in actors:
+            n, r, c = out.get(a.short, (0, 0.0, 0.0))
+            out[a.short] = (n + 1, r, c)
         for where, ref in refs:
             try:
                 rss, cpu = self._ray.get(ref, timeout=STATS_TIMEOUT)
             except Exception:
                 continue
-            n, r, c = out.get(where, (0, 0.0, 0.0))
-            out[where] = (n + 1, r + rss, c + cpu)
+            n, r, c = out[where]
+            out[where] = (n, r + rss, c + cpu)
         return out
 
     def verdict(self) -> Verdict | None:
@@ -298,6 +321,9 @@ class RayRunner(HeldRunner):
         return done + 1
 
     def _replace(self, old: ActorRef) -> None:
+        with self._lock:
+            self._crashes[old.short] = n = self._crashes.get(old.short, 0) + 1
+        self.recorder.set(f"ray_crashes[{old.short}]", n)
         if self.allocator.stopped or self._closing:
             return
         try:

@@ -26,6 +26,7 @@ from typing import Any
 from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.core.event_types import Abort, CallError, ErrorCounts, Event, Operator, Signal, StageEnd, StageStart
 from soakwatch.core.plugins import Plugin, ReplayFrame
+from soakwatch.core.ray_nodes import ray_node_views
 from soakwatch.core.rundir_reader import RunRecord, read_run
 from soakwatch.core.snapshot import EndpointView, ErrorKindView, EventView, Mark, Snapshot, StageState
 from soakwatch.core.snapshot_builder import MARK_KINDS, MAX_MARKS, SERIES_TAIL, merge_part
@@ -148,6 +149,7 @@ def _counters(run: RunRecord, i: int, summary: dict[str, Any] | None) -> dict[st
         "latency_run": {k: float(whole[k]) for k in ("p50", "p95", "p99", "max", "mean") if k in whole},
         "latency_sched": _latency(run, i, "sched_") or None,
         "series": {k: v for k, v in series.items() if v},
+        "nodes": ray_node_views(tl.columns, lambda name: tl.value(name, i)),  # executor ray
     }
 
 

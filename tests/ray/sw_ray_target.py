@@ -46,3 +46,15 @@ def aborting() -> None:
         _log("aborting", f"e {time.time():.6f}\n")
         raise RuntimeError("failing from now on")
     _log("aborting", f"o {time.time():.6f}\n")
+
+
+_node: list[str] = []
+
+
+def placed() -> None:
+    """Logs the Ray node it runs on (the stage places its actors by node label)."""
+    if not _node:
+        import ray
+
+        _node.append(ray.get_runtime_context().get_node_id())
+    _log("placed", f"{_node[0]}\n")
