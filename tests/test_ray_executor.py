@@ -69,6 +69,7 @@ SCENARIOS = [
         "http",
         ["--target", "http://127.0.0.1:{port}/a", "--calls", str(HTTP_CALLS), "--concurrency", "4", "--seed", "7"],
     ),
+    Scenario("open", ["--target", "sw_ray_target:slow", "--calls", "200", "--rate", "100", "--concurrency", "2"]),
     Scenario("labels", ["--target", "sw_ray_target:placed", "--calls", "400", "--concurrency", "2"]),
     Scenario("nolabel", ["--target", "sw_ray_target:placed", "--calls", "10", "--concurrency", "1"]),
     Scenario("chaos", ["--target", "sw_ray_target:chaosed", "--duration", "6s", "--concurrency", "2"]),
@@ -101,15 +102,8 @@ def _unshare_reason() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Run every scenario on one cluster; the run directory of each, by name."""
-    reason = _unshare_reason()
-    if reason:
-        pytest.skip(reason)
-    base = tmp_path_factory.mktemp("ray")
-    root = base / "root"
-    root.mkdir()
+def _write_stages(base: Path, root: Path) -> None:
+    """The target beside its log, the scenarios' files, and one command line per scenario."""
     shutil.copy(HERE / "sw_ray_target.py", root)
     (base / "chaos.json").write_text(json.dumps(CHAOS_PLAN))
     (base / "http.toml").write_text(HTTP_PROFILE)
@@ -128,6 +122,18 @@ def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
             argv = [sys.executable, str(HERE / "http_counter.py"), str(base / "served.json"), *argv]
         lines.append(shlex.join(argv))
     (base / "stages.txt").write_text("\n".join(lines) + "\n")
+
+
+@pytest.fixture(scope="session")
+def ray_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Run every scenario on one cluster; the run directory of each, by name."""
+    reason = _unshare_reason()
+    if reason:
+        pytest.skip(reason)
+    base = tmp_path_factory.mktemp("ray")
+    root = base / "root"
+    root.mkdir()
+    _write_stages(base, root)
     ray_tmp = tempfile.mkdtemp(prefix="swray")  # short: Ray's socket paths must fit in 107 bytes
     env = {
         **os.environ,
@@ -225,6 +231,18 @@ def test_an_http_target_on_ray_counts_what_the_server_served(ray_runs: dict[str,
         assert cols[f"request_errors[{name}]"][-1] == sum(1 for p in path if p[1] != 200)
     cluster = json.loads((run / "run_config.json").read_text())["cluster"]
     assert cluster["slots"]["count"] == 4 and len(cluster["slots"]["nodes"]) == 2
+
+
+def test_the_open_model_on_ray_sends_or_misses_every_arrival(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["open"]
+    assert _rc(run) == 0, (run / "stage.out").read_text()
+    summary = _summary(run)
+    made = len((ray_runs["root"] / "slow.log").read_text().split())
+    assert summary["calls"] == summary["ok"] == made
+    assert summary["calls"] + summary["missed_arrivals"] == 200 and summary["missed_arrivals"] > 0
+    assert "arrivals missed" in summary["verdict"]
+    # latency from the due time: never less than from the call's own start
+    assert summary["latency_scheduled"]["p50"] >= summary["latency"]["p50"]
 
 
 def test_actors_are_placed_by_node_label(ray_runs: dict[str, Path]) -> None:

@@ -20,9 +20,12 @@ def test_without_ray_the_executor_names_the_install_command(monkeypatch: pytest.
     assert info.value.exit_code == 2 and INSTALL_HINT in str(info.value)
 
 
-def test_a_rate_on_ray_is_refused_by_the_profile() -> None:
-    with pytest.raises(UsageError, match="closed model"):
-        load_profile(None, {"target": "m:f", "calls": 10, "rate": 5, "executor": "ray"})
+def test_a_shape_on_ray_is_refused_by_the_profile_a_fixed_rate_is_not() -> None:
+    with pytest.raises(UsageError, match="no \\[\\[shape\\]\\]"):
+        load_profile(
+            None, {"target": "m:f", "executor": "ray", "isolation": "inline", "shape": [{"rate": 5, "for": 10}]}
+        )
+    assert load_profile(None, {"target": "m:f", "calls": 10, "rate": 5, "executor": "ray"}).rate == 5
 
 
 def test_the_cli_without_ray_exits_2_before_any_call(

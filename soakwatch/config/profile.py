@@ -128,7 +128,8 @@ class Profile(ProfileModel):
     executor: Literal["local", "ray"] = Field(
         default="local",
         description="local: the slots run on this machine; ray: each slot is an actor on a Ray cluster "
-        "(pip install 'soakwatch[ray]'; Python-callable and HTTP targets, closed model)",
+        "(pip install 'soakwatch[ray]'; Python-callable targets, closed model or a fixed rate; HTTP targets, closed "
+        "model)",
     )
     ray_address: str | None = Field(
         default=None,
@@ -278,8 +279,8 @@ class Profile(ProfileModel):
         dupes = sorted({n for n in sources if sources.count(n) > 1})
         if dupes:
             problems.append(f"scrape, reports and probe names must differ (give [[probe]] a name): {dupes}")
-        if self.executor == "ray" and self.rate is not None:
-            problems.append("executor 'ray' runs the closed model: give 'concurrency', not 'rate'")
+        if self.executor == "ray" and self.shape:
+            problems.append("executor 'ray' runs the closed model or a fixed 'rate': no [[shape]]")
         if self.ray_node_labels and self.executor != "ray":
             problems.append("ray_node_labels places the actors of executor = 'ray': set executor = 'ray' or drop it")
         if problems:

@@ -36,8 +36,9 @@ __all__ = ["HOLD_CHAOS", "HOLD_STAGE", "ActorBase", "ActorFacts", "ChunkResult",
 HOLD_STAGE = 1
 HOLD_CHAOS = 2
 ActorFacts = tuple[bool, str, str, int, str, dict[str, str]]
-#: (calls done, their latencies in ns as int64 bytes, errors as (index, kind, message, timeout), values)
-ChunkResult = tuple[int, bytes, list[tuple[int, str, str, bool]], CallValues | None]
+#: (calls done, their latencies in ns as int64 bytes (``worker.MISSED_LAT``: an arrival missed),
+#: errors as (index, kind, message, timeout), values, under a rate the latencies from the due times)
+ChunkResult = tuple[int, bytes, list[tuple[int, str, str, bool]], CallValues | None, bytes | None]
 
 
 def host_key() -> str:
@@ -123,19 +124,34 @@ class SlotActor(ActorBase):
         self._answers = AnswerSampler.from_env(name)
         self._errors = _Errors()
 
-    def run(self, start: int, count: int, remaining_ns: int, fault: Any) -> ChunkResult:
-        """Calls ``start`` .. ``start + count - 1`` (fewer when held, past the deadline or the flush time)."""
+    def run(
+        self,
+        start: int,
+        count: int,
+        remaining_ns: int,
+        fault: Any,
+        base_in_ns: int = 0,
+        interval: int = 0,
+        grace: int = 0,
+    ) -> ChunkResult:
+        """Calls ``start`` .. ``start + count - 1`` (fewer when held, past the deadline or the flush time).
+
+        Under a rate, call ``i`` is due ``base_in_ns + i * interval`` ns after the coordinator sent
+        the chunk: only durations travel, the due times are on this node's clock."""
         view = self._view
         self._errors = errors = _Errors()
         buf = open_slot()
-        deadline = time.perf_counter_ns() + remaining_ns  # this node's clock: only the remaining time travels
+        now = time.perf_counter_ns()
+        deadline = now + remaining_ns
         done = _worker._run_chunk(
             errors,  # type: ignore[arg-type]  # only send() is used
-            view, self._fn, self._loop, self._cases, start, count, 0, 0, deadline, self._timeout, fault, self._rng,
-            buf, self._answers, 0,
+            view, self._fn, self._loop, self._cases, start, count, now + base_in_ns, interval, deadline, self._timeout,
+            fault, self._rng, buf, self._answers, grace,
         )  # fmt: skip
         lat = bytes(view[_worker.HEADER : _worker.HEADER + done].cast("B"))
-        return done, lat, errors.items, buf.take()
+        sched0 = _worker.HEADER + CHUNK_MAX
+        sched = bytes(view[sched0 : sched0 + done].cast("B")) if interval else None
+        return done, lat, errors.items, buf.take(), sched
 
     def progress(self) -> tuple[int, int, bytes, list[tuple[int, str, str, bool]]]:
         """A chunk in progress: calls done, the start (ns, this node's clock) of the call in

@@ -11,7 +11,9 @@ pause or a gate's abort reaches every actor within a tick; ``kill`` ends the act
 
 An actor that dies (its process or its node) is a ``WorkerCrash`` naming the node, and a new
 actor takes the slot when the cluster has room. What its last chunk did before it died did
-not come back: that is said on the verdict line. The closed model only (no ``rate``) for now.
+not come back: that is said on the verdict line. A Python target also follows a fixed ``rate``
+(the open model): each chunk carries its due times as durations from its sending, so every node
+waits on its own clock, and an arrival more than the grace late is missed and counted.
 An HTTP target's slots are :class:`~soakwatch.targets._ray_http.HttpSlotActor` actors, which run the
 HTTP target's own slot loop and send back each chunk's ``ResultBatch`` whole (:mod:`._ray_http`).
 Chaos ``kill_worker`` / ``pause_worker`` reach the actors through Ray (:mod:`._ray_chaos`).
@@ -33,6 +35,7 @@ from soakwatch.core.plugins import WorkerControl
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.core.rundir import update_run_config
 from soakwatch.core.verdict import Verdict
+from soakwatch.targets import worker as _worker
 from soakwatch.targets._held import HeldRunner
 from soakwatch.targets._ray_actor import ActorFacts, ChunkResult, SlotActor, host_key
 from soakwatch.targets._ray_chaos import ActorRef, RayWorkers
@@ -76,9 +79,10 @@ class RayRunner(HeldRunner):
                 where="target",
                 value=self.spec.spec,
             )
-        if self.plan.rate:
+        if self.plan.shape or (self.plan.rate and self.spec.kind == "http"):
+            what = "a [[shape]]" if self.plan.shape else "an HTTP target"
             raise UsageError(
-                "executor 'ray' runs the closed model (concurrency) only", where="rate", value=self.plan.rate
+                f"executor 'ray' runs {what} in the closed model (concurrency) only", where="rate", value=self.plan.rate
             )
         self._http: HttpOnRay | None = None
         self._timeout = self.plan.timeout
@@ -250,6 +254,8 @@ class RayRunner(HeldRunner):
             if done:
                 avg = (time.perf_counter() - t0) / done
             self.allocator.done(start, count, done)
+            if self.arrivals is not None and self.arrivals.due(start + done) >= self.deadline_ns:
+                self.allocator.stop()  # the next arrival falls after the end of the stage
 
     def _await_go(self, slot: int) -> None:
         """A slot that chaos paused waits here, nothing allocated, until its window ends or the stage stops."""
@@ -261,10 +267,16 @@ class RayRunner(HeldRunner):
         a = self._actors[slot]
         if self._hold:
             a.handle.hold.remote(1)
-        fault = self.inject.active
-        remaining = max(0, self.deadline_ns - time.perf_counter_ns())
-        ref = a.handle.run.remote(start, count, remaining, None if fault is None else fault.to_wire())
-        hang_at = time.monotonic() + self._timeout + HANG_MARGIN
+        fault = None if self.inject.active is None else self.inject.active.to_wire()
+        now = time.perf_counter_ns()
+        remaining = max(0, self.deadline_ns - now)
+        arr, wait_s = self.arrivals, 0.0
+        if arr is None:
+            ref = a.handle.run.remote(start, count, remaining, fault)
+        else:  # the due times travel as durations from now: each node waits on its own clock
+            ref = a.handle.run.remote(start, count, remaining, fault, arr.base - now, arr.interval, arr.grace)
+            wait_s = max(0.0, (arr.due(start + count - 1) - now) / 1e9)
+        hang_at = time.monotonic() + wait_s + self._timeout + HANG_MARGIN
         while True:
             ready, _ = self._ray.wait([ref], timeout=POLL_SECONDS)
             if ready:
@@ -272,16 +284,25 @@ class RayRunner(HeldRunner):
                     result: Any = self._ray.get(ref)  # ChunkResult, or HttpChunk of an HTTP actor
                 except self._ray.exceptions.RayActorError as exc:
                     return self._crashed(a, start, count, exc)
-                return self._record(result) if self._http is None else self._http.record(slot, result)
-            now = time.monotonic()
-            if self._killing or now > hang_at or (self.allocator.stopped and now > self._stop_at):
-                return self._hung(a, start, abandoned=now <= hang_at)
+                return self._record(start, result) if self._http is None else self._http.record(slot, result)
+            mono = time.monotonic()
+            if self._killing or mono > hang_at or (self.allocator.stopped and mono > self._stop_at):
+                return self._hung(a, start, abandoned=mono <= hang_at)
 
-    def _record(self, result: ChunkResult, extra: list[ErrorRecord] | None = None) -> int:
-        done, lat, errs, values = result
+    def _record(self, start: int, result: ChunkResult, extra: list[ErrorRecord] | None = None) -> int:
+        done, lat_b, errs, values, sched_b = result
+        lat = np.frombuffer(lat_b, dtype=np.int64).copy()
+        sched = None if sched_b is None else np.frombuffer(sched_b, dtype=np.int64).copy()
+        missed = 0
+        if self.arrivals is not None:  # an arrival more than the grace late was not sent: missed
+            sent = lat != _worker.MISSED_LAT
+            missed = len(lat) - int(sent.sum())
+            for k in np.flatnonzero(~sent):
+                self.arrivals.note_missed(start + int(k))
+            lat, sched = lat[sent], None if sched is None else sched[sent]
         errors = [ErrorRecord(kind, msg, i, tmo) for i, kind, msg, tmo in errs] + (extra or [])
-        if done or errors:
-            self.recorder.add(ResultBatch(np.frombuffer(lat, dtype=np.int64).copy(), errors, None, values))
+        if len(lat) or errors or missed:
+            self.recorder.add(ResultBatch(lat, errors, sched, values, missed))
         return done
 
     def _crashed(self, a: ActorRef, start: int, count: int, exc: BaseException) -> int:
@@ -307,13 +328,13 @@ class RayRunner(HeldRunner):
         done, age, lat, errs = int(got[0]), int(got[1]), got[2], got[3]
         idx = start + done
         if abandoned:  # cut by the stop: counted as cancelled, not a result, not an error
-            self._record((done, lat, [e for e in errs if e[0] < idx], None), [])
+            self._record(start, (done, lat, [e for e in errs if e[0] < idx], None, None), [])
             with self._lock:
                 self.cancelled += 1
             return done
         msg = f"call {idx} exceeded {self._timeout:g}s"
         lat_all = lat + np.int64(age).tobytes()
-        self._record((done + 1, lat_all, errs, None), [ErrorRecord("Timeout", msg, idx, True)])
+        self._record(start, (done + 1, lat_all, errs, None, None), [ErrorRecord("Timeout", msg, idx, True)])
         self.recorder.events.emit(
             "hang", f"slot {a.slot} on {a.where}: {msg}", "error", slot=a.slot, call=idx, node=a.node
         )

@@ -58,3 +58,9 @@ def placed() -> None:
 
         _node.append(ray.get_runtime_context().get_node_id())
     _log("placed", f"{_node[0]}\n")
+
+
+def slow() -> None:
+    """30 ms a call: two slots keep up with about 66 calls/s, so at 100/s arrivals are missed."""
+    time.sleep(0.03)
+    _log("slow", "o\n")
