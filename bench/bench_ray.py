@@ -1,12 +1,13 @@
 """The Ray executor's throughput: 1 Ray node vs 2 vs the local process executor, in one run.
 
-A no-op target and an HTTP target (a call that GETs a stdlib server on 127.0.0.1, started
-here) each run for a few seconds at the same concurrency (a) on the local process executor,
-(b) on a Ray cluster of one node, (c) on the same cluster with a second node. The cluster
-runs on 127.0.0.1 in a network and PID namespace of this benchmark's own (``unshare``, as
-root), so every Ray process ends with it. On a 2-core box the second node adds no cores:
-the ratios, not the absolute figures, are the claim (what the coordinator's recording costs
-against local workers; that a second node takes slots).
+A no-op target, a Python call that GETs a stdlib server on 127.0.0.1 (started here) and the
+same server as an HTTP target (``http://...``: the HTTP target's slot loop in each actor) each
+run for a few seconds at the same concurrency (a) on the local process executor, (b) on a Ray
+cluster of one node, (c) on the same cluster with a second node. The cluster runs on 127.0.0.1
+in a network and PID namespace of this benchmark's own (``unshare``, as root), so every Ray
+process ends with it. On a 2-core box the second node adds no cores: the ratios, not the
+absolute figures, are the claim (what the coordinator's recording costs against local workers;
+that a second node takes slots).
 
     python bench/bench_ray.py [--seconds 4] [--concurrency 4]
 """
@@ -59,7 +60,11 @@ def inside(seconds: float, concurrency: int) -> None:
     os.environ["SOAKWATCH_BENCH_URL"] = f"http://127.0.0.1:{server.server_address[1]}/"
     os.environ["RAY_ADDRESS"] = f"127.0.0.1:{PORT}"
     os.environ["RAY_USAGE_STATS_ENABLED"] = "0"
-    targets = {"no-op": "bench_targets:noop", "HTTP GET": "bench_targets:http_get"}
+    targets = {
+        "no-op": "bench_targets:noop",
+        "HTTP GET": "bench_targets:http_get",
+        "HTTP tgt": os.environ["SOAKWATCH_BENCH_URL"],
+    }
     rows: dict[str, dict[str, float]] = {name: {} for name in targets}
     for name, t in targets.items():
         rows[name]["local"] = _leg(t, "local", seconds, concurrency)
