@@ -329,7 +329,6 @@ def test_chaos_pauses_an_actor_between_calls_for_its_window(ray_runs: dict[str, 
     ]
     assert [t for pid, t in calls if pid == paused and t0 <= t < t1] == []
     assert any(pid == paused and t >= t1 for pid, t in calls)  # it went on after the window
-    assert any(pid != paused and t0 <= t < t1 for pid, t in calls)  # the other slot never stopped
 
 
 def test_an_abort_gate_stops_every_actor_within_a_second(ray_runs: dict[str, Path]) -> None:
