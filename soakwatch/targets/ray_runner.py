@@ -287,7 +287,7 @@ class RayRunner(HeldRunner):
                 return self._record(start, result) if self._http is None else self._http.record(slot, result)
             mono = time.monotonic()
             if self._killing or mono > hang_at or (self.allocator.stopped and mono > self._stop_at):
-                return self._hung(a, start, abandoned=mono <= hang_at)
+                return self._hung(a, start, count, abandoned=mono <= hang_at)
 
     def _record(self, start: int, result: ChunkResult, extra: list[ErrorRecord] | None = None) -> int:
         done, lat_b, errs, values, sched_b = result
@@ -316,8 +316,10 @@ class RayRunner(HeldRunner):
         self._replace(a)
         return 1
 
-    def _hung(self, a: ActorRef, start: int, abandoned: bool) -> int:
-        """A chunk past its time: what it did so far is kept, the call in progress is a Timeout."""
+    def _hung(self, a: ActorRef, start: int, count: int, abandoned: bool) -> int:
+        """A chunk past its time: what it did so far is kept, the call in progress is a Timeout.
+        An HTTP actor's chunk keeps its results in its slot loop until it ends: the calls it made
+        before the one in progress (up to ``count - 1``) are lost with the actor, and said so."""
         try:
             got: tuple[int, int, bytes, list[tuple[int, str, str, bool]]]
             got = self._ray.get(a.handle.progress.remote(), timeout=2.0)
@@ -325,6 +327,9 @@ class RayRunner(HeldRunner):
             self._ray.kill(a.handle)
             return self._crashed(a, start, 1, RuntimeError("no answer while hung"))
         self._ray.kill(a.handle)
+        if self._http is not None and count > 1:
+            with self._lock:
+                self.unreported += count - 1
         done, age, lat, errs = int(got[0]), int(got[1]), got[2], got[3]
         idx = start + done
         if abandoned:  # cut by the stop: counted as cancelled, not a result, not an error
