@@ -69,6 +69,10 @@ SCENARIOS = [
         "http",
         ["--target", "http://127.0.0.1:{port}/a", "--calls", str(HTTP_CALLS), "--concurrency", "4", "--seed", "7"],
     ),
+    Scenario(
+        "httpopen",
+        ["--target", "http://127.0.0.1:{port}/a", "--calls", "300", "--rate", "150", "--concurrency", "2"],
+    ),
     Scenario("open", ["--target", "sw_ray_target:slow", "--calls", "200", "--rate", "100", "--concurrency", "2"]),
     Scenario("labels", ["--target", "sw_ray_target:placed", "--calls", "400", "--concurrency", "2"]),
     Scenario("nolabel", ["--target", "sw_ray_target:placed", "--calls", "10", "--concurrency", "1"]),
@@ -114,12 +118,12 @@ def _write_stages(base: Path, root: Path) -> None:
     for sc in SCENARIOS:
         extra = ["--chaos-plan", str(base / "chaos.json"), "--cases", str(base / "cases.jsonl")]
         extra = extra if sc.name == "chaos" else []
-        if sc.name in ("http", "labels", "nolabel"):
-            extra = ["--profile", str(base / f"{sc.name}.toml")]
+        if sc.name in ("http", "httpopen", "labels", "nolabel"):
+            extra = ["--profile", str(base / f"{sc.name.removesuffix('open')}.toml")]
         argv = [str(BIN / "soakwatch"), "run", *sc.args, *extra, "--root", str(root), "--executor", "ray"]
         argv += ["--no-tui", "--out-dir", str(base / sc.name)]
-        if sc.name == "http":  # the server counts in a process of its own, beside the stage
-            argv = [sys.executable, str(HERE / "http_counter.py"), str(base / "served.json"), *argv]
+        if sc.name.startswith("http"):  # the server counts in a process of its own, beside the stage
+            argv = [sys.executable, str(HERE / "http_counter.py"), str(base / f"served-{sc.name}.json"), *argv]
         lines.append(shlex.join(argv))
     (base / "stages.txt").write_text("\n".join(lines) + "\n")
 
@@ -209,7 +213,7 @@ def test_ok_and_error_counts_equal_the_targets_own(ray_runs: dict[str, Path]) ->
 def test_an_http_target_on_ray_counts_what_the_server_served(ray_runs: dict[str, Path]) -> None:
     run = ray_runs["http"]
     assert _rc(run) == 0, (run / "stage.out").read_text()
-    served = json.loads((ray_runs["base"] / "served.json").read_text())
+    served = json.loads((ray_runs["base"] / "served-http.json").read_text())
     summary = _summary(run)
     assert summary["calls"] == len(served) == HTTP_CALLS
     assert summary["ok"] == sum(1 for _, status, _ in served if status == 200)
@@ -242,6 +246,16 @@ def test_the_open_model_on_ray_sends_or_misses_every_arrival(ray_runs: dict[str,
     assert summary["calls"] + summary["missed_arrivals"] == 200 and summary["missed_arrivals"] > 0
     assert "arrivals missed" in summary["verdict"]
     # latency from the due time: never less than from the call's own start
+    assert summary["latency_scheduled"]["p50"] >= summary["latency"]["p50"]
+
+
+def test_an_http_target_on_ray_follows_a_rate(ray_runs: dict[str, Path]) -> None:
+    run = ray_runs["httpopen"]
+    assert _rc(run) == 0, (run / "stage.out").read_text()
+    served = json.loads((ray_runs["base"] / "served-httpopen.json").read_text())
+    summary = _summary(run)
+    assert summary["calls"] == len(served) and summary["calls"] + summary["missed_arrivals"] == 300
+    assert summary["ok"] == sum(1 for _, status, _ in served if status == 200)
     assert summary["latency_scheduled"]["p50"] >= summary["latency"]["p50"]
 
 

@@ -128,8 +128,7 @@ class Profile(ProfileModel):
     executor: Literal["local", "ray"] = Field(
         default="local",
         description="local: the slots run on this machine; ray: each slot is an actor on a Ray cluster "
-        "(pip install 'soakwatch[ray]'; Python-callable targets, closed model or a fixed rate; HTTP targets, closed "
-        "model)",
+        "(pip install 'soakwatch[ray]'; Python-callable and HTTP targets, closed model or a fixed rate)",
     )
     ray_address: str | None = Field(
         default=None,

@@ -116,12 +116,14 @@ class HttpSlotActor(ActorBase):
         config: HttpConfig,
         tag: str,
         seed: int | None,
+        rate: float | None = None,
+        grace: float = 0.5,
     ) -> None:
         os.environ.update(env)  # the seed, [record] sampling and the ${NAME} headers of the stage
         super().__init__(_worker.HEADER)
         self._is_async, self._packages = True, {}
         self._stand = _Stand()
-        plan = Plan(calls=None, duration=None, timeout=timeout, seed=seed)
+        plan = Plan(calls=None, duration=None, timeout=timeout, seed=seed, rate=rate, grace=grace)
         spec = TargetSpec("http", url)
         r = _ChunkRunner(plan, self._stand, spec, Path(root) if root else None, cases or None, None, config=config)
         r.hold_word = self._view
@@ -136,11 +138,27 @@ class HttpSlotActor(ActorBase):
         self._answers = AnswerSampler.from_env(name)
         self._started = 0
 
-    def run(self, start: int, count: int, remaining_ns: int, fault: WireFault | None) -> HttpChunk:
-        """Requests ``start`` .. ``start + count - 1`` (fewer when held, past the deadline or the flush time)."""
+    def run(
+        self,
+        start: int,
+        count: int,
+        remaining_ns: int,
+        fault: WireFault | None,
+        base_in_ns: int = 0,
+        interval: int = 0,
+        grace: int = 0,
+    ) -> HttpChunk:
+        """Requests ``start`` .. ``start + count - 1`` (fewer when held, past the deadline or the flush time).
+
+        Under a rate, request ``i`` is due ``base_in_ns + i * interval`` ns after the coordinator
+        sent the chunk (the actor's schedule has the stage's interval and grace): the due times are
+        on this node's clock; one more than the grace late is missed, counted in the batch."""
         r, st, client, answers = self._runner, self._stand, self._client, self._answers
         st.chunk, st.completed, st.batch, st.sets = (start, count), 0, None, {}
-        r.chunk_deadline = time.perf_counter_ns() + remaining_ns  # this node's clock
+        now = time.perf_counter_ns()
+        r.chunk_deadline = now + remaining_ns  # this node's clock
+        if r.arrivals is not None:
+            r.arrivals.origin, r.arrivals.shift = now + base_in_ns, 0
         r.inject.active = Fault.from_wire(fault)
         self._started = time.perf_counter_ns()
         try:
@@ -180,6 +198,7 @@ class HttpOnRay:
         self.config = config
         self._recorder = runner.recorder
         self._seed = runner.plan.seed
+        self._rate, self._grace = runner.plan.rate, runner.plan.grace
         self._lock = threading.Lock()
         #: per slot, the cumulative series its actor last set; a replaced actor's, added up
         self._sets: dict[int, dict[str, tuple[float, str]]] = {}
@@ -190,7 +209,7 @@ class HttpOnRay:
     ) -> tuple[Any, ...]:
         named = {n for value in self.config.headers.values() for n in env_names(value)}
         env = {**env, **{n: os.environ[n] for n in named if n in os.environ}}
-        return url, root, cases, timeout, env, name, self.config, self.tag, self._seed
+        return url, root, cases, timeout, env, name, self.config, self.tag, self._seed, self._rate, self._grace
 
     def record(self, slot: int, result: HttpChunk) -> int:
         done, batch, sets = result

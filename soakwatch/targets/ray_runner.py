@@ -11,7 +11,7 @@ pause or a gate's abort reaches every actor within a tick; ``kill`` ends the act
 
 An actor that dies (its process or its node) is a ``WorkerCrash`` naming the node, and a new
 actor takes the slot when the cluster has room. What its last chunk did before it died did
-not come back: that is said on the verdict line. A Python target also follows a fixed ``rate``
+not come back: that is said on the verdict line. A target also follows a fixed ``rate``
 (the open model): each chunk carries its due times as durations from its sending, so every node
 waits on its own clock, and an arrival more than the grace late is missed and counted.
 An HTTP target's slots are :class:`~soakwatch.targets._ray_http.HttpSlotActor` actors, which run the
@@ -79,11 +79,8 @@ class RayRunner(HeldRunner):
                 where="target",
                 value=self.spec.spec,
             )
-        if self.plan.shape or (self.plan.rate and self.spec.kind == "http"):
-            what = "a [[shape]]" if self.plan.shape else "an HTTP target"
-            raise UsageError(
-                f"executor 'ray' runs {what} in the closed model (concurrency) only", where="rate", value=self.plan.rate
-            )
+        if self.plan.shape:
+            raise UsageError("executor 'ray' runs the closed model or a fixed rate, not a [[shape]]", where="shape")
         self._http: HttpOnRay | None = None
         self._timeout = self.plan.timeout
         if self.spec.kind == "http":
@@ -108,7 +105,14 @@ class RayRunner(HeldRunner):
         self._sampled = threading.Event()
         #: per node, its actors that died or hung (each replaced when the stage goes on)
         self._crashes: dict[str, int] = {}
-        self._actors = [self._spawn(i) for i in range(self.plan.concurrency)]
+        # every actor is asked for first, then each waited for: they start (import the target) in parallel
+        made = [self._create(i) for i in range(self.plan.concurrency)]
+        try:
+            self._actors = [self._ready(i, handle, ref) for i, (handle, ref) in enumerate(made)]
+        except UsageError:
+            for handle, _ in made:
+                self._ray.kill(handle)
+            raise
         nodes = sorted({a.where for a in self._actors})
         self._facts["slots"] = {
             "count": len(self._actors), "cpus_per_slot": self._cpus, "nodes": nodes, "labels": self.node_labels,
@@ -117,6 +121,10 @@ class RayRunner(HeldRunner):
             update_run_config(self.recorder.run_dir, cluster=self._facts)
 
     def _spawn(self, slot: int, restarts: int = 0) -> ActorRef:
+        return self._ready(slot, *self._create(slot), restarts)
+
+    def _create(self, slot: int) -> tuple[Any, Any]:
+        """Ask Ray for slot ``slot``'s actor: its handle and the reference of its ``ready`` answer."""
         import os
 
         env = {k: v for k, v in os.environ.items() if k.startswith("SOAKWATCH_")}
@@ -130,8 +138,12 @@ class RayRunner(HeldRunner):
         handle = self._cls.options(
             num_cpus=self._cpus, scheduling_strategy="SPREAD", max_concurrency=4, max_restarts=0, **placement
         ).remote(*args)
+        return handle, handle.ready.remote()
+
+    def _ready(self, slot: int, handle: Any, ref: Any, restarts: int = 0) -> ActorRef:
+        """Wait for the actor to be placed and to load the target; exit 2 when it is not or does not."""
         try:
-            facts: ActorFacts = self._ray.get(handle.ready.remote(), timeout=START_TIMEOUT)
+            facts: ActorFacts = self._ray.get(ref, timeout=START_TIMEOUT)
         except self._ray.exceptions.GetTimeoutError:
             self._ray.kill(handle)
             cpus = self._facts["resources"].get("CPU", 0)
