@@ -79,7 +79,7 @@ class RayRunner(HeldRunner):
                 where="target",
                 value=self.spec.spec,
             )
-        if self.plan.shape:
+        if self.plan.shape or self.plan.levels:
             raise UsageError("executor 'ray' runs the closed model or a fixed rate, not a [[shape]]", where="shape")
         self._http: HttpOnRay | None = None
         self._timeout = self.plan.timeout
