@@ -1,15 +1,19 @@
 """HTTP load throughput against a local nginx ``return 200``, side by side in one run.
 
 (a) the per-request path alone, concurrency 16 in one process, a bounded number of requests:
-aiohttp (soakwatch's HTTP/1.1 client), httpx (one single-connection client per slot) and a
-minimal HTTP/1.1 client on raw asyncio streams (keep-alive, Content-Length bodies only);
-(b) ``soakwatch run`` at concurrency 16; (c) Locust FastHttpUser with 16 users, in one process
-and with ``--processes 2``; (d) wrk, the ceiling, when installed. Every leg is bounded in
-time (``--seconds``) and the raw client legs in count too. nginx is installed with apt-get
-when absent (as root), configured in a temp dir on a free 127.0.0.1 port with one worker,
-started and stopped by its pid.
+soakwatch's clients as the HTTP target makes them (the fast client: asyncio Protocol + httptools;
+aiohttp as configured today), aiohttp tuned (auto_decompress off, DummyCookieJar, no default
+headers), httpx (one single-connection client per slot) and a minimal HTTP/1.1 client on raw
+asyncio streams (keep-alive, Content-Length bodies only, no fault handling: a floor for the
+asyncio machinery, not a candidate); (b) ``soakwatch run`` at concurrency 16 with the default
+client (fast) and with ``--set http.client=aiohttp``, and at 2 load processes when the CLI has
+``--load-processes``; (c) Locust FastHttpUser with 16 users, in one process and with
+``--processes 2``; (d) wrk, the ceiling, when installed. ``--runs N`` repeats the whole set,
+every figure printed. Every leg is bounded in time (``--seconds``) and the per-request legs in
+count too. nginx is installed with apt-get when absent (as root), configured in a temp dir on a
+free 127.0.0.1 port with one worker, started and stopped by its pid.
 
-    python bench/bench_http.py [--seconds 8]
+    python bench/bench_http.py [--seconds 6] [--runs 3]
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from _common import HERE, run_stage
+
+from soakwatch.targets.http_clients import SlotClient
 
 CONCURRENCY = 16
 #: requests per raw client leg (each also stops after --seconds)
@@ -128,13 +134,43 @@ async def _drive(send: Callable[[], Awaitable[None]], seconds: float) -> float:
     return done / (time.perf_counter() - t0)
 
 
-async def aiohttp_leg(url: str, seconds: float) -> float:
+async def soakwatch_client_leg(engine: str, url: str, seconds: float) -> float:
+    """soakwatch's own slot clients (one per slot, as the HTTP target makes them)."""
+    from soakwatch.targets.http_clients import close_all, make_clients
+
+    clients = make_clients(engine, CONCURRENCY, 10.0, http2=False, verify=True, url=url)
+    free = asyncio.Queue[SlotClient]()
+    for c in clients:
+        free.put_nowait(c)
+
+    async def send() -> None:
+        c = await free.get()
+        try:
+            await c.send("GET", url, {"X-Request-ID": "bench"}, None)
+        finally:
+            free.put_nowait(c)
+
+    try:
+        return await _drive(send, seconds)
+    finally:
+        await close_all(clients)
+
+
+async def aiohttp_tuned_leg(url: str, seconds: float) -> float:
+    """aiohttp with what a load tester can turn off: decompression, cookies, default headers."""
     import aiohttp
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CONCURRENCY)) as session:
+    connector = aiohttp.TCPConnector(limit=CONCURRENCY, limit_per_host=CONCURRENCY, ttl_dns_cache=None)
+    async with aiohttp.ClientSession(
+        connector=connector,
+        auto_decompress=False,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
+        timeout=aiohttp.ClientTimeout(total=10),
+    ) as session:
 
         async def send() -> None:
-            async with session.get(url) as r:
+            async with session.get(url, allow_redirects=False) as r:
                 await r.read()
 
         return await _drive(send, seconds)
@@ -190,9 +226,24 @@ async def raw_leg(port: int, seconds: float) -> float:
 
 
 # ---------------------------------------------------------------- (b) soakwatch, (c) Locust, (d) wrk
-def soakwatch_leg(url: str, seconds: float) -> float:
-    s = run_stage(["--target", url, "--concurrency", str(CONCURRENCY), "--duration", f"{seconds:g}s"])
+def soakwatch_leg(url: str, seconds: float, *extra: str) -> float:
+    args = ["--target", url, "--concurrency", str(CONCURRENCY), "--duration", f"{seconds:g}s", *extra]
+    s = run_stage(args)
     return float(s["calls"]) / float(s["duration_s"])
+
+
+def soakwatch_processes_leg(url: str, seconds: float, processes: int) -> float | None:
+    """``soakwatch run --load-processes N`` when this soakwatch has it, else None ("n/a")."""
+    from soakwatch._cli_parser import build_parser
+
+    if "--load-processes" not in build_parser().format_help() + _run_help():
+        return None
+    return soakwatch_leg(url, seconds, "--load-processes", str(processes))
+
+
+def _run_help() -> str:
+    proc = subprocess.run([sys.executable, "-m", "soakwatch", "run", "--help"], capture_output=True, text=True)
+    return proc.stdout
 
 
 def locust_leg(url: str, seconds: float, processes: int) -> float | None:
@@ -230,28 +281,53 @@ def wrk_leg(url: str, seconds: float) -> float | None:
     return float(m.group(1)) if m else None
 
 
+Row = tuple[str, float | None]
+
+
+def one_run(port: int, secs: float) -> list[Row]:
+    url = f"http://127.0.0.1:{port}/"
+    host = url.rstrip("/")
+    return [
+        ("per-request: raw asyncio streams", asyncio.run(raw_leg(port, secs))),
+        ("per-request: soakwatch fast client", asyncio.run(soakwatch_client_leg("fast", url, secs))),
+        ("per-request: soakwatch aiohttp client", asyncio.run(soakwatch_client_leg("aiohttp", url, secs))),
+        ("per-request: aiohttp tuned", asyncio.run(aiohttp_tuned_leg(url, secs))),
+        ("per-request: httpx (one per slot)", asyncio.run(httpx_leg(url, secs))),
+        (SOAKWATCH_1, soakwatch_leg(url, secs)),
+        ("soakwatch run aiohttp, 1 process", soakwatch_leg(url, secs, "--set", "http.client=aiohttp")),
+        ("soakwatch run, 2 load processes", soakwatch_processes_leg(url, secs, 2)),
+        (LOCUST_1, locust_leg(host, secs, 1)),
+        ("locust FastHttpUser, --processes 2", locust_leg(host, secs, 2)),
+        ("wrk -t2 (ceiling)", wrk_leg(url, secs)),
+    ]
+
+
+SOAKWATCH_1 = "soakwatch run (fast), 1 process"
+LOCUST_1 = "locust FastHttpUser, 1 process"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--seconds", type=float, default=8.0)
+    ap.add_argument("--seconds", type=float, default=6.0)
+    ap.add_argument("--runs", type=int, default=1)
     args = ap.parse_args()
     secs = args.seconds
+    runs: list[list[Row]] = []
     with nginx() as port:
-        url = f"http://127.0.0.1:{port}/"
-        rows: list[tuple[str, float | None]] = [
-            ("raw asyncio streams client", asyncio.run(raw_leg(port, secs))),
-            ("aiohttp client", asyncio.run(aiohttp_leg(url, secs))),
-            ("httpx client (one per slot)", asyncio.run(httpx_leg(url, secs))),
-            ("soakwatch run, 1 process", soakwatch_leg(url, secs)),
-            ("locust FastHttpUser, 1 process", locust_leg(url.rstrip("/"), secs, 1)),
-            ("locust FastHttpUser, --processes 2", locust_leg(url.rstrip("/"), secs, 2)),
-            ("wrk -t2 (ceiling)", wrk_leg(url, secs)),
-        ]
-    print(f"requests/s against nginx return 200, concurrency {CONCURRENCY}, {secs:g} s per leg, {os.cpu_count()} cores")
-    for name, v in rows:
-        print(f"{name:<36} {v:>12,.0f}" if v is not None else f"{name:<36} {'(not installed)':>12}")
-    sw, loc = rows[3][1], rows[4][1]
-    if sw and loc:
-        print(f"soakwatch / locust, 1 process each  {sw / loc:6.2f}x  (goal >= 1.5)")
+        for _ in range(args.runs):
+            runs.append(one_run(port, secs))
+    load = os.getloadavg()[0]
+    print(f"requests/s against nginx return 200, concurrency {CONCURRENCY}, {secs:g} s per leg, ", end="")
+    print(f"{os.cpu_count()} cores, {len(runs)} run(s) side by side (load average {load:.1f} at the end)")
+    for i, (name, _) in enumerate(runs[0]):
+        cells = [f"{r[i][1]:>9,.0f}" if r[i][1] is not None else f"{'n/a':>9}" for r in runs]
+        print(f"{name:<40} {' '.join(cells)}")
+    ratios = []
+    for r in runs:
+        got = dict(r)
+        sw, loc = got[SOAKWATCH_1], got[LOCUST_1]
+        ratios.append(f"{sw / loc:.2f}x" if sw and loc else "n/a")
+    print(f"soakwatch / locust, 1 process each      {' '.join(f'{x:>9}' for x in ratios)}  (goal >= 1.5)")
 
 
 if __name__ == "__main__":

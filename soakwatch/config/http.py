@@ -14,7 +14,7 @@ Example::
     expect_json_field = ["choices.0.message.content"]
     timeout = "10s"                 # default: the stage's timeout
     extract = { load_seq = "$.load_seq", model = "header:X-Model" }   # per-call values: record[NAME]
-    client = "auto"                 # aiohttp for HTTP/1.1, httpx for HTTP/2
+    client = "auto"                 # fast for plain http://, aiohttp for https and streams, httpx for HTTP/2
 """
 
 from __future__ import annotations
@@ -114,8 +114,11 @@ class HttpConfig(ProfileModel):
         default=None, description="'max_tokens' drawn per call from [min, max] (seeded), instead of max_tokens"
     )
     http2: bool = Field(default=False, description="speak HTTP/2 (httpx client)")
-    client: Literal["auto", "httpx", "aiohttp"] = Field(
-        default="auto", description="auto: aiohttp for HTTP/1.1 (fast), httpx for HTTP/2"
+    client: Literal["auto", "fast", "aiohttp", "httpx"] = Field(
+        default="auto",
+        description="auto: fast (soakwatch's lean HTTP/1.1 client) for http:// targets without stream or "
+        "Accept-Encoding, aiohttp for the rest of HTTP/1.1 (https://, streamed and compressed answers, "
+        "cookies kept), httpx for HTTP/2",
     )
     timeout: float | None = Field(
         default=None, gt=0, description="per-request timeout, seconds; default: the stage's", examples=["10s"]
@@ -170,8 +173,8 @@ class HttpConfig(ProfileModel):
                 raise ValueError(f"{list(pair)}: a range is [min, max] with 0 < min <= max")
         if self.stream and not isinstance(self.resolved_body, dict) and not self.requests:
             raise ValueError("stream = true needs a JSON body: an [http.body] table or preset = 'openai-chat'")
-        if self.http2 and self.client == "aiohttp":
-            raise ValueError("aiohttp speaks HTTP/1.1 only: use client = 'httpx' (or 'auto') with http2 = true")
+        if self.http2 and self.client in ("aiohttp", "fast"):
+            raise ValueError(f"{self.client} speaks HTTP/1.1 only: use client = 'httpx' (or 'auto') with http2 = true")
         return self
 
     # ------------------------------------------------------------ resolved views
@@ -212,8 +215,26 @@ class HttpConfig(ProfileModel):
         return self.count_usage if self.count_usage is not None else self.preset == "openai-chat"
 
     @property
-    def engine(self) -> Literal["httpx", "aiohttp"]:
-        """The client that runs: the profile's choice, or aiohttp for HTTP/1.1 and httpx for HTTP/2."""
+    def engine(self) -> Literal["httpx", "aiohttp", "fast"]:
+        """The client when the target's URL is not known: the profile's choice, or aiohttp for
+        HTTP/1.1 and httpx for HTTP/2 (see :meth:`engine_for`)."""
         if self.client != "auto":
             return self.client
         return "httpx" if self.http2 else "aiohttp"
+
+    def fast_blocker(self, url: str) -> str | None:
+        """Why the fast client cannot call ``url`` as this section asks; None when it can."""
+        if not url.startswith("http://") or any((r.path or "").startswith("https://") for r in self.requests):
+            return "it speaks plain http:// only"
+        if self.stream or any(r.stream for r in self.requests):
+            return "it does not read streamed answers"
+        if any(k.lower() == "accept-encoding" for k in self.headers):
+            return "it does not decompress answers (Accept-Encoding)"
+        return None
+
+    def engine_for(self, url: str) -> Literal["httpx", "aiohttp", "fast"]:
+        """The client that runs against ``url``: the profile's choice; with ``auto``, httpx for HTTP/2,
+        the fast client where it can do what the section asks, else aiohttp."""
+        if self.client != "auto" or self.http2:
+            return self.engine
+        return "fast" if self.fast_blocker(url) is None else "aiohttp"

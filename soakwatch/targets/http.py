@@ -1,12 +1,13 @@
 """The HTTP target: ``http://host:port/path`` called with the ``[http]`` section of the profile.
 
 One thread runs an asyncio loop with one task per concurrency slot; each slot has
-its client (see :mod:`soakwatch.targets.http_clients`: a shared aiohttp pool sized to the
-concurrency, or httpx). Calls follow the stage plan like the other runners
-(:func:`soakwatch.targets.loops.async_slot`): ``concurrency`` requests in flight, each result
-handed to the recorder within a tick of its answer, closed model or a fixed arrival rate
-(latency from the scheduled start kept beside latency from the actual start; the schedule
-starts once the clients are ready, so their set-up is not counted as lateness). Every
+its client (see :mod:`soakwatch.targets.http_clients`: the fast client's one kept-alive
+connection per slot, a shared aiohttp pool sized to the concurrency, or httpx). Calls
+follow the stage plan like the other runners (:func:`soakwatch.targets.loops.async_slot`):
+``concurrency`` requests in flight, each result handed to the recorder within a tick of
+its answer, closed model or a fixed arrival rate (latency from the scheduled start kept
+beside latency from the actual start; the schedule starts once the clients are ready, so
+their set-up is not counted as lateness). Every
 request gets an ``X-Request-ID`` of ``<run tag>-<call index>``, quoted in error messages and
 in failed per-call checks, so a failure can be found in the service's logs. Values named
 in ``[http] extract`` are taken from every good answer and recorded like
@@ -47,6 +48,8 @@ __all__ = ["HttpRunner"]
 #: threads that wait on the allocator (it blocks while paused or at a barrier)
 ALLOCATOR_THREADS = 8
 TOKEN_SERIES = ("tokens_prompt", "tokens_completion")
+#: the package each client needs
+_MODULES: dict[str, tuple[str, ...]] = {"fast": ("httptools",), "aiohttp": ("aiohttp",), "httpx": ("httpx",)}
 #: streamed calls whose output tokens came from the stream's usage, from its counted content chunks
 SOURCE_SERIES = ("tokens_from_usage", "tokens_from_chunks")
 
@@ -60,11 +63,13 @@ class HttpRunner(Runner):
 
     def prepare(self) -> None:
         cfg = self.config
-        engine = cfg.engine
-        for module in (engine, "h2") if cfg.http2 else (engine,):
+        self.url = self.spec.spec
+        self.engine = engine = cfg.engine_for(self.url)
+        if engine == "fast" and (why := cfg.fast_blocker(self.url)):
+            raise UsageError(f"the fast client cannot call {self.url}: {why}", where="http.client", value=cfg.client)
+        for module in _MODULES[engine] + (("h2",) if cfg.http2 else ()):
             if importlib.util.find_spec(module) is None:
                 raise UsageError(f"the {module!r} package is not installed", where="http.client", value=cfg.client)
-        self.url = self.spec.spec
         self.timeout = cfg.timeout or self.plan.timeout
         bases = [Path.cwd(), *([self.root] if self.root else [])]
         # a header with ${NAME} is read from the environment once, its value a noted secret; no {field} in it
@@ -121,7 +126,7 @@ class HttpRunner(Runner):
         self._loop = asyncio.get_running_loop()
         cfg = self.config
         n = self.plan.concurrency
-        clients = make_clients(cfg.engine, n, self.timeout, http2=cfg.http2, verify=cfg.verify_tls, url=self.url)
+        clients = make_clients(self.engine, n, self.timeout, http2=cfg.http2, verify=cfg.verify_tls, url=self.url)
         pool = ThreadPoolExecutor(max_workers=min(n, ALLOCATOR_THREADS), thread_name_prefix="http-alloc")
         if self.arrivals is not None:
             self.arrivals.start()  # call 0 is due once the clients are ready

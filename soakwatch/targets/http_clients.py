@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-__all__ = ["Reply", "SlotClient", "TransportError", "make_clients"]
+__all__ = ["Reply", "SlotClient", "TransportError", "disconnected", "make_clients", "os_transport_error"]
 
 #: how deep the cause chain of an exception is searched for the OS error behind it
 CAUSE_DEPTH = 8
@@ -65,7 +65,8 @@ def _os_error(exc: BaseException) -> OSError | None:
     return None
 
 
-def _from_os_error(exc: BaseException, fallback: str) -> TransportError:
+def os_transport_error(exc: BaseException, fallback: str) -> TransportError:
+    """The transport kind of ``exc`` from the OS error behind it (refused, reset), else ``fallback``."""
     os_err = _os_error(exc)
     text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
     if isinstance(os_err, ConnectionRefusedError) or (os_err and os_err.errno == errno.ECONNREFUSED):
@@ -77,7 +78,8 @@ def _from_os_error(exc: BaseException, fallback: str) -> TransportError:
     return TransportError(fallback, text)
 
 
-def _disconnected(text: str) -> TransportError:
+def disconnected(text: str) -> TransportError:
+    """A connection the server closed before its answer was whole: ``ConnectionReset``."""
     return TransportError("ConnectionReset", f"server closed the connection without an answer ({text})")
 
 
@@ -89,13 +91,13 @@ def httpx_error(exc: BaseException) -> TransportError | None:
     if isinstance(exc, httpx.TimeoutException):
         return TransportError("Timeout", f"{type(exc).__name__}: no answer in time", True)
     if isinstance(exc, httpx.ConnectError):
-        return _from_os_error(exc, "ConnectError")
+        return os_transport_error(exc, "ConnectError")
     if isinstance(exc, httpx.RemoteProtocolError):
         if "without sending" in str(exc) or "disconnected" in str(exc):
-            return _disconnected(str(exc))
+            return disconnected(str(exc))
         return TransportError("ProtocolError", str(exc))
     if isinstance(exc, httpx.TransportError):
-        return _from_os_error(exc, "ProtocolError")
+        return os_transport_error(exc, "ProtocolError")
     return None
 
 
@@ -140,13 +142,13 @@ def aiohttp_error(exc: BaseException) -> TransportError | None:
     if isinstance(exc, (TimeoutError, aiohttp.ServerTimeoutError)):
         return TransportError("Timeout", "no answer in time", True)
     if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return _disconnected(str(exc) or "server disconnected")
+        return disconnected(str(exc) or "server disconnected")
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return _from_os_error(exc.os_error, "ConnectError")
+        return os_transport_error(exc.os_error, "ConnectError")
     if isinstance(exc, aiohttp.ClientOSError):
-        return _from_os_error(exc, "ConnectError")
+        return os_transport_error(exc, "ConnectError")
     if isinstance(exc, aiohttp.ClientPayloadError):
-        return _from_os_error(exc, "ProtocolError")
+        return os_transport_error(exc, "ProtocolError")
     if isinstance(exc, aiohttp.ClientResponseError):
         return TransportError("ProtocolError", f"{type(exc).__name__}: {exc.message}")
     return None
@@ -199,6 +201,10 @@ def make_clients(
     engine: str, concurrency: int, timeout: float, *, http2: bool, verify: bool, url: str
 ) -> list[SlotClient]:
     """One client per concurrency slot (the same shared object where the engine pools itself)."""
+    if engine == "fast":
+        from soakwatch.targets.http_fast import FastClient  # imports httptools only when it runs
+
+        return [FastClient() for _ in range(concurrency)]
     if engine == "aiohttp":
         return _aiohttp_clients(concurrency, timeout, verify)
     return _httpx_clients(concurrency, timeout, http2, verify, url)

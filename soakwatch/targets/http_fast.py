@@ -1,0 +1,295 @@
+"""The lean HTTP/1.1 client (``[http] client = "fast"``): one keep-alive connection per slot, answers
+parsed by httptools (llhttp, the C parser uvicorn uses) under a plain asyncio Protocol.
+
+Why our own client around a parser rather than aiohttp: measured on the per-request path in
+``bench/bench_http.py`` (concurrency 16, one process, a local nginx ``return 200``), aiohttp spends
+most of a request in its session, connector pool, tracing and cookie machinery, which a load
+tester whose slot owns one connection does not need; this client writes the request in one
+``write`` and lets llhttp frame the answer. It does what an ``http://`` load target needs and
+nothing else; :func:`soakwatch.targets.http_clients.make_clients` picks aiohttp or httpx for
+the rest (TLS, HTTP/2, streamed answers, compressed answers).
+
+What it does, as aiohttp does for the same server (the tests hold both to one server's counters):
+
+- keep-alive: one connection per slot, kept while the server keeps it (``Connection: close``
+  and HTTP/1.0 answers close it after the answer); a fresh one after any failure or timeout,
+  so a late answer can never be taken for the next request's;
+- bodies framed by Content-Length, chunked transfer coding, or the end of the connection; no
+  body for HEAD, 1xx, 204 and 304;
+- redirects are answers (``HTTP 302`` unless expected), cookies are not kept, nothing is
+  retried: one call is one request;
+- faults, as the error kinds of :mod:`soakwatch.targets.http_check`::
+
+      refused connect                       ConnectionRefused
+      other connect failure (DNS, ...)      ConnectError
+      closed or reset before the whole      ConnectionReset
+        status line and headers came
+      closed mid-body (Content-Length       ProtocolError (ConnectionReset when reset)
+        short, chunked without its end)
+      an answer that is not HTTP/1.x        ProtocolError
+      no answer in time                     Timeout (the runner's ``asyncio.timeout``)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator, Mapping
+from urllib.parse import urlsplit
+
+import httptools
+
+from soakwatch.targets.http_clients import Reply, TransportError, disconnected, os_transport_error
+
+__all__ = ["FastClient", "fast_supports"]
+
+#: distinct URLs whose parsed form is kept per slot (templated URLs can differ on every call)
+URL_CACHE = 1024
+USER_AGENT = b"soakwatch"
+#: headers the client writes itself unless the profile gives them (Content-Length: always its own)
+_SET_BY_CLIENT = frozenset({"host", "user-agent", "content-length"})
+#: statuses whose answers never have a body (RFC 9110 6.4.1)
+NO_BODY = frozenset({204, 304})
+
+
+def fast_supports(url: str, headers: Mapping[str, str], stream: bool) -> bool:
+    """Whether the fast client can do what the profile asks (else ``auto`` takes aiohttp)."""
+    if not url.startswith("http://") or stream:
+        return False
+    return not any(k.lower() == "accept-encoding" for k in headers)
+
+
+class _Headers(Mapping[str, str]):
+    """An answer's headers, looked up case-insensitively (the first of repeated names wins); decoded
+    on first use, as most answers are never asked for a header."""
+
+    __slots__ = ("_d", "_raw")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
+        self._d: dict[str, str] | None = None
+
+    def _dict(self) -> dict[str, str]:
+        if self._d is None:
+            d: dict[str, str] = {}
+            for k, v in self._raw:
+                d.setdefault(k.decode("latin-1").lower(), v.decode("latin-1"))
+            self._d = d
+        return self._d
+
+    def __getitem__(self, key: str) -> str:
+        return self._dict()[key.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dict())
+
+    def __len__(self) -> int:
+        return len(self._dict())
+
+
+class _Wire(asyncio.Protocol):
+    """One connection and the answer being read on it."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.closed = False
+        self.waiter: asyncio.Future[Reply] | None = None
+        self.parser: httptools.HttpResponseParser | None = None
+        self.head = False
+        self.headers_done = False
+        self.until_eof = False
+        self.framed = False
+        self.informational = False
+        self.raw: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.content_type = ""
+        self.keep = True
+
+    # ------------------------------------------------------------ asyncio
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        w = self.waiter
+        if w is None or w.done():
+            return
+        if self.headers_done and self.until_eof and exc is None:
+            self._resolve()
+        elif not self.headers_done:
+            w.set_exception(os_transport_error(exc, "ConnectionReset") if exc else disconnected("Server disconnected"))
+        else:
+            got = sum(map(len, self.body))
+            why = f"the server closed the connection mid-body (received {got} bytes of the body, not all)"
+            w.set_exception(os_transport_error(exc, "ProtocolError") if exc else TransportError("ProtocolError", why))
+
+    def data_received(self, data: bytes) -> None:
+        parser = self.parser
+        if parser is None or self.waiter is None or self.waiter.done():
+            self.abort()  # bytes nobody asked for: the connection cannot be trusted any more
+            return
+        try:
+            parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            if not self.waiter.done():
+                self.waiter.set_exception(TransportError("ProtocolError", f"{type(exc).__name__}: {exc}"))
+            self.abort()
+
+    # ------------------------------------------------------------ llhttp callbacks
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.raw.append((name, value))
+        n = len(name)
+        if n == 12 and name.lower() == b"content-type":
+            self.content_type = value.decode("latin-1")
+        elif (n == 14 and name.lower() == b"content-length") or (
+            n == 17 and name.lower() == b"transfer-encoding" and b"chunked" in value.lower()
+        ):
+            self.framed = True
+
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
+        parser = self.parser
+        assert parser is not None
+        status = parser.get_status_code()
+        if status < 200:  # 100 Continue and the like: the answer is still to come
+            self.informational = True
+            self.headers_done = self.framed = False
+            self.raw = []
+            self.content_type = ""
+            return
+        if self.head or status in NO_BODY:
+            self._resolve()  # no body follows; the next request gets a fresh parser
+            return
+        self.until_eof = not self.framed
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        if self.informational:
+            self.informational = False
+            return
+        self._resolve()
+
+    def _resolve(self) -> None:
+        w = self.waiter
+        parser = self.parser
+        if w is None or w.done() or parser is None:
+            return
+        self.keep = parser.should_keep_alive() and not self.until_eof
+        body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
+        w.set_result(Reply(parser.get_status_code(), body, self.content_type, _Headers(self.raw)))
+
+    # ------------------------------------------------------------ one exchange
+    def start(self, head: bool) -> asyncio.Future[Reply]:
+        self.parser = httptools.HttpResponseParser(self)
+        self.head = head
+        self.headers_done = self.until_eof = self.framed = self.informational = False
+        self.raw = []
+        self.body = []
+        self.content_type = ""
+        self.keep = True
+        fut: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()
+        self.waiter = fut
+        return fut
+
+    def abort(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.abort()
+
+
+class FastClient:
+    """One slot's client: one request at a time over one kept-alive connection."""
+
+    def __init__(self) -> None:
+        self.wire: _Wire | None = None
+        self.addr: tuple[str, int] | None = None
+        self.urls: dict[str, tuple[str, int, bytes, bytes]] = {}
+
+    async def send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> Reply:
+        host, port, target, host_line = self.urls.get(url) or self._parse(url)
+        wire = self.wire
+        if wire is None or wire.closed or self.addr != (host, port):
+            if wire is not None:
+                wire.abort()
+            wire = self.wire = await self._connect(host, port)
+            self.addr = (host, port)
+        message = _request(method, target, host_line, headers, content)
+        fut = wire.start(method == "HEAD")
+        assert wire.transport is not None
+        wire.transport.write(message)
+        try:
+            reply = await fut
+        except BaseException:  # a fault, a timeout or a cancel: this connection is done
+            wire.abort()
+            self.wire = None
+            raise
+        finally:
+            wire.waiter = None
+            wire.parser = None
+        if not wire.keep:
+            wire.abort()
+            self.wire = None
+        return reply
+
+    def _parse(self, url: str) -> tuple[str, int, bytes, bytes]:
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise TransportError("ConnectError", f"the fast client speaks http:// only, not {url!r}")
+        port = parts.port or 80
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        hostport = parts.netloc.rsplit("@", 1)[-1]
+        if len(self.urls) >= URL_CACHE:
+            self.urls.clear()
+        parsed = (parts.hostname, port, target.encode("utf-8"), b"Host: %s\r\n" % hostport.encode("idna"))
+        self.urls[url] = parsed
+        return parsed
+
+    async def _connect(self, host: str, port: int) -> _Wire:
+        """The first address of ``host`` that accepts, as aiohttp tries them; the last failure's kind."""
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise os_transport_error(exc, "ConnectError") from None
+        last: OSError | None = None
+        for family, _, proto, _, addr in infos:
+            try:
+                ip, port_ = str(addr[0]), int(addr[1])
+                _, wire = await loop.create_connection(_Wire, ip, port_, family=family, proto=proto)
+                return wire
+            except OSError as exc:
+                last = exc
+        raise os_transport_error(last, "ConnectError") if last else TransportError("ConnectError", f"no address {host}")
+
+    async def aclose(self) -> None:
+        if self.wire is not None:
+            self.wire.abort()
+            self.wire = None
+
+
+def _request(method: str, target: bytes, host_line: bytes, headers: dict[str, str], content: bytes | None) -> bytes:
+    """The request's bytes: request line, Host (from the URL unless the profile sets it), User-Agent
+    (likewise), the profile's headers, Content-Length from the body, the body."""
+    lines = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+    defaults = {"host": host_line, "user-agent": b"User-Agent: " + USER_AGENT + b"\r\n"}
+    for k, v in headers.items():
+        if "\n" in v or "\r" in v or "\n" in k or "\r" in k:
+            raise ValueError(f"a newline in the header {k!r}: not sent")
+        lk = k.lower()
+        if lk in _SET_BY_CLIENT:
+            if lk == "content-length":
+                continue  # always the body's own length
+            defaults.pop(lk, None)
+        lines.append(f"{k}: {v}\r\n".encode())
+    lines.extend(defaults.values())
+    if content is not None:
+        lines.append(b"Content-Length: %d\r\n\r\n" % len(content))
+        lines.append(content)
+    elif method in ("POST", "PUT", "PATCH"):
+        lines.append(b"Content-Length: 0\r\n\r\n")
+    else:
+        lines.append(b"\r\n")
+    return b"".join(lines)
