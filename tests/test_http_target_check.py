@@ -102,10 +102,44 @@ def test_preset_defaults_and_overrides() -> None:
 
 
 @pytest.mark.parametrize(
+    ("section", "url", "engine"),
+    [
+        ({}, "http://127.0.0.1:8080/", "fast"),
+        ({"preset": "openai-chat"}, "http://h/v1/chat/completions", "fast"),
+        ({}, "https://127.0.0.1:8443/", "aiohttp"),
+        ({"preset": "openai-chat", "stream": True}, "http://h/v1/chat/completions", "aiohttp"),
+        ({"requests": [{"name": "s", "stream": True}, {"name": "m"}]}, "http://h/", "aiohttp"),
+        ({"requests": [{"name": "m", "path": "https://other/"}]}, "http://h/", "aiohttp"),
+        ({"headers": {"accept-encoding": "gzip"}}, "http://h/", "aiohttp"),
+        ({"http2": True}, "http://h/", "httpx"),
+        ({"client": "aiohttp"}, "http://h/", "aiohttp"),
+        ({"client": "httpx"}, "http://h/", "httpx"),
+        ({"client": "fast"}, "http://h/", "fast"),
+    ],
+)
+def test_auto_takes_the_fast_client_where_it_can(section: dict[str, object], url: str, engine: str) -> None:
+    assert HttpConfig.model_validate(section).engine_for(url) == engine
+
+
+def test_the_fast_client_refuses_what_it_cannot_do() -> None:
+    from soakwatch.core.events import EventLog
+    from soakwatch.core.recorder import Recorder
+    from soakwatch.targets.http import HttpRunner
+    from soakwatch.targets.runner import Plan
+    from soakwatch.targets.spec import parse_target
+
+    cfg = HttpConfig.model_validate({"client": "fast", "preset": "openai-chat", "stream": True})
+    runner = HttpRunner(Plan(1, None), Recorder(None, EventLog(None)), parse_target("http://h/"), None, [], config=cfg)
+    with pytest.raises(UsageError, match="fast client cannot call http://h/: it does not read streamed answers"):
+        runner.prepare()
+
+
+@pytest.mark.parametrize(
     "bad",
     [
         {"body": {"a": 1}, "body_template": "x"},
         {"http2": True, "client": "aiohttp"},
+        {"http2": True, "client": "fast"},
         {"expect_status": [99]},
         {"method": "FETCH"},
         {"preset": "anthropic"},

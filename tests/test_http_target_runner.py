@@ -1,4 +1,4 @@
-"""HttpRunner in-process against the example service as a real process (both clients)."""
+"""HttpRunner in-process against the example service as a real process (every client)."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def run(url: str, plan: Plan, cfg: HttpConfig, cases: list[Any] | None = CASES) 
     return rec
 
 
-@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("client", ["fast", "aiohttp", "httpx"])
 def test_every_fault_kind_is_counted_as_the_service_counts_it(tmp_path: Path, client: str) -> None:
     with running_service(tmp_path, *ALL_FAULTS) as svc:
         cfg = HttpConfig(preset="openai-chat", client=client)  # type: ignore[arg-type]
@@ -70,7 +70,7 @@ def test_every_fault_kind_is_counted_as_the_service_counts_it(tmp_path: Path, cl
 
 def test_connection_refused_is_classified(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/v1/chat/completions"
-    for client in ("aiohttp", "httpx"):
+    for client in ("fast", "aiohttp", "httpx"):
         cfg = HttpConfig.model_validate({"client": client})
         rec = run(url, Plan(calls=6, duration=None, concurrency=2, timeout=2), cfg)
         assert rec.calls == 6 and list(rec.kinds) == ["ConnectionRefused"], (client, rec.kinds)

@@ -44,7 +44,7 @@ def _modules_after(code: str) -> set[str]:
 
 def test_core_never_imports_textual() -> None:
     mods = _modules_after("\n".join(f"import {m}" for m in CORE))
-    for lazy in ("textual", "httpx", "aiohttp"):
+    for lazy in ("textual", "httpx", "aiohttp", "httptools"):
         assert lazy not in mods, lazy
 
 

@@ -5,10 +5,12 @@
 Request ``n`` on any connection gets the answer ``pattern[n % len(pattern)]`` (``n`` counts
 every request the server read, over all connections), so a test knows how many of each it will
 get; ``GET /counters`` answers what the server did as JSON (requests per method, answers per
-outcome) and is not counted. The answers, written byte by byte as a faulty server would::
+outcome, connections accepted) and is not counted (nor is its connection). The answers, written
+byte by byte as a faulty server would::
 
     ok            200, Content-Length, keep-alive
-    chunked       200, a chunked body in three chunks, keep-alive
+    plain         200, text/plain, Content-Length, keep-alive
+    chunked       200, text/plain, a chunked body in three chunks, keep-alive
     nocontent     204 without a body
     close_ok      200 with Content-Length and ``Connection: close``, then the connection is closed
     eof_body      200 without Content-Length or chunking: the body ends when the connection closes
@@ -21,7 +23,7 @@ outcome) and is not counted. The answers, written byte by byte as a faulty serve
     garbage       a line that is not HTTP, then closed
     e500          500 with a JSON error envelope, keep-alive
 
-A HEAD request gets the headers of its outcome and no body (``ok``, ``chunked``, ``close_ok``).
+A HEAD request gets the headers of its outcome and no body (``ok``, ``plain``, ``chunked``, ``close_ok``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from pathlib import Path
 
 OUTCOMES = (
     "ok",
+    "plain",
     "chunked",
     "nocontent",
     "close_ok",
@@ -59,8 +62,10 @@ class Wire:
         self.n = 0
         self.methods: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
+        self.connections = 0
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
             while await self._one(reader, writer):
                 pass
@@ -84,7 +89,15 @@ class Wire:
         if length:
             await reader.readexactly(length)
         if path == "/counters":
-            doc = json.dumps({"methods": self.methods, "outcomes": self.outcomes, "requests": self.n}).encode()
+            self.connections -= 1
+            doc = json.dumps(
+                {
+                    "methods": self.methods,
+                    "outcomes": self.outcomes,
+                    "requests": self.n,
+                    "connections": self.connections,
+                }
+            ).encode()
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(doc), doc))
             await writer.drain()
             return True
@@ -98,10 +111,12 @@ class Wire:
         body = b"" if head else BODY
         if outcome == "ok":
             w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n" + body)
+        elif outcome == "plain":
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n" + body[:5])
         elif outcome == "chunked":
             chunks = b"" if head else b"5\r\n" + BODY[:5] + b"\r\n5\r\n" + BODY[5:10] + b"\r\na\r\n" + BODY[10:]
             tail = b"" if head else b"\r\n0\r\n\r\n"
-            w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
             w.write(chunks + tail)
         elif outcome == "nocontent":
             w.write(b"HTTP/1.1 204 No Content\r\n\r\n")
@@ -130,7 +145,7 @@ class Wire:
             w.write(b"HTTP/1.1 500 Oops\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(doc))
             w.write(doc)
         await w.drain()
-        return outcome in ("ok", "chunked", "nocontent", "e500")
+        return outcome in ("ok", "plain", "chunked", "nocontent", "e500")
 
 
 async def main(args: argparse.Namespace) -> None:

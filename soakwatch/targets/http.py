@@ -192,8 +192,11 @@ class HttpRunner(Runner):
         if e.cfg.stream:
             return await self._stream_call(client, i, e, (url, method, headers, content, rid))
         try:
-            async with asyncio.timeout(self.timeout):
+            if client.own_timeout:
                 reply = await client.send(method, url, headers, content)
+            else:
+                async with asyncio.timeout(self.timeout):
+                    reply = await client.send(method, url, headers, content)
         except TransportError as exc:
             if exc.timeout:
                 return ErrorRecord("Timeout", f"no answer in {self.timeout:g}s [{rid}]", i, True, rid)

@@ -1,86 +1,33 @@
-"""HTTP client adapters for the HTTP target: aiohttp (HTTP/1.1, fast) and httpx (HTTP/1.1 and HTTP/2).
+"""HTTP clients of the HTTP target, one factory (:func:`make_clients`): the fast client (HTTP/1.1 over
+plain http://, :mod:`soakwatch.targets.http_fast`), aiohttp (HTTP/1.1, TLS, streamed answers) and
+httpx (HTTP/1.1 and HTTP/2).
 
-Both send one request and read the whole answer into a :class:`Reply`, or raise
+Each sends one request and reads the whole answer into a :class:`Reply`, or raises
 :class:`TransportError` with the transport kind of :mod:`soakwatch.targets.http_check`
 (``Timeout``, ``ConnectionRefused``, ``ConnectionReset``, ``ConnectError``,
-``ProtocolError``). Neither retries: one call is one request, so the target's own
-counters and soakwatch's agree.
+``ProtocolError``; see :mod:`soakwatch.targets.http_reply`). None retries: one call is one
+request, so the target's own counters and soakwatch's agree.
 
-Why two clients, measured at concurrency 16 on a shared 2-core box through ``soakwatch
-run``: against a raw asyncio HTTP/1.1 server, aiohttp ~2,600-3,800 calls/s, httpx with
-one single-connection client per slot ~750 (a single shared httpx pool managed only
-~70-110 req/s in a bare loop, so it is not used for HTTP/1.1); against the stdlib example
-service, aiohttp ~1,650 (the service is the limit) and httpx ~660. httpx stays for
-HTTP/2, which aiohttp does not speak; ``[http] client`` picks one explicitly.
+Why three clients, measured on the per-request path at concurrency 16 in one process against a
+local nginx (``bench/bench_http.py``, a shared 2-core box, so figures of one run only): the fast
+client 10.6-22k requests/s, aiohttp as configured here 2.4-5.1k, aiohttp with decompression,
+cookies and default headers off 2.6-8.6k, httpx with one single-connection client per slot
+0.5-1.5k (a single shared httpx pool managed only ~70-110 req/s in a bare loop, so it is not
+used for HTTP/1.1). aiohttp stays for what the fast client does not do (https://, streamed and
+compressed answers, cookies); httpx for HTTP/2, which aiohttp does not speak. ``[http] client``
+picks one explicitly; ``auto`` takes the fast client wherever it can
+(:meth:`soakwatch.config.http.HttpConfig.engine_for`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
-__all__ = ["Reply", "SlotClient", "TransportError", "disconnected", "make_clients", "os_transport_error"]
+from soakwatch.targets.http_reply import Reply, SlotClient, TransportError, disconnected, os_transport_error
 
-#: how deep the cause chain of an exception is searched for the OS error behind it
-CAUSE_DEPTH = 8
-
-
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: bytes
-    content_type: str
-    #: the answer's headers (case-insensitive), for ``[http] extract = { x = "header:X-Name" }``
-    headers: Mapping[str, str] = field(default_factory=dict)
-
-
-class TransportError(Exception):
-    """No answer: ``kind`` is the error kind, ``timeout`` marks timeouts."""
-
-    def __init__(self, kind: str, message: str, timeout: bool = False) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.timeout = timeout
-
-
-class SlotClient(Protocol):
-    async def send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> Reply: ...
-
-    async def aclose(self) -> None: ...
-
-
-def _os_error(exc: BaseException) -> OSError | None:
-    seen: BaseException | None = exc
-    for _ in range(CAUSE_DEPTH):
-        if seen is None:
-            return None
-        if isinstance(seen, OSError) and seen.errno is not None:
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def os_transport_error(exc: BaseException, fallback: str) -> TransportError:
-    """The transport kind of ``exc`` from the OS error behind it (refused, reset), else ``fallback``."""
-    os_err = _os_error(exc)
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-    if isinstance(os_err, ConnectionRefusedError) or (os_err and os_err.errno == errno.ECONNREFUSED):
-        return TransportError("ConnectionRefused", text)
-    if isinstance(os_err, ConnectionResetError | BrokenPipeError) or (
-        os_err and os_err.errno in (errno.ECONNRESET, errno.EPIPE)
-    ):
-        return TransportError("ConnectionReset", text)
-    return TransportError(fallback, text)
-
-
-def disconnected(text: str) -> TransportError:
-    """A connection the server closed before its answer was whole: ``ConnectionReset``."""
-    return TransportError("ConnectionReset", f"server closed the connection without an answer ({text})")
+__all__ = ["Reply", "SlotClient", "TransportError", "make_clients"]
 
 
 # ---------------------------------------------------------------- httpx
@@ -102,6 +49,8 @@ def httpx_error(exc: BaseException) -> TransportError | None:
 
 
 class _HttpxClient:
+    own_timeout = False
+
     def __init__(self, client: Any, shared: bool) -> None:
         self.client = client
         self.shared = shared
@@ -155,6 +104,8 @@ def aiohttp_error(exc: BaseException) -> TransportError | None:
 
 
 class _AiohttpClient:
+    own_timeout = False
+
     def __init__(self, session: Any) -> None:
         self.session = session
 
@@ -204,7 +155,7 @@ def make_clients(
     if engine == "fast":
         from soakwatch.targets.http_fast import FastClient  # imports httptools only when it runs
 
-        return [FastClient() for _ in range(concurrency)]
+        return [FastClient(timeout) for _ in range(concurrency)]
     if engine == "aiohttp":
         return _aiohttp_clients(concurrency, timeout, verify)
     return _httpx_clients(concurrency, timeout, http2, verify, url)

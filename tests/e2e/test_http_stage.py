@@ -64,7 +64,7 @@ def test_fault_kinds_match_the_services_counters(tmp_path: Path) -> None:
     assert 0 < float(last["tokens_prompt"]) <= tokens["prompt"]
     events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
     client = [e for e in events if e["kind"] == "http_client"]
-    assert client and client[0]["client"] == "aiohttp"
+    assert client and client[0]["client"] == "fast"
     assert any("[" + client[0]["request_id_prefix"] + "-" in e["msg"] for e in events if e["kind"] == "error")
 
 
