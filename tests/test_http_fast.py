@@ -115,3 +115,16 @@ def test_a_closed_connection_is_replaced(tmp_path: Path) -> None:
         served = counters(base)
     assert rec.ok == rec.calls == 40 and not rec.kinds
     assert served["connections"] == 40
+
+
+def test_templated_urls_are_quoted_as_aiohttp_quotes_them(tmp_path: Path) -> None:
+    cases = [{"q": "one two"}, {"q": "é/ü"}, {"q": "a+b&c=[1]"}, {"q": "50%"}]
+    sent: dict[str, dict[str, int]] = {}
+    for client in ("fast", "aiohttp"):
+        with wire_server(tmp_path, ["plain"]) as base:
+            cfg = HttpConfig.model_validate({"client": client})
+            plan = Plan(calls=8, duration=None, concurrency=2, timeout=TIMEOUT)
+            rec = run(base + "/items/{q}?q={q}", plan, cfg, cases)
+            sent[client] = counters(base)["targets"]
+        assert rec.ok == 8, rec.kinds
+    assert sent["fast"] == sent["aiohttp"] and sum(sent["fast"].values()) == 8 and len(sent["fast"]) == 4

@@ -111,6 +111,7 @@ def test_preset_defaults_and_overrides() -> None:
         ({"requests": [{"name": "s", "stream": True}, {"name": "m"}]}, "http://h/", "aiohttp"),
         ({"requests": [{"name": "m", "path": "https://other/"}]}, "http://h/", "aiohttp"),
         ({"headers": {"accept-encoding": "gzip"}}, "http://h/", "aiohttp"),
+        ({}, "http://user:pw@h/", "aiohttp"),
         ({"http2": True}, "http://h/", "httpx"),
         ({"client": "aiohttp"}, "http://h/", "aiohttp"),
         ({"client": "httpx"}, "http://h/", "httpx"),

@@ -5,7 +5,7 @@
 Request ``n`` on any connection gets the answer ``pattern[n % len(pattern)]`` (``n`` counts
 every request the server read, over all connections), so a test knows how many of each it will
 get; ``GET /counters`` answers what the server did as JSON (requests per method, answers per
-outcome, connections accepted) and is not counted (nor is its connection). The answers, written
+outcome, request targets, connections accepted) and is not counted (nor is its connection). The answers, written
 byte by byte as a faulty server would::
 
     ok            200, Content-Length, keep-alive
@@ -63,6 +63,7 @@ class Wire:
         self.methods: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
         self.connections = 0
+        self.targets: Counter[str] = Counter()
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -96,6 +97,7 @@ class Wire:
                     "outcomes": self.outcomes,
                     "requests": self.n,
                     "connections": self.connections,
+                    "targets": self.targets,
                 }
             ).encode()
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(doc), doc))
@@ -104,6 +106,7 @@ class Wire:
         outcome = self.pattern[self.n % len(self.pattern)]
         self.n += 1
         self.methods[method] += 1
+        self.targets[path] += 1
         self.outcomes[outcome] += 1
         return await self._answer(outcome, method == "HEAD", writer)
 

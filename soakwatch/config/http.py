@@ -226,6 +226,8 @@ class HttpConfig(ProfileModel):
         """Why the fast client cannot call ``url`` as this section asks; None when it can."""
         if not url.startswith("http://") or any((r.path or "").startswith("https://") for r in self.requests):
             return "it speaks plain http:// only"
+        if "@" in url.split("/", 3)[2]:
+            return "it does not send a URL's user:password"
         if self.stream or any(r.stream for r in self.requests):
             return "it does not read streamed answers"
         if any(k.lower() == "accept-encoding" for k in self.headers):

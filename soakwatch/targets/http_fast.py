@@ -41,9 +41,9 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator, Mapping
-from urllib.parse import urlsplit
 
 import httptools
+from yarl import URL  # aiohttp's URL type: request targets quoted as aiohttp sends them
 
 from soakwatch.targets.http_reply import Reply, TransportError, disconnected, os_transport_error
 
@@ -274,15 +274,17 @@ class FastClient:
         return reply
 
     def _parse(self, url: str) -> tuple[str, int, bytes, bytes]:
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
+        """Host, port, request target and Host line of ``url``, quoted by yarl as aiohttp quotes them
+        (a case value with a space in a templated URL reaches the server as aiohttp would send it)."""
+        u = URL(url)
+        host = u.raw_host
+        if u.scheme != "http" or not host or u.port is None:
             raise TransportError("ConnectError", f"the fast client speaks http:// only, not {url!r}")
-        port = parts.port or 80
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        hostport = parts.netloc.rsplit("@", 1)[-1]
+        name = f"[{host}]" if ":" in host else host
+        host_line = f"Host: {name}\r\n" if u.is_default_port() else f"Host: {name}:{u.port}\r\n"
         if len(self.urls) >= URL_CACHE:
             self.urls.clear()
-        parsed = (parts.hostname, port, target.encode("utf-8"), b"Host: %s\r\n" % hostport.encode("idna"))
+        parsed = (host, u.port, (u.raw_path_qs or "/").encode("ascii"), host_line.encode("ascii"))
         self.urls[url] = parsed
         return parsed
 
