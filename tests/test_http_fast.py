@@ -128,3 +128,15 @@ def test_templated_urls_are_quoted_as_aiohttp_quotes_them(tmp_path: Path) -> Non
             sent[client] = counters(base)["targets"]
         assert rec.ok == 8, rec.kinds
     assert sent["fast"] == sent["aiohttp"] and sum(sent["fast"].values()) == 8 and len(sent["fast"]) == 4
+
+
+def test_the_timer_follows_the_request_in_flight(tmp_path: Path) -> None:
+    """One timer per connection, armed at the first request's deadline: when it fires during a later
+    request (here the fourth, each answered 0.4 s late) it moves to that request's deadline, so no
+    answered call is timed out early."""
+    with wire_server(tmp_path, ["late_ok"]) as base:
+        cfg = HttpConfig.model_validate({"client": "fast"})
+        rec = run(f"{base}/x", Plan(calls=5, duration=None, concurrency=1, timeout=TIMEOUT), cfg, None)
+        served = counters(base)
+    assert rec.ok == rec.calls == served["requests"] == 5 and not rec.kinds
+    assert served["connections"] == 1

@@ -1,6 +1,6 @@
 """An HTTP/1.1 server at the wire level for the client tests, run as its own process, with its own counters.
 
-``python tests/wire_server.py --port-file F --pattern ok,cut_body,... [--slow-s 3]``
+``python tests/wire_server.py --port-file F --pattern ok,cut_body,... [--slow-s 3] [--late-s 0.4]``
 
 Request ``n`` on any connection gets the answer ``pattern[n % len(pattern)]`` (``n`` counts
 every request the server read, over all connections), so a test knows how many of each it will
@@ -20,6 +20,7 @@ byte by byte as a faulty server would::
     close_before  closed (FIN) without a byte of answer
     rst           reset (TCP RST, SO_LINGER 0) without a byte of answer
     slow_head     the answer comes ``--slow-s`` seconds late (past the client's timeout), then closed
+    late_ok       as ok, ``--late-s`` seconds late (within the client's timeout)
     garbage       a line that is not HTTP, then closed
     e500          500 with a JSON error envelope, keep-alive
 
@@ -49,6 +50,7 @@ OUTCOMES = (
     "close_before",
     "rst",
     "slow_head",
+    "late_ok",
     "garbage",
     "e500",
 )
@@ -56,9 +58,10 @@ BODY = b'{"ok": true, "n": 1}'
 
 
 class Wire:
-    def __init__(self, pattern: list[str], slow_s: float) -> None:
+    def __init__(self, pattern: list[str], slow_s: float, late_s: float) -> None:
         self.pattern = pattern
         self.slow_s = slow_s
+        self.late_s = late_s
         self.n = 0
         self.methods: Counter[str] = Counter()
         self.outcomes: Counter[str] = Counter()
@@ -112,6 +115,9 @@ class Wire:
 
     async def _answer(self, outcome: str, head: bool, w: asyncio.StreamWriter) -> bool:
         body = b"" if head else BODY
+        if outcome == "late_ok":
+            await asyncio.sleep(self.late_s)
+            outcome = "ok"
         if outcome == "ok":
             w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 20\r\n\r\n" + body)
         elif outcome == "plain":
@@ -156,7 +162,7 @@ async def main(args: argparse.Namespace) -> None:
     unknown = set(pattern) - set(OUTCOMES)
     if unknown:
         raise SystemExit(f"unknown outcomes: {sorted(unknown)}")
-    wire = Wire(pattern, args.slow_s)
+    wire = Wire(pattern, args.slow_s, args.late_s)
     server = await asyncio.start_server(wire.serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     Path(args.port_file).write_text(str(port))
@@ -169,4 +175,5 @@ if __name__ == "__main__":
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--pattern", default="ok")
     ap.add_argument("--slow-s", type=float, default=3.0)
+    ap.add_argument("--late-s", type=float, default=0.4)
     asyncio.run(main(ap.parse_args()))
