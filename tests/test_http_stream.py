@@ -27,7 +27,7 @@ def stream_cfg(client: str = "aiohttp", **kw: object) -> HttpConfig:
 
 
 @pytest.mark.timing
-@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("client", ["fast", "aiohttp", "httpx"])
 def test_ttft_and_itl_follow_the_servers_pace(tmp_path: Path, client: str) -> None:
     with stream_server(tmp_path, "--ttft-ms", "20", "--itl-ms", "20", "--chunks", "4") as srv:
         rec = run(srv.url, Plan(calls=200, duration=None, concurrency=2, timeout=10), stream_cfg(client))
@@ -56,7 +56,7 @@ def test_ttft_and_itl_follow_the_servers_pace(tmp_path: Path, client: str) -> No
     assert rec.value("tokens_from_usage") == 200 and rec.value("tokens_from_chunks") == 0
 
 
-@pytest.mark.parametrize("client", ["aiohttp", "httpx"])
+@pytest.mark.parametrize("client", ["fast", "aiohttp", "httpx"])
 def test_every_stream_fault_is_counted_as_the_server_counts_it(tmp_path: Path, client: str) -> None:
     faults = [f"--{f}-rate=0.08" for f in KIND_OF]
     with stream_server(tmp_path, "--ttft-ms", "1", "--itl-ms", "1", "--chunks", "4", *faults) as srv:

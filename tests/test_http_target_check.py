@@ -107,8 +107,9 @@ def test_preset_defaults_and_overrides() -> None:
         ({}, "http://127.0.0.1:8080/", "fast"),
         ({"preset": "openai-chat"}, "http://h/v1/chat/completions", "fast"),
         ({}, "https://127.0.0.1:8443/", "aiohttp"),
-        ({"preset": "openai-chat", "stream": True}, "http://h/v1/chat/completions", "aiohttp"),
-        ({"requests": [{"name": "s", "stream": True}, {"name": "m"}]}, "http://h/", "aiohttp"),
+        ({"preset": "openai-chat", "stream": True}, "http://h/v1/chat/completions", "fast"),
+        ({"preset": "openai-chat", "stream": True}, "https://h/v1/chat/completions", "aiohttp"),
+        ({"requests": [{"name": "s", "stream": True}, {"name": "m"}]}, "http://h/", "fast"),
         ({"requests": [{"name": "m", "path": "https://other/"}]}, "http://h/", "aiohttp"),
         ({"headers": {"accept-encoding": "gzip"}}, "http://h/", "aiohttp"),
         ({}, "http://user:pw@h/", "aiohttp"),
@@ -129,9 +130,9 @@ def test_the_fast_client_refuses_what_it_cannot_do() -> None:
     from soakwatch.targets.runner import Plan
     from soakwatch.targets.spec import parse_target
 
-    cfg = HttpConfig.model_validate({"client": "fast", "preset": "openai-chat", "stream": True})
+    cfg = HttpConfig.model_validate({"client": "fast", "headers": {"Accept-Encoding": "gzip"}})
     runner = HttpRunner(Plan(1, None), Recorder(None, EventLog(None)), parse_target("http://h/"), None, [], config=cfg)
-    with pytest.raises(UsageError, match="fast client cannot call http://h/: it does not read streamed answers"):
+    with pytest.raises(UsageError, match="fast client cannot call http://h/: it does not decompress"):
         runner.prepare()
 
 

@@ -14,7 +14,7 @@ Example::
     expect_json_field = ["choices.0.message.content"]
     timeout = "10s"                 # default: the stage's timeout
     extract = { load_seq = "$.load_seq", model = "header:X-Model" }   # per-call values: record[NAME]
-    client = "auto"                 # fast for plain http://, aiohttp for https and streams, httpx for HTTP/2
+    client = "auto"                 # fast for plain http://, aiohttp for https://, httpx for HTTP/2
 """
 
 from __future__ import annotations
@@ -116,9 +116,9 @@ class HttpConfig(ProfileModel):
     http2: bool = Field(default=False, description="speak HTTP/2 (httpx client)")
     client: Literal["auto", "fast", "aiohttp", "httpx"] = Field(
         default="auto",
-        description="auto: fast (soakwatch's lean HTTP/1.1 client) for http:// targets without stream or "
-        "Accept-Encoding, aiohttp for the rest of HTTP/1.1 (https://, streamed and compressed answers, "
-        "cookies kept), httpx for HTTP/2",
+        description="auto: fast (soakwatch's lean HTTP/1.1 client, plain and streamed answers) for http:// "
+        "targets without an Accept-Encoding header or user:password in the URL, aiohttp for the rest of "
+        "HTTP/1.1 (https://, compressed answers, cookies kept, redirects followed), httpx for HTTP/2",
     )
     timeout: float | None = Field(
         default=None, gt=0, description="per-request timeout, seconds; default: the stage's", examples=["10s"]
@@ -228,8 +228,6 @@ class HttpConfig(ProfileModel):
             return "it speaks plain http:// only"
         if "@" in url.split("/", 3)[2]:
             return "it does not send a URL's user:password"
-        if self.stream or any(r.stream for r in self.requests):
-            return "it does not read streamed answers"
         if any(k.lower() == "accept-encoding" for k in self.headers):
             return "it does not decompress answers (Accept-Encoding)"
         return None

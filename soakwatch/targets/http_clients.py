@@ -1,6 +1,6 @@
 """HTTP clients of the HTTP target, one factory (:func:`make_clients`): the fast client (HTTP/1.1 over
-plain http://, :mod:`soakwatch.targets.http_fast`), aiohttp (HTTP/1.1, TLS, streamed answers) and
-httpx (HTTP/1.1 and HTTP/2).
+plain http://, plain and streamed answers, :mod:`soakwatch.targets.http_fast`), aiohttp (HTTP/1.1,
+also over TLS, compressed answers, cookies) and httpx (HTTP/1.1 and HTTP/2).
 
 Each sends one request and reads the whole answer into a :class:`Reply`, or raises
 :class:`TransportError` with the transport kind of :mod:`soakwatch.targets.http_check`
@@ -13,8 +13,8 @@ local nginx (``bench/bench_http.py``, a shared 2-core box, so figures of one run
 client 10.6-22k requests/s, aiohttp as configured here 2.4-5.1k, aiohttp with decompression,
 cookies and default headers off 2.6-8.6k, httpx with one single-connection client per slot
 0.5-1.5k (a single shared httpx pool managed only ~70-110 req/s in a bare loop, so it is not
-used for HTTP/1.1). aiohttp stays for what the fast client does not do (https://, streamed and
-compressed answers, cookies); httpx for HTTP/2, which aiohttp does not speak. ``[http] client``
+used for HTTP/1.1). aiohttp stays for what the fast client does not do (https://, compressed
+answers, cookies); httpx for HTTP/2, which aiohttp does not speak. ``[http] client``
 picks one explicitly; ``auto`` takes the fast client wherever it can
 (:meth:`soakwatch.config.http.HttpConfig.engine_for`).
 """

@@ -7,7 +7,7 @@ most of a request in its session, connector pool, tracing and cookie machinery, 
 tester whose slot owns one connection does not need; this client writes the request in one
 ``write`` and lets llhttp frame the answer. It does what an ``http://`` load target needs and
 nothing else; :func:`soakwatch.targets.http_clients.make_clients` picks aiohttp or httpx for
-the rest (TLS, HTTP/2, streamed answers, compressed answers).
+the rest (TLS, HTTP/2, compressed answers, cookies).
 
 What it does, as aiohttp does for the same server (the tests hold both to one server's counters):
 
@@ -16,6 +16,9 @@ What it does, as aiohttp does for the same server (the tests hold both to one se
   so a late answer can never be taken for the next request's;
 - bodies framed by Content-Length, chunked transfer coding, or the end of the connection; no
   body for HEAD, 1xx, 204 and 304;
+- streamed answers (``[http] stream = true``, :meth:`FastClient.stream`): an event stream's lines
+  go to the :class:`soakwatch.targets.http_stream.StreamReader` as their bytes arrive, each timed
+  then; a connection closed mid-stream is the reader's ``cut`` (``StreamNoDone``), as with aiohttp;
 - redirects are answers (``HTTP 302`` unless expected), cookies are not kept, nothing is
   retried: one call is one request;
 - faults, as the error kinds of :mod:`soakwatch.targets.http_check`::
@@ -40,57 +43,29 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator, Mapping
+import time
+from typing import Any, Protocol
 
 import httptools
 from yarl import URL  # aiohttp's URL type: request targets quoted as aiohttp sends them
 
+from soakwatch.targets._http_wire import Headers, request_bytes
 from soakwatch.targets.http_reply import Reply, TransportError, disconnected, os_transport_error
 
-__all__ = ["FastClient", "fast_supports"]
+__all__ = ["FastClient", "LineSink"]
 
 #: distinct URLs whose parsed form is kept per slot (templated URLs can differ on every call)
 URL_CACHE = 1024
-USER_AGENT = b"soakwatch"
-#: headers the client writes itself unless the profile gives them (Content-Length: always its own)
-_SET_BY_CLIENT = frozenset({"host", "user-agent", "content-length"})
 #: statuses whose answers never have a body (RFC 9110 6.4.1)
 NO_BODY = frozenset({204, 304})
 
 
-def fast_supports(url: str, headers: Mapping[str, str], stream: bool) -> bool:
-    """Whether the fast client can do what the profile asks (else ``auto`` takes aiohttp)."""
-    if not url.startswith("http://") or stream:
-        return False
-    return not any(k.lower() == "accept-encoding" for k in headers)
+class LineSink(Protocol):
+    """Where a streamed answer's lines go as they arrive (:class:`soakwatch.targets.http_stream.StreamReader`)."""
 
+    def line(self, raw: bytes, now: int) -> bool: ...
 
-class _Headers(Mapping[str, str]):
-    """An answer's headers, looked up case-insensitively (the first of repeated names wins); decoded
-    on first use, as most answers are never asked for a header."""
-
-    __slots__ = ("_d", "_raw")
-
-    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self._raw = raw
-        self._d: dict[str, str] | None = None
-
-    def _dict(self) -> dict[str, str]:
-        if self._d is None:
-            d: dict[str, str] = {}
-            for k, v in self._raw:
-                d.setdefault(k.decode("latin-1").lower(), v.decode("latin-1"))
-            self._d = d
-        return self._d
-
-    def __getitem__(self, key: str) -> str:
-        return self._dict()[key.lower()]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._dict())
-
-    def __len__(self) -> int:
-        return len(self._dict())
+    def end(self, now: int, cut: str | None = None) -> Any: ...
 
 
 class _Wire(asyncio.Protocol):
@@ -102,7 +77,11 @@ class _Wire(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.transport: asyncio.Transport | None = None
         self.closed = False
-        self.waiter: asyncio.Future[Reply] | None = None
+        self.waiter: asyncio.Future[Reply | None] | None = None
+        #: a streamed request's line sink; ``streaming`` once its answer turned out an event stream
+        self.sink: LineSink | None = None
+        self.streaming = False
+        self.tail = b""
         self.parser: httptools.HttpResponseParser | None = None
         self.head = False
         self.headers_done = False
@@ -127,7 +106,11 @@ class _Wire(asyncio.Protocol):
         w = self.waiter
         if w is None or w.done():
             return
-        if self.headers_done and self.until_eof and exc is None:
+        if self.streaming:
+            clean = self.until_eof and exc is None  # a body that ends with its connection has ended
+            cut = f"{type(exc).__name__}: {exc}" if exc else "the server closed the connection mid-stream"
+            self._stream_end(None if clean else cut)
+        elif self.headers_done and self.until_eof and exc is None:
             self._resolve()
         elif not self.headers_done:
             w.set_exception(os_transport_error(exc, "ConnectionReset") if exc else disconnected("Server disconnected"))
@@ -174,15 +157,55 @@ class _Wire(asyncio.Protocol):
             self._resolve()  # no body follows; the next request gets a fresh parser
             return
         self.until_eof = not self.framed
+        self.streaming = self.sink is not None and status < 300 and "event-stream" in self.content_type
 
     def on_body(self, body: bytes) -> None:
-        self.body.append(body)
+        if self.streaming:
+            self._lines(body)
+        else:
+            self.body.append(body)
 
     def on_message_complete(self) -> None:
         if self.informational:
             self.informational = False
             return
+        if self.streaming:
+            self._stream_end(None)
+            return
         self._resolve()
+
+    # ------------------------------------------------------------ a streamed answer
+    def _lines(self, data: bytes) -> None:
+        """Hand each whole line of ``data`` to the sink, timed at its arrival; the sink says when it
+        has seen enough ([DONE] or a fault): the answer is over, its connection not reusable."""
+        sink = self.sink
+        w = self.waiter
+        if sink is None or w is None or w.done():
+            return
+        now = time.perf_counter_ns()
+        lines = (self.tail + data).split(b"\n")
+        self.tail = lines.pop()
+        for line in lines:
+            if not sink.line(line, now):
+                self.keep = False
+                self.streaming = False
+                w.set_result(None)
+                return
+
+    def _stream_end(self, cut: str | None) -> None:
+        """The stream's body ended (``cut``: the connection broke first)."""
+        sink, w, parser = self.sink, self.waiter, self.parser
+        self.streaming = False
+        if sink is None or w is None or w.done():
+            return
+        now = time.perf_counter_ns()
+        if cut is not None:
+            sink.end(now, cut=cut)
+        elif self.tail:
+            sink.line(self.tail, now)  # a last line without its newline
+        self.tail = b""
+        self.keep = cut is None and parser is not None and parser.should_keep_alive() and not self.until_eof
+        w.set_result(None)
 
     def _resolve(self) -> None:
         w = self.waiter
@@ -191,10 +214,10 @@ class _Wire(asyncio.Protocol):
             return
         self.keep = parser.should_keep_alive() and not self.until_eof
         body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
-        w.set_result(Reply(parser.get_status_code(), body, self.content_type, _Headers(self.raw)))
+        w.set_result(Reply(parser.get_status_code(), body, self.content_type, Headers(self.raw)))
 
     # ------------------------------------------------------------ one exchange
-    def start(self, head: bool, deadline: float) -> asyncio.Future[Reply]:
+    def start(self, head: bool, deadline: float, sink: LineSink | None = None) -> asyncio.Future[Reply | None]:
         self.deadline = deadline
         if self.timer is None:
             self.timer = self.loop.call_at(deadline, self._expire)
@@ -205,7 +228,10 @@ class _Wire(asyncio.Protocol):
         self.body = []
         self.content_type = ""
         self.keep = True
-        fut: asyncio.Future[Reply] = self.loop.create_future()
+        self.sink = sink
+        self.streaming = False
+        self.tail = b""
+        fut: asyncio.Future[Reply | None] = self.loop.create_future()
         self.waiter = fut
         return fut
 
@@ -243,8 +269,22 @@ class FastClient:
         self.urls: dict[str, tuple[str, int, bytes, bytes]] = {}
 
     async def send(self, method: str, url: str, headers: dict[str, str], content: bytes | None) -> Reply:
+        reply = await self._exchange(method, url, headers, content, None)
+        assert reply is not None
+        return reply
+
+    async def stream(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, sink: LineSink
+    ) -> Reply | None:
+        """One streamed request: an event-stream answer's lines go to ``sink`` as they arrive (None);
+        any other answer (an HTTP error, a JSON answer) comes back whole as a :class:`Reply`."""
+        return await self._exchange(method, url, headers, content, sink)
+
+    async def _exchange(
+        self, method: str, url: str, headers: dict[str, str], content: bytes | None, sink: LineSink | None
+    ) -> Reply | None:
         host, port, target, host_line = self.urls.get(url) or self._parse(url)
-        message = _request(method, target, host_line, headers, content)
+        message = request_bytes(method, target, host_line, headers, content)
         wire = self.wire
         deadline = asyncio.get_running_loop().time() + self.timeout
         if wire is None or wire.closed or self.addr != (host, port):
@@ -256,7 +296,7 @@ class FastClient:
             except TimeoutError:
                 raise TransportError("Timeout", "no connection in time", True) from None
             self.addr = (host, port)
-        fut = wire.start(method == "HEAD", deadline)
+        fut = wire.start(method == "HEAD", deadline, sink)
         assert wire.transport is not None
         wire.transport.write(message)
         try:
@@ -266,8 +306,7 @@ class FastClient:
             self.wire = None
             raise
         finally:
-            wire.waiter = None
-            wire.parser = None
+            wire.waiter = wire.parser = wire.sink = None
         if not wire.keep:
             wire.abort()
             self.wire = None
@@ -309,28 +348,3 @@ class FastClient:
         if self.wire is not None:
             self.wire.abort()
             self.wire = None
-
-
-def _request(method: str, target: bytes, host_line: bytes, headers: dict[str, str], content: bytes | None) -> bytes:
-    """The request's bytes: request line, Host (from the URL unless the profile sets it), User-Agent
-    (likewise), the profile's headers, Content-Length from the body, the body."""
-    lines = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
-    defaults = {"host": host_line, "user-agent": b"User-Agent: " + USER_AGENT + b"\r\n"}
-    for k, v in headers.items():
-        if "\n" in v or "\r" in v or "\n" in k or "\r" in k:
-            raise ValueError(f"a newline in the header {k!r}: not sent")
-        lk = k.lower()
-        if lk in _SET_BY_CLIENT:
-            if lk == "content-length":
-                continue  # always the body's own length
-            defaults.pop(lk, None)
-        lines.append(f"{k}: {v}\r\n".encode())
-    lines.extend(defaults.values())
-    if content is not None:
-        lines.append(b"Content-Length: %d\r\n\r\n" % len(content))
-        lines.append(content)
-    elif method in ("POST", "PUT", "PATCH"):
-        lines.append(b"Content-Length: 0\r\n\r\n")
-    else:
-        lines.append(b"\r\n")
-    return b"".join(lines)

@@ -240,6 +240,9 @@ async def open_stream(
 ) -> Reply | None:
     """Send one streamed request and feed its lines to ``reader``; a :class:`Reply` when the answer
     is not a stream (an HTTP error, a JSON answer), None when the stream was read."""
+    if hasattr(client, "stream"):  # the fast client reads streams itself, each line timed as it arrives
+        got: Reply | None = await client.stream(method, url, headers, content, reader)
+        return got
     session = getattr(client, "session", None)
     if session is not None:
         return await _aiohttp_stream(session, method, url, headers, content, reader)
