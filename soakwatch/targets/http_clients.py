@@ -10,9 +10,9 @@ request, so the target's own counters and soakwatch's agree.
 
 Why three clients, measured on the per-request path at concurrency 16 in one process against a
 local nginx (``bench/bench_http.py``, a shared 2-core box, so figures of one run only): the fast
-client 10.6-22k requests/s, aiohttp as configured here 2.4-5.1k, aiohttp with decompression,
-cookies and default headers off 2.6-8.6k, httpx with one single-connection client per slot
-0.5-1.5k (a single shared httpx pool managed only ~70-110 req/s in a bare loop, so it is not
+client 10-41k requests/s, aiohttp as configured here 2.4-8.0k, aiohttp with decompression,
+cookies and default headers off 2.6-8.8k, httpx with one single-connection client per slot
+0.5-1.6k (a single shared httpx pool managed only ~70-110 req/s in a bare loop, so it is not
 used for HTTP/1.1). aiohttp stays for what the fast client does not do (https://, compressed
 answers, cookies); httpx for HTTP/2, which aiohttp does not speak. ``[http] client``
 picks one explicitly; ``auto`` takes the fast client wherever it can
