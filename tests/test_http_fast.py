@@ -36,6 +36,7 @@ KIND_OF: dict[str, str | None] = {
     "slow_head": "Timeout",
     "garbage": "ProtocolError",
     "e500": "HTTP 500 boom",
+    "gzip_ok": None,
 }
 #: the client's timeout, well under the slow answer's delay and far over a good answer's time
 TIMEOUT = 1.5
@@ -81,7 +82,7 @@ def test_every_wire_fault_is_classified_as_the_server_sent_it(tmp_path: Path, cl
         served = counters(base)
     assert served["requests"] == rec.calls == 2 * len(pattern)
     good, kinds = expected(served["outcomes"])
-    assert rec.ok == good == 2 * 5
+    assert rec.ok == good == 2 * 6
     assert kinds_of(rec) == kinds and len(kinds) == 4
     assert rec.timeouts == served["outcomes"]["slow_head"] == 2
 

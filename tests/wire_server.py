@@ -23,6 +23,7 @@ byte by byte as a faulty server would::
     late_ok       as ok, ``--late-s`` seconds late (within the client's timeout)
     garbage       a line that is not HTTP, then closed
     e500          500 with a JSON error envelope, keep-alive
+    gzip_ok       200, a gzip-compressed JSON body (``Content-Encoding: gzip``, sent unasked), keep-alive
 
 A HEAD request gets the headers of its outcome and no body (``ok``, ``plain``, ``chunked``, ``close_ok``).
 """
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gzip
 import json
 import socket
 import struct
@@ -53,6 +55,7 @@ OUTCOMES = (
     "late_ok",
     "garbage",
     "e500",
+    "gzip_ok",
 )
 BODY = b'{"ok": true, "n": 1}'
 
@@ -149,12 +152,16 @@ class Wire:
             w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 20\r\nConnection: close\r\n\r\n" + body)
         elif outcome == "garbage":
             w.write(b"HELLO THERE\r\n\r\n")
+        elif outcome == "gzip_ok":
+            packed = gzip.compress(BODY)
+            w.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n")
+            w.write(b"Content-Length: %d\r\n\r\n%s" % (len(packed), b"" if head else packed))
         elif outcome == "e500":
             doc = b'{"error": {"code": "boom", "message": "it broke"}}'
             w.write(b"HTTP/1.1 500 Oops\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(doc))
             w.write(doc)
         await w.drain()
-        return outcome in ("ok", "plain", "chunked", "nocontent", "e500")
+        return outcome in ("ok", "plain", "chunked", "nocontent", "e500", "gzip_ok")
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Iterator, Mapping
 
-__all__ = ["Headers", "request_bytes"]
+__all__ = ["Headers", "decoded", "request_bytes"]
 
 USER_AGENT = b"soakwatch"
 #: headers the client writes itself unless the profile gives them (Content-Length: always its own)
@@ -65,3 +66,16 @@ def request_bytes(
     else:
         lines.append(b"\r\n")
     return b"".join(lines)
+
+
+def decoded(body: bytes, encoding: bytes) -> bytes:
+    """``body`` without its gzip or deflate Content-Encoding (a server may compress unasked, and aiohttp
+    would decompress it); other codings are left as they came. Raises ``zlib.error``."""
+    if encoding in (b"gzip", b"x-gzip"):
+        return zlib.decompress(body, 16 + zlib.MAX_WBITS)
+    if encoding == b"deflate":
+        try:
+            return zlib.decompress(body)
+        except zlib.error:  # a raw deflate stream, as some servers send it
+            return zlib.decompress(body, -zlib.MAX_WBITS)
+    return body

@@ -15,7 +15,8 @@ What it does, as aiohttp does for the same server (the tests hold both to one se
   and HTTP/1.0 answers close it after the answer); a fresh one after any failure or timeout,
   so a late answer can never be taken for the next request's;
 - bodies framed by Content-Length, chunked transfer coding, or the end of the connection; no
-  body for HEAD, 1xx, 204 and 304;
+  body for HEAD, 1xx, 204 and 304; a gzip or deflate body decompressed (sent unasked: the client
+  asks for no compression);
 - streamed answers (``[http] stream = true``, :meth:`FastClient.stream`): an event stream's lines
   go to the :class:`soakwatch.targets.http_stream.StreamReader` as their bytes arrive, each timed
   then; a connection closed mid-stream is the reader's ``cut`` (``StreamNoDone``), as with aiohttp;
@@ -44,12 +45,13 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+import zlib
 from typing import Any, Protocol
 
 import httptools
 from yarl import URL  # aiohttp's URL type: request targets quoted as aiohttp sends them
 
-from soakwatch.targets._http_wire import Headers, request_bytes
+from soakwatch.targets._http_wire import Headers, decoded, request_bytes
 from soakwatch.targets.http_reply import Reply, TransportError, disconnected, os_transport_error
 
 __all__ = ["FastClient", "LineSink"]
@@ -91,6 +93,7 @@ class _Wire(asyncio.Protocol):
         self.raw: list[tuple[bytes, bytes]] = []
         self.body: list[bytes] = []
         self.content_type = ""
+        self.encoding = b""
         self.keep = True
 
     # ------------------------------------------------------------ asyncio
@@ -141,6 +144,8 @@ class _Wire(asyncio.Protocol):
             n == 17 and name.lower() == b"transfer-encoding" and b"chunked" in value.lower()
         ):
             self.framed = True
+        elif n == 16 and name.lower() == b"content-encoding":
+            self.encoding = value.strip().lower()
 
     def on_headers_complete(self) -> None:
         self.headers_done = True
@@ -152,6 +157,7 @@ class _Wire(asyncio.Protocol):
             self.headers_done = self.framed = False
             self.raw = []
             self.content_type = ""
+            self.encoding = b""
             return
         if self.head or status in NO_BODY:
             self._resolve()  # no body follows; the next request gets a fresh parser
@@ -214,6 +220,13 @@ class _Wire(asyncio.Protocol):
             return
         self.keep = parser.should_keep_alive() and not self.until_eof
         body = b"".join(self.body) if len(self.body) != 1 else self.body[0]
+        if self.encoding and body:
+            try:
+                body = decoded(body, self.encoding)
+            except zlib.error as exc:  # as aiohttp: a body that does not decompress is a payload error
+                w.set_exception(TransportError("ProtocolError", f"cannot decompress the answer: {exc}"))
+                self.keep = False
+                return
         w.set_result(Reply(parser.get_status_code(), body, self.content_type, Headers(self.raw)))
 
     # ------------------------------------------------------------ one exchange
@@ -227,6 +240,7 @@ class _Wire(asyncio.Protocol):
         self.raw = []
         self.body = []
         self.content_type = ""
+        self.encoding = b""
         self.keep = True
         self.sink = sink
         self.streaming = False
