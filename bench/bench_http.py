@@ -2,12 +2,12 @@
 
 (a) the per-request path alone, concurrency 16 in one process, a bounded number of requests:
 aiohttp (soakwatch's HTTP/1.1 client), httpx (one single-connection client per slot) and a
-minimal HTTP/1.1 client on raw asyncio streams (keep-alive, Content-Length bodies only);
-(b) ``soakwatch run`` at concurrency 16; (c) Locust FastHttpUser with 16 users, in one process
-and with ``--processes 2``; (d) wrk, the ceiling, when installed. Every leg is bounded in
-time (``--seconds``) and the raw client legs in count too. nginx is installed with apt-get
-when absent (as root), configured in a temp dir on a free 127.0.0.1 port with one worker,
-started and stopped by its pid.
+minimal HTTP/1.1 client on raw asyncio streams (keep-alive, Content-Length bodies only); (b)
+``soakwatch run`` at concurrency 16, in one process and with ``--load-processes 2``; (c) Locust
+FastHttpUser with 16 users, in one process and with ``--processes 2``; (d) wrk, the ceiling,
+when installed. Every leg is bounded in time (``--seconds``) and the raw client legs in count
+too. nginx is installed with apt-get when absent (as root), configured in a temp dir on a free
+127.0.0.1 port with one worker, started and stopped by its pid.
 
     python bench/bench_http.py [--seconds 8]
 """
@@ -190,8 +190,9 @@ async def raw_leg(port: int, seconds: float) -> float:
 
 
 # ---------------------------------------------------------------- (b) soakwatch, (c) Locust, (d) wrk
-def soakwatch_leg(url: str, seconds: float) -> float:
-    s = run_stage(["--target", url, "--concurrency", str(CONCURRENCY), "--duration", f"{seconds:g}s"])
+def soakwatch_leg(url: str, seconds: float, processes: int = 1) -> float:
+    args = ["--target", url, "--concurrency", str(CONCURRENCY), "--duration", f"{seconds:g}s"]
+    s = run_stage([*args, "--load-processes", str(processes)])
     return float(s["calls"]) / float(s["duration_s"])
 
 
@@ -244,6 +245,7 @@ def main() -> None:
             ("soakwatch run, 1 process", soakwatch_leg(url, secs)),
             ("locust FastHttpUser, 1 process", locust_leg(url.rstrip("/"), secs, 1)),
             ("locust FastHttpUser, --processes 2", locust_leg(url.rstrip("/"), secs, 2)),
+            ("soakwatch run, --load-processes 2", soakwatch_leg(url, secs, 2)),
             ("wrk -t2 (ceiling)", wrk_leg(url, secs)),
         ]
     print(f"requests/s against nginx return 200, concurrency {CONCURRENCY}, {secs:g} s per leg, {os.cpu_count()} cores")

@@ -51,7 +51,8 @@ def slow_server(
     stalls ``stall`` seconds."""
     port_file = tmp / f"slow-port-{time.monotonic_ns()}"
     log = tmp / f"slow-log-{time.monotonic_ns()}.txt"
-    args = ["--port-file", str(port_file), "--log", str(log), "--delay", str(delay), "--statuses", statuses, "--stall", str(stall)]
+    args = ["--port-file", str(port_file), "--log", str(log), "--delay", str(delay), "--statuses", statuses]
+    args += ["--stall", str(stall)]
     argv = [sys.executable, str(SERVER), *args, "--max-seconds", str(max_seconds)]
     with port_file_server(argv, port_file, "the slow server") as (port, proc):
         yield SlowServer(port, log, proc)

@@ -1,12 +1,12 @@
 """A slow HTTP server that keeps its own counts, run as a real process by the load tests.
 
-Every request sleeps ``--delay`` seconds, then answers with the next status of
-``--statuses`` (cycled); a status of 0 stalls the request ``--stall`` seconds (a client's
-timeout) and then answers 200. ``by_status`` in the stats counts the statuses chosen, on arrival. The server counts what it received and answered, keeps an
-in-flight gauge and its maximum, and appends one line per answered request to
-``--log``: ``<monotonic seconds at arrival> <X-Request-ID> <status>``. ``GET /stats``
-(not counted) returns the counts as JSON. ``request_queue_size`` is raised from the
-default 5 so that a hundred clients connecting at once are not reset.
+Every request sleeps ``--delay`` seconds, then answers with the next status of ``--statuses``
+(cycled); a status of 0 stalls the request ``--stall`` seconds (a client's timeout) and then
+answers 200. ``by_status`` in the stats counts the statuses chosen, on arrival. The server
+counts what it received and answered, keeps an in-flight gauge and its maximum, and appends one
+line per answered request to ``--log``: ``<monotonic seconds at arrival> <X-Request-ID>
+<status>``. ``GET /stats`` (not counted) returns the counts as JSON. ``request_queue_size`` is
+raised from the default 5 so that a hundred clients connecting at once are not reset.
 
     python tests/slow_server.py --port-file F --log L [--delay 0.2] [--statuses 200,500]
 """

@@ -180,7 +180,7 @@ def main(
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the stage decides when to stop
     set_lifeline(monitor_pid)
     link = _Link(conn, shared)
-    runner = _LoadRunner(plan, link, spec, Path(root) if root else None, cases, None, config=config)  # type: ignore[arg-type]
+    runner = _LoadRunner(plan, link, spec, Path(root) if root else None, cases, None, config=config)
     runner.link = link
     runner.allocator = link  # type: ignore[assignment]
     link.runner = runner

@@ -86,9 +86,8 @@ class ShardedHttpRunner(HeldRunner, HttpRunner):
         HttpRunner.prepare(self)
         n = self.config.load_processes
         if isinstance(self.arrivals, ShapedArrivals):
-            raise UsageError(
-                "a [[shape]] runs in one load process: set [http] load_processes = 1", where="http.load_processes", value=n
-            )
+            why = "a [[shape]] runs in one load process: set [http] load_processes = 1"
+            raise UsageError(why, where="http.load_processes", value=n)
         self._ctx = mp.get_context("spawn")
         quiet_resource_tracker()
         self._shares = shares(self.plan.concurrency, n)
@@ -306,9 +305,8 @@ class ShardedHttpRunner(HeldRunner, HttpRunner):
             return False
         new.shared[HOLD] = 1 if self._hold else 0
         new.send(("start", self._start_ns))
-        self.recorder.events.emit(
-            "worker_restart", f"load process load-{k} restarted", "warn", slot=k, pid=new.proc.pid, restarts=new.restarts
-        )
+        said = f"load process load-{k} restarted"
+        self.recorder.events.emit("worker_restart", said, "warn", slot=k, pid=new.proc.pid, restarts=new.restarts)
         return True
 
 
