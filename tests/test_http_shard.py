@@ -137,3 +137,23 @@ def test_a_killed_load_process_is_named_replaced_and_its_loss_bounded(tmp_path: 
     if runner.lost:
         assert any("not recorded" in c for c in end["caveats"]), end
     assert code == 0
+
+
+def test_pause_resume_and_stop_reach_every_load_process(tmp_path: Path) -> None:
+    with slow_server(tmp_path, 0.05) as srv:
+        runner, rec, _ = _runner(srv.url, Plan(calls=None, duration=60, concurrency=4, timeout=10))
+        th = threading.Thread(target=runner.run, daemon=True)
+        th.start()
+        wait_for(lambda: srv.stats()["answered"] >= 20, WAIT, "20 calls answered")
+        runner.pause()
+        wait_for(lambda: runner.in_flight == 0 and srv.stats()["in_flight"] == 0, 2.0, "the calls in flight ended")
+        paused_at = srv.stats()["received"]
+        runner.resume()
+        wait_for(lambda: srv.stats()["received"] >= paused_at + 20, WAIT, "20 more calls after the resume")
+        runner.stop()
+        th.join(WAIT)
+        rec.tick()
+        stats = srv.stats()
+    assert not th.is_alive()
+    assert rec.calls == rec.ok == stats["received"] == stats["answered"]
+    assert runner.cancelled == 0

@@ -15,9 +15,11 @@ call; the calls in flight are counted there too. The protocol of the stage's sid
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import signal
 import threading
+import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from soakwatch.config.http import HttpConfig
 from soakwatch.core.inject import Fault
 from soakwatch.core.recorder import ResultBatch
 from soakwatch.targets._lifeline import set_lifeline
+from soakwatch.targets.allocator import WOULD_BLOCK
 from soakwatch.targets.http import HttpRunner
 from soakwatch.targets.runner import Plan
 from soakwatch.targets.spec import TargetSpec
@@ -72,8 +75,14 @@ class _Link:
         self.closing = threading.Event()
         self._send_lock = threading.Lock()
         self._ids = itertools.count(1)
-        self._replies: dict[int, Any] = {}
         self._cond = threading.Condition()
+        #: chunks received and not yet taken: (start, count, schedule base, chaos window)
+        self._ready: collections.deque[tuple[int, int, int, Any]] = collections.deque()
+        self._pending = 0
+        self._waiting = 0
+        self._exhausted = False
+        #: chunks asked for ahead of the slots (none under a rate: an index waits for its due time)
+        self.prefetch = 0
         self._batch: ResultBatch | None = None
         self._sets: dict[str, tuple[float, str]] = {}
 
@@ -94,31 +103,54 @@ class _Link:
         self._batch = batch
 
     # ---------------------------------------------------------------- the allocator's side
-    def try_next(self, want: int) -> tuple[int, int] | None:
-        from soakwatch.targets.allocator import WOULD_BLOCK
+    # Chunks come over the pipe; under the closed model up to ``prefetch`` more are asked for ahead,
+    # so a slot that ends a chunk finds its next one here without waiting for the round trip.
+    def _ask(self, want: int) -> None:
+        self._pending += 1
+        self.send(("next", next(self._ids), want))
 
-        return WOULD_BLOCK  # every chunk comes over the pipe: asked from the slot's thread pool
+    def _take(self, want: int) -> tuple[int, int] | None:
+        """A chunk from those received, None when the stage has no more, WOULD_BLOCK (held by the cond)."""
+        if self._ready and not self.stopped:  # once a slot stopped the stage, those left go back
+            start, count, base, fault = self._ready.popleft()
+            if not self._exhausted and self._pending + len(self._ready) < self.prefetch:
+                self._ask(want)
+            runner = self.runner
+            assert runner is not None
+            if runner.arrivals is not None:
+                runner.arrivals.origin, runner.arrivals.shift = base, 0
+            runner.inject.active = Fault.from_wire(fault)
+            return int(start), int(count)
+        if self._exhausted or self.stopped or self.closing.is_set():
+            return None
+        while self._pending < self._waiting:
+            self._ask(want)
+        return WOULD_BLOCK
+
+    def try_next(self, want: int) -> tuple[int, int] | None:
+        with self._cond:
+            return self._take(want)
 
     def next(self, want: int) -> tuple[int, int] | None:
-        if self.stopped or self.closing.is_set():
-            return None
-        rid = next(self._ids)
-        self.send(("next", rid, want))
         with self._cond:
-            while rid not in self._replies:
-                if self.closing.is_set():
-                    return None
+            self._waiting += 1
+            try:
+                while (got := self._take(want)) == WOULD_BLOCK:
+                    self._cond.wait(REPLY_POLL)
+                return got
+            finally:
+                self._waiting -= 1
+
+    def give_back(self) -> None:
+        """At the end: the chunks received and not run go back to the stage (the replies still on
+        their way first)."""
+        deadline = time.monotonic() + EXIT_WAIT
+        with self._cond:
+            while self._pending and time.monotonic() < deadline and not self.closing.is_set():
                 self._cond.wait(REPLY_POLL)
-            got = self._replies.pop(rid)
-        if got is None:
-            return None
-        start, count, base, fault = got
-        runner = self.runner
-        assert runner is not None
-        if runner.arrivals is not None:
-            runner.arrivals.origin, runner.arrivals.shift = base, 0
-        runner.inject.active = Fault.from_wire(fault)
-        return int(start), int(count)
+            ready, self._ready = list(self._ready), collections.deque()
+        for start, count, _, _ in ready:
+            self.send(("done", start, count, 0, None, {}))
 
     def done(self, start: int, count: int, completed: int) -> None:
         batch, self._batch = self._batch, None
@@ -139,7 +171,11 @@ class _Link:
                 msg = ("exit",)
             if msg[0] == "chunk":
                 with self._cond:
-                    self._replies[msg[1]] = msg[2]
+                    self._pending -= 1
+                    if msg[2] is None:
+                        self._exhausted = True  # the stage's allocator is done for good (or stopped)
+                    else:
+                        self._ready.append(msg[2])
                     self._cond.notify_all()
             elif msg[0] == "kill" and self.runner is not None:
                 self.runner.kill()
@@ -190,6 +226,7 @@ def main(
         conn.send(("fatal", str(exc)))
         return
     runner.tag = tag
+    link.prefetch = 0 if plan.rate else plan.concurrency
     conn.send(("ready",))
     msg = conn.recv()
     if msg[0] != "start":
@@ -200,5 +237,6 @@ def main(
         asyncio.run(runner._main())
     except BaseException as exc:  # a bug here must reach the stage's events, not vanish with the process
         link.send(("event", "runner_error", f"load process: {type(exc).__name__}: {exc}", "error", {}))
+    link.give_back()
     link.send(("ended",))
     link.closing.wait(EXIT_WAIT)
