@@ -69,6 +69,9 @@ class Server(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    #: headers and body go out in two writes: without TCP_NODELAY the body waits for the client's
+    #: delayed ACK (about 40 ms a request)
+    disable_nagle_algorithm = True
     server: Server
 
     def log_message(self, format: str, *args: Any) -> None:

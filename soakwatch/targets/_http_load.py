@@ -43,6 +43,8 @@ SHARED_SLOTS = 2
 REPLY_POLL = 0.25
 #: after its slots ended, how long the process waits for the stage's "exit"
 EXIT_WAIT = 5.0
+#: a load process's chunk aims to take about this long
+LOAD_CHUNK_SECONDS = 0.08
 
 
 class _CallValuesStub:
@@ -190,6 +192,9 @@ class _LoadRunner(HttpRunner):
     """The HTTP target's slots in a load process: hold flag and calls in flight in shared memory."""
 
     link: _Link
+    #: each chunk costs two messages over the pipe: longer chunks than in one process (results
+    #: still reach the stage within FLUSH_SECONDS, and the hold flag is read before every call)
+    chunk_seconds = LOAD_CHUNK_SECONDS
 
     def held(self) -> bool:
         return bool(self.link.shared[HOLD])
