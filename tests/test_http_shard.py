@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
+from soakwatch.config.errors import UsageError
 from soakwatch.config.http import HttpConfig
 from soakwatch.config.profile import load_profile
 from soakwatch.core.events import EventLog, read_events
@@ -19,6 +21,9 @@ from soakwatch.targets.http_shard import ShardedHttpRunner, shares
 from soakwatch.targets.runner import Plan
 from soakwatch.targets.spec import parse_target
 from tests.load_helpers import slow_server, wait_for
+from tests.stream_helpers import stream_server
+from tests.test_http_mix import MIX, PATHS
+from tests.test_http_target_runner import CASES
 
 WAIT = 30.0
 
@@ -158,3 +163,36 @@ def test_pause_resume_and_stop_reach_every_load_process(tmp_path: Path) -> None:
     assert not th.is_alive()
     assert rec.calls == rec.ok == stats["received"] == stats["answered"]
     assert runner.cancelled == 0
+
+
+def test_a_streamed_mix_merges_per_endpoint_counts_phases_and_tokens(tmp_path: Path) -> None:
+    cfg = HttpConfig.model_validate({**MIX["http"], "load_processes": 2})
+    calls = 1000
+    with stream_server(tmp_path, "--ttft-ms", "0", "--itl-ms", "0") as srv:
+        log = EventLog(None)
+        rec = Recorder(None, log, open_model=False)
+        plan = Plan(calls=calls, duration=None, concurrency=8, timeout=10, seed=3)
+        runner = ShardedHttpRunner(plan, rec, parse_target(srv.url), None, CASES, config=cfg)
+        runner.prepare()
+        runner.run()
+        rec.tick()
+        served = srv.counters()
+    assert rec.calls == rec.ok == calls, rec.kinds
+    phases = rec.callvalues.phase_summary()
+    for name in ("chat", "embeddings", "models"):
+        n = served["paths"][PATHS[name]]
+        assert rec.value(f"requests[{name}]") == n == phases[f"endpoint:{name}"]["count"]
+    assert phases["ttft"]["count"] == served["outcomes"]["ok"] == served["paths"][PATHS["chat"]]
+    assert rec.value("tokens_completion") == served["tokens"] == 2 * served["outcomes"]["ok"]
+
+
+def test_the_flag_sets_the_profile_field_and_a_shape_is_refused() -> None:
+    from soakwatch._cli_parser import build_parser
+    from soakwatch.cli import _load
+
+    argv = ["run", "--target", "http://127.0.0.1:9/x", "--calls", "5", "--load-processes", "3"]
+    args = build_parser().parse_args(argv)
+    assert _load(args).http.load_processes == 3
+    shape = [{"rate": 10, "for": "2s"}]
+    with pytest.raises(UsageError, match="one load process"):
+        load_profile(None, {"target": "http://127.0.0.1:9/x", "http": {"load_processes": 2}, "shape": shape})

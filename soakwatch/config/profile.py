@@ -300,6 +300,8 @@ class Profile(ProfileModel):
         python = not (self.target or "").startswith(("http://", "https://", "cmd:"))
         if python and self.isolation == "process":
             raise ValueError("[[shape]] drives inline Python, http:// and cmd: targets: set isolation = 'inline'")
+        if self.http.load_processes > 1:
+            raise ValueError("a [[shape]] runs in one load process: set [http] load_processes = 1")
         if self.calls is None and self.duration is None:
             object.__setattr__(self, "duration", shape_total(self.shape))
 
