@@ -196,3 +196,23 @@ def test_the_flag_sets_the_profile_field_and_a_shape_is_refused() -> None:
     shape = [{"rate": 10, "for": "2s"}]
     with pytest.raises(UsageError, match="one load process"):
         load_profile(None, {"target": "http://127.0.0.1:9/x", "http": {"load_processes": 2}, "shape": shape})
+
+
+def test_a_barrier_holds_every_load_process(tmp_path: Path) -> None:
+    seen: list[tuple[int, int]] = []
+    with slow_server(tmp_path, 0.002) as srv:
+
+        def barrier(at: int) -> None:  # every call before it answered, none after it sent
+            stats = srv.stats()
+            seen.append((at, stats["received"] if stats["in_flight"] == 0 else -1))
+
+        plan = Plan(calls=300, duration=None, concurrency=8, timeout=10, barrier_every=100)
+        rec = Recorder(None, EventLog(None), open_model=False)
+        runner = ShardedHttpRunner(
+            plan, rec, parse_target(srv.url), None, None, barrier, config=HttpConfig(load_processes=2)
+        )
+        runner.prepare()
+        runner.run()
+        rec.tick()
+    assert seen == [(100, 100), (200, 200), (300, 300)]
+    assert rec.calls == 300
