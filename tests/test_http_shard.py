@@ -93,9 +93,9 @@ def test_abort_ends_every_load_process_within_a_second(tmp_path: Path) -> None:
         wait_for(lambda: srv.stats()["in_flight"] == 4, WAIT, "4 calls in flight at the server")
         t0 = time.monotonic()
         runner.cancel_in_flight()
-        th.join(WAIT)
         gone = psutil.wait_procs(procs, timeout=WAIT)[0]
         took = time.monotonic() - t0
+        th.join(WAIT)
         rec.tick()
         stats = srv.stats()
     assert not th.is_alive() and len(gone) == 2
@@ -216,3 +216,9 @@ def test_a_barrier_holds_every_load_process(tmp_path: Path) -> None:
         rec.tick()
     assert seen == [(100, 100), (200, 200), (300, 300)]
     assert rec.calls == 300
+
+
+def test_a_concurrency_shape_is_refused_too() -> None:
+    shape = [{"concurrency": 4, "for": "2s"}]
+    with pytest.raises(UsageError, match="one load process"):
+        load_profile(None, {"target": "http://127.0.0.1:9/x", "http": {"load_processes": 2}, "shape": shape})

@@ -290,6 +290,8 @@ class Profile(ProfileModel):
         if not self.shape:
             return
         check_one_kind(self.shape)
+        if self.http.load_processes > 1:
+            raise ValueError("a [[shape]] runs in one load process: set [http] load_processes = 1")
         if concurrency_shape(self.shape):
             self._check_concurrency_shape()
             return
@@ -300,8 +302,6 @@ class Profile(ProfileModel):
         python = not (self.target or "").startswith(("http://", "https://", "cmd:"))
         if python and self.isolation == "process":
             raise ValueError("[[shape]] drives inline Python, http:// and cmd: targets: set isolation = 'inline'")
-        if self.http.load_processes > 1:
-            raise ValueError("a [[shape]] runs in one load process: set [http] load_processes = 1")
         if self.calls is None and self.duration is None:
             object.__setattr__(self, "duration", shape_total(self.shape))
 
