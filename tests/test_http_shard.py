@@ -222,3 +222,9 @@ def test_a_concurrency_shape_is_refused_too() -> None:
     shape = [{"concurrency": 4, "for": "2s"}]
     with pytest.raises(UsageError, match="one load process"):
         load_profile(None, {"target": "http://127.0.0.1:9/x", "http": {"load_processes": 2}, "shape": shape})
+
+
+def test_load_processes_under_ray_are_refused() -> None:
+    prof = {"target": "http://127.0.0.1:9/x", "calls": 5, "executor": "ray", "http": {"load_processes": 2}}
+    with pytest.raises(UsageError, match="actor of its own"):
+        load_profile(None, prof)
