@@ -6,8 +6,8 @@ aiohttp as configured today), aiohttp tuned (auto_decompress off, DummyCookieJar
 headers), httpx (one single-connection client per slot) and a minimal HTTP/1.1 client on raw
 asyncio streams (keep-alive, Content-Length bodies only, no fault handling: a floor for the
 asyncio machinery, not a candidate); (b) ``soakwatch run`` at concurrency 16 with the default
-client (fast) and with ``--set http.client=aiohttp``, and at 2 load processes when ``run`` has
-``--load-processes`` (or ``--processes``), else "n/a"; (c) Locust FastHttpUser with 16 users, in one process and with
+client (fast) and with ``--set http.client=aiohttp``, and at 2 load processes
+(``--load-processes 2``); (c) Locust FastHttpUser with 16 users, in one process and with
 ``--processes 2``; (d) wrk, the ceiling, when installed. ``--runs N`` repeats the whole set,
 every figure printed. Every leg is bounded in time (``--seconds``) and the per-request legs in
 count too. nginx is installed with apt-get when absent (as root), configured in a temp dir on a
@@ -232,16 +232,9 @@ def soakwatch_leg(url: str, seconds: float, *extra: str) -> float:
     return float(s["calls"]) / float(s["duration_s"])
 
 
-def soakwatch_processes_leg(url: str, seconds: float, processes: int) -> float | None:
-    """``soakwatch run`` sharded over ``processes`` load processes when this soakwatch can (its
-    ``run --help`` has ``--load-processes`` or ``--processes``), else None ("n/a")."""
-    help_text = subprocess.run(
-        [sys.executable, "-m", "soakwatch", "run", "--help"], capture_output=True, text=True, timeout=60
-    ).stdout
-    flag = next((f for f in ("--load-processes", "--processes") if re.search(rf"{f}\b", help_text)), None)
-    if flag is None:
-        return None
-    return soakwatch_leg(url, seconds, flag, str(processes))
+def soakwatch_processes_leg(url: str, seconds: float, processes: int) -> float:
+    """``soakwatch run`` with its HTTP slots shared out over ``processes`` load processes."""
+    return soakwatch_leg(url, seconds, "--load-processes", str(processes))
 
 
 def locust_leg(url: str, seconds: float, processes: int) -> float | None:

@@ -98,6 +98,12 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--rate", type=_positive_float, metavar="PER_S", help="fixed arrival rate (open model)")
     p.add_argument("--timeout", type=_positive_float, metavar="SECONDS", help="per-call timeout")
     p.add_argument("--isolation", choices=["process", "inline"], help="where the target runs")
+    p.add_argument(
+        "--load-processes",
+        type=_positive_int,
+        metavar="N",
+        help="HTTP targets: send the requests from N processes, the slots shared out between them",
+    )
     p.add_argument("--executor", choices=["local", "ray"], help="where the slots run: this machine or a Ray cluster")
     p.add_argument("--ray-address", metavar="ADDR", help="Ray cluster of --executor ray (default RAY_ADDRESS)")
     p.add_argument("--gate", action="append", default=[], metavar="RULE", help="add a fail gate")

@@ -67,6 +67,8 @@ def _load(args: argparse.Namespace, default_profile: str | None = None) -> Any:
 
         chaos = load_chaos_plan(Path(args.chaos_plan))
     sets = [*args.set, *_label_sets(getattr(args, "label", []))]
+    if getattr(args, "load_processes", None) is not None:
+        sets.append(f"http.load_processes={args.load_processes}")
     profile = load_profile(args.profile or default_profile, overrides, sets, _gate_dicts(args), chaos)
     if profile.gates:
         from soakwatch.gates import check_rules

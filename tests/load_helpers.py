@@ -44,11 +44,15 @@ class SlowServer:
 
 
 @contextmanager
-def slow_server(tmp: Path, delay: float = 0.2, statuses: str = "200", max_seconds: float = 120) -> Iterator[SlowServer]:
-    """Start the slow server on a free 127.0.0.1 port; stop it (by its pid) afterwards."""
+def slow_server(
+    tmp: Path, delay: float = 0.2, statuses: str = "200", max_seconds: float = 120, stall: float = 5.0
+) -> Iterator[SlowServer]:
+    """Start the slow server on a free 127.0.0.1 port; stop it (by its pid) afterwards; a status of 0
+    stalls ``stall`` seconds."""
     port_file = tmp / f"slow-port-{time.monotonic_ns()}"
     log = tmp / f"slow-log-{time.monotonic_ns()}.txt"
     args = ["--port-file", str(port_file), "--log", str(log), "--delay", str(delay), "--statuses", statuses]
+    args += ["--stall", str(stall)]
     argv = [sys.executable, str(SERVER), *args, "--max-seconds", str(max_seconds)]
     with port_file_server(argv, port_file, "the slow server") as (port, proc):
         yield SlowServer(port, log, proc)

@@ -124,6 +124,14 @@ class HttpConfig(ProfileModel):
         default=None, gt=0, description="per-request timeout, seconds; default: the stage's", examples=["10s"]
     )
     verify_tls: bool = Field(default=True, description="check the server's TLS certificate (https://)")
+    load_processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="processes that send the requests, the concurrency's slots shared out between them (at most one "
+        "per slot); their results are merged exactly into the one recorder. 1: the stage's own process",
+        examples=[2],
+    )
     extract: dict[str, str] = Field(
         default_factory=dict,
         description="per-call values taken from each good answer, as record[NAME] series that gates can check "

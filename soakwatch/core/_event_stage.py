@@ -206,6 +206,8 @@ class HttpClient(CallEvent):
     url: str | None = None
     timeout: float | None = None
     request_id_prefix: str | None = None
+    #: processes that send the requests (``[http] load_processes``)
+    load_processes: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -66,6 +66,9 @@ def chunk_size(avg_s: float, plan: Plan) -> int:
 class Runner(ABC):
     """Common control surface of the runners."""
 
+    #: a chunk of the shared slot loops aims to take about this long (soakwatch.targets.loops)
+    chunk_seconds: float = loops.CHUNK_SECONDS
+
     def __init__(
         self,
         plan: Plan,

@@ -41,6 +41,10 @@ def build_runner(
         ray_runner.node_labels = dict(profile.ray_node_labels)
         return ray_runner
     if spec.kind == "http":
+        if profile.http.load_processes > 1 and profile.concurrency > 1:
+            from soakwatch.targets.http_shard import ShardedHttpRunner
+
+            return ShardedHttpRunner(*args, config=profile.http)
         from soakwatch.targets.http import HttpRunner
 
         return HttpRunner(*args, config=profile.http)

@@ -101,7 +101,7 @@ class HttpRunner(Runner):
         self.recorder.events.emit(
             "http_client",
             f"HTTP target {self.method} {self.url} via {engine}{' (HTTP/2)' if cfg.http2 else ''}, "
-            f"timeout {self.timeout:g}s",
+            f"timeout {self.timeout:g}s" + (f", from {n} load processes" if (n := self._processes()) > 1 else ""),
             "info",
             client=engine,
             http2=cfg.http2,
@@ -109,7 +109,12 @@ class HttpRunner(Runner):
             url=self.url,
             timeout=self.timeout,
             request_id_prefix=self.tag,
+            load_processes=self._processes(),
         )
+
+    def _processes(self) -> int:
+        """Processes sending the requests: ``[http] load_processes``, at most one per slot."""
+        return max(1, min(self.config.load_processes, self.plan.concurrency))
 
     def _slots(self) -> list[Callable[[], None]]:
         return [lambda: asyncio.run(self._main())]

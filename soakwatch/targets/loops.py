@@ -55,6 +55,8 @@ class SlotRunner(Protocol):
     arrivals: Arrivals | None
     levels: SlotLevels | None
     inject: Injector
+    #: a chunk aims to take about this long (CHUNK_SECONDS)
+    chunk_seconds: float
 
     @property
     def plan(self) -> _Plan: ...
@@ -89,13 +91,13 @@ MISSED_CHUNK_MAX = 4096
 CANCELLED = ErrorRecord("Cancelled", "cancelled by the stop", -1)
 
 
-def chunk_size(avg_s: float, rate: float | None, concurrency: int) -> int:
-    """Calls per chunk: about CHUNK_SECONDS of work; small under an arrival rate."""
+def chunk_size(avg_s: float, rate: float | None, concurrency: int, seconds: float = CHUNK_SECONDS) -> int:
+    """Calls per chunk: about ``seconds`` (CHUNK_SECONDS) of work; small under an arrival rate."""
     if rate is not None:
         return max(1, min(64, int(rate * 0.01 / concurrency)))
     if avg_s <= 0:
         return 1
-    return max(1, min(CHUNK_MAX, int(CHUNK_SECONDS / avg_s)))
+    return max(1, min(CHUNK_MAX, int(seconds / avg_s)))
 
 
 @dataclass
@@ -116,7 +118,7 @@ def _next_want(runner: SlotRunner, ch: _Chunk, c0: int, t1: int, cap: int) -> in
         return min(MISSED_CHUNK_MAX, arr.late_count(ch.last + 1, time.perf_counter_ns()))
     calls = len(ch.lat)
     avg = (t1 - c0) / calls / 1e9 if calls else 0.0
-    return min(cap, chunk_size(avg, runner.plan.rate, runner.plan.concurrency))
+    return min(cap, chunk_size(avg, runner.plan.rate, runner.plan.concurrency, runner.chunk_seconds))
 
 
 def _finish(runner: SlotRunner, start: int, count: int, ch: _Chunk, values: CallValues | None) -> None:
