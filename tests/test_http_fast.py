@@ -109,6 +109,26 @@ def test_one_kept_alive_connection_per_slot(tmp_path: Path, method: str) -> None
     assert served["connections"] == 4
 
 
+@pytest.mark.parametrize("client", ["fast", "aiohttp", "httpx"])
+def test_a_head_answer_has_no_body_and_is_not_an_empty_body(tmp_path: Path, client: str) -> None:
+    """HEAD of a JSON resource: the answer carries the JSON content type and, by definition, no body.
+    It was counted as EmptyBody by every client (a FAIL that was not true)."""
+    with wire_server(tmp_path, ["ok"]) as base:
+        cfg = HttpConfig.model_validate({"client": client, "method": "HEAD"})
+        rec = run(f"{base}/x", Plan(calls=20, duration=None, concurrency=2, timeout=TIMEOUT), cfg, None)
+        served = counters(base)
+    assert served["methods"] == {"HEAD": 20} and served["outcomes"]["ok"] == 20
+    assert rec.ok == rec.calls == 20 and not rec.kinds
+
+
+def test_body_expectations_on_head_are_refused() -> None:
+    """A HEAD answer has no body to check: JSON fields or a schema with HEAD are a profile error."""
+    with pytest.raises(ValueError, match="HEAD"):
+        HttpConfig.model_validate({"method": "HEAD", "expect_json_field": "data.id"})
+    with pytest.raises(ValueError, match="HEAD"):
+        HttpConfig.model_validate({"requests": [{"name": "h", "method": "HEAD", "expect_json_field": "id"}]})
+
+
 def test_a_closed_connection_is_replaced(tmp_path: Path) -> None:
     """``Connection: close`` and a body that ends with the connection: good calls, then a new connection."""
     with wire_server(tmp_path, ["close_ok", "eof_body"]) as base:

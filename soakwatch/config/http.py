@@ -181,6 +181,11 @@ class HttpConfig(ProfileModel):
                 raise ValueError(f"{list(pair)}: a range is [min, max] with 0 < min <= max")
         if self.stream and not isinstance(self.resolved_body, dict) and not self.requests:
             raise ValueError("stream = true needs a JSON body: an [http.body] table or preset = 'openai-chat'")
+        if self.resolved_method == "HEAD" and self.wants_json:
+            raise ValueError(
+                "method = 'HEAD': a HEAD answer has no body, so expect_json / expect_json_field / expect_schema / "
+                "preset cannot be checked; use GET, or drop the body expectations"
+            )
         if self.http2 and self.client in ("aiohttp", "fast"):
             raise ValueError(f"{self.client} speaks HTTP/1.1 only: use client = 'httpx' (or 'auto') with http2 = true")
         return self

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from soakwatch.config.base import ProfileModel
 
@@ -46,7 +46,7 @@ class HttpRequest(ProfileModel):
         examples=["/v1/embeddings"],
     )
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] | None = Field(
-        default=None, description="default: POST with a body, else GET"
+        default=None, description="default: POST with a body, else GET; a HEAD endpoint is judged by its status only"
     )
     body: Any = Field(default=None, description="JSON body; placeholders such as {prompt} from the case")
     stream: bool = Field(default=False, description="a streamed answer (as [http] stream), 'max_tokens' from [http]")
@@ -67,3 +67,12 @@ class HttpRequest(ProfileModel):
         if v is not None and not v.startswith(("/", "http://", "https://")):
             raise ValueError(f"{v!r}: a path starting with '/' or an http(s):// URL")
         return v
+
+    @model_validator(mode="after")
+    def _head(self) -> HttpRequest:
+        if self.method == "HEAD" and (self.expect_json_field or self.stream or self.body is not None):
+            raise ValueError(
+                f"[[http.requests]] {self.name}: method = 'HEAD' has no body to send or check; "
+                "drop body / stream / expect_json_field, or use GET"
+            )
+        return self

@@ -212,7 +212,7 @@ class HttpRunner(Runner):
             return ErrorRecord(error_kind(exc), f"{error_message(exc)} [{rid}]", i, request_id=rid)
         if self._secrets:  # an answer that echoes a secret header keeps it out of errors, values and answers
             reply = Reply(reply.status, scrub_bytes(reply.body), reply.content_type, _scrub_headers(reply.headers))
-        out = check_reply(reply.status, reply.body, reply.content_type, e.checks, rid)
+        out = check_reply(reply.status, reply.body, reply.content_type, e.checks, rid, head=method == "HEAD")
         if out.kind is not None:
             return ErrorRecord(out.kind, out.message, i, request_id=rid)
         if self.config.extract:

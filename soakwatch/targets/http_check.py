@@ -105,13 +105,19 @@ def _envelope(body: bytes, fields: tuple[str, ...]) -> tuple[str | None, str | N
     return code, msg if isinstance(msg, str) else None
 
 
-def check_reply(status: int, body: bytes, content_type: str, checks: Checks, rid: str = "") -> Outcome:
-    """Classify one answer against the stage's expectations."""
+def check_reply(
+    status: int, body: bytes, content_type: str, checks: Checks, rid: str = "", *, head: bool = False
+) -> Outcome:
+    """Classify one answer against the stage's expectations. The answer to a HEAD request (``head``)
+    has no body by definition: only its status is judged (body expectations with HEAD are refused
+    when the profile is read)."""
     tag = f" [{rid}]" if rid else ""
     if not checks.status_ok(status):
         code, msg = _envelope(body, checks.error_code_fields)
         kind = f"HTTP {status} {code}" if code else f"HTTP {status}"
         return Outcome(kind, f"{msg or _head(body) or '(no body)'}{tag}")
+    if head:
+        return OK
     json_type = _is_json_type(content_type)
     if not (checks.wants_json or json_type):
         return OK
