@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["GRACE_MIN", "MISSED", "Arrivals", "say_skipped"]
+__all__ = ["GRACE_MIN", "MISSED", "Arrivals", "PausableClock", "say_skipped"]
 
 #: the shortest grace a stage gives an arrival (its grace is a tick, at least this): a busy
 #: machine's scheduling hiccup of a few tens of milliseconds must not count as missed load
@@ -38,22 +38,58 @@ BUCKET_NS = 100_000_000
 BUCKETS_KEPT_NS = 60_000_000_000
 
 
-class Arrivals:
-    """Due times of an arrival rate, shifted by pauses; thread-safe."""
+class PausableClock:
+    """A plan's clock: it starts when the slots are ready, stands still while paused and, on resume,
+    moves the rest of the plan by the time spent paused; thread-safe. Arrival schedules, rate
+    shapes and concurrency shapes keep their time by it."""
 
-    def __init__(self, rate: float, grace_s: float) -> None:
-        self.interval = max(1, int(1e9 / rate))
-        self.grace = int(grace_s * 1e9)
+    def __init__(self) -> None:
         self.origin = time.perf_counter_ns()
         self.shift = 0
         self._paused_at: int | None = None
-        self._lock = threading.Lock()
-        self._missed: dict[int, int] = {}
         self._holds: set[str] = set()
+        self._lock = threading.Lock()
 
     def start(self, now: int | None = None) -> None:
-        """Call 0 is due now: the slots are ready to send."""
+        """The plan begins now: the slots are ready."""
         self.origin = time.perf_counter_ns() if now is None else now
+
+    def pause(self, now: int | None = None, why: str = "operator") -> None:
+        """The plan stands still until every ``why`` that paused it (the operator, a barrier) resumed it."""
+        with self._lock:
+            self._holds.add(why)
+            if self._paused_at is None:
+                self._paused_at = time.perf_counter_ns() if now is None else now
+
+    def resume(self, now: int | None = None, why: str = "operator") -> None:
+        """The rest of the plan moves by the time spent paused."""
+        with self._lock:
+            self._holds.discard(why)
+            if self._paused_at is not None and not self._holds:
+                self.shift += (time.perf_counter_ns() if now is None else now) - self._paused_at
+                self._paused_at = None
+
+    def clamped(self, t: int) -> tuple[int, int]:
+        """(``t``, or the pause's start while paused; the plan's start with the pauses so far)."""
+        with self._lock:
+            if self._paused_at is not None:
+                t = min(t, self._paused_at)
+            return t, self.origin + self.shift
+
+    def elapsed(self, now: int) -> int:
+        """Nanoseconds into the plan at ``now`` (the clock stands still while paused)."""
+        t, base = self.clamped(now)
+        return t - base
+
+
+class Arrivals(PausableClock):
+    """Due times of an arrival rate, shifted by pauses; thread-safe."""
+
+    def __init__(self, rate: float, grace_s: float) -> None:
+        super().__init__()
+        self.interval = max(1, int(1e9 / rate))
+        self.grace = int(grace_s * 1e9)
+        self._missed: dict[int, int] = {}
 
     @property
     def base(self) -> int:
@@ -63,27 +99,9 @@ class Arrivals:
     def due(self, i: int) -> int:
         return self.origin + self.shift + i * self.interval
 
-    def pause(self, now: int | None = None, why: str = "operator") -> None:
-        """Nothing falls due until every ``why`` that paused it (the operator, a barrier) resumed it."""
-        with self._lock:
-            self._holds.add(why)
-            if self._paused_at is None:
-                self._paused_at = time.perf_counter_ns() if now is None else now
-
-    def resume(self, now: int | None = None, why: str = "operator") -> None:
-        """The rest of the schedule moves by the time spent paused."""
-        with self._lock:
-            self._holds.discard(why)
-            if self._paused_at is not None and not self._holds:
-                self.shift += (time.perf_counter_ns() if now is None else now) - self._paused_at
-                self._paused_at = None
-
     def due_by(self, t: int) -> int:
         """How many arrivals are due at or before ``t`` (none fall due while paused)."""
-        with self._lock:
-            if self._paused_at is not None:
-                t = min(t, self._paused_at)
-            base = self.origin + self.shift
+        t, base = self.clamped(t)
         return 0 if t < base else (t - base) // self.interval + 1
 
     def note_missed(self, i: int) -> None:

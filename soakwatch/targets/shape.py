@@ -77,10 +77,7 @@ class ShapedArrivals(Arrivals):
         return NEVER if off == NEVER else self.origin + self.shift + off
 
     def due_by(self, t: int) -> int:
-        with self._lock:
-            if self._paused_at is not None:
-                t = min(t, self._paused_at)
-            base = self.origin + self.shift
+        t, base = self.clamped(t)
         if t < base:
             return 0
         lo, hi = 0, self.total  # arrivals due at or before t: the first index due after t
@@ -97,11 +94,7 @@ class ShapedArrivals(Arrivals):
 
     def rate_at(self, now: int | None = None) -> float:
         """The planned rate at ``now`` (0 in an idle segment and after the shape's end)."""
-        now = time.perf_counter_ns() if now is None else now
-        with self._lock:
-            if self._paused_at is not None:
-                now = self._paused_at
-            t = now - self.origin - self.shift
+        t = self.elapsed(time.perf_counter_ns() if now is None else now)
         k = bisect.bisect_right(self._start_ns, t) - 1
         if k < 0 or t >= self.length_ns:
             return 0.0

@@ -16,11 +16,10 @@ from __future__ import annotations
 import asyncio
 import bisect
 import math
-import threading
 import time
 from collections.abc import Callable, Sequence
 
-from soakwatch.targets.schedule import MAX_SLEEP_NS
+from soakwatch.targets.schedule import MAX_SLEEP_NS, PausableClock
 
 __all__ = ["Level", "SlotLevels"]
 
@@ -28,10 +27,11 @@ __all__ = ["Level", "SlotLevels"]
 Level = tuple[float, int, int]
 
 
-class SlotLevels:
+class SlotLevels(PausableClock):
     """The planned concurrency over time, shifted by pauses; thread-safe."""
 
     def __init__(self, segments: Sequence[Level]) -> None:
+        super().__init__()
         self.segments = list(segments)
         self.peak = max(max(c0, c1) for _, c0, c1 in self.segments)
         self._start_ns: list[int] = []
@@ -40,41 +40,10 @@ class SlotLevels:
             self._start_ns.append(int(t * 1e9))
             t += secs
         self.length_ns = int(t * 1e9)
-        self.origin = time.perf_counter_ns()
-        self.shift = 0
-        self._paused_at: int | None = None
-        self._holds: set[str] = set()
-        self._lock = threading.Lock()
-
-    def start(self, now: int | None = None) -> None:
-        """The shape begins now: the slots are ready to call."""
-        self.origin = time.perf_counter_ns() if now is None else now
-
-    def pause(self, now: int | None = None, why: str = "operator") -> None:
-        """The shape stands still until every ``why`` that paused it resumed it."""
-        with self._lock:
-            self._holds.add(why)
-            if self._paused_at is None:
-                self._paused_at = time.perf_counter_ns() if now is None else now
-
-    def resume(self, now: int | None = None, why: str = "operator") -> None:
-        """The rest of the shape moves by the time spent paused."""
-        with self._lock:
-            self._holds.discard(why)
-            if self._paused_at is not None and not self._holds:
-                self.shift += (time.perf_counter_ns() if now is None else now) - self._paused_at
-                self._paused_at = None
-
-    def _t(self, now: int) -> int:
-        """Nanoseconds into the shape at ``now`` (it stands still while paused)."""
-        with self._lock:
-            if self._paused_at is not None:
-                now = min(now, self._paused_at)
-            return now - self.origin - self.shift
 
     def level(self, now: int | None = None) -> int:
         """Calls allowed in flight at ``now`` (0 in an idle gap and after the shape's end)."""
-        t = self._t(time.perf_counter_ns() if now is None else now)
+        t = self.elapsed(time.perf_counter_ns() if now is None else now)
         k = bisect.bisect_right(self._start_ns, t) - 1
         if k < 0 or t >= self.length_ns:
             return 0
@@ -87,7 +56,7 @@ class SlotLevels:
         """0: slot ``slot`` may start a call now; else nanoseconds to sleep before asking again."""
         if slot < self.level(now):
             return 0
-        t = self._t(now)
+        t = self.elapsed(now)
         k = bisect.bisect_right(self._start_ns, t)
         to_next = self._start_ns[k] - t if k < len(self._start_ns) else MAX_SLEEP_NS
         return max(1, min(MAX_SLEEP_NS, to_next))
