@@ -21,6 +21,10 @@ def _positive_int(text: str) -> int:
     return v
 
 
+def _processes_arg(text: str) -> int | str:
+    return "auto" if text.strip().lower() == "auto" else _positive_int(text)
+
+
 def _positive_float(text: str) -> float:
     try:
         v = float(text)
@@ -100,9 +104,10 @@ def _add_stage_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--isolation", choices=["process", "inline"], help="where the target runs")
     p.add_argument(
         "--load-processes",
-        type=_positive_int,
-        metavar="N",
-        help="HTTP targets: send the requests from N processes, the slots shared out between them",
+        type=_processes_arg,
+        metavar="N|auto",
+        help="HTTP targets: send the requests from N processes, the slots shared out between them "
+        "(auto, the default: one per 16 slots on the usable cores but one)",
     )
     p.add_argument("--executor", choices=["local", "ray"], help="where the slots run: this machine or a Ray cluster")
     p.add_argument("--ray-address", metavar="ADDR", help="Ray cluster of --executor ray (default RAY_ADDRESS)")

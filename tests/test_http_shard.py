@@ -228,3 +228,46 @@ def test_load_processes_under_ray_are_refused() -> None:
     prof = {"target": "http://127.0.0.1:9/x", "calls": 5, "executor": "ray", "http": {"load_processes": 2}}
     with pytest.raises(UsageError, match="actor of its own"):
         load_profile(None, prof)
+
+
+@pytest.mark.parametrize(
+    ("concurrency", "cores", "shape", "want"),
+    [
+        (16, 2, False, 1),  # two cores: one for the stage's own process, one load process
+        (64, 2, False, 1),
+        (16, 8, False, 1),  # 16 slots keep one load process busy
+        (64, 8, False, 4),
+        (1000, 8, False, 7),  # at most the usable cores but one
+        (64, 8, True, 1),  # a shape runs in one load process
+        (3, 8, False, 1),
+    ],
+)
+def test_auto_load_processes_follow_the_concurrency_and_the_cores(
+    monkeypatch: pytest.MonkeyPatch, concurrency: int, cores: int, shape: bool, want: int
+) -> None:
+    """``load_processes = "auto"`` (the default) as the stage builds its runner: the runner it gets and
+    the count its http_client event will name."""
+    from soakwatch.targets import build
+    from soakwatch.targets.http import HttpRunner
+
+    monkeypatch.setattr(build, "usable_cores", lambda: cores)
+    prof: dict[str, object] = {"target": "http://127.0.0.1:9/x", "concurrency": concurrency, "duration": "2s"}
+    if shape:
+        prof = {"target": "http://127.0.0.1:9/x", "shape": [{"concurrency": concurrency, "for": "2s"}]}
+    profile = load_profile(None, prof)
+    assert profile.http.load_processes == "auto"
+    plan = Plan(calls=None, duration=2.0, concurrency=concurrency, timeout=5)
+    rec = Recorder(None, EventLog(None), open_model=False)
+    runner = build.build_runner(profile, parse_target("http://127.0.0.1:9/x"), plan, rec, None, None, None)
+    assert isinstance(runner, ShardedHttpRunner if want > 1 else HttpRunner)
+    assert isinstance(runner, HttpRunner) and runner._processes() == want
+
+
+def test_auto_from_the_command_line() -> None:
+    from soakwatch._cli_parser import build_parser
+    from soakwatch.cli import _load
+
+    argv = ["run", "--target", "http://127.0.0.1:9/x", "--calls", "5", "--load-processes", "auto"]
+    assert _load(build_parser().parse_args(argv)).http.load_processes == "auto"
+    with pytest.raises(UsageError, match="auto"):
+        load_profile(None, {"target": "http://127.0.0.1:9/x", "http": {"load_processes": 0}})

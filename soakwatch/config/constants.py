@@ -74,3 +74,7 @@ CONTROL_REPLY_TIMEOUT = 10.0
 METRICS_LINGER = 15.0
 #: the longest ``--metrics-linger``
 METRICS_LINGER_MAX = 3600.0
+#: ``[http] load_processes = "auto"``: one load process per this many slots (an asyncio process keeps
+#: about a core busy at local-server speeds with 16 calls in flight), at most one per usable core
+#: but one (the stage's own process records every result)
+SLOTS_PER_LOAD_PROCESS = 16

@@ -24,10 +24,14 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from soakwatch.config.base import ProfileModel
+from soakwatch.config.constants import SLOTS_PER_LOAD_PROCESS
 from soakwatch.config.http_mix import HttpRequest
 from soakwatch.config.units import seconds_fields
 
 __all__ = ["OPENAI_CHAT_BODY", "HttpConfig"]
+
+#: the most load processes a stage may ask for
+MAX_LOAD_PROCESSES = 64
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -124,13 +128,13 @@ class HttpConfig(ProfileModel):
         default=None, gt=0, description="per-request timeout, seconds; default: the stage's", examples=["10s"]
     )
     verify_tls: bool = Field(default=True, description="check the server's TLS certificate (https://)")
-    load_processes: int = Field(
-        default=1,
-        ge=1,
-        le=64,
+    load_processes: int | Literal["auto"] = Field(
+        default="auto",
         description="processes that send the requests, the concurrency's slots shared out between them (at most one "
-        "per slot); their results are merged exactly into the one recorder. 1: the stage's own process",
-        examples=[2],
+        "per slot); their results are merged exactly into the one recorder. 1: the stage's own process; auto: one "
+        f"per {SLOTS_PER_LOAD_PROCESS} slots, at most the usable cores but one (1 on two cores, with a [[shape]] and "
+        "on Ray)",
+        examples=[2, "auto"],
     )
     extract: dict[str, str] = Field(
         default_factory=dict,
@@ -158,6 +162,13 @@ class HttpConfig(ProfileModel):
         return [v] if isinstance(v, str) else v
 
     _secs = seconds_fields("timeout")
+
+    @field_validator("load_processes")
+    @classmethod
+    def _load_processes(cls, v: int | str) -> int | str:
+        if isinstance(v, int) and not 1 <= v <= MAX_LOAD_PROCESSES:
+            raise ValueError(f"{v}: 1 to {MAX_LOAD_PROCESSES} load processes, or 'auto'")
+        return v
 
     @field_validator("expect_status")
     @classmethod
@@ -251,3 +262,18 @@ class HttpConfig(ProfileModel):
         if self.client != "auto" or self.http2:
             return self.engine
         return "fast" if self.fast_blocker(url) is None else "aiohttp"
+
+    @property
+    def explicit_processes(self) -> int:
+        """The load processes the profile asked for by number (0 for ``auto``)."""
+        return 0 if self.load_processes == "auto" else self.load_processes
+
+    def load_processes_for(self, concurrency: int, cores: int, *, single: bool) -> int:
+        """The load processes a stage runs: the number asked for (at most one per slot), or for ``auto``
+        one per :data:`SLOTS_PER_LOAD_PROCESS` slots on the usable ``cores`` but one; 1 where the stage
+        runs in one (``single``: a shape, Ray)."""
+        if self.load_processes != "auto":
+            return max(1, min(self.load_processes, concurrency))
+        if single:
+            return 1
+        return max(1, min(cores - 1, concurrency // SLOTS_PER_LOAD_PROCESS, MAX_LOAD_PROCESSES))

@@ -280,7 +280,7 @@ class Profile(ProfileModel):
             problems.append(f"scrape, reports and probe names must differ (give [[probe]] a name): {dupes}")
         if self.executor == "ray" and self.shape:
             problems.append("executor 'ray' runs the closed model or a fixed 'rate': no [[shape]]")
-        if self.executor == "ray" and self.http.load_processes > 1:
+        if self.executor == "ray" and self.http.explicit_processes > 1:
             problems.append("executor 'ray' runs each slot in an actor of its own: leave [http] load_processes at 1")
         if self.ray_node_labels and self.executor != "ray":
             problems.append("ray_node_labels places the actors of executor = 'ray': set executor = 'ray' or drop it")
@@ -292,7 +292,7 @@ class Profile(ProfileModel):
         if not self.shape:
             return
         check_one_kind(self.shape)
-        if self.http.load_processes > 1:
+        if self.http.explicit_processes > 1:
             raise ValueError("a [[shape]] runs in one load process: set [http] load_processes = 1")
         if concurrency_shape(self.shape):
             self._check_concurrency_shape()

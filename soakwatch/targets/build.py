@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from soakwatch.config.profile import Profile
+from soakwatch.core.platform import usable_cores
 from soakwatch.core.recorder import Recorder
 from soakwatch.targets.allocator import BarrierHook
 from soakwatch.targets.runner import InlineRunner, Plan, Runner
@@ -41,13 +42,15 @@ def build_runner(
         ray_runner.node_labels = dict(profile.ray_node_labels)
         return ray_runner
     if spec.kind == "http":
-        if profile.http.load_processes > 1 and profile.concurrency > 1:
+        n = profile.http.load_processes_for(profile.concurrency, usable_cores(), single=bool(profile.shape))
+        config = profile.http.model_copy(update={"load_processes": n})  # "auto" resolved, once
+        if n > 1:
             from soakwatch.targets.http_shard import ShardedHttpRunner
 
-            return ShardedHttpRunner(*args, config=profile.http)
+            return ShardedHttpRunner(*args, config=config)
         from soakwatch.targets.http import HttpRunner
 
-        return HttpRunner(*args, config=profile.http)
+        return HttpRunner(*args, config=config)
     if spec.kind == "cmd":
         from soakwatch.targets.cmd import CmdRunner
 

@@ -113,8 +113,9 @@ class HttpRunner(Runner):
         )
 
     def _processes(self) -> int:
-        """Processes sending the requests: ``[http] load_processes``, at most one per slot."""
-        return max(1, min(self.config.load_processes, self.plan.concurrency))
+        """Processes sending the requests: ``[http] load_processes`` (resolved when the runner was
+        built), at most one per slot."""
+        return max(1, min(self.config.explicit_processes or 1, self.plan.concurrency))
 
     def _slots(self) -> list[Callable[[], None]]:
         return [lambda: asyncio.run(self._main())]

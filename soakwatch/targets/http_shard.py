@@ -84,7 +84,7 @@ class ShardedHttpRunner(HeldRunner, HttpRunner):
 
     def prepare(self) -> None:
         HttpRunner.prepare(self)
-        n = self.config.load_processes
+        n = self._processes()
         if isinstance(self.arrivals, ShapedArrivals) or self.levels is not None:
             why = "a [[shape]] runs in one load process: set [http] load_processes = 1"
             raise UsageError(why, where="http.load_processes", value=n)

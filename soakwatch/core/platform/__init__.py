@@ -90,6 +90,7 @@ __all__ = [
     "uid",
     "unix_socket",
     "unlink_at",
+    "usable_cores",
     "write_owner_only",
 ]
 
@@ -167,6 +168,13 @@ def shell_argv(command: str) -> list[str]:
     if sys.platform == "win32":
         return [os.environ.get("COMSPEC", "cmd.exe"), "/d", "/s", "/c", command]
     return ["/bin/sh", "-c", command]
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system keeps one), at least 1."""
+    if sys.platform == "linux":
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def pid_exists(pid: int) -> bool:
