@@ -6,37 +6,29 @@ renderable) that lives next to it in the same module. The app binds its
 the snapshot it shows with the last one and only then repaints, and hides itself
 (collapses) while it has nothing to show for this stage.
 
-Drawing uses Textual's line API: the panel keeps its content as one Strip per row
-(``render_line`` hands them out) and, when its data changes, draws the rows again,
-compares them with the ones on screen and repaints only the rows that differ; the
-border, the padding and the unchanged rows are not drawn again, so Textual's styling,
-compositing and the terminal output only see what moved. A panel can draw its Strips
-itself (:meth:`Panel.render_strips`, cheaper than building Rich renderables); the
-others go through the same conversion Textual uses for :meth:`render`.
+Drawing uses Textual's line API (:class:`~soakwatch.tui.widgets._lines.LineWidget`):
+when its data changes the panel draws its rows again and repaints only the rows that
+differ from the ones on screen.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from typing import ClassVar
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.strip import Strip
-from textual.style import Style
-from textual.visual import Visual, visualize
-from textual.widget import Widget
 
 from soakwatch.core.snapshot import Snapshot
+from soakwatch.tui.widgets._lines import LineWidget
 
 __all__ = ["Panel"]
 
 WAITING = Text("waiting for the first snapshot…", style="dim")
 
 
-class Panel(Widget):
+class Panel(LineWidget):
     """A bordered panel showing one part of the live snapshot."""
 
     DEFAULT_CSS = """
@@ -77,10 +69,6 @@ class Panel(Widget):
 
     snapshot: reactive[Snapshot | None] = reactive(None, repaint=False, init=False)
 
-    #: the content rows drawn last (None: draw them again at the next render_line), and for what
-    _lines: list[Strip] | None = None
-    _lines_for: tuple[Size, Style] | None = None
-
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.border_title = self.TITLE
@@ -101,11 +89,6 @@ class Panel(Widget):
     def render_snapshot(self, snap: Snapshot, width: int, height: int) -> RenderableType:
         """The panel's content at this size (a call to the module's pure renderer)."""
         raise NotImplementedError
-
-    def render_strips(self, snap: Snapshot, width: int, height: int, base: Style) -> list[Strip] | None:
-        """The content rows drawn directly on ``base`` (the widget's style), or None to draw
-        :meth:`render_snapshot` through Rich; both must give the same cells."""
-        return None
 
     def subtitle(self, snap: Snapshot) -> str:
         """A short figure for the bottom border, e.g. the current value."""
@@ -142,53 +125,10 @@ class Panel(Widget):
         if self.LAYOUT_ON_CHANGE:
             self.refresh(layout=True)
         else:
-            self._repaint_changed_rows()
+            self.repaint_changed_rows()
 
     def render(self) -> RenderableType:
         if self._shown is None:
             return WAITING
         size = self.content_size
         return self.render_snapshot(self._shown, max(1, size.width), max(1, size.height))
-
-    # ------------------------------------------------------------ line API
-    def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
-        if repaint and not regions:  # the whole panel (a size, style or view change): draw every row again
-            self._lines = None
-        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
-
-    def _draw(self, size: Size, base: Style) -> list[Strip]:
-        width, height = max(1, size.width), max(1, size.height)
-        strips = None if self._shown is None else self.render_strips(self._shown, width, height, base)
-        if strips is None:
-            strips = Visual.to_strips(self, visualize(self, self.render()), width, height, base)
-        return strips
-
-    def _content(self) -> list[Strip]:
-        size, base = self.content_size, self.visual_style
-        if self._lines is None or self._lines_for != (size, base):
-            self._lines = self._draw(size, base)
-            self._lines_for = (size, base)
-        return self._lines
-
-    def render_line(self, y: int) -> Strip:
-        lines = self._content()
-        return lines[y] if y < len(lines) else Strip.blank(self.content_size.width, self.visual_style.rich_style)
-
-    def _repaint_changed_rows(self) -> None:
-        """Draw the content again and repaint only the rows that differ from the ones shown."""
-        old, size, base = self._lines, self.content_size, self.visual_style
-        if old is None or self._lines_for != (size, base) or not self.display:
-            self.refresh()  # nothing to compare with (or not on screen): drawn when shown
-            return
-        new = self._draw(size, base)
-        self._lines = new
-        rows = max(len(old), len(new))
-        y = 0
-        while y < rows:
-            if y < len(old) and y < len(new) and old[y] == new[y]:
-                y += 1
-                continue
-            start = y
-            while y < rows and not (y < len(old) and y < len(new) and old[y] == new[y]):
-                y += 1
-            super().refresh(Region(0, start, size.width, y - start))

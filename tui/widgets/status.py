@@ -5,10 +5,10 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from soakwatch.core.snapshot import Snapshot
 from soakwatch.tui._format import STATE_STYLES, fmt_count, fmt_duration, fmt_rate
+from soakwatch.tui.widgets._lines import LineWidget
 
 __all__ = ["StatusBar", "render_status"]
 
@@ -114,8 +114,8 @@ def render_status(snap: Snapshot | None, stream_note: str = "", width: int = 120
     return Group(_line(who, state, width), _line(when, tail, width, middle))
 
 
-class StatusBar(Widget):
-    """The two header lines; repaints only when what it shows changed."""
+class StatusBar(LineWidget):
+    """The two header lines; repaints only the rows whose content changed."""
 
     DEFAULT_CSS = """
     StatusBar { height: 2; padding: 0 1; background: $panel; }
@@ -137,7 +137,7 @@ class StatusBar(Widget):
 
     def watch_snapshot(self, old: Snapshot | None, new: Snapshot | None) -> None:
         if new is not None and (old is None or self._key(old) != self._key(new)):
-            self.refresh()
+            self.repaint_changed_rows()
 
     def render(self) -> RenderableType:
         return render_status(self.snapshot, self.stream_note, max(1, self.content_size.width))

@@ -103,6 +103,8 @@ class VerdictPanel(Panel):
     """
     TITLE = "verdict"
     LAYOUT_ON_CHANGE = True
+    #: a long path or gate line wraps rather than being cut
+    WRAPS = True
     can_focus = False
 
     def select(self, snap: Snapshot) -> object:
