@@ -36,6 +36,8 @@ class LineWidget(Widget):
     #: the content rows drawn last (None: draw them again at the next render_line), and for what
     _lines: list[Strip] | None = None
     _lines_for: tuple[Size, Style] | None = None
+    #: set while only the bottom border's text changes (see set_border_subtitle)
+    _border_row_only = False
 
     def draw_strips(self, width: int, height: int, base: Style) -> list[Strip]:
         """The content rows at this size on ``base`` (the widget's style)."""
@@ -45,7 +47,19 @@ class LineWidget(Widget):
         app = self.app
         return renderable_strips(content, app.console, app.console_options, width, height, base.rich_style)
 
+    def set_border_subtitle(self, text: str) -> None:
+        """Change the bottom border's text and repaint only that row (the content stays as drawn)."""
+        self._border_row_only = True
+        try:
+            self.border_subtitle = text
+        finally:
+            self._border_row_only = False
+
     def refresh(self, *regions: Region, repaint: bool = True, layout: bool = False, recompose: bool = False) -> Self:
+        if self._border_row_only and not regions and not layout and not recompose:
+            width, height = self.outer_size
+            left, top = self.content_offset  # regions are relative to the content
+            return super().refresh(Region(-left, height - 1 - top, width, 1))
         if repaint and not regions:  # the whole widget: draw every row again
             self._lines = None
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)

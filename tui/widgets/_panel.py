@@ -120,7 +120,7 @@ class Panel(LineWidget):
             self.post_message(self.NeedsLayout())
         sub = self.subtitle(snap)
         if sub != self.border_subtitle:
-            self.border_subtitle = sub
+            self.set_border_subtitle(sub)
         self.redraws += 1
         if self.LAYOUT_ON_CHANGE:
             self.refresh(layout=True)
