@@ -27,8 +27,29 @@ from textual.strip import Strip
 __all__ = ["renderable_strips"]
 
 
-def _lines(segments: Iterable[Segment], width: int) -> Iterable[list[Segment]]:
-    return Segment.split_and_crop_lines(segments, width, include_new_lines=False, pad=False)
+def _lines(segments: Iterable[Segment], width: int) -> list[tuple[list[Segment], int]]:
+    """The segments split at newlines, each line cut to ``width`` cells, with its cell count
+    (Rich's ``split_and_crop_lines``, without its per-segment work for lines that fit)."""
+    lines: list[list[Segment]] = [[]]
+    for text, style, control in segments:
+        if control or not text:
+            continue
+        if "\n" not in text:
+            lines[-1].append(Segment(text, style))
+            continue
+        first, *rest = text.split("\n")
+        if first:
+            lines[-1].append(Segment(first, style))
+        lines.extend([Segment(part, style)] if part else [] for part in rest)
+    if len(lines) > 1 and not lines[-1]:
+        lines.pop()  # a newline at the end opens no row
+    out = []
+    for line in lines:
+        cells = sum(cell_len(seg.text) for seg in line)
+        if cells > width:
+            line, cells = Segment.adjust_line_length(line, width), width
+        out.append((line, cells))
+    return out
 
 
 def _fitted(text: Text, width: int) -> Text:
@@ -41,14 +62,14 @@ def _fitted(text: Text, width: int) -> Text:
     return Text("\n").join(lines)
 
 
-def _part_lines(part: RenderableType, console: Console, options: ConsoleOptions, width: int) -> list[list[Segment]]:
-    if isinstance(part, Text):
-        part = _fitted(part, width)
-        lines = list(_lines(part.render(console, end=""), width))
-        return lines if part.plain else [[]]  # an empty Text is one blank row, as Rich renders it
+def _part_lines(
+    part: RenderableType, console: Console, options: ConsoleOptions, width: int
+) -> list[tuple[list[Segment], int]]:
     if isinstance(part, str):
-        return _part_lines(Text(part), console, options, width)
-    return list(_lines(console.render(part, options), width))
+        part = Text(part)
+    if isinstance(part, Text):  # an empty Text is one blank row, as Rich renders it
+        return _lines(_fitted(part, width).render(console, end=""), width)
+    return _lines(console.render(part, options), width)
 
 
 def renderable_strips(
@@ -60,8 +81,8 @@ def renderable_strips(
     add = base.__add__
     strips: list[Strip] = []
     for part in parts:
-        for line in _part_lines(part, console, options, width):
+        for line, cells in _part_lines(part, console, options, width):
             if len(strips) == height:
                 return strips
-            strips.append(Strip([Segment(text, add(style), None) for text, style, _ in line]))
+            strips.append(Strip([Segment(text, add(style), None) for text, style, _ in line], cells))
     return strips
