@@ -38,6 +38,8 @@ class LineWidget(Widget):
     _lines_for: tuple[Size, Style] | None = None
     #: set while only the bottom border's text changes (see set_border_subtitle)
     _border_row_only = False
+    #: the content rows the last :meth:`repaint_changed_rows` repainted (None: all of them); tests read it
+    last_repaint: tuple[int, ...] | None = None
 
     def draw_strips(self, width: int, height: int, base: Style) -> list[Strip]:
         """The content rows at this size on ``base`` (the widget's style)."""
@@ -79,11 +81,13 @@ class LineWidget(Widget):
         """Draw the content again and repaint only the rows that differ from the ones shown."""
         old, size, base = self._lines, self.content_size, self.visual_style
         if old is None or self._lines_for != (size, base) or not self.display:
+            self.last_repaint = None
             self.refresh()  # nothing to compare with (or not on screen): drawn when next shown
             return
         new = self._lines = self._draw(size, base)
         rows = max(len(old), len(new))
         same = [y < len(old) and y < len(new) and old[y] == new[y] for y in range(rows)]
+        self.last_repaint = tuple(y for y in range(rows) if not same[y])
         y = 0
         while y < rows:
             if same[y]:
