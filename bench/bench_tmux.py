@@ -30,6 +30,8 @@ MEASURE_S = 24.0
 #: when the chaos key is pressed, seconds into the measurement
 CHAOS_AT_S = 6.0
 END_TIMEOUT_S = 90.0
+#: how long the stage gets to exit once the bench is done with it
+STOP_TIMEOUT_S = 30.0
 #: panel titles that must be on the screen for the measurement to count as "every panel"
 PANELS = ("request rate", "latency", "gates", "errors", "memory", "events", "watched files")
 
@@ -44,7 +46,8 @@ def demo_ui_cpu() -> dict[str, float] | None:
     if shutil.which("tmux") is None:
         return None
     sock = f"soakwatch-bench-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-    with tempfile.TemporaryDirectory(prefix="soakwatch-bench-demo-") as tmp:
+    # a stage still writing its last files as the directory goes must not fail the bench
+    with tempfile.TemporaryDirectory(prefix="soakwatch-bench-demo-", ignore_cleanup_errors=True) as tmp:
         out = Path(tmp) / "runs"
         cmd = f"{sys.executable} -m soakwatch demo --calls {CALLS} --out-dir {out}"
         env = f"env TERM=xterm-256color COLORTERM=truecolor PATH={os.environ.get('PATH', '')}"
@@ -65,8 +68,8 @@ def demo_ui_cpu() -> dict[str, float] | None:
             while not any(out.glob("*/summary.json")) and time.monotonic() < deadline:
                 time.sleep(0.5)
         finally:
-            _stop_stage(out)
             _tmux(sock, "kill-server")
+            _stop_stage(out)
     return {
         "ui_cpu_pct": 100.0 * (c1 - c0) / (t1 - t0),
         "seconds": t1 - t0,
@@ -76,13 +79,18 @@ def demo_ui_cpu() -> dict[str, float] | None:
 
 
 def _stop_stage(out: Path) -> None:
-    """SIGTERM the stage if the run did not end (its pid is in run_config.json)."""
+    """SIGTERM the stage if the run did not end (its pid is in run_config.json), and wait
+    until it is gone, so its temporary directory is not removed under it."""
+    stages: list[psutil.Process] = []
     for run_dir in out.glob("*"):
-        if (run_dir / "summary.json").exists():
-            continue
         try:
             pid = int(json.loads((run_dir / "run_config.json").read_text())["pid"])
-            if psutil.Process(pid).cmdline()[1:3] == ["-m", "soakwatch"]:
+            proc = psutil.Process(pid)
+            if proc.cmdline()[1:3] != ["-m", "soakwatch"]:
+                continue
+            stages.append(proc)
+            if not (run_dir / "summary.json").exists():
                 os.kill(pid, signal.SIGTERM)
         except (OSError, ValueError, KeyError, psutil.Error):
             pass
+    psutil.wait_procs(stages, timeout=STOP_TIMEOUT_S)
