@@ -86,26 +86,18 @@ class JsonRefused(ValueError):
     """A JSON text soakwatch refuses to parse (too deep, a number too long) or that is not JSON."""
 
 
-def _depth(text: str) -> int:
-    """The deepest bracket nesting, ignoring brackets inside strings; cheap and never recursive."""
-    depth = deepest = 0
-    in_str = escaped = False
-    for ch in text:
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
+def _clean_bounded(obj: Any, max_depth: int, depth: int = 0) -> Any:
+    """:func:`safe_obj` of a parsed document, refusing it when its containers nest deeper than
+    ``max_depth`` (the walk that cleans the strings counts the levels too: no second pass)."""
+    if isinstance(obj, str):
+        return safe_str(obj)
+    if isinstance(obj, dict | list):
+        if depth >= max_depth:
+            raise JsonRefused(f"nested deeper than {max_depth} levels")
+        if isinstance(obj, dict):
+            return {safe_str(k): _clean_bounded(v, max_depth, depth + 1) for k, v in obj.items()}
+        return [_clean_bounded(v, max_depth, depth + 1) for v in obj]
+    return obj
 
 
 def loads_bounded(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
@@ -115,13 +107,12 @@ def loads_bounded(data: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     integers longer than Python converts (``ValueError``); anything else ``json`` rejects.
     """
     text = safe_bytes(data) if isinstance(data, bytes | bytearray) else data
-    # counting is C-fast; the exact (Python-speed) depth only when the count could exceed the bound
-    if text.count("[") + text.count("{") > max_depth and _depth(text) > max_depth:
-        raise JsonRefused(f"nested deeper than {max_depth} levels")
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as exc:
         raise JsonRefused(f"not JSON: {exc.msg} (line {exc.lineno} column {exc.colno})") from None
-    except (ValueError, RecursionError) as exc:  # a 5000-digit integer; nesting past the C stack
+    except RecursionError:  # nesting past the parser's own limit: deeper than any bound soakwatch takes
+        raise JsonRefused(f"nested deeper than {max_depth} levels") from None
+    except ValueError as exc:  # a 5000-digit integer
         raise JsonRefused(f"not accepted: {safe_str(str(exc))[:120]}") from None
-    return safe_obj(obj)
+    return _clean_bounded(obj, max_depth)
