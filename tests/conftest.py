@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 TARGETS = Path(__file__).parent / "targets"
 REPO = Path(__file__).parent.parent
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the groups into work units
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests that share a module-scoped fixture (a stage run once for the module) are one xdist group,
+    so that with ``--dist loadgroup`` one worker runs them and the stage runs once, not on each worker.
+    A test that names its own ``xdist_group`` keeps it."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group") is not None:
+            continue
+        if any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(f"module-fixture:{item.nodeid.split('::')[0]}"))
 
 
 @pytest.fixture
@@ -44,3 +58,25 @@ def control_transport(request: pytest.FixtureRequest, monkeypatch: pytest.Monkey
 
     monkeypatch.setenv(wire.TRANSPORT_ENV, request.param)
     return str(request.param)
+
+
+#: the xdist group of the tests that read the shared 3×3 sweep: one worker runs it once for all of them
+LINEAR_SWEEP_GROUP = "linear_sweep"
+
+
+@pytest.fixture(scope="session")
+def linear_sweep(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """`soakwatch sweep` of tests/test_sweep.py's 3×3 SWEEP_TOML, run once: its output and its sweep dir.
+
+    Tests that read it are marked ``xdist_group(LINEAR_SWEEP_GROUP)`` so that, with ``--dist loadgroup``,
+    they share one worker and the sweep runs once, not once per test."""
+    from tests.helpers import run_cli
+    from tests.test_sweep import SWEEP_TOML
+
+    base = tmp_path_factory.mktemp("linear-sweep")
+    (base / "sweep.toml").write_text(SWEEP_TOML)
+    out = base / "sweeps"
+    r = run_cli(["sweep", "--profile", "sweep.toml", "--out-dir", str(out)], cwd=base)
+    assert r.returncode == 0, r.stdout + r.stderr
+    (sweep_dir,) = out.iterdir()
+    return r, sweep_dir

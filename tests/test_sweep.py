@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,7 @@ from soakwatch.config.errors import UsageError
 from soakwatch.config.matrix import cells, env_name, split_params
 from soakwatch.config.profile import Profile, load_profile
 from soakwatch.sweep import _environment, _merge_cases, plan_cells
-from tests.helpers import run_cli
+from tests.conftest import LINEAR_SWEEP_GROUP
 
 SWEEP_TOML = """
 name = "linear"
@@ -32,12 +33,11 @@ size = [1, 2, 4]
 
 
 @pytest.mark.e2e
-def test_3x3_sweep_of_a_linear_target_reports_exponent_near_1(tmp_path: Path) -> None:
-    (tmp_path / "sweep.toml").write_text(SWEEP_TOML)
-    out = tmp_path / "sweeps"
-    r = run_cli(["sweep", "--profile", "sweep.toml", "--out-dir", str(out)], cwd=tmp_path)
-    assert r.returncode == 0, r.stdout + r.stderr
-    (sweep_dir,) = out.iterdir()
+@pytest.mark.xdist_group(LINEAR_SWEEP_GROUP)
+def test_3x3_sweep_of_a_linear_target_reports_exponent_near_1(
+    linear_sweep: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    r, sweep_dir = linear_sweep  # the sweep ran with SWEEP_TOML and exited 0 (tests/conftest.py)
     report = json.loads((sweep_dir / "sweep.json").read_text())
     assert report["complete"] and len(report["cells"]) == 9
     assert {(c["params"]["concurrency"], c["params"]["size"]) for c in report["cells"]} == {

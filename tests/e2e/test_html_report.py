@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 
 from soakwatch.demo import prepare_sandbox
+from tests.conftest import LINEAR_SWEEP_GROUP
+from tests.e2e.conftest import THREE_NODE_SHORT_GROUP
 from tests.helpers import only_run_dir, run_cli
 from tests.html_browser import Rendered, chromium, render
 from tests.test_html_report import page_data
@@ -129,16 +131,13 @@ def test_compare_html_of_three_demo_stages_overlays_them_beside_the_table(
     assert "throughput (calls/s)" in page.dom and page.dom.count("<li><b>demo #") == 3
 
 
-def test_a_sweep_writes_its_scaling_charts_as_html_too(tmp_path: Path) -> None:
+@pytest.mark.xdist_group(LINEAR_SWEEP_GROUP)
+def test_a_sweep_writes_its_scaling_charts_as_html_too(request: pytest.FixtureRequest) -> None:
     from soakwatch.views.html.sweep import SWEEP_MEASURES
-    from tests.test_sweep import SWEEP_TOML
 
     chromium()
-    (tmp_path / "sweep.toml").write_text(SWEEP_TOML)
-    out = tmp_path / "sweeps"
-    r = run_cli(["sweep", "--profile", "sweep.toml", "--out-dir", str(out)], cwd=tmp_path)
-    assert r.returncode == 0, r.stdout + r.stderr
-    (sweep_dir,) = out.iterdir()
+    # the 3×3 sweep of tests/test_sweep.py, run once for both tests (tests/conftest.py); it exited 0
+    _, sweep_dir = request.getfixturevalue("linear_sweep")
     report = json.loads((sweep_dir / "sweep.json").read_text())
     html_path = sweep_dir / "sweep.html"
     data = page_data(html_path.read_text())
@@ -158,13 +157,15 @@ def test_a_sweep_writes_its_scaling_charts_as_html_too(tmp_path: Path) -> None:
     assert "exponent b" in page.dom and page.dom.count("<td>PASSED</td>") == 9
 
 
-def test_a_node_topology_report_charts_node_state_and_report_fields_with_chaos_marked(tmp_path: Path) -> None:
-    from tests.e2e.test_three_node import NODES, SHORT_PLAN, _run
+@pytest.mark.xdist_group(THREE_NODE_SHORT_GROUP)
+def test_a_node_topology_report_charts_node_state_and_report_fields_with_chaos_marked(
+    request: pytest.FixtureRequest,
+) -> None:
+    from tests.e2e.test_three_node import NODES
 
     chromium()
-    plan = tmp_path / "plan.toml"
-    plan.write_text(SHORT_PLAN)
-    run_dir = _run(tmp_path, "22s", plan)
+    # the 30-second three-node run with SHORT_PLAN that test_three_node checks too (tests/e2e/conftest.py)
+    run_dir: Path = request.getfixturevalue("three_node_short_run")
     html_path = run_dir / "report.html"
     data = page_data(html_path.read_text())
     charts = {c["id"]: c for c in data["charts"]}

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from soakwatch.core.events import read_events
+from tests.e2e.conftest import THREE_NODE_SHORT_GROUP
 from tests.helpers import only_run_dir, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -113,10 +114,9 @@ def _check(run_dir: Path) -> None:
     assert "fail" not in final.values()
 
 
-def test_three_nodes_with_a_kill_and_a_pause_short(tmp_path: Path) -> None:
-    plan = tmp_path / "plan.toml"
-    plan.write_text(SHORT_PLAN)
-    _check(_run(tmp_path, "30s", plan))
+@pytest.mark.xdist_group(THREE_NODE_SHORT_GROUP)
+def test_three_nodes_with_a_kill_and_a_pause_short(three_node_short_run: Path) -> None:
+    _check(three_node_short_run)  # 30 s with SHORT_PLAN (tests/e2e/conftest.py)
 
 
 @pytest.mark.soak
