@@ -218,22 +218,31 @@ def call(case=None):
 """
 
 
+def _regressing_run(root: Path, out: Path, fault: str) -> Path:
+    args = ["run", "--target", "reg:call", "--root", str(root), "--calls", "500", "--isolation", "process"]
+    r = run_cli([*args, "--no-tui", "--out-dir", str(out)], cwd=out.parent, env={"FAULT": fault})
+    assert r.returncode in (0, 1), r.stdout + r.stderr
+    return only_run_dir(out)
+
+
+@pytest.fixture(scope="module")
+def regressing_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """(root holding the regressing target, its run without a fault): the baseline of every fault, run once."""
+    base = tmp_path_factory.mktemp("regressing")
+    root = base / "root"
+    root.mkdir()
+    (root / "reg.py").write_text(REGRESSING)
+    return root, _regressing_run(root, base / "base", "")
+
+
 @pytest.mark.e2e
 @pytest.mark.parametrize(
     ("fault", "row"),
     [("errors", "| error ratio"), ("slow", "| latency p95"), ("leak", "| target RSS growth after warm-up")],
 )
-def test_a_real_regression_exits_1(tmp_path: Path, fault: str, row: str) -> None:
-    root = tmp_path / "root"
-    root.mkdir()
-    (root / "reg.py").write_text(REGRESSING)
-    runs = []
-    for name, env in (("base", ""), ("changed", fault)):
-        out = tmp_path / name
-        args = ["run", "--target", "reg:call", "--root", str(root), "--calls", "500", "--isolation", "process"]
-        r = run_cli([*args, "--no-tui", "--out-dir", str(out)], cwd=tmp_path, env={"FAULT": env})
-        assert r.returncode in (0, 1), r.stdout + r.stderr
-        runs.append(only_run_dir(out))
+def test_a_real_regression_exits_1(regressing_base: tuple[Path, Path], tmp_path: Path, fault: str, row: str) -> None:
+    root, base_run = regressing_base
+    runs = [base_run, _regressing_run(root, tmp_path / "changed", fault)]
     r = run_cli(["compare", *map(str, runs)], cwd=tmp_path)
     assert r.returncode == 1, r.stdout
     flagged = [line for line in r.stdout.splitlines() if line.endswith("✗** |")]
