@@ -124,7 +124,8 @@ def test_snapshot_roundtrips_as_one_json_line(sandbox: Path, tmp_path: Path) -> 
 
 def test_a_stage_that_ends_before_its_first_tick_counts_every_call(sandbox: Path, tmp_path: Path) -> None:
     """The last results are folded before the verdict: 50 fast calls are PASSED, not '0 of 50 calls ran'."""
-    stage = _stage(sandbox, tmp_path, target="sw_targets:noop", duration=None, calls=50, tick=10.0)
+    # 50 inline no-op calls end within a few ms, long before the first tick at 2 s
+    stage = _stage(sandbox, tmp_path, target="sw_targets:noop", duration=None, calls=50, tick=2.0)
     assert stage.run() == 0
     assert stage.state == "PASSED" and stage.verdict == "PASSED"
     (end,) = [e for e in read_events(stage.run_dir / "events.jsonl") if e["kind"] == "stage_end"]  # type: ignore[operator]
