@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 from soakwatch.cli import main
@@ -36,6 +37,10 @@ FUZZ = settings(
     max_examples=150,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+
+#: the fuzz modules and the tally are one xdist group (``--dist loadgroup``): one worker runs them all, in
+#: collection order, so the tally test (tests/test_fuzz_zz_tally.py, collected last) sees every fuzz test
+FUZZ_GROUP = pytest.mark.xdist_group("fuzz")
 
 #: totals over the whole session, printed at its end (and written to $SOAKWATCH_FUZZ_COUNTS when set)
 TALLY: Counter[str] = Counter()

@@ -21,7 +21,9 @@ from hypothesis import strategies as st
 
 from soakwatch.control import wire
 from soakwatch.control.server import ControlServer
-from tests.fuzz_harness import FUZZ, TALLY, check_outcome, run_main, toml_doc, tree_digest
+from tests.fuzz_harness import FUZZ, FUZZ_GROUP, TALLY, check_outcome, run_main, toml_doc, tree_digest
+
+pytestmark = FUZZ_GROUP
 
 FIELDS = [
     "name", "description", "target", "root", "cases", "calls", "duration", "concurrency", "rate", "timeout",

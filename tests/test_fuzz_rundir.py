@@ -19,8 +19,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.conftest import TARGETS
-from tests.fuzz_harness import FUZZ, TALLY, check_outcome, run_main, tree_digest
+from tests.fuzz_harness import FUZZ, FUZZ_GROUP, TALLY, check_outcome, run_main, tree_digest
 from tests.helpers import only_run_dir, run_cli
+
+pytestmark = FUZZ_GROUP
 
 FILES = [
     "events.jsonl", "timeline.csv", "summary.json", "run_config.json", "latency.hdr", "timeline_extra.csv",
