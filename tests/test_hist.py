@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import numpy as np
 from hdrh.histogram import HdrHistogram
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from soakwatch.core.histogram import HIGHEST_US, LatencyHistogram
 
@@ -35,3 +37,14 @@ def test_empty_and_out_of_range() -> None:
     h.record_many(np.array([10 * HIGHEST_US], dtype=np.int64))
     assert h.total == 1
     LatencyHistogram.decode(LatencyHistogram().encode())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=HIGHEST_US + 10), max_size=300), st.integers(0, 3))
+def test_mean_is_the_librarys_mean_exactly(values: list[int], repeat: int) -> None:
+    """The numpy mean over the buckets that hold counts equals hdrh's get_mean_value (a Python walk over
+    every bucket) to the last bit, for values across the whole range, clipped ones included."""
+    h = LatencyHistogram()
+    for _ in range(repeat + 1):
+        h.record_many(np.asarray(values, dtype=np.int64))
+    assert h.mean() == (h.hdr.get_mean_value() if h.total else 0.0)
