@@ -26,27 +26,13 @@ from textual.widgets import Footer, Input, Static
 from soakwatch.config.constants import DEFAULT_REFRESH_HZ
 from soakwatch.core.snapshot import EventView, Snapshot
 from soakwatch.core.source import CommandError, SnapshotSource
+from soakwatch.tui import widgets as w
 from soakwatch.tui._deck import PANEL_KEYS, PanelDeck
 from soakwatch.tui._gc import QuietGC
 from soakwatch.tui._help_keys import HELP_KEYS, REPLAY_HELP_KEYS
 from soakwatch.tui._panel_keys import PanelKeysApp
 from soakwatch.tui._toasts import toast
 from soakwatch.tui.screens import ChaosScreen, ConfirmScreen, HelpScreen, QuitChoice, QuitScreen, TruncateScreen
-from soakwatch.tui.widgets import (
-    EndpointsPanel,
-    ErrorsPanel,
-    EventsPanel,
-    FilesPanel,
-    GatesPanel,
-    LatencyPanel,
-    MemoryPanel,
-    NodesPanel,
-    OutputPanel,
-    RatePanel,
-    SnapshotsPanel,
-    StatusBar,
-    VerdictPanel,
-)
 from soakwatch.tui.widgets.replay import ReplayBar
 
 __all__ = ["DEFAULT_REFRESH_HZ", "DETACHED", "HELP_KEYS", "REPLAY_HELP_KEYS", "SoakwatchApp", "make_app"]
@@ -152,22 +138,22 @@ class SoakwatchApp(PanelKeysApp):
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
         bind = SoakwatchApp.snapshot
-        yield StatusBar().data_bind(bind, SoakwatchApp.stream_note)
+        yield w.StatusBar().data_bind(bind, SoakwatchApp.stream_note)
         if self.replay:
             yield ReplayBar().data_bind(bind)
-        yield VerdictPanel(id="verdict", classes="-collapsed").data_bind(bind)
+        yield w.VerdictPanel(id="verdict", classes="-collapsed").data_bind(bind)
         with Container(id="body"):
-            yield RatePanel(id="rate").data_bind(bind)
-            yield LatencyPanel(id="latency").data_bind(bind)
-            yield GatesPanel(id="gates", classes="-collapsed").data_bind(bind)
-            yield NodesPanel(id="nodes", classes="-collapsed").data_bind(bind)
-            yield ErrorsPanel(id="errors").data_bind(bind)
-            yield EndpointsPanel(id="endpoints", classes="-collapsed").data_bind(bind)
-            yield MemoryPanel(id="memory", classes="-collapsed").data_bind(bind)
-            yield EventsPanel(id="events").data_bind(SoakwatchApp.recent_events, bind)
-            yield FilesPanel(id="files", classes="-collapsed").data_bind(bind)
-            yield SnapshotsPanel(id="snapshots", classes="-collapsed").data_bind(bind)
-            yield OutputPanel(id="output").data_bind(bind)
+            yield w.RatePanel(id="rate").data_bind(bind)
+            yield w.LatencyPanel(id="latency").data_bind(bind)
+            yield w.GatesPanel(id="gates", classes="-collapsed").data_bind(bind)
+            yield w.NodesPanel(id="nodes", classes="-collapsed").data_bind(bind)
+            yield w.ErrorsPanel(id="errors").data_bind(bind)
+            yield w.EndpointsPanel(id="endpoints", classes="-collapsed").data_bind(bind)
+            yield w.MemoryPanel(id="memory", classes="-collapsed").data_bind(bind)
+            yield w.EventsPanel(id="events").data_bind(SoakwatchApp.recent_events, bind)
+            yield w.FilesPanel(id="files", classes="-collapsed").data_bind(bind)
+            yield w.SnapshotsPanel(id="snapshots", classes="-collapsed").data_bind(bind)
+            yield w.OutputPanel(id="output").data_bind(bind)
         yield Static(id="more")
         yield Input(placeholder="search: enter or esc to leave", id="search", compact=True)
         yield Footer()

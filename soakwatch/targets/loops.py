@@ -111,6 +111,13 @@ class _Chunk:
     missed: int = 0
     last: int = -1
 
+    def miss(self, arrivals: Arrivals, i: int) -> None:
+        """Arrival ``i`` was more than the grace late: counted as missed, not called."""
+        self.missed += 1
+        arrivals.note_missed(i)
+        self.done += 1
+        self.last = i
+
 
 def _next_want(runner: SlotRunner, ch: _Chunk, c0: int, t1: int, cap: int) -> int:
     arr = runner.arrivals
@@ -154,10 +161,7 @@ def sync_slot(runner: SlotRunner, call: Callable[[int], ErrorRecord | None], cap
                         break
                     due = arr.wait(i, held)
                     if due == MISSED:
-                        ch.missed += 1
-                        arr.note_missed(i)
-                        ch.done += 1
-                        ch.last = i
+                        ch.miss(arr, i)
                         continue
                     if due == 0:
                         break
@@ -254,10 +258,7 @@ async def async_slot(
                         break
                     due = await arr.wait_async(i, held)
                     if due == MISSED:
-                        ch.missed += 1
-                        arr.note_missed(i)
-                        ch.done += 1
-                        ch.last = i
+                        ch.miss(arr, i)
                         continue
                     if due == 0:
                         break
