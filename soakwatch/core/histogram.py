@@ -29,28 +29,20 @@ SIGNIFICANT = 3
 IntArray = npt.NDArray[np.int64]
 
 
-_BUCKET_VALUES: dict[tuple[int, int, int], IntArray] = {}
-_MEDIAN_VALUES: dict[tuple[int, int, int], IntArray] = {}
+_PER_BUCKET: dict[tuple[str, int, int, int], IntArray] = {}
 _HEAT_EDGES_US = np.asarray([round(ms * 1000) for ms in LATENCY_HEAT_EDGES_MS], dtype=np.int64)
 
 
-def _bucket_values(h: HdrHistogram) -> IntArray:
-    """Highest equivalent value of every bucket, computed once per layout (about 40 ms)."""
-    key = (int(h.lowest_trackable_value), int(h.highest_trackable_value), int(h.significant_figures))
-    cached = _BUCKET_VALUES.get(key)
+def _per_bucket(h: HdrHistogram, which: str) -> IntArray:
+    """A value of every bucket, computed once per layout (about 40 ms): ``highest`` its highest
+    equivalent value (percentiles), ``median`` its median equivalent value (what the library's mean
+    weighs each count by)."""
+    key = (which, int(h.lowest_trackable_value), int(h.highest_trackable_value), int(h.significant_figures))
+    cached = _PER_BUCKET.get(key)
     if cached is None:
-        values = [h.get_highest_equivalent_value(h.get_value_from_index(i)) for i in range(h.counts_len)]
-        cached = _BUCKET_VALUES[key] = np.asarray(values, dtype=np.int64)
-    return cached
-
-
-def _median_values(h: HdrHistogram) -> IntArray:
-    """Median equivalent value of every bucket (what the library's mean weights each count by), once per layout."""
-    key = (int(h.lowest_trackable_value), int(h.highest_trackable_value), int(h.significant_figures))
-    cached = _MEDIAN_VALUES.get(key)
-    if cached is None:
-        values = [h._hdr_median_equiv_value(h.get_value_from_index(i)) for i in range(h.counts_len)]
-        cached = _MEDIAN_VALUES[key] = np.asarray(values, dtype=np.int64)
+        of = h.get_highest_equivalent_value if which == "highest" else h._hdr_median_equiv_value
+        values = [of(h.get_value_from_index(i)) for i in range(h.counts_len)]
+        cached = _PER_BUCKET[key] = np.asarray(values, dtype=np.int64)
     return cached
 
 
@@ -66,7 +58,7 @@ class LatencyHistogram:
         self._half_mag = int(h.sub_bucket_half_count_magnitude)
         self._half = int(h.sub_bucket_half_count)
         self._len = int(h.counts_len)
-        self._bucket_values: IntArray = _bucket_values(h)
+        self._bucket_values: IntArray = _per_bucket(h, "highest")
 
     @property
     def total(self) -> int:
@@ -136,7 +128,7 @@ class LatencyHistogram:
         if total == 0:
             return 0.0
         nz = np.flatnonzero(self.counts)
-        medians = _median_values(self.hdr)[nz].tolist()
+        medians = _per_bucket(self.hdr, "median")[nz].tolist()
         weighted = sum(c * m for c, m in zip(self.counts[nz].tolist(), medians, strict=True))
         return float(weighted) / total
 

@@ -18,9 +18,10 @@ the runner can say how many of those due during a suspension were missed, and wh
 from __future__ import annotations
 
 import asyncio
+import bisect
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["GRACE_MIN", "MISSED", "Arrivals", "PausableClock", "say_skipped"]
@@ -80,6 +81,33 @@ class PausableClock:
         """Nanoseconds into the plan at ``now`` (the clock stands still while paused)."""
         t, base = self.clamped(now)
         return t - base
+
+
+class Segmented:
+    """Segments of (seconds, value at its start, value at its end) laid end to end from a plan's start:
+    the rate of a rate shape, the calls in flight of a concurrency shape."""
+
+    segments: list[tuple[float, float, float]]
+    _start_ns: list[int]  # each segment's start, ns into the plan
+    length_ns: int
+
+    def _lay_out(self, segments: Sequence[tuple[float, float, float]]) -> None:
+        self.segments = list(segments)
+        self._start_ns = []
+        t = 0.0
+        for secs, _, _ in self.segments:
+            self._start_ns.append(int(t * 1e9))
+            t += secs
+        self.length_ns = int(t * 1e9)
+
+    def _value_at(self, t: int) -> float | None:
+        """The value ``t`` ns into the plan (a ramp's linearly between its ends); None before the
+        start and after the end."""
+        k = bisect.bisect_right(self._start_ns, t) - 1
+        if k < 0 or t >= self.length_ns:
+            return None
+        secs, v0, v1 = self.segments[k]
+        return v0 + (v1 - v0) * min(1.0, (t - self._start_ns[k]) / 1e9 / secs)
 
 
 class Arrivals(PausableClock):

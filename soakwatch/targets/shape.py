@@ -13,11 +13,12 @@ falls due (:data:`NEVER`), so the runner stops.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import time
 from collections.abc import Sequence
 
-from soakwatch.targets.schedule import Arrivals
+from soakwatch.targets.schedule import Arrivals, Segmented
 
 __all__ = ["NEVER", "Segment", "ShapedArrivals", "planned_arrivals"]
 
@@ -44,24 +45,16 @@ def _offset(seg: Segment, k: int) -> float:
     return (-r0 + math.sqrt(max(0.0, r0 * r0 + 4 * a * k))) / (2 * a)
 
 
-class ShapedArrivals(Arrivals):
+class ShapedArrivals(Segmented, Arrivals):
     """Due times of a rate that follows segments, shifted by pauses; thread-safe."""
 
     def __init__(self, segments: Sequence[Segment], grace_s: float) -> None:
         peak = max(max(r0, r1) for _, r0, r1 in segments)
         super().__init__(peak, grace_s)
-        self.segments = list(segments)
-        #: index of the first arrival of each segment, and the segment's start (ns from call 0)
-        self._first: list[int] = []
-        self._start_ns: list[int] = []
-        n, t = 0, 0.0
-        for seg in self.segments:
-            self._first.append(n)
-            self._start_ns.append(int(t * 1e9))
-            n += planned_arrivals(seg)
-            t += seg[0]
-        self.total = n
-        self.length_ns = int(t * 1e9)
+        self._lay_out(segments)
+        #: index of the first arrival of each segment
+        self._first = [0, *itertools.accumulate(planned_arrivals(seg) for seg in self.segments)]
+        self.total = self._first.pop()
 
     def offset_ns(self, i: int) -> int:
         """Nanoseconds from call 0 to arrival ``i`` (:data:`NEVER` past the shape's end)."""
@@ -94,9 +87,5 @@ class ShapedArrivals(Arrivals):
 
     def rate_at(self, now: int | None = None) -> float:
         """The planned rate at ``now`` (0 in an idle segment and after the shape's end)."""
-        t = self.elapsed(time.perf_counter_ns() if now is None else now)
-        k = bisect.bisect_right(self._start_ns, t) - 1
-        if k < 0 or t >= self.length_ns:
-            return 0.0
-        secs, r0, r1 = self.segments[k]
-        return r0 + (r1 - r0) * min(1.0, (t - self._start_ns[k]) / 1e9 / secs)
+        rate = self._value_at(self.elapsed(time.perf_counter_ns() if now is None else now))
+        return 0.0 if rate is None else rate

@@ -19,7 +19,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 
-from soakwatch.targets.schedule import MAX_SLEEP_NS, PausableClock
+from soakwatch.targets.schedule import MAX_SLEEP_NS, PausableClock, Segmented
 
 __all__ = ["Level", "SlotLevels"]
 
@@ -27,30 +27,19 @@ __all__ = ["Level", "SlotLevels"]
 Level = tuple[float, int, int]
 
 
-class SlotLevels(PausableClock):
+class SlotLevels(Segmented, PausableClock):
     """The planned concurrency over time, shifted by pauses; thread-safe."""
 
     def __init__(self, segments: Sequence[Level]) -> None:
         super().__init__()
-        self.segments = list(segments)
-        self.peak = max(max(c0, c1) for _, c0, c1 in self.segments)
-        self._start_ns: list[int] = []
-        t = 0.0
-        for secs, _, _ in self.segments:
-            self._start_ns.append(int(t * 1e9))
-            t += secs
-        self.length_ns = int(t * 1e9)
+        self.peak = max(max(c0, c1) for _, c0, c1 in segments)
+        self._lay_out(segments)
 
     def level(self, now: int | None = None) -> int:
-        """Calls allowed in flight at ``now`` (0 in an idle gap and after the shape's end)."""
-        t = self.elapsed(time.perf_counter_ns() if now is None else now)
-        k = bisect.bisect_right(self._start_ns, t) - 1
-        if k < 0 or t >= self.length_ns:
-            return 0
-        secs, c0, c1 = self.segments[k]
-        if c0 == c1:
-            return c0
-        return c0 + math.floor((c1 - c0) * min(1.0, (t - self._start_ns[k]) / 1e9 / secs) + 0.5)
+        """Calls allowed in flight at ``now`` (0 in an idle gap and after the shape's end); a ramp
+        rounded to the nearest whole slot."""
+        level = self._value_at(self.elapsed(time.perf_counter_ns() if now is None else now))
+        return 0 if level is None else math.floor(level + 0.5)
 
     def check(self, slot: int, now: int) -> int:
         """0: slot ``slot`` may start a call now; else nanoseconds to sleep before asking again."""
