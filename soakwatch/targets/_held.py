@@ -9,7 +9,7 @@ from abc import abstractmethod
 
 from soakwatch.targets._runner_base import Runner
 
-__all__ = ["HeldRunner"]
+__all__ = ["ChunkRunner", "HeldRunner"]
 
 
 class HeldRunner(Runner):
@@ -44,3 +44,26 @@ class HeldRunner(Runner):
     def cancel_in_flight(self) -> None:
         """Each busy worker or actor is killed and its call counted as cancelled."""
         self.kill()
+
+
+class ChunkRunner(HeldRunner):
+    """A held runner whose slot hands a whole chunk of calls to its worker or actor at a time."""
+
+    @abstractmethod
+    def _run_chunk(self, slot: int, start: int, count: int) -> int:
+        """Run calls ``start .. start + count`` in ``slot``'s worker or actor; the calls done."""
+
+    def _run_counted(self, slot: int, start: int, count: int, avg: float) -> float:
+        """One allocated chunk as calls in flight, handed back to the allocator with the calls done
+        (the allocator stopped when the next arrival falls after the stage's end); the seconds a
+        call took on average (``avg`` unchanged when none was done)."""
+        t0 = time.perf_counter()
+        self.enter()
+        try:
+            done = self._run_chunk(slot, start, count)
+        finally:
+            self.leave()
+        self.allocator.done(start, count, done)
+        if self.arrivals is not None and self.arrivals.due(start + done) >= self.deadline_ns:
+            self.allocator.stop()  # the next arrival falls after the end of the stage
+        return (time.perf_counter() - t0) / done if done else avg

@@ -28,7 +28,7 @@ from soakwatch.core import platform as plat
 from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.targets import worker as _worker
 from soakwatch.targets._groups import quiet_resource_tracker
-from soakwatch.targets._held import HeldRunner
+from soakwatch.targets._held import ChunkRunner
 from soakwatch.targets._process_worker import START_TIMEOUT, reap_worker, shm_dir, spawn_worker
 from soakwatch.targets._process_worker import Worker as _Worker
 from soakwatch.targets.runner import CHUNK_MAX, chunk_size
@@ -41,7 +41,7 @@ POLL_SECONDS = 0.05
 DUMP_GRACE = 0.3
 
 
-class ProcessRunner(HeldRunner):
+class ProcessRunner(ChunkRunner):
     """Runs each concurrency slot's calls in its own worker process."""
 
     _workers: list[_Worker]
@@ -158,19 +158,8 @@ class ProcessRunner(HeldRunner):
                 if self._past_deadline():
                     return
                 continue
-            t0 = time.perf_counter()
-            w = self._workers[slot]
-            w.view[_worker.HOLD] = 1 if self._hold else 0
-            self.enter()
-            try:
-                done = self._run_chunk(slot, start, count)
-            finally:
-                self.leave()
-            if done:
-                avg = (time.perf_counter() - t0) / done
-            self.allocator.done(start, count, done)
-            if self.arrivals is not None and self.arrivals.due(start + done) >= self.deadline_ns:
-                self.allocator.stop()  # the next arrival falls after the end of the stage
+            self._workers[slot].view[_worker.HOLD] = 1 if self._hold else 0
+            avg = self._run_counted(slot, start, count, avg)
 
     def _past_deadline(self) -> bool:
         """The stage's end passed: no further chunk starts."""

@@ -36,7 +36,7 @@ from soakwatch.core.recorder import ErrorRecord, ResultBatch
 from soakwatch.core.rundir import update_run_config
 from soakwatch.core.verdict import Verdict
 from soakwatch.targets import worker as _worker
-from soakwatch.targets._held import HeldRunner
+from soakwatch.targets._held import ChunkRunner
 from soakwatch.targets._ray_actor import ActorFacts, ChunkResult, SlotActor, host_key
 from soakwatch.targets._ray_chaos import ActorRef, RayWorkers
 from soakwatch.targets._ray_cluster import cluster_facts, connect, import_ray, labelled_cpus
@@ -58,7 +58,7 @@ STATS_EVERY = 1.0
 STATS_TIMEOUT = 2.0
 
 
-class RayRunner(HeldRunner):
+class RayRunner(ChunkRunner):
     """Runs each concurrency slot's calls in a Ray actor of its own."""
 
     address: str | None = None
@@ -256,18 +256,7 @@ class RayRunner(HeldRunner):
             chunk = self.allocator.next(chunk_size(avg, self.plan))
             if chunk is None:
                 return
-            start, count = chunk
-            t0 = time.perf_counter()
-            self.enter()
-            try:
-                done = self._run_chunk(slot, start, count)
-            finally:
-                self.leave()
-            if done:
-                avg = (time.perf_counter() - t0) / done
-            self.allocator.done(start, count, done)
-            if self.arrivals is not None and self.arrivals.due(start + done) >= self.deadline_ns:
-                self.allocator.stop()  # the next arrival falls after the end of the stage
+            avg = self._run_counted(slot, *chunk, avg)
 
     def _await_go(self, slot: int) -> None:
         """A slot that chaos paused waits here, nothing allocated, until its window ends or the stage stops."""
